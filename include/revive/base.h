@@ -1,0 +1,35 @@
+/* revive/base.h — the error codes and limits clients and services share.
+ *
+ * Calls return 0 or a negative RV_E* code. The codes are part of the wire
+ * protocol (a reply's status carries them), so their values never change.
+ * rv_strerror() turns one into a sentence fit for a log line.
+ */
+#ifndef REVIVE_BASE_H
+#define REVIVE_BASE_H
+
+/* The largest request or reply payload, in bytes. */
+#define RV_MAX_PAYLOAD 4096
+
+enum rv_error {
+    RV_OK = 0,
+    RV_ECONNECT = -1,   /* revived's socket cannot be reached */
+    RV_EPROTO = -2,     /* a malformed or unexpected message */
+    RV_ENOSVC = -3,     /* no service of that name */
+    RV_EQUOTA = -4,     /* the task's SSR quota is exhausted */
+    RV_EFAILED = -5,    /* the service gave up (restart intensity exceeded) */
+    RV_EPOISON = -6,    /* the request crashed the service twice */
+    RV_ELOST = -7,      /* the session's state was corrupt and could not be repaired */
+    RV_ETOOBIG = -8,    /* a request or reply exceeds RV_MAX_PAYLOAD */
+    RV_EINVAL = -9,     /* bad arguments */
+    RV_EIO = -10,       /* a system call failed; errno says more */
+    RV_ECLOSED = -11,   /* the session was closed by revived */
+    RV_EAPP = -12,      /* the service's handler reported an error */
+    RV_ESTOPPED = -13,  /* the service is stopped */
+    RV_ENOMEM = -14,    /* out of memory or descriptors */
+    RV_EBUSY = -15,     /* revived refused: too many sessions or tasks */
+    RV_EPERM = -16,     /* the caller may not do this */
+};
+
+const char *rv_strerror(int err);
+
+#endif

@@ -1,0 +1,67 @@
+/* revive/client.h — the client side of revive.
+ *
+ * A client connects to revived, opens a session with a service by name, and
+ * calls it. A call is exactly-once: if the service crashes while handling it,
+ * revived restarts the service, which rolls the session's state back and
+ * re-runs the request; the caller only sees latency. If the service cannot
+ * come back (it failed, or the request keeps crashing it), the call returns a
+ * clear error instead of blocking forever.
+ *
+ *     rv_conn *c;  rv_session *s;
+ *     rv_connect(NULL, &c);
+ *     rv_open(c, "random", "seed=42", &s);
+ *     rv_call(s, OP, req, len, reply, sizeof reply, &reply_len);
+ *     rv_close(s);  rv_disconnect(c);
+ *
+ * A session is independent of the connection once open: closing the
+ * connection keeps the session alive until rv_close().
+ * Not thread-safe per handle: use one session per thread, or a lock.
+ */
+#ifndef REVIVE_CLIENT_H
+#define REVIVE_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "revive/base.h"
+
+
+typedef struct rv_conn rv_conn;
+typedef struct rv_session rv_session;
+
+/* The socket path revive uses when none is given: $REVIVE_SOCKET, else
+ * $XDG_RUNTIME_DIR/revive/revived.sock, else /run/revive/revived.sock.
+ * Writes into buf (at least 108 bytes). */
+const char *rv_default_socket(char *buf, size_t len);
+
+/* Connects to revived at path (NULL: the default). */
+int rv_connect(const char *path, rv_conn **out);
+void rv_disconnect(rv_conn *conn);
+
+/* The sentence revived sent with the last failed rv_open on conn. */
+const char *rv_conn_error(const rv_conn *conn);
+
+/* Opens a session with service `name`; args (may be NULL) go to its bind
+ * hook. Waits while the service is starting or recovering. */
+int rv_open(rv_conn *conn, const char *name, const char *args, rv_session **out);
+
+/* Calls the service: op and req go to its handler; the reply (at most
+ * reply_cap bytes) comes back. Returns the handler's status (0, or a
+ * negative code; handler errors are RV_EAPP or below). */
+int rv_call(rv_session *s, uint32_t op, const void *req, size_t req_len,
+            void *reply, size_t reply_cap, size_t *reply_len);
+
+/* As rv_call, and also receives a descriptor the reply carries (*fd = -1 if
+ * none). The caller owns it. */
+int rv_call_fd(rv_session *s, uint32_t op, const void *req, size_t req_len,
+               void *reply, size_t reply_cap, size_t *reply_len, int *fd);
+
+/* The session's socket, for poll(); readable means a reply or a notice. */
+int rv_session_fd(const rv_session *s);
+
+/* The sentence a failed call left behind (revived's or the service's
+ * explanation), or rv_strerror's when there is none. */
+const char *rv_session_error(const rv_session *s);
+
+void rv_close(rv_session *s);
+
+#endif

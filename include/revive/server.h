@@ -1,0 +1,80 @@
+/* revive/server.h — the service side: write the hooks, the runtime does the rest.
+ *
+ * A service is a program whose main() calls rv_service_main() with its hooks.
+ * revived starts it, hands it every session (socket, SSR, journal, stored
+ * descriptors) and restarts it when it dies. The runtime:
+ *   - journals each request before the handler runs, so a crash mid-request
+ *     is rolled back and re-run by the next instance;
+ *   - gives the handler its session's SSR (server state region), the only
+ *     memory that survives a restart, and commits it after the handler;
+ *   - records the reply before sending it and answers a repeated request
+ *     from the journal, so a reply arrives exactly once.
+ *
+ * Hooks (all optional except handle):
+ *   init(argc, argv)        once per instance, before any session arrives.
+ *   bind(s, ssr, args)      a new session: initialise its SSR from args.
+ *   unbind(s, ssr)          the client went away: release what bind took.
+ *   handle(req)             one request. Write the reply with rv_reply*().
+ *   validate(s, ssr)        after a restart: is this SSR consistent?
+ *   recover(all, n)         after a restart, with every surviving session:
+ *                           rebuild global views (a timer queue) from SSRs.
+ *
+ * The runtime is single-threaded: hooks never run concurrently.
+ */
+#ifndef REVIVE_SERVER_H
+#define REVIVE_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "revive/base.h"
+
+#define RV_MAX_STORED_FDS 4
+
+typedef struct rv_sess rv_sess;
+
+typedef struct rv_request {
+    rv_sess *session;
+    uint64_t seq;
+    uint32_t op;
+    const void *data;
+    size_t len;
+    void *ssr;          /* the session's state, writable during the handler */
+    size_t ssr_size;
+} rv_request;
+
+struct rv_service_ops {
+    uint32_t ssr_layout;    /* bump when the SSR layout changes incompatibly */
+    int (*init)(int argc, char **argv);
+    int (*bind)(rv_sess *s, void *ssr, const char *args);
+    void (*unbind)(rv_sess *s, void *ssr);
+    int (*handle)(rv_request *req);
+    bool (*validate)(rv_sess *s, const void *ssr);
+    int (*recover)(rv_sess **all, size_t n);
+};
+
+int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv);
+
+/* Replies. A handler that writes none replies with an empty payload. */
+int rv_reply(rv_request *req, const void *data, size_t len);
+/* Attaches stored descriptor `slot` to the reply. Only stored descriptors
+ * can travel in replies, because a reply may be re-sent after a restart. */
+int rv_reply_attach(rv_request *req, unsigned slot);
+
+/* Session descriptor store: revived keeps the descriptor for the session
+ * and hands it back to every later instance. */
+int rv_store_fd(rv_sess *s, unsigned slot, int fd);
+int rv_stored_fd(const rv_sess *s, unsigned slot);   /* -1 if empty */
+
+/* Updates a session's SSR outside a request (a timer firing): fn runs with
+ * the SSR writable, and the change is committed as one step. */
+int rv_sess_update(rv_sess *s, void (*fn)(rv_sess *s, void *ssr, void *arg), void *arg);
+const void *rv_sess_ssr(const rv_sess *s);          /* read-only view */
+void *rv_sess_data(const rv_sess *s);               /* per-instance pointer for the service */
+void rv_sess_set_data(rv_sess *s, void *data);
+uint64_t rv_sess_id(const rv_sess *s);
+
+/* Extra descriptors in the runtime's event loop (a timerfd). */
+int rv_watch_fd(int fd, void (*on_ready)(int fd, void *arg), void *arg);
+
+#endif

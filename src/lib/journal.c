@@ -1,0 +1,100 @@
+/* journal.c — commit, rollback and validation of SSRs; see journal.h for the
+ * invariant this file keeps. */
+#include "journal.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static size_t page_round(size_t n)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    return (n + pg - 1) / pg * pg;
+}
+
+size_t rv_ssr_bytes(uint64_t ssr_size)
+{
+    return page_round(sizeof(struct rv_ssr_hdr) + ssr_size);
+}
+
+static size_t slot_bytes(uint64_t ssr_size)
+{
+    /* keep slots 64-byte aligned so images copy at full speed */
+    return (sizeof(struct rv_slot) + ssr_size + 63) & ~(size_t)63;
+}
+
+size_t rv_journal_bytes(uint64_t ssr_size)
+{
+    return page_round(sizeof(struct rv_journal) + 2 * slot_bytes(ssr_size));
+}
+
+struct rv_slot *rv_journal_slot(struct rv_journal *j, unsigned i)
+{
+    uint8_t *base = (uint8_t *)(j + 1);
+    return (struct rv_slot *)(base + (i & 1) * slot_bytes(j->ssr_size));
+}
+
+void rv_journal_commit(struct rv_journal *j, struct rv_ssr_hdr *ssr)
+{
+    unsigned next = j->cur ^ 1;
+    struct rv_slot *s = rv_journal_slot(j, next);
+    memcpy(rv_slot_ssr(s), ssr + 1, j->ssr_size);
+    s->sum = rv_checksum(rv_slot_ssr(s), j->ssr_size);
+    ssr->sum = s->sum;
+    /* the commit point: everything above is in place before cur flips */
+    __atomic_store_n(&j->cur, next, __ATOMIC_RELEASE);
+}
+
+void rv_journal_rollback(struct rv_journal *j, struct rv_ssr_hdr *ssr)
+{
+    struct rv_slot *s = rv_journal_committed(j);
+    memcpy(ssr + 1, rv_slot_ssr(s), j->ssr_size);
+    ssr->sum = s->sum;
+}
+
+bool rv_journal_committed_valid(struct rv_journal *j)
+{
+    struct rv_slot *s = rv_journal_committed(j);
+    return s->reply_len <= RV_MAX_PAYLOAD && s->sum == rv_checksum(rv_slot_ssr(s), j->ssr_size);
+}
+
+bool rv_ssr_valid(const struct rv_ssr_hdr *ssr, uint32_t layout, uint64_t size)
+{
+    return ssr->magic == RV_SSR_MAGIC && ssr->layout == layout && ssr->size == size &&
+           ssr->sum == rv_checksum(ssr + 1, size);
+}
+
+void rv_session_format(struct rv_journal *j, struct rv_ssr_hdr *ssr, uint64_t ssr_size, uint32_t layout)
+{
+    memset(ssr, 0, sizeof *ssr + ssr_size);
+    ssr->magic = RV_SSR_MAGIC;
+    ssr->layout = layout;
+    ssr->size = ssr_size;
+    memset(j, 0, sizeof *j);
+    j->magic = RV_JOURNAL_MAGIC;
+    j->version = RV_JOURNAL_VERSION;
+    j->ssr_size = ssr_size;
+    for (unsigned i = 0; i < 2; i++) {
+        struct rv_slot *s = rv_journal_slot(j, i);
+        memset(s, 0, sizeof *s);
+        s->reply_attach = -1;
+    }
+    rv_journal_commit(j, ssr);
+}
+
+uint64_t rv_checksum(const void *data, size_t len)
+{
+    const uint64_t k = 0x9e3779b97f4a7c15ull;
+    uint64_t h[4] = { len, k, ~len, ~k };
+    const uint8_t *p = data;
+    size_t i = 0;
+    for (; i + 32 <= len; i += 32) {
+        uint64_t w[4];
+        memcpy(w, p + i, 32);
+        for (int l = 0; l < 4; l++)
+            h[l] = (h[l] ^ w[l]) * k, h[l] ^= h[l] >> 29;
+    }
+    for (; i < len; i++)
+        h[i & 3] = (h[i & 3] ^ p[i]) * k;
+    uint64_t r = h[0] ^ (h[1] << 1) ^ (h[2] << 2) ^ (h[3] << 3);
+    return r ^ (r >> 31);
+}

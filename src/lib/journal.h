@@ -1,0 +1,95 @@
+/* journal.h — the layouts of a session's SSR and journal, and the commit rule.
+ *
+ * Both are memfds that revived creates, seals against resizing and keeps, so
+ * they outlive any service instance. Only the service maps them; clients never
+ * see either.
+ *
+ * SSR memfd:     [struct rv_ssr_hdr][ssr_size bytes the service owns]
+ * Journal memfd: [struct rv_journal][request datagram][slot 0][slot 1]
+ *
+ * The request is received straight into the journal (recv writes the
+ * datagram there), so the moment the kernel hands it over, it is journaled:
+ * a kill after that point finds it in the journal, a kill before finds it
+ * still queued in the session socket. Neither loses it.
+ *
+ * A slot is one committed state of the session: the SSR image, the seq of
+ * the last completed request and its reply. `cur` names the committed slot.
+ * Committing writes the other slot completely, then flips `cur` with one
+ * store: the commit point. So at any instant slot[cur] is a consistent pair
+ * (state, reply) and
+ *   - a request is in flight iff journal.req.seq > slot[cur].done_seq;
+ *   - rolling back is copying slot[cur].ssr over the SSR;
+ *   - a repeated seq is answered from slot[cur].reply.
+ */
+#ifndef RV_JOURNAL_H
+#define RV_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "wire.h"
+
+#define RV_SSR_MAGIC 0x52535352u     /* "RSSR" */
+#define RV_JOURNAL_MAGIC 0x4c4e524au /* "JRNL" */
+#define RV_JOURNAL_VERSION 1
+
+struct rv_ssr_hdr {
+    uint32_t magic;
+    uint32_t layout;     /* the service's ssr_layout */
+    uint64_t size;       /* bytes after this header */
+    uint64_t sum;        /* rv_checksum of those bytes, as of the last commit */
+    uint64_t reserved[5];
+};
+_Static_assert(sizeof(struct rv_ssr_hdr) == 64, "SSR header is one cache line");
+
+struct rv_slot {
+    uint64_t done_seq;   /* last completed request */
+    uint64_t sum;        /* checksum of this slot's SSR image */
+    int32_t reply_status;
+    uint32_t reply_len;
+    int32_t reply_attach; /* stored-fd slot the reply carries, or -1 */
+    uint32_t pad;
+    uint8_t reply[RV_MAX_PAYLOAD];
+    /* then ssr_size bytes: the SSR image */
+};
+
+struct rv_journal {
+    uint32_t magic;
+    uint32_t version;
+    uint64_t ssr_size;
+    uint32_t cur;        /* committed slot: 0 or 1 */
+    uint32_t bound;      /* bind completed and committed */
+    uint64_t sent_seq;   /* last reply known to have been sent */
+    uint64_t reserved[4];
+    /* the request datagram, received in place */
+    struct rv_hdr req;
+    uint8_t req_body[RV_MAX_PAYLOAD];
+};
+
+size_t rv_ssr_bytes(uint64_t ssr_size);      /* memfd size of an SSR */
+size_t rv_journal_bytes(uint64_t ssr_size);  /* memfd size of a journal */
+
+struct rv_slot *rv_journal_slot(struct rv_journal *j, unsigned i);
+static inline struct rv_slot *rv_journal_committed(struct rv_journal *j)
+{
+    return rv_journal_slot(j, __atomic_load_n(&j->cur, __ATOMIC_ACQUIRE));
+}
+static inline uint8_t *rv_slot_ssr(struct rv_slot *s) { return (uint8_t *)(s + 1); }
+
+/* Commit: the caller filled slot !cur (reply fields); this copies the SSR
+ * image into it, checksums, and flips cur. */
+void rv_journal_commit(struct rv_journal *j, struct rv_ssr_hdr *ssr);
+/* Copies the committed image back over the SSR. */
+void rv_journal_rollback(struct rv_journal *j, struct rv_ssr_hdr *ssr);
+/* The committed slot's image matches its checksum. */
+bool rv_journal_committed_valid(struct rv_journal *j);
+/* The SSR matches its header (magic, layout, size, checksum). */
+bool rv_ssr_valid(const struct rv_ssr_hdr *ssr, uint32_t layout, uint64_t size);
+/* First-time formatting of a fresh session's SSR and journal. */
+void rv_session_format(struct rv_journal *j, struct rv_ssr_hdr *ssr, uint64_t ssr_size, uint32_t layout);
+
+/* A fast non-cryptographic 64-bit checksum (four independent multiply-xor
+ * lanes, so it runs near memory speed). Catches wild writes, not attackers. */
+uint64_t rv_checksum(const void *data, size_t len);
+
+#endif

@@ -1,0 +1,68 @@
+/* runtime.h — the server runtime's internal state, shared by server.c (the
+ * instance: start-up, event loop, control channel) and serve.c (one session:
+ * mapping, requests, commit, recovery). Not a public header. */
+#ifndef RV_RUNTIME_H
+#define RV_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "revive/server.h"
+#include "journal.h"
+#include "status.h"
+#include "wire.h"
+
+enum rv_source_kind { RV_SRC_CTL, RV_SRC_SESSION, RV_SRC_WATCH, RV_SRC_SIGNAL };
+
+struct rv_source {
+    enum rv_source_kind kind;
+};
+
+struct rv_sess {
+    struct rv_source src;
+    uint64_t id;
+    int fd;                     /* session endpoint (server end) */
+    struct rv_ssr_hdr *ssr;
+    size_t ssr_len;
+    struct rv_journal *j;
+    size_t j_len;
+    int stored[RV_MAX_STORED_FDS];
+    uint32_t flags;             /* RV_SESS_* from the hand-over */
+    uint64_t poison_seq;
+    bool polling;               /* registered in the epoll set */
+    void *data;
+};
+
+struct rv_runtime {
+    const struct rv_service_ops *ops;
+    int ctl;                    /* control channel to revived */
+    int ep;
+    struct rv_status_page *status;
+    uint64_t ssr_size;
+    enum rv_ssr_protect protect;
+    rv_sess **sess;
+    size_t nsess, capsess;
+    rv_request *serving;        /* the request whose handler runs, if any */
+    const char *name;           /* for log lines */
+};
+
+extern struct rv_runtime rv_rt;
+
+/* serve.c */
+rv_sess *rv_sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen);
+void rv_sess_detach(rv_sess *s);
+int rv_sess_bind(rv_sess *s, const char *args);
+bool rv_sess_recover(rv_sess *s, char *why, size_t whylen);
+bool rv_sess_in_flight(rv_sess *s);
+void rv_sess_rerun(rv_sess *s);
+void rv_sess_resend_reply(rv_sess *s);
+void rv_sess_on_readable(rv_sess *s);
+void rv_sess_open_ssr(rv_sess *s, int prot);
+void rv_sess_close_ssr(rv_sess *s);
+
+/* server.c */
+void rv_rt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rv_rt_set_busy(uint64_t session, uint64_t seq);
+void rv_rt_report_lost(rv_sess *s, int status, const char *why);
+void rv_rt_unpoll(rv_sess *s);
+
+#endif

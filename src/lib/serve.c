@@ -1,0 +1,311 @@
+/* serve.c — one session inside a service instance: its mappings, the
+ * request path, commits and recovery after a restart.
+ *
+ * The request path is the hot path of revive, so it does the least that the
+ * exactly-once guarantee needs: recv straight into the journal, run the
+ * handler with the SSR open, commit (one SSR copy + checksum + one store),
+ * send the reply from the journal. See journal.h for why that order makes
+ * every crash point recoverable.
+ */
+#include "runtime.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "util.h"
+
+static void *map_fd(int fd, size_t len, int prot)
+{
+    void *p = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+rv_sess *rv_sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen)
+{
+    rv_sess *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(why, whylen, "out of memory");
+        return NULL;
+    }
+    s->src.kind = RV_SRC_SESSION;
+    s->id = w->id;
+    s->flags = w->flags;
+    s->poison_seq = w->poison_seq;
+    s->fd = fds[0];
+    s->ssr_len = rv_ssr_bytes(rv_rt.ssr_size);
+    s->j_len = rv_journal_bytes(rv_rt.ssr_size);
+    int initial = rv_rt.protect == RV_PROTECT_MPROTECT ? PROT_NONE : PROT_READ | PROT_WRITE;
+    s->ssr = map_fd(fds[1], s->ssr_len, initial);
+    s->j = map_fd(fds[2], s->j_len, PROT_READ | PROT_WRITE);
+    close(fds[1]);
+    close(fds[2]);
+    for (unsigned i = 0, k = 3; i < RV_MAX_STORED_FDS; i++)
+        s->stored[i] = (w->stored_mask & (1u << i)) ? fds[k++] : -1;
+    if (!s->ssr || !s->j) {
+        snprintf(why, whylen, "cannot map SSR or journal: %s", strerror(errno));
+        rv_sess_detach(s);
+        return NULL;
+    }
+    return s;
+}
+
+void rv_sess_detach(rv_sess *s)
+{
+    rv_rt_unpoll(s);
+    if (s->ssr)
+        munmap(s->ssr, s->ssr_len);
+    if (s->j)
+        munmap(s->j, s->j_len);
+    for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
+        if (s->stored[i] >= 0)
+            close(s->stored[i]);
+    close(s->fd);
+    free(s);
+}
+
+void rv_sess_open_ssr(rv_sess *s, int prot)
+{
+    if (rv_rt.protect == RV_PROTECT_MPROTECT)
+        mprotect(s->ssr, s->ssr_len, prot);
+}
+
+void rv_sess_close_ssr(rv_sess *s)
+{
+    if (rv_rt.protect == RV_PROTECT_MPROTECT)
+        mprotect(s->ssr, s->ssr_len, PROT_NONE);
+}
+
+/* The slot the next commit will write. */
+static struct rv_slot *next_slot(rv_sess *s)
+{
+    return rv_journal_slot(s->j, s->j->cur ^ 1);
+}
+
+static void prepare_next(rv_sess *s, uint64_t done_seq)
+{
+    struct rv_slot *n = next_slot(s);
+    n->done_seq = done_seq;
+    n->reply_len = 0;
+    n->reply_status = 0;
+    n->reply_attach = -1;
+}
+
+int rv_sess_bind(rv_sess *s, const char *args)
+{
+    rv_sess_open_ssr(s, PROT_READ | PROT_WRITE);
+    rv_session_format(s->j, s->ssr, rv_rt.ssr_size, rv_rt.ops->ssr_layout);
+    rv_rt_set_busy(s->id, 0);
+    int rc = rv_rt.ops->bind ? rv_rt.ops->bind(s, s->ssr + 1, args) : 0;
+    rv_rt_set_busy(0, 0);
+    if (rc == 0) {
+        prepare_next(s, 0);
+        rv_journal_commit(s->j, s->ssr);
+        s->j->bound = 1;
+    }
+    rv_sess_close_ssr(s);
+    return rc;
+}
+
+bool rv_sess_in_flight(rv_sess *s)
+{
+    const struct rv_hdr *r = &s->j->req;
+    return r->magic == RV_WIRE_MAGIC && r->type == RV_T_CALL && r->len <= RV_MAX_PAYLOAD &&
+           r->seq > rv_journal_committed(s->j)->done_seq;
+}
+
+/* After a restart: roll an interrupted request back, then check the SSR.
+ * Order matters: the committed slot is the only copy we trust, so it is
+ * checked first; a damaged live SSR is repaired from it; only then does the
+ * service's own validate hook judge the contents. */
+bool rv_sess_recover(rv_sess *s, char *why, size_t whylen)
+{
+    struct rv_journal *j = s->j;
+    if (j->magic != RV_JOURNAL_MAGIC || j->version != RV_JOURNAL_VERSION ||
+        j->ssr_size != rv_rt.ssr_size || j->cur > 1 || !j->bound) {
+        snprintf(why, whylen, "journal header is corrupt");
+        return false;
+    }
+    if (!rv_journal_committed_valid(j)) {
+        snprintf(why, whylen, "committed SSR image fails its checksum");
+        return false;
+    }
+    rv_sess_open_ssr(s, PROT_READ | PROT_WRITE);
+    bool ok = true;
+    if (rv_sess_in_flight(s) || !rv_ssr_valid(s->ssr, rv_rt.ops->ssr_layout, rv_rt.ssr_size)) {
+        rv_journal_rollback(j, s->ssr);
+        s->ssr->magic = RV_SSR_MAGIC;
+        s->ssr->layout = rv_rt.ops->ssr_layout;
+        s->ssr->size = rv_rt.ssr_size;
+    }
+    if (rv_rt.ops->validate && !rv_rt.ops->validate(s, s->ssr + 1)) {
+        snprintf(why, whylen, "the service's validate hook rejected the SSR");
+        ok = false;
+    }
+    rv_sess_close_ssr(s);
+    return ok;
+}
+
+static void send_committed_reply(rv_sess *s)
+{
+    struct rv_slot *c = rv_journal_committed(s->j);
+    struct rv_hdr h = rv_hdr_make(RV_T_REPLY, c->done_seq, 0, c->reply_status, c->reply_len);
+    int fd = c->reply_attach >= 0 && c->reply_attach < RV_MAX_STORED_FDS ? s->stored[c->reply_attach] : -1;
+    /* MSG_DONTWAIT: a client that stops reading must not stall the service;
+     * it has one call outstanding, so a full buffer means it broke protocol */
+    if (rv_wire_send(s->fd, &h, c->reply, fd >= 0 ? &fd : NULL, fd >= 0, MSG_DONTWAIT) == 0)
+        s->j->sent_seq = c->done_seq;
+}
+
+void rv_sess_resend_reply(rv_sess *s)
+{
+    struct rv_slot *c = rv_journal_committed(s->j);
+    if (c->done_seq > 0 && s->j->sent_seq != c->done_seq)
+        send_committed_reply(s);
+}
+
+/* Answers the journaled request without running the handler: the request
+ * crashed the service twice, so its client alone gets an error. */
+static void answer_poisoned(rv_sess *s, uint64_t seq)
+{
+    prepare_next(s, seq);
+    next_slot(s)->reply_status = RV_EPOISON;
+    rv_sess_open_ssr(s, PROT_READ | PROT_WRITE);
+    rv_journal_commit(s->j, s->ssr);
+    rv_sess_close_ssr(s);
+    rv_rt_log(4, "session %llu: request %llu crashed the service twice; answered with an error",
+              (unsigned long long)s->id, (unsigned long long)seq);
+}
+
+/* In checksum mode a wild write into this SSR since its last commit shows
+ * as a mismatch; the committed copy is the state to restore. */
+static void check_ssr(rv_sess *s)
+{
+    if (rv_rt.protect != RV_PROTECT_CHECKSUM)
+        return;
+    if (s->ssr->sum == rv_checksum(s->ssr + 1, rv_rt.ssr_size))
+        return;
+    rv_journal_rollback(s->j, s->ssr);
+    rv_rt_log(4, "session %llu: SSR changed outside its requests (wild write); restored the committed copy",
+              (unsigned long long)s->id);
+}
+
+static void run_handler(rv_sess *s)
+{
+    const struct rv_hdr *r = &s->j->req;
+    rv_request req = {
+        .session = s, .seq = r->seq, .op = r->op, .data = s->j->req_body, .len = r->len,
+        .ssr = s->ssr + 1, .ssr_size = rv_rt.ssr_size,
+    };
+    prepare_next(s, r->seq);
+    rv_rt_set_busy(s->id, r->seq);
+    rv_sess_open_ssr(s, PROT_READ | PROT_WRITE);
+    check_ssr(s);
+    rv_rt.serving = &req;
+    int rc = rv_rt.ops->handle(&req);
+    rv_rt.serving = NULL;
+    next_slot(s)->reply_status = rc;
+    rv_journal_commit(s->j, s->ssr);
+    rv_sess_close_ssr(s);
+    rv_rt_set_busy(0, 0);
+}
+
+/* Serves the request that sits in the journal. */
+void rv_sess_rerun(rv_sess *s)
+{
+    uint64_t seq = s->j->req.seq;
+    if ((s->flags & RV_SESS_POISONED) && seq == s->poison_seq)
+        answer_poisoned(s, seq);
+    else
+        run_handler(s);
+    send_committed_reply(s);
+}
+
+static void reject_malformed(rv_sess *s, ssize_t n)
+{
+    struct rv_hdr h = rv_hdr_make(RV_T_REPLY, 0, 0, RV_EPROTO, 0);
+    if ((size_t)n >= sizeof h && s->j->req.magic == RV_WIRE_MAGIC)
+        h.seq = s->j->req.seq;
+    /* forget it, so a restart does not mistake it for a request in flight */
+    memset(&s->j->req, 0, sizeof s->j->req);
+    rv_wire_send(s->fd, &h, NULL, NULL, 0, MSG_DONTWAIT);
+}
+
+void rv_sess_on_readable(rv_sess *s)
+{
+    struct rv_journal *j = s->j;
+    ssize_t n = recv(s->fd, &j->req, sizeof j->req + sizeof j->req_body, MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR)
+            rv_rt_unpoll(s);
+        return;
+    }
+    if (n == 0) {   /* the client is gone; revived will send UNBIND */
+        rv_rt_unpoll(s);
+        return;
+    }
+    if (rv_wire_check(&j->req, (size_t)n, RV_MAX_PAYLOAD) < 0 || j->req.type != RV_T_CALL) {
+        reject_malformed(s, n);
+        return;
+    }
+    uint64_t done = rv_journal_committed(j)->done_seq;
+    if (j->req.seq > done)
+        rv_sess_rerun(s);
+    else if (j->req.seq == done)
+        send_committed_reply(s);    /* a retry of the last call */
+    /* older seqs are stale duplicates: the client has moved on */
+}
+
+/* ---- the public helpers handlers call ---- */
+
+int rv_reply(rv_request *req, const void *data, size_t len)
+{
+    if (len > RV_MAX_PAYLOAD)
+        return RV_ETOOBIG;
+    struct rv_slot *n = next_slot(req->session);
+    memcpy(n->reply, data, len);
+    n->reply_len = (uint32_t)len;
+    return 0;
+}
+
+int rv_reply_attach(rv_request *req, unsigned slot)
+{
+    if (slot >= RV_MAX_STORED_FDS || req->session->stored[slot] < 0)
+        return RV_EINVAL;
+    next_slot(req->session)->reply_attach = (int32_t)slot;
+    return 0;
+}
+
+int rv_sess_update(rv_sess *s, void (*fn)(rv_sess *s, void *ssr, void *arg), void *arg)
+{
+    if (rv_rt.serving)
+        return RV_EINVAL;   /* inside a handler the SSR is already open */
+    struct rv_slot *c = rv_journal_committed(s->j), *n = next_slot(s);
+    /* carry the last reply over, so a retry is still answered from it */
+    n->done_seq = c->done_seq;
+    n->reply_status = c->reply_status;
+    n->reply_attach = c->reply_attach;
+    n->reply_len = c->reply_len;
+    memcpy(n->reply, c->reply, c->reply_len);
+    rv_rt_set_busy(s->id, 0);
+    rv_sess_open_ssr(s, PROT_READ | PROT_WRITE);
+    check_ssr(s);
+    fn(s, s->ssr + 1, arg);
+    rv_journal_commit(s->j, s->ssr);
+    rv_sess_close_ssr(s);
+    rv_rt_set_busy(0, 0);
+    return 0;
+}
+
+const void *rv_sess_ssr(const rv_sess *s) { return s->ssr + 1; }
+void *rv_sess_data(const rv_sess *s) { return s->data; }
+void rv_sess_set_data(rv_sess *s, void *data) { s->data = data; }
+uint64_t rv_sess_id(const rv_sess *s) { return s->id; }
+
+int rv_stored_fd(const rv_sess *s, unsigned slot)
+{
+    return slot < RV_MAX_STORED_FDS ? s->stored[slot] : -1;
+}

@@ -1,0 +1,461 @@
+/* server.c — a service instance's life: hand-shake with revived, take over
+ * the sessions, recover them, then serve until killed.
+ *
+ * revived starts the instance with its control channel as $REVIVE_CTL_FD.
+ * Start-up is a fixed exchange:
+ *   service: SVC_HELLO(layout)      revived: SVC_CONFIG + status page
+ *   revived: SESSIONS ... HANDOVER_END  (every session, in SCM_RIGHTS batches)
+ *   service: recovers them, then SVC_READY
+ * After that the control channel carries BIND/UNBIND/PING from revived and
+ * STORE_FD/SESSION_LOST from the service; requests never pass through
+ * revived: each session socket is polled here directly.
+ */
+#include "runtime.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include "util.h"
+
+struct rv_runtime rv_rt = { .ctl = -1, .ep = -1 };
+
+struct watch {
+    struct rv_source src;
+    int fd;
+    void (*on_ready)(int fd, void *arg);
+    void *arg;
+};
+
+static struct rv_source ctl_src = { RV_SRC_CTL };
+static struct rv_source sig_src = { RV_SRC_SIGNAL };
+static int sig_fd = -1;
+
+void rv_rt_log(int level, const char *fmt, ...)
+{
+    char line[512];
+    int n = snprintf(line, sizeof line, "<%d>%s[%d]: ", level, rv_rt.name, (int)getpid());
+    va_list ap;
+    va_start(ap, fmt);
+    n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof line - 2)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+    (void)w;
+}
+
+void rv_rt_set_busy(uint64_t session, uint64_t seq)
+{
+    struct rv_status_page *st = rv_rt.status;
+    if (session) {
+        st->busy_session = session;
+        st->busy_seq = seq;
+        __atomic_store_n(&st->busy_since_ns, rv_now_ns(), __ATOMIC_RELEASE);
+    } else {
+        __atomic_store_n(&st->busy_since_ns, 0, __ATOMIC_RELEASE);
+        st->busy_session = 0;
+    }
+}
+
+/* ---- crash records ---- */
+
+/* Runs on the faulting thread, on the alternate stack: only stores and
+ * async-signal-safe calls. "self" separates a real fault (a bad pointer,
+ * abort()) from a signal someone else sent: only a real fault makes the
+ * request being served a suspect. */
+static void on_fatal(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    struct rv_status_page *st = rv_rt.status;
+    if (st) {
+        st->crash_session = st->busy_since_ns ? st->busy_session : 0;
+        st->crash_seq = st->busy_seq;
+        st->crash_code = si->si_code;
+        st->crash_addr = (uint64_t)(uintptr_t)si->si_addr;
+        st->crash_self = si->si_code > 0 || si->si_pid == getpid();
+        __atomic_store_n(&st->crash_signal, (uint32_t)sig, __ATOMIC_RELEASE);
+    }
+    raise(sig);   /* SA_RESETHAND restored the default action: die */
+}
+
+static int setup_signals(void)
+{
+    static char altstack[64 * 1024];
+    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack };
+    sigaltstack(&ss, NULL);
+    struct sigaction sa = { .sa_sigaction = on_fatal, .sa_flags = SA_SIGINFO | SA_RESETHAND | SA_NODEFER | SA_ONSTACK };
+    sigemptyset(&sa.sa_mask);
+    const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        sigaction(fatal[i], &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigaddset(&term, SIGINT);
+    sigprocmask(SIG_BLOCK, &term, NULL);
+    sig_fd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
+    return sig_fd < 0 ? -1 : 0;
+}
+
+/* ---- the session table ---- */
+
+static int sess_add(rv_sess *s)
+{
+    if (rv_rt.nsess == rv_rt.capsess) {
+        size_t cap = rv_rt.capsess ? rv_rt.capsess * 2 : 64;
+        rv_sess **n = realloc(rv_rt.sess, cap * sizeof *n);
+        if (!n)
+            return -1;
+        rv_rt.sess = n;
+        rv_rt.capsess = cap;
+    }
+    rv_rt.sess[rv_rt.nsess++] = s;
+    return 0;
+}
+
+static rv_sess *sess_take(uint64_t id)
+{
+    for (size_t i = 0; i < rv_rt.nsess; i++)
+        if (rv_rt.sess[i]->id == id) {
+            rv_sess *s = rv_rt.sess[i];
+            rv_rt.sess[i] = rv_rt.sess[--rv_rt.nsess];
+            return s;
+        }
+    return NULL;
+}
+
+static int poll_add(int fd, struct rv_source *src)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = src };
+    return epoll_ctl(rv_rt.ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void sess_poll(rv_sess *s)
+{
+    s->polling = poll_add(s->fd, &s->src) == 0;
+}
+
+void rv_rt_unpoll(rv_sess *s)
+{
+    if (s->polling)
+        epoll_ctl(rv_rt.ep, EPOLL_CTL_DEL, s->fd, NULL);
+    s->polling = false;
+}
+
+void rv_rt_report_lost(rv_sess *s, int status, const char *why)
+{
+    rv_rt_log(3, "session %llu: %s; failing this session alone", (unsigned long long)s->id, why);
+    struct rv_hdr h = rv_hdr_make(RV_T_SESSION_LOST, s->id, 0, status, strlen(why));
+    rv_wire_send(rv_rt.ctl, &h, why, NULL, 0, 0);
+}
+
+/* ---- control channel ---- */
+
+static int ctl_recv(struct rv_msg *m)
+{
+    int r = rv_wire_recv(rv_rt.ctl, m, RV_WIRE_MAX_BODY, 0);
+    if (r <= 0) {
+        rv_rt_log(3, "control channel to revived %s; exiting", r == 0 ? "closed" : "broken");
+        exit(r == 0 ? 0 : 1);
+    }
+    return r;
+}
+
+static int ctl_send(uint8_t type, uint64_t seq, uint32_t op, int32_t status)
+{
+    struct rv_hdr h = rv_hdr_make(type, seq, op, status, 0);
+    return rv_wire_send(rv_rt.ctl, &h, NULL, NULL, 0, 0);
+}
+
+/* Checks a batch of session records against the descriptors that came with
+ * it; revived is trusted, but a mismatch here would mean a wrong fd as an
+ * SSR, so it is cheap insurance. Returns the record count or -1. */
+static long batch_records(const struct rv_msg *m, size_t extra)
+{
+    if (m->hdr.len < extra || (m->hdr.len - extra) % sizeof(struct rv_wire_session))
+        return -1;
+    size_t k = (m->hdr.len - extra) / sizeof(struct rv_wire_session), want = 0;
+    for (size_t i = 0; i < k; i++) {
+        struct rv_wire_session w;
+        memcpy(&w, m->body + i * sizeof w, sizeof w);
+        if (w.stored_mask >> RV_MAX_STORED_FDS)
+            return -1;
+        want += rv_wire_fds_of(w.stored_mask);
+    }
+    return want == m->nfds ? (long)k : -1;
+}
+
+static void take_batch(struct rv_msg *m)
+{
+    long k = batch_records(m, 0);
+    if (k < 0) {
+        rv_rt_log(3, "malformed session batch from revived");
+        exit(1);
+    }
+    const int *fd = m->fds;
+    for (long i = 0; i < k; i++) {
+        struct rv_wire_session w;
+        memcpy(&w, m->body + (size_t)i * sizeof w, sizeof w);
+        char why[128];
+        rv_sess *s = rv_sess_attach(&w, fd, why, sizeof why);
+        fd += rv_wire_fds_of(w.stored_mask);
+        if (!s || sess_add(s) < 0) {
+            rv_rt_log(3, "session %llu: %s", (unsigned long long)w.id, s ? "out of memory" : why);
+            exit(1);
+        }
+    }
+}
+
+static void handshake(void)
+{
+    struct rv_msg *m = malloc(sizeof *m);
+    if (!m)
+        exit(1);
+    ctl_send(RV_T_SVC_HELLO, 0, rv_rt.ops->ssr_layout, 0);
+    ctl_recv(m);
+    struct rv_wire_svc_config cfg;
+    if (m->hdr.type != RV_T_SVC_CONFIG || m->hdr.len != sizeof cfg || m->nfds != 1) {
+        rv_rt_log(3, "unexpected hand-shake from revived");
+        exit(1);
+    }
+    memcpy(&cfg, m->body, sizeof cfg);
+    rv_rt.ssr_size = cfg.ssr_size;
+    rv_rt.protect = (enum rv_ssr_protect)cfg.protect;
+    rv_rt.status = mmap(NULL, sizeof *rv_rt.status, PROT_READ | PROT_WRITE, MAP_SHARED, m->fds[0], 0);
+    close(m->fds[0]);
+    if (rv_rt.status == MAP_FAILED) {
+        rv_rt_log(3, "cannot map the status page: %s", strerror(errno));
+        exit(1);
+    }
+    free(m);
+}
+
+static void receive_sessions(struct rv_msg *m)
+{
+    for (;;) {
+        ctl_recv(m);
+        if (m->hdr.type == RV_T_HANDOVER_END)
+            return;
+        if (m->hdr.type != RV_T_SESSIONS) {
+            rv_rt_log(3, "unexpected message %u during hand-over", m->hdr.type);
+            exit(1);
+        }
+        take_batch(m);
+    }
+}
+
+/* ---- recovery after a restart ---- */
+
+static void drop_unrecoverable(void)
+{
+    for (size_t i = 0; i < rv_rt.nsess;) {
+        rv_sess *s = rv_rt.sess[i];
+        char why[128];
+        if (rv_sess_recover(s, why, sizeof why)) {
+            i++;
+            continue;
+        }
+        rv_rt_report_lost(s, RV_ELOST, why);
+        rv_rt.sess[i] = rv_rt.sess[--rv_rt.nsess];
+        rv_sess_detach(s);
+    }
+}
+
+static void call_recover_hook(void)
+{
+    if (!rv_rt.ops->recover || rv_rt.nsess == 0)
+        return;
+    for (size_t i = 0; i < rv_rt.nsess; i++)
+        rv_sess_open_ssr(rv_rt.sess[i], PROT_READ);
+    rv_rt_set_busy((uint64_t)-1, 0);
+    rv_rt.ops->recover(rv_rt.sess, rv_rt.nsess);
+    rv_rt_set_busy(0, 0);
+    for (size_t i = 0; i < rv_rt.nsess; i++)
+        rv_sess_close_ssr(rv_rt.sess[i]);
+}
+
+/* In-flight requests run again, the suspected culprit's last: if it crashes
+ * us once more, everyone else's interrupted request is already answered. */
+static void rerun_in_flight(void)
+{
+    for (int culprit = 0; culprit < 2; culprit++)
+        for (size_t i = 0; i < rv_rt.nsess; i++) {
+            rv_sess *s = rv_rt.sess[i];
+            if (!!(s->flags & RV_SESS_CULPRIT) == culprit && rv_sess_in_flight(s))
+                rv_sess_rerun(s);
+        }
+    for (size_t i = 0; i < rv_rt.nsess; i++) {
+        rv_sess_resend_reply(rv_rt.sess[i]);
+        sess_poll(rv_rt.sess[i]);
+    }
+}
+
+/* ---- steady state ---- */
+
+static void on_bind(struct rv_msg *m)
+{
+    long k = batch_records(m, m->hdr.len >= sizeof(struct rv_wire_session) ? m->hdr.len - sizeof(struct rv_wire_session) : 0);
+    if (k != 1) {
+        rv_rt_log(3, "malformed BIND from revived");
+        rv_msg_close_fds(m);
+        return;
+    }
+    struct rv_wire_session w;
+    memcpy(&w, m->body, sizeof w);
+    size_t alen = m->hdr.len - sizeof w;
+    char args[RV_ARGS_MAX + 1];
+    alen = alen > RV_ARGS_MAX ? RV_ARGS_MAX : alen;
+    memcpy(args, m->body + sizeof w, alen);
+    args[alen] = '\0';
+    char why[128];
+    rv_sess *s = rv_sess_attach(&w, m->fds, why, sizeof why);
+    int rc = s ? rv_sess_bind(s, args) : RV_ENOMEM;
+    if (rc == 0 && sess_add(s) == 0)
+        sess_poll(s);
+    else if (s) {
+        rv_sess_detach(s);
+        rc = rc ? rc : RV_ENOMEM;
+    }
+    ctl_send(RV_T_BIND_DONE, w.id, 0, rc);
+}
+
+static void on_unbind(uint64_t id)
+{
+    rv_sess *s = sess_take(id);
+    if (!s)
+        return;
+    if (rv_rt.ops->unbind) {
+        rv_sess_open_ssr(s, PROT_READ | PROT_WRITE);
+        rv_rt_set_busy(id, 0);
+        rv_rt.ops->unbind(s, s->ssr + 1);
+        rv_rt_set_busy(0, 0);
+    }
+    rv_sess_detach(s);
+}
+
+static void on_ctl(struct rv_msg *m)
+{
+    ctl_recv(m);
+    switch (m->hdr.type) {
+    case RV_T_BIND: on_bind(m); break;
+    case RV_T_UNBIND: on_unbind(m->hdr.seq); break;
+    case RV_T_PING: ctl_send(RV_T_PONG, m->hdr.seq, 0, 0); break;
+    default:
+        rv_rt_log(4, "ignoring control message %u", m->hdr.type);
+        rv_msg_close_fds(m);
+    }
+}
+
+static void on_signal(void)
+{
+    struct signalfd_siginfo si;
+    if (read(sig_fd, &si, sizeof si) == sizeof si) {
+        rv_rt_log(6, "signal %u: stopping at a request boundary", si.ssi_signo);
+        exit(0);
+    }
+}
+
+static void event_loop(struct rv_msg *m)
+{
+    struct epoll_event ev[64];
+    for (;;) {
+        int n = epoll_wait(rv_rt.ep, ev, 64, -1);
+        for (int i = 0; i < n; i++) {
+            struct rv_source *src = ev[i].data.ptr;
+            switch (src->kind) {
+            case RV_SRC_SESSION: rv_sess_on_readable((rv_sess *)src); break;
+            case RV_SRC_CTL: on_ctl(m); break;
+            case RV_SRC_SIGNAL: on_signal(); break;
+            case RV_SRC_WATCH: {
+                struct watch *w = (struct watch *)src;
+                w->on_ready(w->fd, w->arg);
+                break;
+            }
+            }
+        }
+    }
+}
+
+int rv_watch_fd(int fd, void (*on_ready)(int fd, void *arg), void *arg)
+{
+    struct watch *w = malloc(sizeof *w);
+    if (!w)
+        return RV_ENOMEM;
+    *w = (struct watch){ { RV_SRC_WATCH }, fd, on_ready, arg };
+    if (poll_add(fd, &w->src) < 0) {
+        free(w);
+        return RV_EIO;
+    }
+    return 0;
+}
+
+int rv_store_fd(rv_sess *s, unsigned slot, int fd)
+{
+    if (slot >= RV_MAX_STORED_FDS || fd < 0)
+        return RV_EINVAL;
+    struct rv_hdr h = rv_hdr_make(RV_T_STORE_FD, s->id, slot, 0, 0);
+    if (rv_wire_send(rv_rt.ctl, &h, NULL, &fd, 1, 0) < 0)
+        return RV_EIO;
+    if (s->stored[slot] >= 0 && s->stored[slot] != fd)
+        close(s->stored[slot]);
+    s->stored[slot] = fd;
+    return 0;
+}
+
+static int start_instance(const struct rv_service_ops *ops, char *argv0)
+{
+    const char *base = strrchr(argv0, '/');
+    rv_rt.name = base ? base + 1 : argv0;
+    rv_rt.ops = ops;
+    const char *env = getenv("REVIVE_CTL_FD");
+    char *end;
+    long fd = env ? strtol(env, &end, 10) : -1;
+    if (!env || *end || fd < 0 || fd > 1 << 20) {
+        fprintf(stderr, "%s: a revive service is started by revived, which passes $REVIVE_CTL_FD; "
+                        "declare it in a manifest (see docs/manifest.md)\n", rv_rt.name);
+        return -1;
+    }
+    rv_rt.ctl = (int)fd;
+    unsetenv("REVIVE_CTL_FD");
+    rv_rt.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (rv_rt.ep < 0 || setup_signals() < 0 || poll_add(rv_rt.ctl, &ctl_src) < 0 ||
+        poll_add(sig_fd, &sig_src) < 0) {
+        rv_rt_log(3, "cannot set up the event loop: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+        printf("%s: a revive service; revived starts it from its manifest (see docs/manifest.md)\n", argv[0]);
+        return 0;
+    }
+    if (start_instance(ops, argv[0]) < 0)
+        return 2;
+    handshake();
+    if (ops->init && ops->init(argc, argv) != 0) {
+        rv_rt_log(3, "init hook failed");
+        return 1;
+    }
+    struct rv_msg *m = malloc(sizeof *m);
+    if (!m)
+        return 1;
+    receive_sessions(m);
+    drop_unrecoverable();
+    call_recover_hook();
+    rerun_in_flight();
+    ctl_send(RV_T_SVC_READY, 0, 0, 0);
+    event_loop(m);
+    return 0;
+}

@@ -1,0 +1,133 @@
+/* wire.h — revive's wire protocol: one message per SOCK_SEQPACKET datagram.
+ *
+ * Every message starts with a fixed 24-byte header: magic, version, type,
+ * payload length, and three fields whose meaning depends on the type (seq,
+ * op, status). Descriptors travel as SCM_RIGHTS. The same framing is used on
+ * all three channels:
+ *   - session sockets (client <-> service, revived may post a notice),
+ *   - the public socket (clients and revivectl <-> revived),
+ *   - each service instance's control channel (service <-> revived).
+ * rv_wire_recv() checks everything a peer controls (magic, version, the
+ * length against the datagram size, descriptor counts) before anyone looks at
+ * a payload, so a malformed message is an error, never a crash.
+ */
+#ifndef RV_WIRE_H
+#define RV_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "revive/base.h"
+
+#define RV_WIRE_MAGIC 0x5652u /* "RV" little-endian */
+#define RV_WIRE_VERSION 1
+#define RV_WIRE_MAX_BODY 8192 /* control payloads; session payloads stop at RV_MAX_PAYLOAD */
+#define RV_WIRE_MAX_FDS 252   /* the kernel's SCM_MAX_FD is 253 */
+#define RV_NAME_MAX 64
+#define RV_ARGS_MAX 1024
+
+struct rv_hdr {
+    uint16_t magic;
+    uint8_t version;
+    uint8_t type;
+    uint32_t len;      /* payload bytes after the header */
+    uint64_t seq;
+    uint32_t op;
+    int32_t status;
+};
+_Static_assert(sizeof(struct rv_hdr) == 24, "wire header is 24 bytes");
+
+enum rv_msg_type {
+    /* session socket */
+    RV_T_CALL = 1,          /* client: seq, op, request payload */
+    RV_T_REPLY = 2,         /* service: seq, status, reply payload [+fd] */
+    RV_T_NOTICE = 3,        /* revived: the session is over; status says why */
+    /* public socket */
+    RV_T_OPEN = 16,         /* payload: name NUL args NUL */
+    RV_T_OPEN_OK = 17,      /* + the session socket */
+    RV_T_ERROR = 18,        /* status + a sentence */
+    RV_T_STATUS = 19,
+    RV_T_STATUS_REPLY = 20, /* payload: struct rv_wire_svc_status[] */
+    RV_T_KILL = 21,         /* op = signal, payload: name */
+    RV_T_RESTART = 22,      /* payload: name */
+    RV_T_OK = 23,
+    /* service control channel */
+    RV_T_SVC_HELLO = 32,    /* service: op = its SSR layout */
+    RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page fd */
+    RV_T_SESSIONS = 34,     /* revived: struct rv_wire_session[] + their fds */
+    RV_T_HANDOVER_END = 35, /* revived: every session has been handed over */
+    RV_T_SVC_READY = 36,    /* service: recovered, serving */
+    RV_T_BIND = 37,         /* revived: one rv_wire_session + args, + fds */
+    RV_T_BIND_DONE = 38,    /* service: seq = session id, status */
+    RV_T_UNBIND = 39,       /* revived: seq = session id */
+    RV_T_STORE_FD = 40,     /* service: seq = session id, op = slot, + fd */
+    RV_T_SESSION_LOST = 41, /* service: seq = session id, status, a sentence */
+    RV_T_PING = 42,
+    RV_T_PONG = 43,
+};
+
+/* Protection of SSRs against wild writes; see docs/manifest.md. */
+enum rv_ssr_protect { RV_PROTECT_NONE = 0, RV_PROTECT_CHECKSUM = 1, RV_PROTECT_MPROTECT = 2 };
+
+struct rv_wire_svc_config {
+    uint64_t ssr_size;
+    uint32_t protect;
+    uint32_t sessions;      /* how many RV_T_SESSIONS records follow */
+};
+
+enum { RV_SESS_CULPRIT = 1u, RV_SESS_POISONED = 2u };
+
+/* One session in a hand-over or bind. Its descriptors follow in this order:
+ * endpoint, SSR, journal, then one per set bit of stored_mask. */
+struct rv_wire_session {
+    uint64_t id;
+    uint64_t poison_seq;    /* with RV_SESS_POISONED: answer this seq with an error */
+    uint32_t flags;
+    uint32_t stored_mask;
+};
+
+struct rv_wire_svc_status {
+    char name[RV_NAME_MAX];
+    char state[16];
+    char last_exit[64];
+    int32_t pid;
+    uint32_t restarts;
+    uint32_t sessions;
+    uint32_t recoveries;
+    uint64_t ssr_bytes;
+    uint64_t last_recovery_us;
+    uint64_t requests_failed; /* poisoned requests and lost sessions */
+};
+
+struct rv_msg {
+    struct rv_hdr hdr;
+    uint8_t body[RV_WIRE_MAX_BODY];
+    int fds[RV_WIRE_MAX_FDS];
+    size_t nfds;
+};
+
+static inline size_t rv_wire_fds_of(uint32_t stored_mask)
+{
+    return 3 + (size_t)__builtin_popcount(stored_mask);
+}
+
+/* Sends one message. flags go to sendmsg (MSG_DONTWAIT). Returns 0 or -errno. */
+int rv_wire_send(int sock, const struct rv_hdr *hdr, const void *payload,
+                 const int *fds, size_t nfds, int flags);
+/* Builds a header for rv_wire_send. */
+struct rv_hdr rv_hdr_make(uint8_t type, uint64_t seq, uint32_t op, int32_t status, size_t len);
+
+/* Receives and checks one message into m. Returns 1 for a message, 0 when the
+ * peer closed, -EAGAIN, -EPROTO for a malformed message (its descriptors are
+ * closed), or -errno. max_body bounds the accepted payload. */
+int rv_wire_recv(int sock, struct rv_msg *m, size_t max_body, int flags);
+
+/* Checks a received datagram of n bytes: the pure part of rv_wire_recv,
+ * exposed for unit tests and the fuzzer. Returns 0 or -EPROTO. */
+int rv_wire_check(const void *buf, size_t n, size_t max_body);
+
+void rv_msg_close_fds(struct rv_msg *m);
+
+/* Sends RV_T_ERROR with a sentence. */
+int rv_wire_send_error(int sock, int32_t status, const char *text, int flags);
+
+#endif

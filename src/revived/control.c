@@ -1,0 +1,308 @@
+/* control.c — the public socket and its connections; see control.h.
+ *
+ * Everything here is untrusted input: each message passed rv_wire_recv's
+ * framing checks, and each handler below checks its payload before use.
+ * A bad message earns an RV_T_ERROR reply and the connection stays up. */
+#include "control.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "log.h"
+#include "loop.h"
+#include "service.h"
+#include "session.h"
+#include "task.h"
+#include "wire.h"
+
+struct conn {
+    struct rv_handler h;
+    int fd;
+    unsigned refs;
+    struct task *task;
+    int privileged;     /* root or revived's own user: may kill and restart */
+    struct conn *next, *prev;
+};
+
+static struct conn *conns;   /* open connections, closed at shutdown */
+
+static int listen_fd = -1;
+static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static struct rv_msg msg;
+
+struct conn *conn_get(struct conn *c)
+{
+    c->refs++;
+    return c;
+}
+
+void conn_put(struct conn *c)
+{
+    if (--c->refs)
+        return;
+    task_put(c->task);
+    free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c->fd < 0)
+        return;
+    loop_del(c->fd);
+    close(c->fd);
+    c->fd = -1;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    conn_put(c);
+}
+
+/* Replies never block revived: a client that does not read its replies
+ * loses its connection, not everyone else's service. */
+static void conn_send(struct conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds)
+{
+    if (c->fd >= 0 && rv_wire_send(c->fd, h, body, fds, nfds, MSG_DONTWAIT) < 0)
+        conn_close(c);
+}
+
+void conn_reply_error(struct conn *c, int32_t status, const char *why)
+{
+    struct rv_hdr h = rv_hdr_make(RV_T_ERROR, 0, 0, status, strnlen(why, RV_WIRE_MAX_BODY));
+    conn_send(c, &h, why, NULL, 0);
+}
+
+void conn_reply_open(struct conn *c, struct session *s)
+{
+    struct rv_hdr h = rv_hdr_make(RV_T_OPEN_OK, s->id, 0, 0, 0);
+    conn_send(c, &h, NULL, &s->client_fd, 1);
+}
+
+static void reply_ok(struct conn *c)
+{
+    struct rv_hdr h = rv_hdr_make(RV_T_OK, 0, 0, 0, 0);
+    conn_send(c, &h, NULL, NULL, 0);
+}
+
+/* A NUL-terminated string that starts at off and fits in max bytes. */
+static const char *take_string(const struct rv_msg *m, size_t *off, size_t max)
+{
+    const char *p = (const char *)m->body + *off;
+    size_t room = m->hdr.len - *off;
+    size_t n = strnlen(p, room < max ? room : max);
+    if (n == room || n == max)
+        return NULL;
+    *off += n + 1;
+    return p;
+}
+
+static struct service *find_named(struct conn *c, const struct rv_msg *m, size_t *off)
+{
+    const char *name = take_string(m, off, RV_NAME_MAX);
+    if (!name) {
+        conn_reply_error(c, RV_EPROTO, "malformed request: service name missing or too long");
+        return NULL;
+    }
+    struct service *svc = service_find(name);
+    if (!svc) {
+        char why[256];
+        snprintf(why, sizeof why, "no service named '%s' (see 'revivectl status')", name);
+        conn_reply_error(c, RV_ENOSVC, why);
+    }
+    return svc;
+}
+
+static void on_open(struct conn *c, const struct rv_msg *m)
+{
+    size_t off = 0;
+    struct service *svc = find_named(c, m, &off);
+    if (!svc)
+        return;
+    const char *args = m->hdr.len > off ? take_string(m, &off, RV_ARGS_MAX + 1) : "";
+    if (!args) {
+        conn_reply_error(c, RV_EPROTO, "malformed open: arguments not terminated or longer than 1024 bytes");
+        return;
+    }
+    service_open(svc, c, c->task, args);
+}
+
+static void on_status(struct conn *c)
+{
+    static struct rv_wire_svc_status st[RV_WIRE_MAX_BODY / sizeof(struct rv_wire_svc_status)];
+    size_t n = services_status(st, sizeof st / sizeof st[0]);
+    struct rv_hdr h = rv_hdr_make(RV_T_STATUS_REPLY, 0, 0, 0, n * sizeof st[0]);
+    conn_send(c, &h, st, NULL, 0);
+}
+
+static void on_kill_or_restart(struct conn *c, const struct rv_msg *m)
+{
+    if (!c->privileged) {
+        conn_reply_error(c, RV_EPERM, "permission denied: only root or revived's user may kill or restart services");
+        return;
+    }
+    size_t off = 0;
+    struct service *svc = find_named(c, m, &off);
+    if (!svc)
+        return;
+    char why[256];
+    int rc = m->hdr.type == RV_T_KILL ? service_kill(svc, (int)m->hdr.op, why, sizeof why)
+                                      : service_restart(svc, why, sizeof why);
+    if (rc < 0)
+        conn_reply_error(c, rc, why);
+    else
+        reply_ok(c);
+}
+
+static void dispatch(struct conn *c, struct rv_msg *m)
+{
+    if (m->nfds) {
+        rv_msg_close_fds(m);
+        conn_reply_error(c, RV_EPROTO, "unexpected descriptors in a request");
+        return;
+    }
+    switch (m->hdr.type) {
+    case RV_T_OPEN: on_open(c, m); break;
+    case RV_T_STATUS: on_status(c); break;
+    case RV_T_KILL:
+    case RV_T_RESTART: on_kill_or_restart(c, m); break;
+    default: {
+        char why[64];
+        snprintf(why, sizeof why, "unknown request type %u", m->hdr.type);
+        conn_reply_error(c, RV_EPROTO, why);
+    }
+    }
+}
+
+static void on_conn_event(struct rv_handler *h, uint32_t events)
+{
+    struct conn *c = (struct conn *)h;
+    if (!(events & EPOLLIN)) {
+        conn_close(c);
+        return;
+    }
+    int r = rv_wire_recv(c->fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT);
+    if (r == -EAGAIN)
+        return;
+    if (r == -EPROTO) {
+        rv_info("task %d: malformed message rejected", (int)c->task->pid);
+        conn_reply_error(c, RV_EPROTO, "malformed message: bad magic, version or length");
+        return;
+    }
+    if (r <= 0) {
+        conn_close(c);
+        return;
+    }
+    conn_get(c);
+    dispatch(c, &msg);
+    conn_put(c);
+}
+
+static void accept_one(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+        !(c->task = task_get(cred.pid, cred.uid))) {
+        rv_warn("refusing a connection: %s", strerror(errno ? errno : ENOMEM));
+        free(c);
+        close(fd);
+        return;
+    }
+    c->h.on_event = on_conn_event;
+    c->fd = fd;
+    c->refs = 1;
+    c->privileged = cred.uid == 0 || cred.uid == getuid();
+    c->next = conns;
+    if (conns)
+        conns->prev = c;
+    conns = c;
+    if (loop_add(fd, EPOLLIN, &c->h) < 0)
+        conn_close(c);
+}
+
+static void on_listen(struct rv_handler *h, uint32_t events)
+{
+    (void)h;
+    (void)events;
+    for (;;) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE)
+                rv_warn("cannot accept a connection: %s", strerror(errno));
+            return;
+        }
+        accept_one(fd);
+    }
+}
+
+static struct rv_handler listen_h = { on_listen };
+
+static void make_parent_dir(const char *path)
+{
+    char dir[sizeof sock_path];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(dir, 0755);
+            *p = '/';
+        }
+}
+
+/* A socket file may be left by a revived that died; one that still answers
+ * belongs to a live revived, and taking it over would strand its clients. */
+static int claim_path(const struct sockaddr_un *sa, char *why, size_t whylen)
+{
+    int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    int live = probe >= 0 && connect(probe, (const struct sockaddr *)sa, sizeof *sa) == 0;
+    if (probe >= 0)
+        close(probe);
+    if (live) {
+        snprintf(why, whylen, "another revived is already listening on %s", sa->sun_path);
+        return -1;
+    }
+    unlink(sa->sun_path);
+    return 0;
+}
+
+int control_init(const char *path, char *why, size_t whylen)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sa.sun_path) {
+        snprintf(why, whylen, "socket path too long (max %zu bytes): %s", sizeof sa.sun_path - 1, path);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    make_parent_dir(path);
+    if (claim_path(&sa, why, whylen) < 0)
+        return -1;
+    listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        chmod(path, 0666) < 0 || listen(listen_fd, 128) < 0 || loop_add(listen_fd, EPOLLIN, &listen_h) < 0) {
+        snprintf(why, whylen, "cannot listen on %s: %s", path, strerror(errno));
+        return -1;
+    }
+    strcpy(sock_path, path);
+    return 0;
+}
+
+void control_fini(void)
+{
+    while (conns)
+        conn_close(conns);
+    if (listen_fd >= 0) {
+        close(listen_fd);
+        unlink(sock_path);
+    }
+    listen_fd = -1;
+}

@@ -1,0 +1,246 @@
+/* handover.c — the control channel of a service instance; see handover.h.
+ *
+ * The instance is untrusted: each message is checked for the descriptors
+ * and sizes its type requires, and for a session id that belongs to this
+ * service. A lie gets the instance killed and replaced — which costs its
+ * clients nothing, since revived holds their sessions. */
+#include "handover.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "control.h"
+#include "log.h"
+#include "service.h"
+#include "session.h"
+#include "util.h"
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define BATCH_MAX 64
+
+static struct rv_msg msg;
+
+struct session *service_session(struct service *svc, uint64_t id)
+{
+    for (struct session *s = svc->sessions; s; s = s->next)
+        if (s->id == id)
+            return s;
+    return NULL;
+}
+
+void service_link(struct service *svc, struct session *s)
+{
+    s->next = svc->sessions;
+    s->prev = NULL;
+    if (svc->sessions)
+        svc->sessions->prev = s;
+    svc->sessions = s;
+    svc->nsessions++;
+    svc->ssr_bytes += s->charged;
+}
+
+void service_unlink(struct session *s)
+{
+    struct service *svc = s->svc;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        svc->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+    svc->nsessions--;
+    svc->ssr_bytes -= s->charged;
+}
+
+/* Blocking with SO_SNDTIMEO: an instance that does not drain its control
+ * channel within the timeout is hung, and is treated as such. */
+static int ctl_send(struct service *svc, uint8_t type, uint64_t seq, const void *body, size_t len,
+                    const int *fds, size_t nfds)
+{
+    struct rv_hdr h = rv_hdr_make(type, seq, 0, 0, len);
+    int rc = rv_wire_send(svc->ctl_fd, &h, body, fds, nfds, 0);
+    if (rc < 0) {
+        char why[64];
+        snprintf(why, sizeof why, "control channel write failed: %s", strerror(-rc));
+        service_abort(svc, why);
+    }
+    return rc;
+}
+
+static int send_batch(struct service *svc, struct rv_wire_session *w, size_t n, int *fds, size_t nfds)
+{
+    return n ? ctl_send(svc, RV_T_SESSIONS, 0, w, n * sizeof *w, fds, nfds) : 0;
+}
+
+/* Every bound session, in batches that respect SCM_MAX_FD. */
+static int hand_over_sessions(struct service *svc)
+{
+    struct rv_wire_session w[BATCH_MAX];
+    int fds[RV_WIRE_MAX_FDS];
+    size_t n = 0, nfds = 0;
+    for (struct session *s = svc->sessions; s; s = s->next) {
+        if (s->state != SESS_BOUND)
+            continue;
+        if (n == BATCH_MAX || nfds + 3 + RV_MAX_STORED_FDS > RV_WIRE_MAX_FDS) {
+            if (send_batch(svc, w, n, fds, nfds) < 0)
+                return -1;
+            n = nfds = 0;
+        }
+        nfds += session_wire(s, &w[n++], fds + nfds);
+    }
+    return send_batch(svc, w, n, fds, nfds);
+}
+
+static void on_hello(struct service *svc)
+{
+    uint32_t bound = 0;
+    for (struct session *s = svc->sessions; s; s = s->next)
+        bound += s->state == SESS_BOUND;
+    struct rv_wire_svc_config cfg = {
+        .ssr_size = svc->conf->ssr_size, .protect = svc->conf->ssr_protect, .sessions = bound,
+    };
+    if (ctl_send(svc, RV_T_SVC_CONFIG, 0, &cfg, sizeof cfg, &svc->status_fd, 1) == 0 &&
+        hand_over_sessions(svc) == 0)
+        ctl_send(svc, RV_T_HANDOVER_END, 0, NULL, 0, NULL, 0);
+}
+
+static void send_bind(struct service *svc, struct session *s)
+{
+    uint8_t body[sizeof(struct rv_wire_session) + RV_ARGS_MAX];
+    int fds[3 + RV_MAX_STORED_FDS];
+    struct rv_wire_session w;
+    size_t nfds = session_wire(s, &w, fds);
+    size_t alen = strlen(s->args);
+    memcpy(body, &w, sizeof w);
+    memcpy(body + sizeof w, s->args, alen);
+    ctl_send(svc, RV_T_BIND, s->id, body, sizeof w + alen, fds, nfds);
+}
+
+static void on_ready(struct service *svc)
+{
+    svc->state = SVC_READY;
+    svc->last_ping_ns = rv_now_ns();
+    if (svc->crash_ns) {
+        svc->last_recovery_us = (rv_now_ns() - svc->crash_ns) / 1000;
+        svc->recoveries++;
+        svc->crash_ns = 0;
+        rv_notice("%s: recovered in %llu us, %u sessions handed over", svc->conf->name,
+                  (unsigned long long)svc->last_recovery_us, svc->nsessions);
+    } else
+        rv_info("%s: ready", svc->conf->name);
+    for (struct session *s = svc->sessions; s && svc->ctl_fd >= 0; s = s->next)
+        if (s->state == SESS_BINDING)
+            send_bind(svc, s);
+}
+
+static void on_bind_done(struct service *svc, uint64_t id, int32_t status)
+{
+    struct session *s = service_session(svc, id);
+    if (!s || s->state != SESS_BINDING) {
+        service_abort(svc, "confirmed a bind revived did not ask for");
+        return;
+    }
+    if (status != 0) {
+        char why[128];
+        snprintf(why, sizeof why, "service '%s' refused the session (bind returned %d)", svc->conf->name, status);
+        service_unlink(s);
+        session_fail(s, status <= RV_EAPP ? status : RV_EAPP, why);
+        return;
+    }
+    s->state = SESS_BOUND;
+    conn_reply_open(s->opener, s);
+    conn_put(s->opener);
+    s->opener = NULL;
+    close(s->client_fd);
+    s->client_fd = -1;
+}
+
+static void on_store_fd(struct service *svc, struct rv_msg *m)
+{
+    struct session *s = service_session(svc, m->hdr.seq);
+    if (m->nfds != 1 || m->hdr.op >= RV_MAX_STORED_FDS || !s) {
+        service_abort(svc, "sent a malformed STORE_FD");
+        return;
+    }
+    session_store_fd(s, m->hdr.op, m->fds[0]);
+    m->nfds = 0;   /* kept: not ours to close any more */
+}
+
+static void on_session_lost(struct service *svc, const struct rv_msg *m)
+{
+    struct session *s = service_session(svc, m->hdr.seq);
+    if (!s)
+        return;
+    char why[256];
+    snprintf(why, sizeof why, "service '%s' lost this session's state: %.*s", svc->conf->name,
+             (int)(m->hdr.len < 200 ? m->hdr.len : 200), (const char *)m->body);
+    svc->requests_failed++;
+    service_unlink(s);
+    session_fail(s, RV_ELOST, why);
+}
+
+static void dispatch(struct service *svc, struct rv_msg *m)
+{
+    switch (m->hdr.type) {
+    case RV_T_SVC_HELLO: on_hello(svc); break;
+    case RV_T_SVC_READY: on_ready(svc); break;
+    case RV_T_BIND_DONE: on_bind_done(svc, m->hdr.seq, m->hdr.status); break;
+    case RV_T_STORE_FD: on_store_fd(svc, m); break;
+    case RV_T_SESSION_LOST: on_session_lost(svc, m); break;
+    case RV_T_PONG: svc->ping_sent_ns = 0; break;
+    default: service_abort(svc, "sent an unknown control message");
+    }
+    rv_msg_close_fds(m);
+}
+
+void handover_on_ctl(struct rv_handler *h, uint32_t events)
+{
+    struct service *svc = container_of(h, struct service, ctl_h);
+    int r = (events & EPOLLIN) ? rv_wire_recv(svc->ctl_fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT) : 0;
+    if (r == -EAGAIN)
+        return;
+    if (r <= 0) {
+        /* closed or broken: the pidfd reports the death; stop listening */
+        loop_del(svc->ctl_fd);
+        if (r < 0)
+            service_abort(svc, "sent a malformed control message");
+        return;
+    }
+    dispatch(svc, &msg);
+}
+
+void service_open(struct service *svc, struct conn *c, struct task *task, const char *args)
+{
+    if (svc->state == SVC_FAILED || svc->state == SVC_STOPPED) {
+        char why[256];
+        snprintf(why, sizeof why, "service '%s' is %s (last exit: %s)", svc->conf->name,
+                 svc->state == SVC_FAILED ? "failed" : "stopped", svc->last_exit);
+        conn_reply_error(c, svc->state == SVC_FAILED ? RV_EFAILED : RV_ESTOPPED, why);
+        return;
+    }
+    int err;
+    char why[256];
+    struct session *s = session_create(svc, task, args, &err, why, sizeof why);
+    if (!s) {
+        conn_reply_error(c, err, why);
+        return;
+    }
+    s->opener = conn_get(c);
+    service_link(svc, s);
+    if (svc->state == SVC_READY)
+        send_bind(svc, s);
+}
+
+void service_session_closed(struct session *s)
+{
+    struct service *svc = s->svc;
+    if (s->state == SESS_BOUND && svc->state == SVC_READY && svc->ctl_fd >= 0)
+        ctl_send(svc, RV_T_UNBIND, s->id, NULL, 0, NULL, 0);
+    service_unlink(s);
+    session_destroy(s);
+}

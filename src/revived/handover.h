@@ -1,0 +1,12 @@
+/* handover.h — revived's side of the conversation with a service instance:
+ * the start-up hand-over of every session, binds of new sessions, and what
+ * the instance reports (stored descriptors, lost sessions, heartbeats). */
+#ifndef RV_HANDOVER_H
+#define RV_HANDOVER_H
+
+#include <stdint.h>
+#include "loop.h"
+
+void handover_on_ctl(struct rv_handler *h, uint32_t events);
+
+#endif

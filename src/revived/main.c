@@ -1,0 +1,207 @@
+/* main.c — revived, the nucleus: options, start-up and shut-down.
+ *
+ * revived holds every session (socket, SSR, journal, stored descriptors),
+ * starts and supervises the services of its manifest, and answers clients
+ * on its public socket. It is single-threaded: one epoll loop (loop.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include "control.h"
+#include "log.h"
+#include "loop.h"
+#include "manifest.h"
+#include "revive/client.h"
+#include "rv_config.h"
+#include "service.h"
+#include "task.h"
+
+#define MAX_SERVICES 32
+
+struct options {
+    const char *manifest;
+    const char *socket;
+    int foreground;
+    int log_level;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: revived [--manifest FILE] [--socket PATH] [--foreground] [--log-level LEVEL]\n"
+            "  --manifest FILE   services to run (default: the embedded manifest: random, timer)\n"
+            "  --socket PATH     public socket (default: $REVIVE_SOCKET, else\n"
+            "                    $XDG_RUNTIME_DIR/revive/revived.sock, else /run/revive/revived.sock)\n"
+            "  --foreground      stay in the foreground (default: detach once listening)\n"
+            "  --log-level LEVEL err, warning, notice (default), info or debug\n"
+            "Bare exec names are looked up in $REVIVE_SERVICE_PATH (default %s), then $PATH.\n",
+            RV_SERVICE_PATH);
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        { "manifest", required_argument, NULL, 'm' }, { "socket", required_argument, NULL, 's' },
+        { "foreground", no_argument, NULL, 'f' },     { "log-level", required_argument, NULL, 'l' },
+        { "help", no_argument, NULL, 'h' },           { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    *o = (struct options){ .log_level = RV_LOG_NOTICE };
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': o->manifest = optarg; break;
+        case 's': o->socket = optarg; break;
+        case 'f': o->foreground = 1; break;
+        case 'l':
+            if ((o->log_level = rv_log_parse_level(optarg)) < 0) {
+                fprintf(stderr, "revived: bad --log-level '%s' (err, warning, notice, info, debug)\n", optarg);
+                return -1;
+            }
+            break;
+        case 'h': usage(stdout); exit(0);
+        case 'V': printf("revived %s\n", RV_VERSION); exit(0);
+        default: usage(stderr); return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "revived: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_manifest(const struct options *o, struct rv_manifest *m)
+{
+    const char *path = getenv("REVIVE_SERVICE_PATH");
+    path = path && *path ? path : RV_SERVICE_PATH;
+    char err[512];
+    int rc = o->manifest ? rv_manifest_load_file(o->manifest, path, m, err, sizeof err)
+                         : rv_manifest_load_text(rv_default_manifest, "<embedded manifest>", path, m, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "revived: %s\n", err);
+        return -1;
+    }
+    if (m->nservices > MAX_SERVICES) {
+        fprintf(stderr, "revived: %s: %zu services; at most %d are supported\n",
+                o->manifest ? o->manifest : "<embedded manifest>", m->nservices, MAX_SERVICES);
+        rv_manifest_free(m);
+        return -1;
+    }
+    return 0;
+}
+
+/* Without --foreground, the parent returns only once the child listens, so
+ * `revived && client` never races the socket. */
+static int detach(int *ready_fd)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid > 0) {
+        close(p[1]);
+        char b;
+        _exit(read(p[0], &b, 1) == 1 ? 0 : 1);
+    }
+    close(p[0]);
+    setsid();
+    *ready_fd = p[1];
+    return 0;
+}
+
+static void announce_ready(int ready_fd)
+{
+    const char *env = getenv("REVIVE_READY_FD");
+    if (env) {
+        ssize_t w = write(atoi(env), "READY\n", 6);
+        (void)w;
+    }
+    if (ready_fd >= 0) {
+        ssize_t w = write(ready_fd, "R", 1);
+        (void)w;
+        close(ready_fd);
+    }
+}
+
+static void on_signal(struct rv_handler *h, uint32_t events);
+static struct rv_handler signal_h = { on_signal };
+static int signal_fd = -1;
+
+static void on_signal(struct rv_handler *h, uint32_t events)
+{
+    (void)h;
+    (void)events;
+    struct signalfd_siginfo si;
+    if (read(signal_fd, &si, sizeof si) == sizeof si) {
+        rv_notice("SIG%s: shutting down", sigabbrev_np((int)si.ssi_signo));
+        loop_stop();
+    }
+}
+
+static int watch_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    return signal_fd < 0 ? -1 : loop_add(signal_fd, EPOLLIN, &signal_h);
+}
+
+static int run(const struct options *o, struct rv_manifest *m)
+{
+    char sockbuf[128], why[256];
+    const char *path = o->socket ? o->socket : rv_default_socket(sockbuf, sizeof sockbuf);
+    int ready_fd = -1;
+    if (!o->foreground && detach(&ready_fd) < 0) {
+        fprintf(stderr, "revived: cannot detach: %s\n", strerror(errno));
+        return 1;
+    }
+    task_set_default_quota(m->max_ssr_bytes);
+    if (loop_init() < 0 || watch_signals() < 0) {
+        rv_err("cannot set up the event loop: %s", strerror(errno));
+        return 1;
+    }
+    if (control_init(path, why, sizeof why) < 0) {
+        rv_err("%s", why);
+        return 1;
+    }
+    int rc = 1;
+    if (services_init(m) == 0) {
+        rv_notice("listening on %s with %zu services", path, m->nservices);
+        announce_ready(ready_fd);
+        rc = loop_run() == 0 ? 0 : 1;
+    } else
+        rv_err("cannot start the services: %s", strerror(errno));
+    services_fini();
+    control_fini();
+    loop_fini();
+    close(signal_fd);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    if (parse_options(argc, argv, &o) < 0)
+        return 2;
+    rv_log_set_level(o.log_level);
+    struct rv_manifest m;
+    if (load_manifest(&o, &m) < 0)
+        return 2;
+    int rc = run(&o, &m);
+    rv_manifest_free(&m);
+    return rc;
+}

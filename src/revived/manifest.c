@@ -1,0 +1,770 @@
+/* manifest.c — loading and validating the manifest (see manifest.h and
+ * docs/manifest.md).
+ *
+ * The manifest is an INI file. inih does the tokenizing: it splits lines into
+ * "[section]" headers and "key = value" pairs, strips blanks and ';' comments,
+ * and calls on_key() once per pair. Everything else is here: which sections
+ * and keys exist, what their values mean, and the error messages.
+ *
+ * Why we feed inih through our own line reader (ini_parse_stream) instead of
+ * calling ini_parse_string() directly:
+ *
+ *   - inih never tells the handler about a section header, only about keys.
+ *     An empty "[service foo]" (or a misspelled empty section) would vanish
+ *     silently. Our reader spots header lines itself, with inih's own rules,
+ *     so every section is opened and checked, keys or not.
+ *   - The handler is not given a line number. The reader hands inih exactly
+ *     one line per call, so its count is the current line.
+ *   - inih cuts lines longer than its buffer into pieces and numbers each
+ *     piece as a line. The reader refuses such lines instead.
+ *
+ * Loading runs in three steps: parse (sections and keys, each value checked
+ * and converted as it is seen, so errors carry the line), then finish()
+ * (whole-manifest checks: every service has an exec, there is at least one
+ * service; argv is assembled), then, only if anything failed, everything
+ * built so far is freed, so a caller never sees a half-loaded manifest.
+ *
+ * Only the first error is reported: later ones are usually its fallout.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "manifest.h"
+
+#define KiB (UINT64_C(1) << 10)
+#define MiB (UINT64_C(1) << 20)
+#define GiB (UINT64_C(1) << 30)
+
+#define BLANKS " \t"
+#define MANIFEST_FILE_MAX (1024 * 1024) /* a manifest is a few hundred bytes */
+#define SSR_SIZE_MAX (64 * MiB)
+#define MAX_SSR_BYTES_MAX (64 * GiB)
+/* A cap on every duration, so later arithmetic (and conversion to an int
+ * poll() timeout) cannot overflow; nothing sensible needs more than a day. */
+#define DURATION_MAX_MS (UINT64_C(24) * 60 * 60 * 1000)
+#define MAX_KEYS 16
+
+enum section_kind { SEC_NONE, SEC_REVIVED, SEC_SERVICE };
+
+/* Everything one load needs; lives on rv_manifest_load_text()'s stack. */
+struct load {
+    struct rv_manifest *m;
+    const char *origin;       /* file name (or a label) for error messages */
+    const char *service_path; /* where bare exec names are looked up first */
+    const char *pos;          /* the reader's position in the text */
+    int line;                 /* line the reader handed out last */
+    bool indented;            /* ... and whether it starts with blanks */
+    char last_name[64];       /* inih's "previous key", see scan_line() */
+    enum section_kind kind;
+    char section[INI_MAX_LINE]; /* current section's name as written */
+    bool seen_revived;
+    int key_line[MAX_KEYS];   /* where each key of this section was set */
+    const char *key;          /* the key being parsed, for bad() */
+    char *err;
+    size_t errlen;
+    bool failed;
+    int err_line;
+};
+
+/* ---------------------------------------------------------------- errors */
+
+/* Writes "ORIGIN:LINE: key 'KEY': what" (line 0: no line; key NULL: no key
+ * part). Only the first error counts. Always returns -1, for `return fail()`. */
+static int failv(struct load *L, int line, const char *key, const char *fmt, va_list ap)
+{
+    if (L->failed)
+        return -1;
+    L->failed = true;
+    L->err_line = line;
+    if (!L->err || L->errlen == 0)
+        return -1;
+    int n = line > 0 ? snprintf(L->err, L->errlen, "%s:%d: ", L->origin, line)
+                     : snprintf(L->err, L->errlen, "%s: ", L->origin);
+    if (key && n >= 0 && (size_t)n < L->errlen)
+        n += snprintf(L->err + n, L->errlen - n, "key '%s': ", key);
+    if (n >= 0 && (size_t)n < L->errlen)
+        vsnprintf(L->err + n, L->errlen - n, fmt, ap);
+    return -1;
+}
+
+static int __attribute__((format(printf, 4, 5)))
+fail(struct load *L, int line, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    failv(L, line, key, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* A bad value of the key being parsed, on the current line. */
+static int __attribute__((format(printf, 2, 3))) bad(struct load *L, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    failv(L, L->line, L->key, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int out_of_memory(struct load *L)
+{
+    return fail(L, 0, NULL, "out of memory");
+}
+
+/* --------------------------------------------------------- value syntax */
+
+/* Reads a decimal number at *s and advances *s past its digits. No sign and
+ * no blanks are accepted, so "-1" or " 1" is an error rather than a
+ * surprise. Returns 0, -1 if there is no digit, -2 on overflow. */
+static int read_number(const char **s, uint64_t *out)
+{
+    const char *p = *s;
+    uint64_t n = 0;
+    bool overflow = false;
+    if (!isdigit((unsigned char)*p))
+        return -1;
+    for (; isdigit((unsigned char)*p); p++) {
+        unsigned d = (unsigned)(*p - '0');
+        overflow |= n > (UINT64_MAX - d) / 10;
+        n = n * 10 + d;
+    }
+    *s = p;
+    *out = n;
+    return overflow ? -2 : 0;
+}
+
+struct unit {
+    const char *name;
+    uint64_t mul, div; /* value = number * mul / div, rounded up */
+};
+
+static const struct unit *find_unit(const struct unit *u, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(u[i].name, name) == 0)
+            return &u[i];
+    return NULL;
+}
+
+/* number * mul / div rounded up, or -1 if it overflows. */
+static int scale(uint64_t n, const struct unit *u, uint64_t *out)
+{
+    if (n > UINT64_MAX / u->mul)
+        return -1;
+    n *= u->mul;
+    *out = n / u->div + (n % u->div != 0);
+    return 0;
+}
+
+static const struct unit size_units[] = {
+    {"", 1, 1}, {"B", 1, 1},
+    {"K", KiB, 1}, {"KiB", KiB, 1},
+    {"M", MiB, 1}, {"MiB", MiB, 1},
+    {"G", GiB, 1}, {"GiB", GiB, 1},
+};
+
+/* A size: "64", "64B", "16K", "16KiB", "1M", ... (all 1024-based). `range`
+ * is how [min, max] is written in the error message. */
+static int parse_size(struct load *L, const char *v, uint64_t min, uint64_t max,
+                      const char *range, uint64_t *out)
+{
+    const char *p = v;
+    uint64_t n;
+    if (*v == '-')
+        return bad(L, "'%s' is negative", v);
+    int r = read_number(&p, &n);
+    const struct unit *u = r == -1 ? NULL : find_unit(size_units, sizeof size_units / sizeof *size_units, p);
+    if (!u)
+        return bad(L, "'%s' is not a size (a number with optional suffix B, K, M, G, KiB, MiB or GiB)", v);
+    if (r == -2 || scale(n, u, &n) < 0 || n < min || n > max)
+        return bad(L, "'%s' is out of range (%s)", v, range);
+    *out = n;
+    return 0;
+}
+
+static const struct unit duration_units[] = {
+    {"us", 1, 1000}, {"ms", 1, 1}, {"s", 1000, 1}, {"min", 60000, 1},
+};
+
+/* A duration: "500us", "250ms", "2s", "1min" or a bare "0"; in ms, with
+ * microseconds rounded up so a nonzero duration never becomes 0 (= off). */
+static int parse_duration(struct load *L, const char *v, uint64_t *ms)
+{
+    const char *p = v;
+    uint64_t n;
+    if (*v == '-')
+        return bad(L, "'%s' is negative", v);
+    int r = read_number(&p, &n);
+    if (r == 0 && *p == '\0' && n == 0) {
+        *ms = 0;
+        return 0;
+    }
+    if (r == 0 && *p == '\0')
+        return bad(L, "'%s' needs a unit (us, ms, s or min)", v);
+    const struct unit *u = r == -1 ? NULL : find_unit(duration_units, sizeof duration_units / sizeof *duration_units, p);
+    if (!u)
+        return bad(L, "'%s' is not a duration (a number followed by us, ms, s or min, e.g. 250ms)", v);
+    if (r == -2 || scale(n, u, ms) < 0 || *ms > DURATION_MAX_MS)
+        return bad(L, "'%s' is too long (at most 24 hours)", v);
+    return 0;
+}
+
+/* One of a fixed list of words; the error lists them all. */
+static int parse_enum(struct load *L, const char *v, const char *const *names, int n, int *out)
+{
+    char list[128] = "";
+    for (int i = 0; i < n; i++) {
+        if (strcmp(v, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", names[i]);
+    }
+    return bad(L, "'%s' is not one of %s", v, list);
+}
+
+/* Copies the blank-trimmed s[0..len) into buf; false if it does not fit. */
+static bool copy_trimmed(char *buf, size_t size, const char *s, size_t len)
+{
+    while (len > 0 && strchr(BLANKS, *s)) {
+        s++;
+        len--;
+    }
+    while (len > 0 && strchr(BLANKS, s[len - 1]))
+        len--;
+    if (len >= size)
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return true;
+}
+
+/* ------------------------------------------------------ exec resolution */
+
+/* Directories pass access(X_OK) too, hence the stat. */
+static bool is_executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* Looks for an executable `name` in each directory of the colon-separated
+ * `dirs` (empty entries are skipped: they would mean "the current
+ * directory", which is never what a daemon wants). Returns its real path
+ * (malloc'd) or NULL; *seen remembers a file that exists but cannot be
+ * executed, to point the user at it. */
+static char *search_dirs(const char *dirs, const char *name, char *seen, size_t seenlen)
+{
+    char cand[PATH_MAX];
+    struct stat st;
+    for (const char *d = dirs; d && *d; d += *d == ':') {
+        size_t len = strcspn(d, ":");
+        int n = snprintf(cand, sizeof cand, "%.*s/%s", (int)len, d, name);
+        d += len;
+        if (len == 0 || n < 0 || (size_t)n >= sizeof cand)
+            continue;
+        if (is_executable(cand))
+            return realpath(cand, NULL);
+        if (!*seen && stat(cand, &st) == 0)
+            snprintf(seen, seenlen, "%s", cand);
+    }
+    return NULL;
+}
+
+/* A name with a '/' is a path (relative to the current directory). */
+static int resolve_path(struct load *L, const char *v, char **out)
+{
+    char *real = realpath(v, NULL);
+    if (!real)
+        return bad(L, "no executable '%s' (%s)", v, strerror(errno));
+    if (!is_executable(real)) {
+        free(real);
+        return bad(L, "no executable '%s' (not an executable file)", v);
+    }
+    *out = real;
+    return 0;
+}
+
+/* A bare name: the service path first, so revive's own services win over
+ * anything of the same name on PATH, then PATH. */
+static int resolve_bare(struct load *L, const char *v, char **out)
+{
+    char seen[PATH_MAX] = "";
+    const char *sp = L->service_path ? L->service_path : "";
+    const char *path = getenv("PATH") ? getenv("PATH") : "";
+    char *real = search_dirs(sp, v, seen, sizeof seen);
+    if (!real)
+        real = search_dirs(path, v, seen, sizeof seen);
+    if (real) {
+        *out = real;
+        return 0;
+    }
+    return bad(L, "no executable '%s' (searched %s%s%s%s%s)", v, sp, *sp && *path ? ":" : "",
+               path, *seen ? "; not executable: " : "", seen);
+}
+
+/* ----------------------------------------------------------- the keys */
+
+static struct rv_service_conf *cur(struct load *L)
+{
+    return &L->m->services[L->m->nservices - 1];
+}
+
+static int key_exec(struct load *L, const char *v)
+{
+    return strchr(v, '/') ? resolve_path(L, v, &cur(L)->exec) : resolve_bare(L, v, &cur(L)->exec);
+}
+
+/* Splits on blanks into a NULL-terminated array. finish() later puts exec
+ * in front of it, since `exec` may come after `args`. No quoting: services
+ * take simple arguments. */
+static int key_args(struct load *L, const char *v)
+{
+    size_t n = 0;
+    for (const char *p = v + strspn(v, BLANKS); *p; p += strspn(p, BLANKS)) {
+        p += strcspn(p, BLANKS);
+        n++;
+    }
+    char **argv = calloc(n + 1, sizeof *argv);
+    if (!argv)
+        return out_of_memory(L);
+    cur(L)->argv = argv;
+    n = 0;
+    for (const char *p = v + strspn(v, BLANKS); *p; p += strspn(p, BLANKS)) {
+        size_t len = strcspn(p, BLANKS);
+        if (!(argv[n++] = strndup(p, len)))
+            return out_of_memory(L);
+        p += len;
+    }
+    return 0;
+}
+
+static int key_state(struct load *L, const char *v)
+{
+    static const char *const names[] = {"ssr"};
+    int i;
+    if (parse_enum(L, v, names, 1, &i) < 0)
+        return -1;
+    cur(L)->state = (enum rv_state_mode)i;
+    return 0;
+}
+
+static int key_ssr_size(struct load *L, const char *v)
+{
+    return parse_size(L, v, 0, SSR_SIZE_MAX, "0..64M", &cur(L)->ssr_size);
+}
+
+static int key_restart(struct load *L, const char *v)
+{
+    /* In the order of enum rv_restart. */
+    static const char *const names[] = {"always", "on-failure", "never"};
+    int i = 0;
+    if (parse_enum(L, v, names, 3, &i) < 0)
+        return -1;
+    cur(L)->restart = (enum rv_restart)i;
+    return 0;
+}
+
+/* "N in DURATION": the service is given up on after more than N restarts
+ * within the window. */
+static int key_max_restarts(struct load *L, const char *v)
+{
+    char n_s[INI_MAX_LINE], in_s[INI_MAX_LINE], win_s[INI_MAX_LINE], rest[2];
+    uint64_t n, win;
+    if (sscanf(v, "%199s %199s %199s %1s", n_s, in_s, win_s, rest) != 3 || strcmp(in_s, "in") != 0)
+        return bad(L, "'%s' is not of the form 'N in DURATION' (e.g. 5 in 10s)", v);
+    if (n_s[0] == '-')
+        return bad(L, "'%s' is negative", n_s);
+    const char *p = n_s;
+    int r = read_number(&p, &n);
+    if (r == -1 || (r == 0 && *p))
+        return bad(L, "'%s' is not a number", n_s);
+    if (r == -2 || n > UINT_MAX)
+        return bad(L, "'%s' is out of range (0..%u)", n_s, UINT_MAX);
+    if (parse_duration(L, win_s, &win) < 0)
+        return -1;
+    if (win == 0)
+        return bad(L, "the window '%s' must be longer than 0", win_s);
+    cur(L)->max_restarts = (unsigned)n;
+    cur(L)->restart_window_ms = win;
+    return 0;
+}
+
+/* "MIN..MAX": the first restart waits MIN, each next one twice as long, up
+ * to MAX. */
+static int key_backoff(struct load *L, const char *v)
+{
+    char lo_s[INI_MAX_LINE], hi_s[INI_MAX_LINE];
+    const char *dots = strstr(v, "..");
+    uint64_t lo, hi;
+    if (!dots || !copy_trimmed(lo_s, sizeof lo_s, v, (size_t)(dots - v)) ||
+        !copy_trimmed(hi_s, sizeof hi_s, dots + 2, strlen(dots + 2)) || !*lo_s || !*hi_s)
+        return bad(L, "'%s' is not of the form 'MIN..MAX' (e.g. 10ms..1s)", v);
+    if (parse_duration(L, lo_s, &lo) < 0 || parse_duration(L, hi_s, &hi) < 0)
+        return -1;
+    if (lo > hi)
+        return bad(L, "minimum '%s' is longer than maximum '%s'", lo_s, hi_s);
+    cur(L)->backoff_min_ms = lo;
+    cur(L)->backoff_max_ms = hi;
+    return 0;
+}
+
+static int key_request_timeout(struct load *L, const char *v)
+{
+    return parse_duration(L, v, &cur(L)->request_timeout_ms);
+}
+
+static int key_heartbeat(struct load *L, const char *v)
+{
+    return parse_duration(L, v, &cur(L)->heartbeat_ms);
+}
+
+static int key_ssr_protect(struct load *L, const char *v)
+{
+    /* In the order of enum rv_ssr_protect. */
+    static const char *const names[] = {"none", "checksum", "mprotect"};
+    int i = 0;
+    if (parse_enum(L, v, names, 3, &i) < 0)
+        return -1;
+    cur(L)->ssr_protect = (enum rv_ssr_protect)i;
+    return 0;
+}
+
+static int key_max_ssr_bytes(struct load *L, const char *v)
+{
+    return parse_size(L, v, 1, MAX_SSR_BYTES_MAX, "1..64G", &L->m->max_ssr_bytes);
+}
+
+struct key {
+    const char *name;
+    int (*parse)(struct load *L, const char *value);
+};
+
+static const struct key service_keys[] = {
+    {"exec", key_exec},
+    {"args", key_args},
+    {"state", key_state},
+    {"ssr_size", key_ssr_size},
+    {"restart", key_restart},
+    {"max_restarts", key_max_restarts},
+    {"backoff", key_backoff},
+    {"request_timeout", key_request_timeout},
+    {"heartbeat", key_heartbeat},
+    {"ssr_protect", key_ssr_protect},
+};
+
+static const struct key revived_keys[] = {
+    {"max_ssr_bytes", key_max_ssr_bytes},
+};
+
+_Static_assert(sizeof service_keys / sizeof *service_keys <= MAX_KEYS, "key_line too small");
+
+/* ------------------------------------------------------------ sections */
+
+static void set_defaults(struct rv_service_conf *c)
+{
+    c->state = RV_STATE_SSR;
+    c->ssr_size = 256;
+    c->restart = RV_RESTART_ALWAYS;
+    c->max_restarts = 50;
+    c->restart_window_ms = 10000;
+    c->backoff_min_ms = 10;
+    c->backoff_max_ms = 500;
+    c->request_timeout_ms = 2000;
+    c->heartbeat_ms = 1000;
+    c->ssr_protect = RV_PROTECT_CHECKSUM;
+}
+
+static bool valid_service_name(const char *s)
+{
+    size_t len = strlen(s);
+    return len >= 1 && len < RV_NAME_MAX &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == len;
+}
+
+static int add_service(struct load *L, const char *name)
+{
+    struct rv_manifest *m = L->m;
+    for (size_t i = 0; i < m->nservices; i++)
+        if (strcmp(m->services[i].name, name) == 0)
+            return fail(L, L->line, NULL, "duplicate section [service %s]", name);
+    struct rv_service_conf *s = realloc(m->services, (m->nservices + 1) * sizeof *s);
+    if (!s)
+        return out_of_memory(L);
+    m->services = s;
+    s = &s[m->nservices++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    set_defaults(s);
+    return 0;
+}
+
+/* "[revived]" or "[service NAME]"; anything else is an error. */
+static int open_section(struct load *L, const char *name, size_t len)
+{
+    snprintf(L->section, sizeof L->section, "%.*s", (int)len, name);
+    memset(L->key_line, 0, sizeof L->key_line);
+    L->last_name[0] = '\0'; /* inih forgets the previous key here too */
+    if (strcmp(L->section, "revived") == 0) {
+        if (L->seen_revived)
+            return fail(L, L->line, NULL, "duplicate section [revived]");
+        L->seen_revived = true;
+        L->kind = SEC_REVIVED;
+        return 0;
+    }
+    if (strncmp(L->section, "service", 7) != 0 || (L->section[7] && !strchr(BLANKS, L->section[7])))
+        return fail(L, L->line, NULL, "unknown section [%s]", L->section);
+    const char *svc = L->section + 7 + strspn(L->section + 7, BLANKS);
+    if (!valid_service_name(svc))
+        return fail(L, L->line, NULL, "bad service name '%s' (1 to %d characters of A-Z a-z 0-9 _ -)",
+                    svc, RV_NAME_MAX - 1);
+    L->kind = SEC_SERVICE;
+    return add_service(L, svc);
+}
+
+/* --------------------------------------------------------------- reader */
+
+/* inih's find_chars_or_comment(s, "]"): stops at ']', at the end, or at a
+ * ';' that follows a blank (an inline comment). */
+static const char *find_close(const char *s)
+{
+    bool was_space = false;
+    while (*s && *s != ']' && !(was_space && *s == ';')) {
+        was_space = isspace((unsigned char)*s);
+        s++;
+    }
+    return s;
+}
+
+/* Spots section headers exactly as inih does: after leading blanks (and a
+ * UTF-8 BOM on line 1) a '[' ... ']' line, unless it is indented right after
+ * a key, which inih reads as a continuation of that key's value. A '[' line
+ * without ']' is left to inih, which reports a syntax error. */
+static void scan_line(struct load *L, const char *buf)
+{
+    const char *p = buf;
+    if (L->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
+    while (isspace((unsigned char)*p))
+        p++;
+    L->indented = p > buf;
+    if (*p != '[' || (L->indented && L->last_name[0]))
+        return;
+    const char *end = find_close(p + 1);
+    if (*end == ']')
+        open_section(L, p + 1, (size_t)(end - (p + 1)));
+}
+
+/* inih's fgets-style reader: one line of the text per call. Returning NULL
+ * ends the parse, which is how an error found here stops inih. */
+static char *next_line(char *buf, int size, void *stream)
+{
+    struct load *L = stream;
+    if (L->failed || !*L->pos)
+        return NULL;
+    size_t len = strcspn(L->pos, "\n");
+    size_t take = len + (L->pos[len] == '\n');
+    L->line++;
+    if (len + 2 > (size_t)size) {
+        fail(L, L->line, NULL, "line too long (at most %d characters)", size - 2);
+        return NULL;
+    }
+    memcpy(buf, L->pos, take);
+    buf[take] = '\0';
+    L->pos += take;
+    scan_line(L, buf);
+    return L->failed ? NULL : buf;
+}
+
+/* -------------------------------------------------------------- handler */
+
+static int find_key(const struct key *keys, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The section inih names must be ours (inih truncates long names, hence
+ * the prefix comparison); a mismatch would mean scan_line() misread a line. */
+static int check_section(struct load *L, const char *section, const char *name)
+{
+    if (L->kind == SEC_NONE)
+        return fail(L, L->line, name, "not inside a section");
+    if (strncmp(section, L->section, strlen(section)) != 0)
+        return fail(L, L->line, name, "cannot tell which section this belongs to");
+    return 0;
+}
+
+/* One "name = value": checks it belongs here and is set once, then
+ * parses it into the manifest. */
+static int handle_key(struct load *L, const char *section, const char *name, const char *value)
+{
+    if (L->indented && L->last_name[0])
+        return fail(L, L->line, name, "indented line would continue the value of '%s'; "
+                    "multi-line values are not supported (remove the indentation)", name);
+    snprintf(L->last_name, sizeof L->last_name, "%s", name);
+    if (check_section(L, section, name) < 0)
+        return -1;
+    bool svc = L->kind == SEC_SERVICE;
+    const struct key *keys = svc ? service_keys : revived_keys;
+    size_t nkeys = svc ? sizeof service_keys / sizeof *keys : sizeof revived_keys / sizeof *keys;
+    int k = find_key(keys, nkeys, name);
+    if (k < 0)
+        return fail(L, L->line, name, "unknown key in [%s]", L->section);
+    if (L->key_line[k])
+        return fail(L, L->line, name, "given twice (first on line %d)", L->key_line[k]);
+    L->key_line[k] = L->line;
+    L->key = name;
+    if (!*value && keys[k].parse != key_args)
+        return bad(L, "empty value");
+    return keys[k].parse(L, value);
+}
+
+/* inih's handler: returns 0 to flag the line as bad. */
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+    struct load *L = user;
+    return !L->failed && handle_key(L, section, name, value) == 0;
+}
+
+/* ----------------------------------------------------------- finishing */
+
+/* argv = exec, then the args split earlier. */
+static int build_argv(struct load *L, struct rv_service_conf *c)
+{
+    size_t n = 0;
+    while (c->argv && c->argv[n])
+        n++;
+    char **argv = calloc(n + 2, sizeof *argv);
+    if (!argv || !(argv[0] = strdup(c->exec))) {
+        free(argv);
+        return out_of_memory(L);
+    }
+    if (n)
+        memcpy(argv + 1, c->argv, n * sizeof *argv);
+    free(c->argv);
+    c->argv = argv;
+    return 0;
+}
+
+static int finish(struct load *L)
+{
+    struct rv_manifest *m = L->m;
+    if (m->nservices == 0)
+        return fail(L, 0, NULL, "no [service NAME] section: a manifest needs at least one service");
+    for (size_t i = 0; i < m->nservices; i++) {
+        if (!m->services[i].exec)
+            return fail(L, 0, NULL, "[service %s]: missing key 'exec'", m->services[i].name);
+        if (build_argv(L, &m->services[i]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* inih's result is the first line it had trouble with: either one our
+ * handler refused (we already said why) or one it could not parse at all.
+ * Since inih carries on after a bad line, a later error of ours may have
+ * been recorded meanwhile; the earlier line wins. */
+static void note_syntax_error(struct load *L, int ret)
+{
+    if (ret < 0) {
+        L->failed = false;
+        fail(L, 0, NULL, "cannot parse (inih error %d)", ret);
+    } else if (ret > 0 && (!L->failed || ret < L->err_line)) {
+        L->failed = false;
+        fail(L, ret, NULL, "syntax error");
+    }
+}
+
+int rv_manifest_load_text(const char *text, const char *origin, const char *service_path,
+                          struct rv_manifest *m, char *err, size_t errlen)
+{
+    struct load L = {
+        .m = m, .origin = origin, .service_path = service_path, .pos = text,
+        .err = err, .errlen = errlen,
+    };
+    memset(m, 0, sizeof *m);
+    m->max_ssr_bytes = 16 * MiB;
+    note_syntax_error(&L, ini_parse_stream(next_line, &L, on_key, &L));
+    if (!L.failed)
+        finish(&L);
+    if (!L.failed)
+        return 0;
+    rv_manifest_free(m);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- files */
+
+/* Reads the whole file into a NUL-terminated buffer, so files and texts go
+ * through the same reader. Returns NULL with errno set (EFBIG: too large,
+ * EINVAL: contains a NUL byte, which would silently end the text). */
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = malloc(MANIFEST_FILE_MAX + 1);
+    errno = 0;
+    size_t n = buf ? fread(buf, 1, MANIFEST_FILE_MAX + 1, f) : 0;
+    int e = 0;
+    if (!buf)
+        e = ENOMEM;
+    else if (ferror(f))
+        e = errno ? errno : EIO; /* e.g. EISDIR */
+    else if (n > MANIFEST_FILE_MAX)
+        e = EFBIG;
+    else if (memchr(buf, '\0', n))
+        e = EINVAL;
+    fclose(f);
+    if (e) {
+        free(buf);
+        errno = e;
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+int rv_manifest_load_file(const char *path, const char *service_path,
+                          struct rv_manifest *m, char *err, size_t errlen)
+{
+    char *text = read_file(path);
+    if (!text) {
+        memset(m, 0, sizeof *m);
+        if (err && errlen)
+            snprintf(err, errlen, "%s: cannot read: %s", path,
+                     errno == EFBIG ? "larger than 1 MiB" : errno == EINVAL ? "contains a NUL byte" : strerror(errno));
+        return -1;
+    }
+    int r = rv_manifest_load_text(text, path, service_path, m, err, errlen);
+    free(text);
+    return r;
+}
+
+void rv_manifest_free(struct rv_manifest *m)
+{
+    for (size_t i = 0; i < m->nservices; i++) {
+        struct rv_service_conf *c = &m->services[i];
+        for (size_t j = 0; c->argv && c->argv[j]; j++)
+            free(c->argv[j]);
+        free(c->argv);
+        free(c->exec);
+    }
+    free(m->services);
+    memset(m, 0, sizeof *m);
+}

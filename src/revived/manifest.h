@@ -1,0 +1,52 @@
+/* manifest.h — the manifest: which services revived runs, and how.
+ *
+ * An INI file (parsed with inih). Sections:
+ *   [revived]          nucleus-wide settings (max_ssr_bytes: per-task quota)
+ *   [service NAME]     one service; see docs/manifest.md for every key.
+ * Loading validates everything: an unknown key, a bad value, a missing
+ * binary is reported as one line "FILE:LINE: key 'KEY': what is wrong".
+ */
+#ifndef RV_MANIFEST_H
+#define RV_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "wire.h"
+
+enum rv_state_mode { RV_STATE_SSR = 0 };
+enum rv_restart { RV_RESTART_ALWAYS = 0, RV_RESTART_ON_FAILURE, RV_RESTART_NEVER };
+
+struct rv_service_conf {
+    char name[RV_NAME_MAX];
+    char *exec;               /* resolved absolute path */
+    char **argv;              /* argv[0] = exec, then `args` split on blanks, NULL-terminated */
+    enum rv_state_mode state;
+    uint64_t ssr_size;        /* bytes of service-visible SSR per session */
+    enum rv_restart restart;
+    unsigned max_restarts;    /* at most this many restarts ... */
+    uint64_t restart_window_ms; /* ... within this window, else the service is failed */
+    uint64_t backoff_min_ms, backoff_max_ms;
+    uint64_t request_timeout_ms; /* 0 = no deadline */
+    uint64_t heartbeat_ms;       /* 0 = no heartbeat */
+    enum rv_ssr_protect ssr_protect;
+};
+
+struct rv_manifest {
+    struct rv_service_conf *services;
+    size_t nservices;
+    uint64_t max_ssr_bytes;   /* per task: SSR + journal bytes of all its sessions */
+};
+
+/* The manifest revived runs when none is given. */
+extern const char rv_default_manifest[];
+
+/* Loads from a file or from text (`origin` names it in errors). On error
+ * returns -1 and writes one line to err; *m is left empty. Bare exec names
+ * are looked up in service_path (colon-separated directories). */
+int rv_manifest_load_file(const char *path, const char *service_path,
+                          struct rv_manifest *m, char *err, size_t errlen);
+int rv_manifest_load_text(const char *text, const char *origin, const char *service_path,
+                          struct rv_manifest *m, char *err, size_t errlen);
+void rv_manifest_free(struct rv_manifest *m);
+
+#endif

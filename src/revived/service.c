@@ -1,0 +1,543 @@
+/* service.c — the supervisor's life cycle of a service: spawn, death, the
+ * restart policy, the watchdog, and the requests revivectl makes.
+ * The conversation with a running instance lives in handover.c. */
+#include "service.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include "control.h"
+#include "handover.h"
+#include "log.h"
+#include "session.h"
+#include "util.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+/* An instance that has not said READY by then is treated as hung. */
+#define START_TIMEOUT_MS 10000
+
+extern char **environ;
+
+static struct service *services;
+static size_t nservices;
+
+static const char *state_name[] = {
+    [SVC_STARTING] = "starting", [SVC_READY] = "ready", [SVC_RECOVERING] = "recovering",
+    [SVC_FAILED] = "failed", [SVC_STOPPED] = "stopped",
+};
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+static void append_exit_note(struct service *svc, const char *note)
+{
+    size_t l = strlen(svc->last_exit);
+    snprintf(svc->last_exit + l, sizeof svc->last_exit - l, "%s", note);
+}
+
+/* ---- spawning ---- */
+
+static int status_page(struct service *svc)
+{
+    size_t len = (size_t)sysconf(_SC_PAGESIZE);
+    svc->status_fd = memfd_create("rv-status", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (svc->status_fd < 0 || ftruncate(svc->status_fd, (off_t)len) < 0 ||
+        fcntl(svc->status_fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+        return -1;
+    void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, svc->status_fd, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    svc->status = p;
+    return 0;
+}
+
+static void drop_instance(struct service *svc)
+{
+    if (svc->ctl_fd >= 0) {
+        loop_del(svc->ctl_fd);
+        close(svc->ctl_fd);
+    }
+    if (svc->pidfd >= 0) {
+        loop_del(svc->pidfd);
+        close(svc->pidfd);
+    }
+    if (svc->status)
+        munmap(svc->status, (size_t)sysconf(_SC_PAGESIZE));
+    if (svc->status_fd >= 0)
+        close(svc->status_fd);
+    svc->ctl_fd = svc->pidfd = svc->status_fd = -1;
+    svc->status = NULL;
+    svc->pid = 0;
+    svc->ping_sent_ns = 0;
+}
+
+static char **child_env(char *ctl_var)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 2, sizeof *env);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "REVIVE_CTL_FD=", 14) != 0)
+            env[k++] = environ[i];
+    env[k++] = ctl_var;
+    return env;
+}
+
+/* posix_spawn (vfork underneath) rather than fork: revived may hold
+ * thousands of descriptors and mappings, and a restart is on the clock. */
+static int spawn_child(struct service *svc, int child_end)
+{
+    char ctl_var[] = "REVIVE_CTL_FD=3";
+    char **env = child_env(ctl_var);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, child_end, 3);
+    int rc = env ? posix_spawn(&svc->pid, svc->conf->exec, &fa, NULL, svc->conf->argv, env) : ENOMEM;
+    posix_spawn_file_actions_destroy(&fa);
+    free(env);
+    return rc;
+}
+
+static int spawn(struct service *svc)
+{
+    int sv[2] = { -1, -1 };
+    int rc = -1;
+    if (status_page(svc) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        goto out;
+    if (sv[1] == 3) {   /* dup2(3, 3) would keep close-on-exec set */
+        int moved = fcntl(sv[1], F_DUPFD_CLOEXEC, 4);
+        close(sv[1]);
+        sv[1] = moved;
+    }
+    int err = spawn_child(svc, sv[1]);
+    if (err) {
+        errno = err;
+        goto out;
+    }
+    svc->pidfd = pidfd_open(svc->pid, 0);
+    svc->ctl_fd = sv[0];
+    sv[0] = -1;
+    struct timeval tv = { .tv_sec = 2 };
+    setsockopt(svc->ctl_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (svc->pidfd < 0 || loop_add(svc->pidfd, EPOLLIN, &svc->pid_h) < 0 ||
+        loop_add(svc->ctl_fd, EPOLLIN, &svc->ctl_h) < 0)
+        goto out;
+    svc->spawn_ns = rv_now_ns();
+    svc->last_ping_ns = svc->spawn_ns;
+    svc->killed_by_us = false;
+    rc = 0;
+    rv_info("%s: started instance %d", svc->conf->name, (int)svc->pid);
+out:
+    if (sv[0] >= 0)
+        close(sv[0]);
+    if (sv[1] >= 0)
+        close(sv[1]);
+    if (rc < 0) {
+        rv_err("%s: cannot start %s: %s", svc->conf->name, svc->conf->exec, strerror(errno));
+        if (svc->pid > 0)
+            kill(svc->pid, SIGKILL);
+        else
+            drop_instance(svc);
+    }
+    return rc;
+}
+
+/* ---- ending sessions ---- */
+
+static void fail_all_sessions(struct service *svc, int status, const char *why)
+{
+    while (svc->sessions) {
+        struct session *s = svc->sessions;
+        service_unlink(s);
+        session_fail(s, status, why);
+    }
+}
+
+static void give_up(struct service *svc, enum svc_state state, int status)
+{
+    char why[512];
+    snprintf(why, sizeof why, "service '%s' %s (last exit: %s); 'revivectl restart %s' starts it again",
+             svc->conf->name, state == SVC_FAILED ? "has failed" : "is stopped", svc->last_exit,
+             svc->conf->name);
+    svc->state = state;
+    rv_log(state == SVC_FAILED ? RV_LOG_ERR : RV_LOG_NOTICE, "%s", why);
+    fail_all_sessions(svc, status, why);
+}
+
+/* ---- the restart policy ---- */
+
+static bool intensity_exceeded(struct service *svc, uint64_t now)
+{
+    unsigned n = svc->conf->max_restarts;
+    if (n == 0)
+        return true;
+    uint64_t oldest = svc->restart_ns[svc->restart_ring_pos];
+    return oldest && now - oldest < svc->conf->restart_window_ms * 1000000ull;
+}
+
+static void note_restart(struct service *svc, uint64_t now)
+{
+    if (svc->conf->max_restarts) {
+        svc->restart_ns[svc->restart_ring_pos] = now;
+        svc->restart_ring_pos = (svc->restart_ring_pos + 1) % svc->conf->max_restarts;
+    }
+    svc->restarts++;
+}
+
+/* No delay after a crash that follows a stable run; exponential from
+ * backoff_min after crashes that come quickly one after another. */
+static uint64_t backoff_ms(struct service *svc, uint64_t now)
+{
+    const struct rv_service_conf *c = svc->conf;
+    if (now - svc->spawn_ns >= c->backoff_max_ms * 1000000ull)
+        svc->fast_crashes = 0;
+    else
+        svc->fast_crashes++;
+    if (svc->fast_crashes == 0)
+        return 0;
+    unsigned shift = svc->fast_crashes - 1 > 30 ? 30 : svc->fast_crashes - 1;
+    uint64_t d = c->backoff_min_ms << shift;
+    return d > c->backoff_max_ms ? c->backoff_max_ms : d;
+}
+
+static void restart_now(struct service *svc)
+{
+    if (spawn(svc) < 0) {
+        snprintf(svc->last_exit, sizeof svc->last_exit, "could not start: %s", strerror(errno));
+        give_up(svc, SVC_FAILED, RV_EFAILED);
+    }
+}
+
+static void schedule_restart(struct service *svc, bool clean_exit)
+{
+    uint64_t now = rv_now_ns();
+    const struct rv_service_conf *c = svc->conf;
+    if (svc->restart_requested) {
+        svc->restart_requested = false;
+        svc->restarts++;
+        svc->state = SVC_RECOVERING;
+        restart_now(svc);
+        return;
+    }
+    if (c->restart == RV_RESTART_NEVER || (clean_exit && c->restart == RV_RESTART_ON_FAILURE)) {
+        give_up(svc, clean_exit ? SVC_STOPPED : SVC_FAILED, clean_exit ? RV_ESTOPPED : RV_EFAILED);
+        return;
+    }
+    if (intensity_exceeded(svc, now)) {
+        char note[64];
+        snprintf(note, sizeof note, "; more than %u restarts in %" PRIu64 " ms", c->max_restarts,
+                 c->restart_window_ms);
+        append_exit_note(svc, note);
+        give_up(svc, SVC_FAILED, RV_EFAILED);
+        return;
+    }
+    note_restart(svc, now);
+    if (!svc->crash_ns)
+        svc->crash_ns = now;
+    svc->state = SVC_RECOVERING;
+    uint64_t delay = backoff_ms(svc, now);
+    if (delay)
+        timer_arm(svc->backoff_tfd, delay, 0);
+    else
+        restart_now(svc);
+}
+
+static void on_backoff(struct rv_handler *h, uint32_t events)
+{
+    (void)events;
+    struct service *svc = container_of(h, struct service, backoff_h);
+    timer_drain(svc->backoff_tfd);
+    if (svc->state == SVC_RECOVERING && svc->pid == 0)
+        restart_now(svc);
+}
+
+/* ---- death ---- */
+
+static void describe_exit(struct service *svc, const siginfo_t *si)
+{
+    char *d = svc->last_exit;
+    size_t n = sizeof svc->last_exit;
+    if (svc->killed_by_us)
+        return;   /* the watchdog already said why */
+    if (si->si_code == CLD_EXITED)
+        snprintf(d, n, "exited with status %d", si->si_status);
+    else
+        snprintf(d, n, "killed by SIG%s", sigabbrev_np(si->si_status) ? sigabbrev_np(si->si_status) : "?");
+}
+
+/* The crash record is the dead instance's claim; it is believed only when it
+ * matches how the kernel says the process died and names a live session. */
+static void blame_from_record(struct service *svc, const siginfo_t *si)
+{
+    const struct rv_status_page *st = svc->status;
+    for (struct session *s = svc->sessions; s; s = s->next)
+        s->culprit = false;
+    if (svc->killed_by_us || !st || st->magic != RV_STATUS_MAGIC || !st->crash_self)
+        return;
+    if (si->si_code == CLD_EXITED || (uint32_t)si->si_status != st->crash_signal)
+        return;
+    struct session *s = service_session(svc, st->crash_session);
+    if (!s)
+        return;
+    session_blame(s, st->crash_seq);
+    char note[40];
+    snprintf(note, sizeof note, " in session %llu", (unsigned long long)s->id);
+    append_exit_note(svc, note);
+}
+
+/* A session whose bind crashed the service twice is refused; its opener
+ * gets the error, and no instance sees it again. */
+static void refuse_poisoned_binds(struct service *svc)
+{
+    for (struct session *s = svc->sessions, *next; s; s = next) {
+        next = s->next;
+        if (s->state == SESS_BINDING && s->crash_count >= 2) {
+            service_unlink(s);
+            svc->requests_failed++;
+            session_fail(s, RV_EPOISON, "opening this session crashed the service twice");
+        } else if (s->crash_count >= 2 && s->culprit)
+            svc->requests_failed++;
+    }
+}
+
+static void on_pidfd(struct rv_handler *h, uint32_t events)
+{
+    (void)events;
+    struct service *svc = container_of(h, struct service, pid_h);
+    siginfo_t si = { 0 };
+    if (waitid((idtype_t)P_PIDFD, (id_t)svc->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+        return;
+    describe_exit(svc, &si);
+    blame_from_record(svc, &si);
+    refuse_poisoned_binds(svc);
+    rv_notice("%s: instance %d %s", svc->conf->name, (int)svc->pid, svc->last_exit);
+    drop_instance(svc);
+    schedule_restart(svc, si.si_code == CLD_EXITED && si.si_status == 0);
+}
+
+/* ---- the watchdog ---- */
+
+void service_abort(struct service *svc, const char *why)
+{
+    if (svc->killed_by_us || svc->pidfd < 0)
+        return;
+    snprintf(svc->last_exit, sizeof svc->last_exit, "%s", why);
+    svc->killed_by_us = true;
+    rv_warn("%s: instance %d: %s; killing it", svc->conf->name, (int)svc->pid, why);
+    pidfd_send_signal(svc->pidfd, SIGKILL, NULL, 0);
+}
+
+static void check_request_deadline(struct service *svc, uint64_t now)
+{
+    uint64_t since = __atomic_load_n(&svc->status->busy_since_ns, __ATOMIC_ACQUIRE);
+    uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
+    if (!limit || !since || now < since || now - since <= limit)
+        return;
+    struct session *s = service_session(svc, svc->status->busy_session);
+    for (struct session *o = svc->sessions; o; o = o->next)
+        o->culprit = false;
+    if (s)
+        session_blame(s, svc->status->busy_seq);
+    service_abort(svc, "hang: a request exceeded request_timeout");
+}
+
+static void check_heartbeat(struct service *svc, uint64_t now)
+{
+    uint64_t period = svc->conf->heartbeat_ms * 1000000ull;
+    if (!period)
+        return;
+    if (svc->ping_sent_ns && now - svc->ping_sent_ns > period) {
+        service_abort(svc, "hang: missed a heartbeat");
+        return;
+    }
+    if (!svc->ping_sent_ns && now - svc->last_ping_ns >= period) {
+        struct rv_hdr h = rv_hdr_make(RV_T_PING, now, 0, 0, 0);
+        if (rv_wire_send(svc->ctl_fd, &h, NULL, NULL, 0, MSG_DONTWAIT) == 0)
+            svc->ping_sent_ns = svc->last_ping_ns = now;
+    }
+}
+
+static void on_watchdog(struct rv_handler *h, uint32_t events)
+{
+    (void)events;
+    struct service *svc = container_of(h, struct service, watchdog_h);
+    timer_drain(svc->watchdog_tfd);
+    if (svc->pid <= 0 || svc->killed_by_us)
+        return;
+    uint64_t now = rv_now_ns();
+    if (svc->state != SVC_READY) {
+        if (now - svc->spawn_ns > START_TIMEOUT_MS * 1000000ull)
+            service_abort(svc, "hang: not ready within 10 s of starting");
+        return;
+    }
+    check_request_deadline(svc, now);
+    if (!svc->killed_by_us)
+        check_heartbeat(svc, now);
+}
+
+static uint64_t watchdog_period_ms(const struct rv_service_conf *c)
+{
+    uint64_t p = START_TIMEOUT_MS;
+    if (c->request_timeout_ms && c->request_timeout_ms < p)
+        p = c->request_timeout_ms;
+    if (c->heartbeat_ms && c->heartbeat_ms < p)
+        p = c->heartbeat_ms;
+    p /= 4;
+    return p < 5 ? 5 : p;
+}
+
+/* ---- set-up and tear-down ---- */
+
+static int service_init(struct service *svc, const struct rv_service_conf *conf)
+{
+    *svc = (struct service){
+        .conf = conf, .state = SVC_STARTING, .pidfd = -1, .ctl_fd = -1, .status_fd = -1,
+        .pid_h = { on_pidfd }, .ctl_h = { handover_on_ctl }, .watchdog_h = { on_watchdog },
+        .backoff_h = { on_backoff },
+    };
+    snprintf(svc->last_exit, sizeof svc->last_exit, "-");
+    svc->restart_ns = calloc(conf->max_restarts ? conf->max_restarts : 1, sizeof *svc->restart_ns);
+    svc->watchdog_tfd = timer_new();
+    svc->backoff_tfd = timer_new();
+    if (!svc->restart_ns || svc->watchdog_tfd < 0 || svc->backoff_tfd < 0 ||
+        loop_add(svc->watchdog_tfd, EPOLLIN, &svc->watchdog_h) < 0 ||
+        loop_add(svc->backoff_tfd, EPOLLIN, &svc->backoff_h) < 0)
+        return -1;
+    uint64_t p = watchdog_period_ms(conf);
+    timer_arm(svc->watchdog_tfd, p, p);
+    return spawn(svc);
+}
+
+int services_init(const struct rv_manifest *m)
+{
+    services = calloc(m->nservices, sizeof *services);
+    if (!services)
+        return -1;
+    nservices = m->nservices;
+    for (size_t i = 0; i < nservices; i++)
+        if (service_init(&services[i], &m->services[i]) < 0)
+            return -1;
+    return 0;
+}
+
+/* Instances are killed, not asked to stop: they hold nothing that revived
+ * does not also hold, which is the point of revive. */
+void services_fini(void)
+{
+    for (size_t i = 0; i < nservices; i++) {
+        struct service *svc = &services[i];
+        if (svc->pidfd >= 0) {
+            siginfo_t si;
+            pidfd_send_signal(svc->pidfd, SIGKILL, NULL, 0);
+            waitid((idtype_t)P_PIDFD, (id_t)svc->pidfd, &si, WEXITED);
+        }
+        drop_instance(svc);
+        while (svc->sessions) {
+            struct session *s = svc->sessions;
+            service_unlink(s);
+            session_destroy(s);
+        }
+        if (svc->watchdog_tfd >= 0)
+            close(svc->watchdog_tfd);
+        if (svc->backoff_tfd >= 0)
+            close(svc->backoff_tfd);
+        free(svc->restart_ns);
+    }
+    free(services);
+    services = NULL;
+    nservices = 0;
+}
+
+struct service *service_find(const char *name)
+{
+    for (size_t i = 0; i < nservices; i++)
+        if (strcmp(services[i].conf->name, name) == 0)
+            return &services[i];
+    return NULL;
+}
+
+size_t services_status(struct rv_wire_svc_status *out, size_t max)
+{
+    size_t n = nservices < max ? nservices : max;
+    for (size_t i = 0; i < n; i++) {
+        const struct service *svc = &services[i];
+        struct rv_wire_svc_status *o = &out[i];
+        memset(o, 0, sizeof *o);
+        snprintf(o->name, sizeof o->name, "%s", svc->conf->name);
+        snprintf(o->state, sizeof o->state, "%s", state_name[svc->state]);
+        snprintf(o->last_exit, sizeof o->last_exit, "%s", svc->last_exit);
+        o->pid = svc->pid;
+        o->restarts = svc->restarts;
+        o->sessions = svc->nsessions;
+        o->recoveries = svc->recoveries;
+        o->ssr_bytes = svc->ssr_bytes;
+        o->last_recovery_us = svc->last_recovery_us;
+        o->requests_failed = svc->requests_failed;
+    }
+    return n;
+}
+
+/* ---- revivectl ---- */
+
+int service_kill(struct service *svc, int sig, char *why, size_t whylen)
+{
+    static const int allowed[] = { SIGSEGV, SIGKILL, SIGABRT, SIGSTOP, SIGTERM, SIGBUS, SIGILL, SIGFPE };
+    bool ok = false;
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        ok |= sig == allowed[i];
+    if (!ok) {
+        snprintf(why, whylen, "signal %d is not one revivectl may send (SEGV, KILL, ABRT, STOP, TERM, BUS, ILL, FPE)", sig);
+        return RV_EINVAL;
+    }
+    if (svc->pidfd < 0) {
+        snprintf(why, whylen, "service '%s' has no running instance (%s)", svc->conf->name, state_name[svc->state]);
+        return RV_ESTOPPED;
+    }
+    if (pidfd_send_signal(svc->pidfd, sig, NULL, 0) < 0) {
+        snprintf(why, whylen, "cannot signal '%s': %s", svc->conf->name, strerror(errno));
+        return RV_EIO;
+    }
+    rv_notice("%s: SIG%s sent to instance %d on request", svc->conf->name, sigabbrev_np(sig), (int)svc->pid);
+    return 0;
+}
+
+int service_restart(struct service *svc, char *why, size_t whylen)
+{
+    if (svc->pidfd >= 0) {
+        svc->restart_requested = true;
+        pidfd_send_signal(svc->pidfd, SIGTERM, NULL, 0);
+        pidfd_send_signal(svc->pidfd, SIGCONT, NULL, 0);
+        return 0;
+    }
+    if (svc->state == SVC_RECOVERING) {   /* waiting out a backoff: skip it */
+        timer_arm(svc->backoff_tfd, 0, 0);
+        restart_now(svc);
+        return 0;
+    }
+    memset(svc->restart_ns, 0, (svc->conf->max_restarts ? svc->conf->max_restarts : 1) * sizeof *svc->restart_ns);
+    svc->fast_crashes = 0;
+    svc->state = SVC_STARTING;
+    if (spawn(svc) < 0) {
+        snprintf(why, whylen, "cannot start '%s': %s", svc->conf->name, strerror(errno));
+        svc->state = SVC_FAILED;
+        return RV_EIO;
+    }
+    return 0;
+}

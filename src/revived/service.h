@@ -1,0 +1,66 @@
+/* service.h — the supervisor: one struct service per manifest entry.
+ *
+ * A service's instance is a child process with a control channel, a pidfd
+ * and a status page. revived learns of a death from the pidfd, of a hang from
+ * its watchdog (a request past request_timeout, a missed heartbeat), and
+ * answers both the same way: blame the culprit request if there is one,
+ * apply the restart policy, and hand every session to the next instance. */
+#ifndef RV_SERVICE_H
+#define RV_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "loop.h"
+#include "manifest.h"
+#include "status.h"
+#include "wire.h"
+
+struct session;
+struct conn;
+struct task;
+
+enum svc_state { SVC_STARTING, SVC_READY, SVC_RECOVERING, SVC_FAILED, SVC_STOPPED };
+
+struct service {
+    const struct rv_service_conf *conf;
+    enum svc_state state;
+    pid_t pid;
+    int pidfd, ctl_fd, status_fd;
+    struct rv_status_page *status;     /* read-only view of the instance's page */
+    struct rv_handler pid_h, ctl_h, watchdog_h, backoff_h;
+    int watchdog_tfd, backoff_tfd;
+    struct session *sessions;          /* bound and binding */
+    unsigned nsessions;
+    uint64_t ssr_bytes;
+    unsigned restarts, recoveries, fast_crashes;
+    uint64_t *restart_ns;              /* ring of the last max_restarts restart times */
+    unsigned restart_ring_pos;
+    uint64_t spawn_ns, crash_ns, last_recovery_us, requests_failed;
+    uint64_t ping_sent_ns;             /* 0: no ping outstanding */
+    uint64_t last_ping_ns;
+    bool restart_requested;            /* revivectl restart: not a failure */
+    bool killed_by_us;                 /* last_exit already says why */
+    char last_exit[64];
+};
+
+int services_init(const struct rv_manifest *m);
+void services_fini(void);
+struct service *service_find(const char *name);
+size_t services_status(struct rv_wire_svc_status *out, size_t max);
+
+/* Opens a session for task on behalf of connection c; replies on c. */
+void service_open(struct service *svc, struct conn *c, struct task *task, const char *args);
+void service_session_closed(struct session *s);
+/* The session list (handover.c). */
+struct session *service_session(struct service *svc, uint64_t id);
+void service_link(struct service *svc, struct session *s);
+void service_unlink(struct session *s);
+
+/* Kills the instance for a reason revived found (a hang, a lie). */
+void service_abort(struct service *svc, const char *why);
+int service_kill(struct service *svc, int sig, char *why, size_t whylen);
+int service_restart(struct service *svc, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,167 @@
+/* session.c — creating, handing over and ending sessions; see session.h. */
+#include "session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include "control.h"
+#include "journal.h"
+#include "log.h"
+#include "service.h"
+#include "task.h"
+
+static uint64_t next_id = 1;
+
+/* A memfd that can be neither grown nor shrunk: a service that maps it can
+ * trust its size, and nobody can make revived's memory grow through it. */
+static int sealed_memfd(const char *name, size_t len)
+{
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return -1;
+    if (ftruncate(fd, (off_t)len) < 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void on_hangup(struct rv_handler *h, uint32_t events)
+{
+    (void)events;
+    struct session *s = (struct session *)h;
+    rv_info("session %llu with '%s': client gone", (unsigned long long)s->id, s->svc->conf->name);
+    service_session_closed(s);
+}
+
+static int make_endpoints(struct session *s, uint64_t ssr_size)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return -1;
+    s->server_fd = sv[0];
+    s->client_fd = sv[1];
+    char name[32];
+    snprintf(name, sizeof name, "rv-ssr-%llu", (unsigned long long)s->id);
+    s->ssr_fd = sealed_memfd(name, rv_ssr_bytes(ssr_size));
+    snprintf(name, sizeof name, "rv-journal-%llu", (unsigned long long)s->id);
+    s->journal_fd = sealed_memfd(name, rv_journal_bytes(ssr_size));
+    if (s->ssr_fd < 0 || s->journal_fd < 0)
+        return -1;
+    return loop_add(s->server_fd, EPOLLRDHUP, &s->hup);
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+static void release(struct session *s)
+{
+    if (s->server_fd >= 0)
+        loop_del(s->server_fd);
+    close_fd(&s->server_fd);
+    close_fd(&s->client_fd);
+    close_fd(&s->ssr_fd);
+    close_fd(&s->journal_fd);
+    for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
+        close_fd(&s->stored[i]);
+    if (s->opener)
+        conn_put(s->opener);
+    free(s->args);
+    free(s);
+}
+
+struct session *session_create(struct service *svc, struct task *task, const char *args,
+                               int *err, char *why, size_t whylen)
+{
+    uint64_t ssr_size = svc->conf->ssr_size;
+    uint64_t bytes = rv_ssr_bytes(ssr_size) + rv_journal_bytes(ssr_size);
+    if (task_charge(task, bytes, svc->conf->name, why, whylen) < 0) {
+        *err = RV_EQUOTA;
+        return NULL;
+    }
+    struct session *s = calloc(1, sizeof *s);
+    if (s) {
+        *s = (struct session){ .hup = { on_hangup }, .id = next_id++, .svc = svc, .task = task,
+                               .server_fd = -1, .client_fd = -1, .ssr_fd = -1, .journal_fd = -1,
+                               .charged = bytes, .args = strdup(args ? args : "") };
+        for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
+            s->stored[i] = -1;
+    }
+    if (!s || !s->args || make_endpoints(s, ssr_size) < 0) {
+        snprintf(why, whylen, "cannot create a session with '%s': %s", svc->conf->name, strerror(errno));
+        *err = RV_ENOMEM;
+        if (s)
+            release(s);
+        task_uncharge(task, bytes);
+        return NULL;
+    }
+    task->refs++;
+    return s;
+}
+
+void session_destroy(struct session *s)
+{
+    task_uncharge(s->task, s->charged);
+    task_put(s->task);
+    release(s);
+}
+
+void session_fail(struct session *s, int status, const char *why)
+{
+    if (s->state == SESS_BOUND) {
+        struct rv_hdr h = rv_hdr_make(RV_T_NOTICE, 0, 0, status, strlen(why));
+        rv_wire_send(s->server_fd, &h, why, NULL, 0, MSG_DONTWAIT);
+        shutdown(s->server_fd, SHUT_RDWR);
+    } else if (s->opener)
+        conn_reply_error(s->opener, status, why);
+    session_destroy(s);
+}
+
+size_t session_wire(const struct session *s, struct rv_wire_session *w, int *fds)
+{
+    *w = (struct rv_wire_session){ .id = s->id };
+    if (s->culprit)
+        w->flags |= RV_SESS_CULPRIT;
+    if (s->crash_count >= 2) {
+        w->flags |= RV_SESS_POISONED;
+        w->poison_seq = s->crash_seq;
+    }
+    size_t n = 0;
+    fds[n++] = s->server_fd;
+    fds[n++] = s->ssr_fd;
+    fds[n++] = s->journal_fd;
+    for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
+        if (s->stored[i] >= 0) {
+            w->stored_mask |= 1u << i;
+            fds[n++] = s->stored[i];
+        }
+    return n;
+}
+
+void session_blame(struct session *s, uint64_t seq)
+{
+    if (s->crash_count && s->crash_seq == seq)
+        s->crash_count++;
+    else {
+        s->crash_seq = seq;
+        s->crash_count = 1;
+    }
+    s->culprit = true;
+}
+
+void session_store_fd(struct session *s, unsigned slot, int fd)
+{
+    close_fd(&s->stored[slot]);
+    s->stored[slot] = fd;
+}

@@ -1,0 +1,56 @@
+/* session.h — one client's session with one service, as revived holds it.
+ *
+ * revived owns everything that must outlive a service instance: the server
+ * end of the session socket, the SSR and journal memfds, and the descriptors
+ * the service stored. The client holds only its end of the socket; it never
+ * sees the SSR or the journal. revived polls the server end for hang-up only
+ * (never for requests, which go straight to the service), so it learns when
+ * the client is gone without sitting in the data path. */
+#ifndef RV_SESSION_H
+#define RV_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "loop.h"
+#include "revive/server.h"
+#include "wire.h"
+
+struct service;
+struct task;
+struct conn;
+
+enum session_state { SESS_BINDING, SESS_BOUND };
+
+struct session {
+    struct rv_handler hup;      /* client end closed */
+    uint64_t id;
+    struct service *svc;
+    struct task *task;
+    struct conn *opener;        /* waiting for the open to finish, while binding */
+    enum session_state state;
+    int server_fd, client_fd;   /* client_fd only until handed to the opener */
+    int ssr_fd, journal_fd;
+    int stored[RV_MAX_STORED_FDS];
+    uint64_t charged;
+    char *args;
+    uint64_t crash_seq;         /* the request last blamed for a crash ... */
+    unsigned crash_count;       /* ... and how often */
+    bool culprit;               /* blamed for the latest crash */
+    struct session *next, *prev;
+};
+
+/* Creates the socketpair and memfds and charges the task. On failure
+ * returns NULL with an RV_E* code in *err and a sentence in why. */
+struct session *session_create(struct service *svc, struct task *task, const char *args,
+                               int *err, char *why, size_t whylen);
+void session_destroy(struct session *s);
+/* Posts a notice to the client, shuts the socket so every later call fails
+ * too, and destroys the session. */
+void session_fail(struct session *s, int status, const char *why);
+/* Fills the hand-over record and its descriptors; returns how many. */
+size_t session_wire(const struct session *s, struct rv_wire_session *w, int *fds);
+void session_blame(struct session *s, uint64_t seq);
+/* Keeps a descriptor the service stored, replacing the slot's old one. */
+void session_store_fd(struct session *s, unsigned slot, int fd);
+
+#endif
