@@ -480,8 +480,8 @@ static void set_defaults(struct rv_service_conf *c)
     c->restart = RV_RESTART_ALWAYS;
     c->max_restarts = 50;
     c->restart_window_ms = 10000;
-    c->backoff_min_ms = 10;
-    c->backoff_max_ms = 500;
+    c->backoff_min_ms = 1;
+    c->backoff_max_ms = 100;
     c->request_timeout_ms = 2000;
     c->heartbeat_ms = 1000;
     c->ssr_protect = RV_PROTECT_CHECKSUM;

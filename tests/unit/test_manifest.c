@@ -226,8 +226,8 @@ static void test_defaults(void **state)
     assert_int_equal(c->restart, RV_RESTART_ALWAYS);
     assert_int_equal(c->max_restarts, 50);
     assert_int_equal(c->restart_window_ms, 10000);
-    assert_int_equal(c->backoff_min_ms, 10);
-    assert_int_equal(c->backoff_max_ms, 500);
+    assert_int_equal(c->backoff_min_ms, 1);
+    assert_int_equal(c->backoff_max_ms, 100);
     assert_int_equal(c->request_timeout_ms, 2000);
     assert_int_equal(c->heartbeat_ms, 1000);
     assert_int_equal(c->ssr_protect, RV_PROTECT_CHECKSUM);
