@@ -153,9 +153,9 @@ static int watch_signals(void)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);   /* no configuration to reload; a lost terminal is no reason to stop */
     signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     return signal_fd < 0 ? -1 : loop_add(signal_fd, EPOLLIN, &signal_h);
 }
