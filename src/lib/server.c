@@ -39,17 +39,12 @@ static int sig_fd = -1;
 
 void rv_rt_log(int level, const char *fmt, ...)
 {
-    char line[512];
-    int n = snprintf(line, sizeof line, "<%d>%s[%d]: ", level, rv_rt.name, (int)getpid());
+    char prefix[96];
+    snprintf(prefix, sizeof prefix, "%s[%d]", rv_rt.name, (int)getpid());
     va_list ap;
     va_start(ap, fmt);
-    n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    rv_log_line(level, prefix, fmt, ap);
     va_end(ap);
-    if (n > (int)sizeof line - 2)
-        n = (int)sizeof line - 2;
-    line[n++] = '\n';
-    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
-    (void)w;
 }
 
 void rv_rt_set_busy(uint64_t session, uint64_t seq)
@@ -144,10 +139,16 @@ static void sess_poll(rv_sess *s)
     s->polling = poll_add(s->fd, &s->src) == 0;
 }
 
+/* Set when a session leaves the epoll set: it may be freed while its event
+ * is still in event_loop's batch, so the rest of the batch is dropped. */
+static bool batch_stale;
+
 void rv_rt_unpoll(rv_sess *s)
 {
-    if (s->polling)
+    if (s->polling) {
         epoll_ctl(rv_rt.ep, EPOLL_CTL_DEL, s->fd, NULL);
+        batch_stale = true;
+    }
     s->polling = false;
 }
 
@@ -236,6 +237,7 @@ static void handshake(void)
         rv_rt_log(3, "cannot map the status page: %s", strerror(errno));
         exit(1);
     }
+    rv_rt.status->magic = RV_STATUS_MAGIC;   /* revived believes no crash record without it */
     free(m);
 }
 
@@ -369,7 +371,8 @@ static void event_loop(struct rv_msg *m)
     struct epoll_event ev[64];
     for (;;) {
         int n = epoll_wait(rv_rt.ep, ev, 64, -1);
-        for (int i = 0; i < n; i++) {
+        batch_stale = false;
+        for (int i = 0; i < n && !batch_stale; i++) {
             struct rv_source *src = ev[i].data.ptr;
             switch (src->kind) {
             case RV_SRC_SESSION: rv_sess_on_readable((rv_sess *)src); break;

@@ -2,7 +2,9 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 uint64_t rv_now_ns(void)
 {
@@ -17,4 +19,16 @@ int rv_set_nonblock(int fd, int on)
     if (fl < 0)
         return -1;
     return fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+void rv_log_line(int level, const char *prefix, const char *fmt, va_list ap)
+{
+    char line[1024];
+    int n = snprintf(line, sizeof line, "<%d>%s: ", level, prefix);
+    n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    if (n > (int)sizeof line - 2)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+    (void)w;
 }

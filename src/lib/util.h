@@ -2,9 +2,14 @@
 #ifndef RV_UTIL_H
 #define RV_UTIL_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 uint64_t rv_now_ns(void);   /* CLOCK_MONOTONIC */
 int rv_set_nonblock(int fd, int on);
+/* Writes "<level>prefix: message\n" to stderr in one write(), so lines from
+ * revived and its services never interleave mid-line; the <N> prefix is the
+ * journald priority. */
+void rv_log_line(int level, const char *prefix, const char *fmt, va_list ap);
 
 #endif

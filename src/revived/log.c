@@ -1,12 +1,9 @@
-/* log.c — see log.h. One write() per line so concurrent writers to the same
- * stderr never interleave inside a line. */
+/* log.c — see log.h: a level filter over librevive's rv_log_line(). */
 #include "log.h"
 
 #include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
 #include <strings.h>
-#include <unistd.h>
+#include "util.h"
 
 static int max_level = RV_LOG_NOTICE;
 
@@ -27,15 +24,8 @@ void rv_log(int level, const char *fmt, ...)
 {
     if (level > max_level)
         return;
-    char line[1024];
-    int n = snprintf(line, sizeof line, "<%d>revived: ", level);
     va_list ap;
     va_start(ap, fmt);
-    n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    rv_log_line(level, "revived", fmt, ap);
     va_end(ap);
-    if (n > (int)sizeof line - 2)
-        n = (int)sizeof line - 2;
-    line[n++] = '\n';
-    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
-    (void)w;
 }
