@@ -687,8 +687,8 @@ static void test_default_manifest(void **state)
         assert_int_equal(c->heartbeat_ms, 500);
         assert_int_equal(c->max_restarts, 50);
         assert_int_equal(c->restart_window_ms, 10000);
-        assert_int_equal(c->backoff_min_ms, 10);
-        assert_int_equal(c->backoff_max_ms, 500);
+        assert_int_equal(c->backoff_min_ms, 1);
+        assert_int_equal(c->backoff_max_ms, 100);
         assert_int_equal(c->ssr_protect, RV_PROTECT_CHECKSUM);
     }
     rv_manifest_free(&m);
