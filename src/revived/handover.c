@@ -214,6 +214,12 @@ void handover_on_ctl(struct rv_handler *h, uint32_t events)
     dispatch(svc, &msg);
 }
 
+void handover_drain(struct service *svc)
+{
+    while (svc->ctl_fd >= 0 && rv_wire_recv(svc->ctl_fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT) > 0)
+        dispatch(svc, &msg);
+}
+
 void service_open(struct service *svc, struct conn *c, struct task *task, const char *args)
 {
     if (svc->state == SVC_FAILED || svc->state == SVC_STOPPED) {

@@ -7,6 +7,12 @@
 #include <stdint.h>
 #include "loop.h"
 
+struct service;
+
 void handover_on_ctl(struct rv_handler *h, uint32_t events);
+/* Handles every message a dead instance left in its channel: the pidfd and
+ * the channel can be ready in the same epoll batch, and what the instance
+ * said before dying (a stored descriptor, a lost session) still counts. */
+void handover_drain(struct service *svc);
 
 #endif

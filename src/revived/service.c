@@ -324,6 +324,7 @@ static void on_pidfd(struct rv_handler *h, uint32_t events)
     siginfo_t si = { 0 };
     if (waitid((idtype_t)P_PIDFD, (id_t)svc->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
         return;
+    handover_drain(svc);
     describe_exit(svc, &si);
     blame_from_record(svc, &si);
     refuse_poisoned_binds(svc);
@@ -358,11 +359,17 @@ static void check_request_deadline(struct service *svc, uint64_t now)
     service_abort(svc, "hang: a request exceeded request_timeout");
 }
 
+/* While a request runs, its deadline is the judge: a handler may legitimately
+ * take longer than a heartbeat. Without a deadline the heartbeat still is. */
 static void check_heartbeat(struct service *svc, uint64_t now)
 {
     uint64_t period = svc->conf->heartbeat_ms * 1000000ull;
-    if (!period)
+    bool busy = __atomic_load_n(&svc->status->busy_since_ns, __ATOMIC_ACQUIRE) != 0;
+    if (!period || (busy && svc->conf->request_timeout_ms)) {
+        svc->ping_sent_ns = 0;
+        svc->last_ping_ns = now;
         return;
+    }
     if (svc->ping_sent_ns && now - svc->ping_sent_ns > period) {
         service_abort(svc, "hang: missed a heartbeat");
         return;
