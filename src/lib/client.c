@@ -173,7 +173,8 @@ static int await_reply(rv_session *s, struct rv_msg *m, void *reply, size_t cap,
             rv_msg_close_fds(m);
             return RV_ETOOBIG;
         }
-        memcpy(reply, m->body, m->hdr.len);
+        if (m->hdr.len)   /* reply may be NULL when cap is 0 */
+            memcpy(reply, m->body, m->hdr.len);
         if (rlen)
             *rlen = m->hdr.len;
         if (fd && m->nfds) {

@@ -11,6 +11,11 @@
 
 static int ep = -1;
 static bool running;
+/* A handler may free another handler (or itself) whose event is still in
+ * the batch epoll_wait returned; such an object is always loop_del'd first,
+ * so after any loop_del the rest of the batch is dropped and epoll_wait
+ * asked again (level-triggered: nothing ready is lost). */
+static bool batch_stale;
 
 int loop_init(void)
 {
@@ -27,6 +32,7 @@ int loop_add(int fd, uint32_t events, struct rv_handler *h)
 void loop_del(int fd)
 {
     epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+    batch_stale = true;
 }
 
 int loop_run(void)
@@ -37,7 +43,8 @@ int loop_run(void)
         int n = epoll_wait(ep, ev, 64, -1);
         if (n < 0 && errno != EINTR)
             return -1;
-        for (int i = 0; i < n && running; i++) {
+        batch_stale = false;
+        for (int i = 0; i < n && running && !batch_stale; i++) {
             struct rv_handler *h = ev[i].data.ptr;
             h->on_event(h, ev[i].events);
         }
