@@ -266,7 +266,8 @@ int rv_reply(rv_request *req, const void *data, size_t len)
     if (len > RV_MAX_PAYLOAD)
         return RV_ETOOBIG;
     struct rv_slot *n = next_slot(req->session);
-    memcpy(n->reply, data, len);
+    if (len)   /* an empty reply may come with a NULL pointer */
+        memcpy(n->reply, data, len);
     n->reply_len = (uint32_t)len;
     return 0;
 }
