@@ -160,6 +160,8 @@ static int await_reply(rv_session *s, struct rv_msg *m, void *reply, size_t cap,
         int r = rv_wire_recv(s->fd, m, RV_MAX_PAYLOAD, 0);
         if (r == 0)
             return session_end(s, RV_ECLOSED, "the session was closed", 22);
+        if (r == -ECONNRESET)
+            continue;   /* revived closed the session with our call unread; its notice follows */
         if (r < 0)
             return r == -EPROTO ? RV_EPROTO : RV_EIO;
         if (m->hdr.type == RV_T_NOTICE)

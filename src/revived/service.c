@@ -287,9 +287,11 @@ static void describe_exit(struct service *svc, const siginfo_t *si)
 static void blame_from_record(struct service *svc, const siginfo_t *si)
 {
     const struct rv_status_page *st = svc->status;
+    if (svc->killed_by_us)
+        return;   /* service_abort cleared the culprits; the watchdog named the new one, if any */
     for (struct session *s = svc->sessions; s; s = s->next)
         s->culprit = false;
-    if (svc->killed_by_us || !st || st->magic != RV_STATUS_MAGIC || !st->crash_self)
+    if (!st || st->magic != RV_STATUS_MAGIC || !st->crash_self)
         return;
     if (si->si_code == CLD_EXITED || (uint32_t)si->si_status != st->crash_signal)
         return;
@@ -341,6 +343,8 @@ void service_abort(struct service *svc, const char *why)
         return;
     snprintf(svc->last_exit, sizeof svc->last_exit, "%s", why);
     svc->killed_by_us = true;
+    for (struct session *s = svc->sessions; s; s = s->next)
+        s->culprit = false;
     rv_warn("%s: instance %d: %s; killing it", svc->conf->name, (int)svc->pid, why);
     pidfd_send_signal(svc->pidfd, SIGKILL, NULL, 0);
 }
@@ -352,11 +356,10 @@ static void check_request_deadline(struct service *svc, uint64_t now)
     if (!limit || !since || now < since || now - since <= limit)
         return;
     struct session *s = service_session(svc, svc->status->busy_session);
-    for (struct session *o = svc->sessions; o; o = o->next)
-        o->culprit = false;
-    if (s)
-        session_blame(s, svc->status->busy_seq);
+    uint64_t seq = svc->status->busy_seq;
     service_abort(svc, "hang: a request exceeded request_timeout");
+    if (s)
+        session_blame(s, seq);
 }
 
 /* While a request runs, its deadline is the judge: a handler may legitimately
@@ -389,14 +392,16 @@ static void on_watchdog(struct rv_handler *h, uint32_t events)
     if (svc->pid <= 0 || svc->killed_by_us)
         return;
     uint64_t now = rv_now_ns();
+    /* before READY too: a re-run request can hang, and must be blamed */
+    check_request_deadline(svc, now);
+    if (svc->killed_by_us)
+        return;
     if (svc->state != SVC_READY) {
         if (now - svc->spawn_ns > START_TIMEOUT_MS * 1000000ull)
             service_abort(svc, "hang: not ready within 10 s of starting");
         return;
     }
-    check_request_deadline(svc, now);
-    if (!svc->killed_by_us)
-        check_heartbeat(svc, now);
+    check_heartbeat(svc, now);
 }
 
 static uint64_t watchdog_period_ms(const struct rv_service_conf *c)

@@ -1,0 +1,167 @@
+/* testsvc.c — `rv-svc-test`, a service built to be broken by the integration
+ * tests (tests/integration). Its state is one counter per session, in the
+ * SSR; its ops (testsvc.h) fault in every way the runtime must survive: a
+ * real SIGSEGV, abort(), a hang, a wild write into another client's SSR, a
+ * corrupt SSR, and a request that blocks until the test kills the process.
+ * It is not installed: it exists only so that recovery can be tested
+ * against real faults in a real process. */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include "revive/server.h"
+#include "testsvc.h"
+
+#define TEST_SSR_LAYOUT 1
+#define TEST_MAGIC 0x54455354u   /* "TEST" */
+#define MAX_SESSIONS 256
+
+struct test_ssr {
+    uint32_t magic;
+    uint32_t pad;
+    uint64_t counter;
+    char fifo[200];              /* from the open arguments; "" for none */
+};
+_Static_assert(sizeof(struct test_ssr) <= TEST_SSR_SIZE, "SSR fits the manifest's ssr_size");
+
+/* Every session this instance serves, so WILD can find a victim. The list
+ * dies with the instance; the recover hook rebuilds it. */
+static rv_sess *sessions[MAX_SESSIONS];
+static size_t nsessions;
+
+static void remember(rv_sess *s)
+{
+    if (nsessions < MAX_SESSIONS)
+        sessions[nsessions++] = s;
+}
+
+static void forget(rv_sess *s)
+{
+    for (size_t i = 0; i < nsessions; i++)
+        if (sessions[i] == s) {
+            sessions[i] = sessions[--nsessions];
+            return;
+        }
+}
+
+static int test_bind(rv_sess *s, void *ssr, const char *args)
+{
+    struct test_ssr *t = ssr;
+    *t = (struct test_ssr){ .magic = TEST_MAGIC };
+    if (strncmp(args, "fifo=", 5) == 0) {
+        if (strlen(args + 5) >= sizeof t->fifo)
+            return RV_EAPP;
+        strcpy(t->fifo, args + 5);
+    } else if (*args)
+        return RV_EAPP;
+    remember(s);
+    return 0;
+}
+
+static void test_unbind(rv_sess *s, void *ssr)
+{
+    (void)ssr;
+    forget(s);
+}
+
+/* Tells the test the request is in flight, then waits to be killed. With no
+ * FIFO (the test removed it before killing us) it returns at once, which is
+ * what the re-run in the next instance does. */
+static void signal_and_block(const char *fifo)
+{
+    int fd = *fifo ? open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+    if (fd < 0)
+        return;
+    ssize_t w = write(fd, "!", 1);
+    close(fd);
+    if (w != 1)
+        return;
+    struct timespec ts = { .tv_sec = TEST_SLOW_BLOCK_S };
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* Another session's SSR, written through the read-only view the runtime
+ * hands out: exactly the bug SSR protection exists for. */
+static int wild_write(rv_request *req)
+{
+    for (size_t i = 0; i < nsessions; i++)
+        if (sessions[i] != req->session) {
+            struct test_ssr *victim = (void *)rv_sess_ssr(sessions[i]);
+            victim->counter += 1000000;
+            return 0;
+        }
+    return RV_EAPP;
+}
+
+/* A store to a page mapped PROT_NONE: a genuine SIGSEGV from the handler
+ * itself, which no sanitizer turns into an orderly exit (a null pointer
+ * would be reported and exited on by UBSan, hiding the fault). */
+static void segfault(void)
+{
+    volatile char *guard = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (guard != MAP_FAILED)
+        *guard = 1;
+    abort();   /* mmap failed: still a real fault of this request */
+}
+
+static void hang(void)
+{
+    for (volatile unsigned long spin = 0;; spin++)
+        ;
+}
+
+static int test_handle(rv_request *req)
+{
+    struct test_ssr *t = req->ssr;
+    switch (req->op) {
+    case TEST_INCR: t->counter++; break;
+    case TEST_GET: break;
+    case TEST_SLOW_INCR:
+        t->counter++;
+        signal_and_block(t->fifo);
+        break;
+    case TEST_POISON: segfault(); break;
+    case TEST_ABORT: abort();
+    case TEST_HANG: hang(); break;
+    case TEST_WILD: {
+        int rc = wild_write(req);
+        if (rc)
+            return rc;
+        break;
+    }
+    case TEST_CORRUPT: t->magic = ~TEST_MAGIC; break;
+    default: return RV_EAPP;
+    }
+    return rv_reply(req, &t->counter, sizeof t->counter);
+}
+
+static bool test_validate(rv_sess *s, const void *ssr)
+{
+    (void)s;
+    return ((const struct test_ssr *)ssr)->magic == TEST_MAGIC;
+}
+
+static int test_recover(rv_sess **all, size_t n)
+{
+    nsessions = 0;
+    for (size_t i = 0; i < n; i++)
+        remember(all[i]);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct rv_service_ops ops = {
+        .ssr_layout = TEST_SSR_LAYOUT,
+        .bind = test_bind,
+        .unbind = test_unbind,
+        .handle = test_handle,
+        .validate = test_validate,
+        .recover = test_recover,
+    };
+    return rv_service_main(&ops, argc, argv);
+}

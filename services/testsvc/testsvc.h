@@ -1,0 +1,29 @@
+/* testsvc.h — the protocol of `rv-svc-test`, the service the integration
+ * tests fault on purpose. Each session's SSR holds a counter; every op that
+ * succeeds replies with the counter as a uint64_t, so a test can see that a
+ * request ran exactly once (no gap, no repeat) however often the service
+ * died under it.
+ *
+ * Open arguments: "" or "fifo=PATH". SLOW_INCR writes one byte to that FIFO
+ * once the increment is done and then blocks, so a test knows for certain
+ * that a request is in flight when it kills the service. A re-run of the
+ * request (after the restart) finds no FIFO when the test has unlinked it,
+ * and then completes at once. */
+#ifndef RV_SVC_TEST_H
+#define RV_SVC_TEST_H
+
+#define TEST_SSR_SIZE 256     /* the manifest's ssr_size for this service */
+#define TEST_SLOW_BLOCK_S 5   /* how long SLOW_INCR blocks if nobody kills it */
+
+enum test_op {
+    TEST_INCR = 1,      /* counter++ */
+    TEST_GET = 2,       /* the counter */
+    TEST_SLOW_INCR = 3, /* counter++, a byte to the FIFO, then block */
+    TEST_POISON = 4,    /* a store to a PROT_NONE page: SIGSEGV every time */
+    TEST_ABORT = 5,     /* abort(): SIGABRT every time */
+    TEST_HANG = 6,      /* a busy loop that never ends */
+    TEST_WILD = 7,      /* writes into another session's SSR */
+    TEST_CORRUPT = 8,   /* breaks its own SSR's magic: validate fails at the next restart */
+};
+
+#endif

@@ -1,0 +1,484 @@
+/* harness.c — see harness.h. Paths of the programs under test come from
+ * meson as compile-time defines (RV_IT_*), so a test binary runs the same
+ * from meson or by hand. */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "testsvc.h"
+
+#define READY_FD 100   /* where revived finds its readiness pipe */
+
+/* ---- subprocesses ---- */
+
+static void child_exec(const char *const argv[], int out, int err, int deathsig)
+{
+    prctl(PR_SET_PDEATHSIG, deathsig);   /* a failed test leaves nothing behind */
+    setenv("REVIVE_SERVICE_PATH", RV_IT_SERVICE_PATH, 1);
+    if ((out >= 0 && dup2(out, STDOUT_FILENO) < 0) || (err >= 0 && dup2(err, STDERR_FILENO) < 0))
+        _exit(126);
+    execv(argv[0], (char *const *)argv);
+    fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+void proc_spawn(struct proc *p, const char *const argv[])
+{
+    int o[2], e[2];
+    assert_int_equal(pipe2(o, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(e, O_CLOEXEC), 0);
+    p->pid = fork();
+    assert_true(p->pid >= 0);
+    if (p->pid == 0)
+        child_exec(argv, o[1], e[1], SIGKILL);
+    close(o[1]);
+    close(e[1]);
+    p->out = o[0];
+    p->err = e[0];
+}
+
+/* One byte at a time: lines are short and this keeps no hidden buffer, so
+ * proc_finish sees exactly what proc_line did not consume. */
+bool proc_line(struct proc *p, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (;;) {
+        char c;
+        ssize_t r = read(p->out, &c, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            buf[n] = '\0';
+            return n > 0;
+        }
+        if (c == '\n')
+            break;
+        if (n + 1 < len)
+            buf[n++] = c;
+    }
+    buf[n] = '\0';
+    return true;
+}
+
+struct sink {
+    int fd;
+    char *buf;
+    size_t len, used;
+};
+
+/* Drains one readable stream; returns false at EOF. Output past the buffer
+ * is read and dropped, so the child never blocks on a full pipe. */
+static bool drain(struct sink *s)
+{
+    char tmp[4096];
+    ssize_t r = read(s->fd, tmp, sizeof tmp);
+    if (r < 0 && errno == EINTR)
+        return true;
+    if (r <= 0)
+        return false;
+    if (s->buf && s->used + 1 < s->len) {
+        size_t k = (size_t)r < s->len - 1 - s->used ? (size_t)r : s->len - 1 - s->used;
+        memcpy(s->buf + s->used, tmp, k);
+        s->used += k;
+        s->buf[s->used] = '\0';
+    }
+    return true;
+}
+
+int proc_finish(struct proc *p, char *out, size_t outlen, char *err, size_t errlen)
+{
+    struct sink sinks[2] = { { p->out, out, outlen, 0 }, { p->err, err, errlen, 0 } };
+    if (out && outlen)
+        out[0] = '\0';
+    if (err && errlen)
+        err[0] = '\0';
+    int open = 2;
+    bool live[2] = { true, true };
+    while (open) {
+        struct pollfd pf[2] = { { live[0] ? p->out : -1, POLLIN, 0 }, { live[1] ? p->err : -1, POLLIN, 0 } };
+        if (poll(pf, 2, -1) < 0) {
+            assert_int_equal(errno, EINTR);
+            continue;
+        }
+        for (int i = 0; i < 2; i++)
+            if (live[i] && pf[i].revents && !drain(&sinks[i])) {
+                live[i] = false;
+                open--;
+            }
+    }
+    close(p->out);
+    close(p->err);
+    int status;
+    assert_int_equal(waitpid(p->pid, &status, 0), p->pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run(const char *const argv[], char *out, size_t outlen, char *err, size_t errlen)
+{
+    struct proc p;
+    proc_spawn(&p, argv);
+    return proc_finish(&p, out, outlen, err, errlen);
+}
+
+/* ---- revived ---- */
+
+#define MAX_LIVE 4
+static struct rvd *live[MAX_LIVE];   /* started and not yet stopped */
+
+static void track(struct rvd *d, bool on)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (on ? !live[i] : live[i] == d) {
+            live[i] = on ? d : NULL;
+            return;
+        }
+}
+
+const char *rvd_file(const struct rvd *d, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", d->dir, name);
+    return buf;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "we");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void exec_revived(const char *manifest, const char *sock, int ready)
+{
+    char fd[16];
+    snprintf(fd, sizeof fd, "%d", READY_FD);
+    if (dup2(ready, READY_FD) < 0)
+        _exit(126);
+    setenv("REVIVE_READY_FD", fd, 1);
+    const char *argv[] = { RV_IT_REVIVED, "--manifest", manifest, "--socket", sock,
+                           "--foreground", NULL };
+    child_exec(argv, -1, -1, SIGTERM);
+}
+
+void tempdir_make(char *buf, size_t len)
+{
+    snprintf(buf, len, "/tmp/rv-it-XXXXXX");
+    assert_non_null(mkdtemp(buf));
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void tempdir_remove(const char *dir)
+{
+    nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *manifest_test(char *buf, size_t len, const char *extra)
+{
+    snprintf(buf, len, "[service test]\nexec = rv-svc-test\nssr_size = %d\n%s", TEST_SSR_SIZE, extra);
+    return buf;
+}
+
+void rvd_start(struct rvd *d, const char *manifest)
+{
+    char mpath[128];
+    tempdir_make(d->dir, sizeof d->dir);
+    rvd_file(d, "revived.sock", d->sock, sizeof d->sock);
+    write_file(rvd_file(d, "manifest.ini", mpath, sizeof mpath), manifest);
+    int p[2];
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    d->pid = fork();
+    assert_true(d->pid >= 0);
+    if (d->pid == 0)
+        exec_revived(mpath, d->sock, p[1]);
+    close(p[1]);
+    track(d, true);
+    char ready[8] = "";
+    ssize_t n;
+    while ((n = read(p[0], ready, sizeof ready - 1)) < 0 && errno == EINTR)
+        ;
+    close(p[0]);
+    if (n != 6 || strcmp(ready, "READY\n") != 0)
+        fail_msg("revived did not become ready (see its log above)");
+}
+
+static int reap(struct rvd *d)
+{
+    int status;
+    kill(d->pid, SIGTERM);
+    while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    track(d, false);
+    tempdir_remove(d->dir);
+    d->pid = 0;
+    return status;
+}
+
+void rvd_stop(struct rvd *d)
+{
+    int status = reap(d);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int it_teardown(void **state)
+{
+    (void)state;
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i])
+            reap(live[i]);
+    return 0;
+}
+
+/* ---- revivectl ---- */
+
+void ctl(const struct rvd *d, const char *cmd, const char *svc, const char *sig)
+{
+    const char *argv[] = { RV_IT_REVIVECTL, "--socket", d->sock, cmd, svc,
+                           sig ? "--signal" : NULL, sig, NULL };
+    char err[512];
+    int rc = run(argv, NULL, 0, err, sizeof err);
+    if (rc != 0)
+        fail_msg("revivectl %s %s: exit %d: %s", cmd, svc ? svc : "", rc, err);
+}
+
+static long long json_number(const char *obj, const char *key)
+{
+    char pat[48];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(obj, pat);
+    assert_non_null(p);
+    return strtoll(p + strlen(pat), NULL, 10);
+}
+
+/* Copies a JSON string value; revivectl escapes only '"', '\\' and controls. */
+static void json_string(const char *obj, const char *key, char *buf, size_t len)
+{
+    char pat[48];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = strstr(obj, pat);
+    assert_non_null(p);
+    p += strlen(pat);
+    size_t n = 0;
+    for (; *p && *p != '"'; p++) {
+        if (*p == '\\')
+            p++;
+        if (n + 1 < len)
+            buf[n++] = *p;
+    }
+    buf[n] = '\0';
+}
+
+void svc_status(const struct rvd *d, const char *name, struct svc_status *st)
+{
+    const char *argv[] = { RV_IT_REVIVECTL, "--socket", d->sock, "status", "--json", NULL };
+    char out[8192], err[512], pat[96];
+    int rc = run(argv, out, sizeof out, err, sizeof err);
+    if (rc != 0)
+        fail_msg("revivectl status: exit %d: %s", rc, err);
+    snprintf(pat, sizeof pat, "{\"name\":\"%s\"", name);
+    char *obj = strstr(out, pat);
+    assert_non_null(obj);
+    char *end = strchr(obj, '}');
+    assert_non_null(end);
+    *end = '\0';
+    json_string(obj, "state", st->state, sizeof st->state);
+    json_string(obj, "last_exit", st->last_exit, sizeof st->last_exit);
+    st->pid = json_number(obj, "pid");
+    st->restarts = json_number(obj, "restarts");
+    st->recoveries = json_number(obj, "recoveries");
+    st->sessions = json_number(obj, "sessions");
+    st->ssr_bytes = json_number(obj, "ssr_bytes");
+    st->requests_failed = json_number(obj, "requests_failed");
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void wait_status(const struct rvd *d, const char *name,
+                 bool (*done)(const struct svc_status *st, const void *arg), const void *arg,
+                 struct svc_status *st)
+{
+    long long deadline = now_ms() + IT_WAIT_MS;
+    for (;;) {
+        svc_status(d, name, st);
+        if (done(st, arg))
+            return;
+        if (now_ms() > deadline)
+            fail_msg("%s: status never reached the awaited state (now %s, %lld sessions, %lld SSR bytes)",
+                     name, st->state, st->sessions, st->ssr_bytes);
+        struct timespec ts = { .tv_nsec = 10 * 1000000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* ---- sessions ---- */
+
+rv_session *open_session(const struct rvd *d, const char *svc, const char *args)
+{
+    rv_conn *c;
+    rv_session *s;
+    assert_int_equal(rv_connect(d->sock, &c), 0);
+    int rc = rv_open(c, svc, args, &s);
+    if (rc != 0)
+        fail_msg("rv_open(%s): %d: %s", svc, rc, rv_conn_error(c));
+    rv_disconnect(c);
+    return s;
+}
+
+int call_u64(rv_session *s, uint32_t op, uint64_t *v)
+{
+    size_t len = 0;
+    *v = 0;
+    int rc = rv_call(s, op, NULL, 0, v, sizeof *v, &len);
+    return rc == 0 && len != sizeof *v ? RV_EPROTO : rc;
+}
+
+uint64_t call_ok(rv_session *s, uint32_t op)
+{
+    uint64_t v;
+    int rc = call_u64(s, op, &v);
+    if (rc != 0)
+        fail_msg("call op %u: %d: %s", op, rc, rv_session_error(s));
+    return v;
+}
+
+/* ---- FIFOs ---- */
+
+void fifo_make(const struct rvd *d, const char *name, struct fifo *f)
+{
+    rvd_file(d, name, f->path, sizeof f->path);
+    assert_int_equal(mkfifo(f->path, 0600), 0);
+    f->fd = open(f->path, O_RDWR | O_CLOEXEC);
+    assert_true(f->fd >= 0);
+}
+
+void fifo_wait(struct fifo *f)
+{
+    char b;
+    ssize_t r;
+    while ((r = read(f->fd, &b, 1)) < 0 && errno == EINTR)
+        ;
+    assert_int_equal(r, 1);
+}
+
+void fifo_close(struct fifo *f)
+{
+    unlink(f->path);
+    close(f->fd);
+}
+
+/* ---- client threads ---- */
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct crew *c = w->crew;
+    for (;;) {
+        pthread_mutex_lock(&c->mu);
+        bool stop = c->stop;
+        pthread_mutex_unlock(&c->mu);
+        if (stop)
+            return NULL;
+        uint64_t v;
+        int rc = call_u64(w->s, TEST_INCR, &v);
+        pthread_mutex_lock(&c->mu);
+        if (rc != 0 || v != w->n + 1) {
+            w->rc = rc ? rc : RV_EPROTO;
+            snprintf(w->why, sizeof w->why, "after counter %llu: status %d, counter %llu: %s",
+                     (unsigned long long)w->n, rc, (unsigned long long)v, rv_session_error(w->s));
+        } else
+            w->n = v;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+        if (w->rc)
+            return NULL;
+    }
+}
+
+void crew_start(struct crew *c, const struct rvd *d, size_t n)
+{
+    assert_true(n <= CREW_MAX);
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    c->n = n;
+    for (size_t i = 0; i < n; i++) {
+        c->w[i].crew = c;
+        c->w[i].s = open_session(d, "test", NULL);
+    }
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(pthread_create(&c->w[i].th, NULL, worker_main, &c->w[i]), 0);
+}
+
+static void crew_check(const struct crew *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->w[i].rc)
+            fail_msg("client %zu: %s", i, c->w[i].why);
+}
+
+void crew_wait_progress(struct crew *c, uint64_t calls)
+{
+    uint64_t want[CREW_MAX];
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += IT_WAIT_MS / 1000;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->n; i++)
+        want[i] = c->w[i].n + calls;
+    for (;;) {
+        bool done = true, failed = false;
+        for (size_t i = 0; i < c->n; i++) {
+            done &= c->w[i].n >= want[i];
+            failed |= c->w[i].rc != 0;
+        }
+        if (done || failed || pthread_cond_timedwait(&c->cv, &c->mu, &deadline) == ETIMEDOUT)
+            break;
+    }
+    bool done = true;
+    for (size_t i = 0; i < c->n; i++)
+        done &= c->w[i].n >= want[i];
+    pthread_mutex_unlock(&c->mu);
+    crew_check(c);
+    if (!done)
+        fail_msg("clients made no progress within %d ms", IT_WAIT_MS);
+}
+
+void crew_stop(struct crew *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->stop = true;
+    pthread_mutex_unlock(&c->mu);
+    for (size_t i = 0; i < c->n; i++)
+        pthread_join(c->w[i].th, NULL);
+    crew_check(c);
+    for (size_t i = 0; i < c->n; i++) {
+        assert_int_equal(call_ok(c->w[i].s, TEST_GET), c->w[i].n);
+        rv_close(c->w[i].s);
+    }
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+}

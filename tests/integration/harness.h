@@ -1,0 +1,120 @@
+/* harness.h — what every integration test needs: a real revived in a
+ * private temp dir, real client programs run as subprocesses, and the
+ * status revivectl reports.
+ *
+ * Each test starts its own revived (--foreground, with REVIVE_READY_FD so
+ * the start is an event, not a sleep) with a manifest written into a fresh
+ * temp dir that also holds the socket, so test programs run in parallel
+ * without sharing anything. Functions that assert use cmocka's assert_*
+ * and so must run on the test's main thread. */
+#ifndef RV_IT_HARNESS_H
+#define RV_IT_HARNESS_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <sys/types.h>
+#include <cmocka.h>
+#include "revive/client.h"
+
+/* A bound on every wait for an event that only polling can see. */
+#define IT_WAIT_MS 30000
+
+/* A fresh directory /tmp/rv-it-XXXXXX, and its recursive removal. */
+void tempdir_make(char *buf, size_t len);
+void tempdir_remove(const char *dir);
+
+/* A manifest with one service `test` (rv-svc-test) plus the extra lines. */
+const char *manifest_test(char *buf, size_t len, const char *extra);
+
+struct rvd {
+    pid_t pid;
+    char dir[64];
+    char sock[96];
+};
+
+/* Writes the manifest text to DIR/manifest.ini and starts revived on it. */
+void rvd_start(struct rvd *d, const char *manifest);
+/* SIGTERM; asserts a clean exit (status 0), then removes the temp dir. */
+void rvd_stop(struct rvd *d);
+/* cmocka teardown: stops any revived a failed test left running. */
+int it_teardown(void **state);
+/* DIR/name. */
+const char *rvd_file(const struct rvd *d, const char *name, char *buf, size_t len);
+
+/* A subprocess with its stdout and stderr on pipes. */
+struct proc {
+    pid_t pid;
+    int out, err;
+};
+void proc_spawn(struct proc *p, const char *const argv[]);
+/* Reads one line of stdout into buf (without the newline); false at EOF. */
+bool proc_line(struct proc *p, char *buf, size_t len);
+/* Reads what is left of both streams (into out/err, may be NULL) and reaps
+ * the process. Returns its exit status, or 128 + the signal that killed it. */
+int proc_finish(struct proc *p, char *out, size_t outlen, char *err, size_t errlen);
+/* proc_spawn + proc_finish. */
+int run(const char *const argv[], char *out, size_t outlen, char *err, size_t errlen);
+
+/* revivectl --socket SOCK args...; asserts it exits 0. */
+void ctl(const struct rvd *d, const char *cmd, const char *svc, const char *sig);
+
+struct svc_status {
+    char state[16];
+    char last_exit[64];
+    long long pid, restarts, recoveries, sessions, ssr_bytes, requests_failed;
+};
+/* One service's line of `revivectl status --json`. */
+void svc_status(const struct rvd *d, const char *name, struct svc_status *st);
+/* Polls the status until done(st, arg) holds; fails the test after IT_WAIT_MS. */
+void wait_status(const struct rvd *d, const char *name,
+                 bool (*done)(const struct svc_status *st, const void *arg), const void *arg,
+                 struct svc_status *st);
+
+/* Opens a session; asserts success. */
+rv_session *open_session(const struct rvd *d, const char *svc, const char *args);
+/* Calls op with no payload; returns the status, the uint64_t reply in *v. */
+int call_u64(rv_session *s, uint32_t op, uint64_t *v);
+/* call_u64 that must succeed. */
+uint64_t call_ok(rv_session *s, uint32_t op);
+
+/* A FIFO in the temp dir, opened read-write so it never reports hang-up. */
+struct fifo {
+    char path[128];
+    int fd;
+};
+void fifo_make(const struct rvd *d, const char *name, struct fifo *f);
+/* Blocks until the service writes its byte (a request is in flight). */
+void fifo_wait(struct fifo *f);
+void fifo_close(struct fifo *f);
+
+/* Client threads, each with its own session of `test`, calling INCR in a
+ * loop and checking every reply is the previous one plus one: the counters
+ * must come back 1..N with no gap and no repeat across any fault. */
+#define CREW_MAX 8
+struct worker {
+    struct crew *crew;
+    pthread_t th;
+    rv_session *s;
+    uint64_t n;        /* last counter received */
+    int rc;            /* first failure: a call's status, or RV_EPROTO for a wrong counter */
+    char why[192];
+};
+struct crew {
+    struct worker w[CREW_MAX];
+    size_t n;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+};
+void crew_start(struct crew *c, const struct rvd *d, size_t n);
+/* Waits until every worker has made `calls` more calls; fails on an error. */
+void crew_wait_progress(struct crew *c, uint64_t calls);
+/* Stops and joins the workers; asserts none failed and that GET returns
+ * each worker's last counter. */
+void crew_stop(struct crew *c);
+
+#endif

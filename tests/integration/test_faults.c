@@ -1,0 +1,219 @@
+/* test_faults.c — faults from inside the service: hangs, requests that
+ * crash it every time, a corrupt SSR, wild writes into another client's
+ * SSR, and a service that crashes too often. Each fault costs its own
+ * client alone; every other client is served correctly meanwhile. */
+#include <stdio.h>
+#include <string.h>
+#include "harness.h"
+#include "testsvc.h"
+
+/* A short request_timeout so a hang is caught quickly; heartbeats stay
+ * slower, so a hung request is blamed by its deadline. */
+#define HANG_POLICY "max_restarts = 100 in 10s\nrequest_timeout = 300ms\nheartbeat = 1s\n"
+#define CRASH_POLICY "max_restarts = 100 in 10s\nrequest_timeout = 20s\nheartbeat = 10s\n"
+
+static void start(struct rvd *d, const char *policy)
+{
+    char m[512];
+    rvd_start(d, manifest_test(m, sizeof m, policy));
+}
+
+static void expect_call(rv_session *s, uint32_t op, int want)
+{
+    uint64_t v;
+    int rc = call_u64(s, op, &v);
+    if (rc != want)
+        fail_msg("op %u: status %d (%s), expected %d", op, rc, rv_session_error(s), want);
+}
+
+/* The faulting request fails alone while a crew of clients keeps calling,
+ * and the faulting client's session goes on afterwards. */
+static void fault_alone(const char *policy, uint32_t op, int want, long long restarts, const char *exit_note)
+{
+    struct rvd d;
+    start(&d, policy);
+    rv_session *s = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    struct crew crew;
+    crew_start(&crew, &d, 3);
+    crew_wait_progress(&crew, 10);
+    expect_call(s, op, want);
+    crew_wait_progress(&crew, 10);
+    crew_stop(&crew);
+    assert_int_equal(call_ok(s, TEST_INCR), 2);
+    rv_close(s);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, restarts);
+    assert_true(st.requests_failed >= 1);
+    if (!strstr(st.last_exit, exit_note))
+        fail_msg("last_exit '%s' does not mention '%s'", st.last_exit, exit_note);
+    rvd_stop(&d);
+}
+
+static void test_poison_segv(void **state)
+{
+    (void)state;
+    fault_alone(CRASH_POLICY, TEST_POISON, RV_EPOISON, 2, "SIGSEGV");
+}
+
+static void test_poison_abort(void **state)
+{
+    (void)state;
+    fault_alone(CRASH_POLICY, TEST_ABORT, RV_EPOISON, 2, "SIGABRT");
+}
+
+static void test_hang_op(void **state)
+{
+    (void)state;
+    fault_alone(HANG_POLICY, TEST_HANG, RV_EPOISON, 2, "hang");
+}
+
+/* SIGSTOP from outside: the watchdog sees missed heartbeats, kills and
+ * restarts the instance; the stopped client's call completes normally. */
+static void test_hang_stop(void **state)
+{
+    (void)state;
+    struct rvd d;
+    start(&d, "request_timeout = 300ms\nheartbeat = 200ms\n");
+    rv_session *s = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    ctl(&d, "kill", "test", "STOP");
+    assert_int_equal(call_ok(s, TEST_INCR), 2);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, 1);
+    if (!strstr(st.last_exit, "hang"))
+        fail_msg("last_exit '%s' does not mention a hang", st.last_exit);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
+/* CORRUPT commits a bad magic; the validate hook rejects it at the next
+ * restart, and only that session is lost. */
+static void test_corrupt_ssr(void **state)
+{
+    (void)state;
+    struct rvd d;
+    start(&d, CRASH_POLICY);
+    rv_session *bad = open_session(&d, "test", NULL), *good = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(bad, TEST_INCR), 1);
+    assert_int_equal(call_ok(good, TEST_INCR), 1);
+    assert_int_equal(call_ok(bad, TEST_CORRUPT), 1);
+    ctl(&d, "kill", "test", "KILL");
+    expect_call(bad, TEST_INCR, RV_ELOST);
+    expect_call(bad, TEST_GET, RV_ELOST);
+    assert_int_equal(call_ok(good, TEST_INCR), 2);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.sessions, 1);
+    assert_int_equal(st.requests_failed, 1);
+    rv_close(bad);
+    rv_close(good);
+    rvd_stop(&d);
+}
+
+/* WILD writes into the victim's SSR. Under mprotect the write faults, so
+ * the writer's request is the culprit and is poisoned; under checksum the
+ * victim's committed state is restored before its next request. Either
+ * way the victim's counter is intact. */
+static void wild_write(const char *protect, int want, long long restarts)
+{
+    struct rvd d;
+    char policy[256];
+    snprintf(policy, sizeof policy, CRASH_POLICY "ssr_protect = %s\n", protect);
+    start(&d, policy);
+    rv_session *victim = open_session(&d, "test", NULL), *writer = open_session(&d, "test", NULL);
+    for (uint64_t i = 1; i <= 3; i++)
+        assert_int_equal(call_ok(victim, TEST_INCR), i);
+    expect_call(writer, TEST_WILD, want);
+    assert_int_equal(call_ok(victim, TEST_GET), 3);
+    assert_int_equal(call_ok(victim, TEST_INCR), 4);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, restarts);
+    rv_close(victim);
+    rv_close(writer);
+    rvd_stop(&d);
+}
+
+static void test_wild_mprotect(void **state)
+{
+    (void)state;
+    wild_write("mprotect", RV_EPOISON, 2);
+}
+
+static void test_wild_checksum(void **state)
+{
+    (void)state;
+    wild_write("checksum", 0, 0);
+}
+
+/* ---- restart intensity ---- */
+
+struct slow_call {
+    pthread_t th;
+    rv_session *s;
+    int rc;
+};
+
+static void *slow_main(void *arg)
+{
+    struct slow_call *c = arg;
+    uint64_t v;
+    c->rc = call_u64(c->s, TEST_SLOW_INCR, &v);
+    return NULL;
+}
+
+/* max_restarts = 2: the third kill fails the service. The FIFO stays, so
+ * every re-run of SLOW_INCR blocks again and the call is in flight at each
+ * kill; when the service fails, that call returns RV_EFAILED. */
+static void test_intensity(void **state)
+{
+    (void)state;
+    struct rvd d;
+    start(&d, "max_restarts = 2 in 1min\nrequest_timeout = 20s\nheartbeat = 10s\n");
+    struct fifo f;
+    char args[160];
+    fifo_make(&d, "slow.fifo", &f);
+    snprintf(args, sizeof args, "fifo=%s", f.path);
+    rv_session *idle = open_session(&d, "test", NULL);
+    struct slow_call c = { .s = open_session(&d, "test", args) };
+    assert_int_equal(pthread_create(&c.th, NULL, slow_main, &c), 0);
+    for (int i = 0; i < 3; i++) {
+        fifo_wait(&f);
+        ctl(&d, "kill", "test", "KILL");
+    }
+    pthread_join(c.th, NULL);
+    fifo_close(&f);
+    assert_int_equal(c.rc, RV_EFAILED);
+    expect_call(idle, TEST_INCR, RV_EFAILED);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_string_equal(st.state, "failed");
+    rv_conn *conn;
+    rv_session *s;
+    assert_int_equal(rv_connect(d.sock, &conn), 0);
+    assert_int_equal(rv_open(conn, "test", NULL, &s), RV_EFAILED);
+    if (!strstr(rv_conn_error(conn), "failed") || !strstr(rv_conn_error(conn), "test"))
+        fail_msg("unclear error for opening a failed service: '%s'", rv_conn_error(conn));
+    rv_disconnect(conn);
+    rv_close(c.s);
+    rv_close(idle);
+    rvd_stop(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_poison_segv, it_teardown),
+        cmocka_unit_test_teardown(test_poison_abort, it_teardown),
+        cmocka_unit_test_teardown(test_hang_op, it_teardown),
+        cmocka_unit_test_teardown(test_hang_stop, it_teardown),
+        cmocka_unit_test_teardown(test_corrupt_ssr, it_teardown),
+        cmocka_unit_test_teardown(test_wild_mprotect, it_teardown),
+        cmocka_unit_test_teardown(test_wild_checksum, it_teardown),
+        cmocka_unit_test_teardown(test_intensity, it_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

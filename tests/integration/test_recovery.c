@@ -1,0 +1,276 @@
+/* test_recovery.c — services killed from outside (SEGV, KILL, ABRT) while
+ * clients are calling them: every reply arrives exactly once and is what a
+ * run without kills gives. Covers the three services (test, random, timer)
+ * and `revivectl restart`. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "harness.h"
+#include "testsvc.h"
+
+static const char *const signals[] = { "SEGV", "KILL", "ABRT" };
+#define NSIGNALS (sizeof signals / sizeof signals[0])
+
+/* Generous limits: the point is recovery, not the restart policy. */
+#define KILL_POLICY "max_restarts = 100 in 10s\nrequest_timeout = 20s\nheartbeat = 10s\n"
+
+/* ---- test: the counters of concurrent clients across kills ---- */
+
+struct slow_call {
+    pthread_t th;
+    rv_session *s;
+    int rc;
+    uint64_t v;
+};
+
+static void *slow_main(void *arg)
+{
+    struct slow_call *c = arg;
+    c->rc = call_u64(c->s, TEST_SLOW_INCR, &c->v);
+    return NULL;
+}
+
+/* Kills the service while SLOW_INCR is certainly in flight: its byte came
+ * through the FIFO, and only then is the FIFO removed (so the re-run does
+ * not block) and the signal sent. */
+static void kill_in_flight(const struct rvd *d, rv_session *sync, uint64_t expect, const char *sig)
+{
+    struct fifo f;
+    fifo_make(d, "sync.fifo", &f);
+    struct slow_call c = { .s = sync };
+    assert_int_equal(pthread_create(&c.th, NULL, slow_main, &c), 0);
+    fifo_wait(&f);
+    fifo_close(&f);
+    ctl(d, "kill", "test", sig);
+    pthread_join(c.th, NULL);
+    if (c.rc != 0)
+        fail_msg("SLOW_INCR across SIG%s: %d: %s", sig, c.rc, rv_session_error(sync));
+    assert_int_equal(c.v, expect);
+}
+
+static void test_testsvc_kills(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512], args[160], path[128];
+    rvd_start(&d, manifest_test(m, sizeof m, KILL_POLICY));
+    snprintf(args, sizeof args, "fifo=%s", rvd_file(&d, "sync.fifo", path, sizeof path));
+    rv_session *sync = open_session(&d, "test", args);
+    struct crew crew;
+    crew_start(&crew, &d, 4);
+    uint64_t slow = 0;
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < NSIGNALS; i++) {
+            crew_wait_progress(&crew, 20);
+            kill_in_flight(&d, sync, ++slow, signals[i]);
+            crew_wait_progress(&crew, 20);
+            ctl(&d, "kill", "test", signals[i]);   /* while the crew's INCRs run */
+        }
+    crew_wait_progress(&crew, 20);
+    crew_stop(&crew);
+    assert_int_equal(call_ok(sync, TEST_GET), slow);
+    rv_close(sync);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, 4 * NSIGNALS);
+    rvd_stop(&d);
+}
+
+/* ---- test: rv-random processes against a golden run ---- */
+
+#define RANDOM_CLIENTS 3
+#define RANDOM_COUNT 6000
+
+static const char random_manifest[] =
+    "[service random]\nexec = rv-svc-random\nssr_size = 64\n" KILL_POLICY;
+
+struct stream {
+    pthread_t th;
+    struct proc p;
+    char *out;
+    size_t used, cap, lines;
+    pthread_mutex_t *mu;
+    pthread_cond_t *cv;
+};
+
+static void *stream_main(void *arg)
+{
+    struct stream *s = arg;
+    for (;;) {
+        if (s->used + 4096 > s->cap && !(s->out = realloc(s->out, s->cap *= 2)))
+            abort();
+        ssize_t r = read(s->p.out, s->out + s->used, 4096);
+        if (r <= 0 && !(r < 0 && errno == EINTR))
+            break;
+        size_t lines = 0;
+        for (ssize_t i = 0; i < r; i++)
+            lines += s->out[s->used + (size_t)i] == '\n';
+        pthread_mutex_lock(s->mu);
+        s->used += r > 0 ? (size_t)r : 0;
+        s->lines += lines;
+        pthread_cond_broadcast(s->cv);
+        pthread_mutex_unlock(s->mu);
+    }
+    pthread_mutex_lock(s->mu);
+    s->lines = SIZE_MAX;   /* EOF: no more progress to wait for */
+    pthread_cond_broadcast(s->cv);
+    pthread_mutex_unlock(s->mu);
+    return NULL;
+}
+
+static void random_argv(const struct rvd *d, unsigned seed, char *seedbuf, const char *argv[8])
+{
+    static char count[16];
+    snprintf(count, sizeof count, "%d", RANDOM_COUNT);
+    sprintf(seedbuf, "%u", seed);
+    const char *a[] = { RV_IT_RV_RANDOM, "--socket", d->sock, "--seed", seedbuf, "--count", count, NULL };
+    memcpy(argv, a, sizeof a);
+}
+
+static char *golden_run(const struct rvd *d, unsigned seed)
+{
+    const char *argv[8];
+    char seedbuf[16], err[512];
+    char *out = malloc(RANDOM_COUNT * 24);
+    assert_non_null(out);
+    random_argv(d, seed, seedbuf, argv);
+    int rc = run(argv, out, RANDOM_COUNT * 24, err, sizeof err);
+    if (rc != 0)
+        fail_msg("rv-random golden run: exit %d: %s", rc, err);
+    return out;
+}
+
+static void wait_lines(struct stream *s, size_t n, size_t lines)
+{
+    pthread_mutex_lock(s[0].mu);
+    for (;;) {
+        bool done = true;
+        for (size_t i = 0; i < n; i++)
+            done &= s[i].lines >= lines;
+        if (done)
+            break;
+        pthread_cond_wait(s[0].cv, s[0].mu);
+    }
+    pthread_mutex_unlock(s[0].mu);
+}
+
+static void test_random_kills(void **state)
+{
+    (void)state;
+    struct rvd d;
+    rvd_start(&d, random_manifest);
+    char *golden[RANDOM_CLIENTS];
+    for (unsigned i = 0; i < RANDOM_CLIENTS; i++)
+        golden[i] = golden_run(&d, 1000 + i);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    struct stream s[RANDOM_CLIENTS];
+    char seeds[RANDOM_CLIENTS][16];
+    for (unsigned i = 0; i < RANDOM_CLIENTS; i++) {
+        const char *argv[8];
+        random_argv(&d, 1000 + i, seeds[i], argv);
+        s[i] = (struct stream){ .cap = 1 << 16, .mu = &mu, .cv = &cv };
+        s[i].out = malloc(s[i].cap);
+        assert_non_null(s[i].out);
+        proc_spawn(&s[i].p, argv);
+        assert_int_equal(pthread_create(&s[i].th, NULL, stream_main, &s[i]), 0);
+    }
+    for (size_t k = 0; k < NSIGNALS; k++) {
+        wait_lines(s, RANDOM_CLIENTS, (k + 1) * RANDOM_COUNT / (NSIGNALS + 2));
+        ctl(&d, "kill", "random", signals[k]);
+    }
+    for (unsigned i = 0; i < RANDOM_CLIENTS; i++) {
+        char err[512];
+        pthread_join(s[i].th, NULL);
+        int rc = proc_finish(&s[i].p, NULL, 0, err, sizeof err);
+        if (rc != 0)
+            fail_msg("rv-random seed %u: exit %d: %s", 1000 + i, rc, err);
+        s[i].out[s[i].used] = '\0';
+        assert_string_equal(s[i].out, golden[i]);
+        free(s[i].out);
+        free(golden[i]);
+    }
+    struct svc_status st;
+    svc_status(&d, "random", &st);
+    assert_int_equal(st.restarts, NSIGNALS);
+    rvd_stop(&d);
+}
+
+/* ---- test: rv-tick counts every expiration across timer restarts ---- */
+
+static const char timer_manifest[] =
+    "[service timer]\nexec = rv-svc-timer\nssr_size = 64\n" KILL_POLICY;
+
+static void test_timer_kills(void **state)
+{
+    (void)state;
+    struct rvd d;
+    rvd_start(&d, timer_manifest);
+    const char *argv[] = { RV_IT_RV_TICK, "--socket", d.sock, "--period-ms", "50", "--count", "15", NULL };
+    struct proc p;
+    proc_spawn(&p, argv);
+    char line[256], last[256] = "";
+    size_t kills = 0;
+    for (int n = 0; proc_line(&p, line, sizeof line); snprintf(last, sizeof last, "%s", line))
+        if (sscanf(line, "notification %d:", &n) == 1 && n % 4 == 0 && kills < NSIGNALS)
+            ctl(&d, "kill", "timer", signals[kills++]);
+    char err[512];
+    int rc = proc_finish(&p, NULL, 0, err, sizeof err);
+    if (rc != 0)
+        fail_msg("rv-tick: exit %d: %s", rc, err);
+    assert_int_equal(kills, NSIGNALS);
+    unsigned long long total;
+    double secs, ratio;
+    long period;
+    if (sscanf(last, "total %llu expirations in %lf s (period %ld ms, elapsed/period %lf)", &total, &secs,
+               &period, &ratio) != 4)
+        fail_msg("rv-tick's last line is not its summary: '%s'", last);
+    if ((double)total > ratio + 1.0 || (double)total < ratio - 1.0)
+        fail_msg("rv-tick counted %llu expirations in %.2f periods", total, ratio);
+    struct svc_status st;
+    svc_status(&d, "timer", &st);
+    assert_int_equal(st.restarts, NSIGNALS);
+    rvd_stop(&d);
+}
+
+/* ---- test: revivectl restart keeps the session ---- */
+
+static bool replaced(const struct svc_status *st, const void *arg)
+{
+    return st->pid != *(const long long *)arg && st->pid > 0 && strcmp(st->state, "ready") == 0;
+}
+
+static void test_ctl_restart(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, KILL_POLICY));
+    rv_session *s = open_session(&d, "test", NULL);
+    for (uint64_t i = 1; i <= 3; i++)
+        assert_int_equal(call_ok(s, TEST_INCR), i);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    long long old = st.pid;
+    ctl(&d, "restart", "test", NULL);
+    wait_status(&d, "test", replaced, &old, &st);
+    assert_int_equal(st.restarts, 1);
+    assert_int_equal(st.sessions, 1);
+    assert_int_equal(call_ok(s, TEST_INCR), 4);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_testsvc_kills, it_teardown),
+        cmocka_unit_test_teardown(test_random_kills, it_teardown),
+        cmocka_unit_test_teardown(test_timer_kills, it_teardown),
+        cmocka_unit_test_teardown(test_ctl_restart, it_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
