@@ -1,0 +1,124 @@
+/* bench_tool.h — the parts of rv-bench, and what they share.
+ *
+ * rv-bench measures revive against its floor on the same machine in the
+ * same run: the baselines (bench_pingpong.c), a revived of its own with
+ * rv-svc-bench (bench_revived.c), calls and recoveries through it
+ * (bench_calls.c, bench_recovery.c), and the report (rv-bench.c).
+ *
+ * Placement matters more than anything else on a VM: a blocking wake-up of
+ * a thread on another core costs tens of microseconds there, a wake-up on
+ * the same core a few. So every figure says where the two sides ran:
+ * the "server" side (the echo process, revived and its services) always on
+ * SERVER_CPU, the client on SERVER_CPU (same core) or another (cross core).
+ */
+#ifndef RV_BENCH_TOOL_H
+#define RV_BENCH_TOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "wire.h"
+
+#define SERVER_CPU 0
+#define MSG_BYTES 64        /* request and reply payload of every round trip */
+
+/* ---- bench_util.c ---- */
+
+uint64_t bench_now_ns(void);
+int bench_pin(int cpu);               /* this thread, and what it spawns */
+void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* A growable list of samples, in microseconds. */
+struct series {
+    double *v;
+    size_t n, cap;
+};
+void series_add(struct series *s, double us);
+double series_quantile(struct series *s, double q);   /* nearest rank; sorts */
+void series_free(struct series *s);
+
+/* ---- round trips ---- */
+
+struct plan {
+    int batches;        /* measured batches (one more runs first, as warm-up) */
+    int per_batch;      /* round trips per batch */
+};
+
+/* One round trip; returns 0, or -1 when something broke. */
+typedef int (*round_fn)(void *ctx);
+
+/* One of the things measured side by side. */
+struct contender {
+    const char *what;
+    round_fn round;
+    void *ctx;
+};
+
+struct rtt {
+    double median_us;   /* median over batches of the mean round trip */
+    double min_us;      /* the best batch */
+};
+
+/* Runs the plan on this thread, one batch of each contender in turn, so a
+ * burst of noise from elsewhere on the host hits all of them alike; dies if
+ * a round trip fails. out[i] is contender i's. */
+void measure_interleaved(const struct contender *c, size_t n, const struct plan *p, struct rtt *out);
+
+/* bench_pingpong.c: the floor, two processes, the echo side forked and
+ * pinned to SERVER_CPU, the caller wherever it is pinned. */
+struct contender seqpacket_start(void);
+struct contender futex_start(void);
+void pingpong_stop(struct contender *c);
+
+/* ---- bench_revived.c ---- */
+
+struct revived {
+    pid_t pid;
+    char dir[64];           /* private temp dir: manifest, socket, fifo, log */
+    char sock[108];         /* sizeof sun_path */
+    char log[128];
+    int notify_fd;          /* read end of the fifo rv-svc-bench HOLD writes */
+    int ctl;                /* a connection to the public socket, for status */
+};
+
+/* One service of the manifest rv-bench writes. */
+struct bench_svc {
+    const char *name;
+    unsigned ssr_size;
+    const char *protect;    /* none | checksum | mprotect */
+};
+
+/* Starts revived --foreground from build_dir on a manifest with the given
+ * call services plus "hold" (the recovery benchmark's); returns once it
+ * listens. It inherits this thread's CPU affinity and descriptor limit. */
+void revived_start(struct revived *r, const char *build_dir, const struct bench_svc *svcs, size_t n);
+void revived_stop(struct revived *r);
+/* The status record of service name; dies if revived does not answer. */
+struct rv_wire_svc_status revived_status(struct revived *r, const char *name);
+
+#define HOLD_SVC "hold"
+#define HOLD_SSR_SIZE 64
+
+/* ---- bench_calls.c ---- */
+
+/* rv_call of op on a fresh session of service svc. */
+struct contender call_start(struct revived *r, const char *svc, uint32_t op);
+void call_stop(struct contender *c);
+
+/* ---- bench_recovery.c ---- */
+
+struct recovery {
+    size_t sessions;
+    int reps;
+    double p50_us, p99_us, max_us;  /* kill -> the in-flight call answered */
+    double revived_p50_us;          /* revived's last_recovery_us: crash seen -> READY */
+};
+
+struct recovery_run;   /* an open connection and its sessions, grown step by step */
+struct recovery_run *recovery_begin(struct revived *r);
+/* Grows the run to `sessions` sessions, then kills the instance `reps` times
+ * with a request in flight. */
+struct recovery recovery_measure(struct recovery_run *run, size_t sessions, int reps);
+void recovery_end(struct recovery_run *run);
+
+#endif

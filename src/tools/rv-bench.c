@@ -1,0 +1,370 @@
+/* rv-bench — revive's cost, measured beside its floor in one run.
+ *
+ *   rv-bench [--quick] [--out DIR] [--build DIR]
+ *
+ * Round trips of a 64-byte request and reply: raw AF_UNIX SOCK_SEQPACKET
+ * and a futex ping-pong between two processes (the floor), then rv_call
+ * through a revived of rv-bench's own, on a service that does nothing and on
+ * services that touch an SSR under each ssr_protect policy. Each figure is
+ * given as a ratio to the floor measured minutes earlier on the same
+ * machine, with the server side on CPU 0 and the client first on the same
+ * core, then on another. Then recovery: kill -> the in-flight request
+ * answered, with 1, 100 and 1000 open sessions.
+ *
+ * The report goes to stdout and, with --out, to DIR/results.md and
+ * DIR/results.csv. This is a measuring tool, not a test: it fails only when
+ * something it measures breaks. See docs/EVALUATION.md for what the numbers
+ * mean.
+ */
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include "bench.h"
+#include "bench_tool.h"
+
+enum { SAME, CROSS, NPLACE };
+static const char *place_name[NPLACE] = { "same core", "cross core" };
+
+struct call_case {
+    const char *label;
+    struct bench_svc svc;
+    uint32_t op;
+    double target;      /* the bound on the ratio to seqpacket; 0: none */
+};
+
+static const struct call_case cases[] = {
+    { "revive null call (no SSR)", { "null", 0, "none" }, BENCH_NULL, 1.3 },
+    { "SSR call, 64 B, none", { "ssr64-none", 64, "none" }, BENCH_TOUCH, 2.0 },
+    { "SSR call, 64 B, checksum", { "ssr64-checksum", 64, "checksum" }, BENCH_TOUCH, 2.0 },
+    { "SSR call, 64 B, mprotect", { "ssr64-mprotect", 64, "mprotect" }, BENCH_TOUCH, 2.0 },
+    { "SSR call, 4 KiB, none", { "ssr4k-none", 4096, "none" }, BENCH_TOUCH, 2.0 },
+    { "SSR call, 4 KiB, checksum", { "ssr4k-checksum", 4096, "checksum" }, BENCH_TOUCH, 2.0 },
+    { "SSR call, 4 KiB, mprotect", { "ssr4k-mprotect", 4096, "mprotect" }, BENCH_TOUCH, 2.0 },
+};
+#define NCASES (sizeof cases / sizeof cases[0])
+
+static const size_t recovery_sessions[] = { 1, 100, 1000 };
+#define NRECOVERY (sizeof recovery_sessions / sizeof recovery_sessions[0])
+#define CROSS_RECOVERY_SESSIONS 100
+
+struct options {
+    int quick;
+    const char *out;
+    char build[PATH_MAX];
+};
+
+struct results {
+    int have_cross;
+    struct rtt seqpacket[NPLACE], futex[NPLACE], call[NCASES][NPLACE];
+    struct recovery rec[NRECOVERY], rec_cross;
+    struct plan plan[NPLACE];
+    int reps;
+};
+
+/* ---- running ---- */
+
+static void pin_or_die(int cpu)
+{
+    if (bench_pin(cpu) < 0)
+        bench_die("cannot pin to CPU %d: %m", cpu);
+}
+
+/* Contender order: seqpacket, futex, then the cases. */
+static void run_round_trips(struct results *res, struct revived *r, int place)
+{
+    pin_or_die(place == SAME ? SERVER_CPU : SERVER_CPU + 1);
+    fprintf(stderr, "rv-bench: round trips, %s ...\n", place_name[place]);
+    struct contender c[2 + NCASES];
+    struct rtt t[2 + NCASES];
+    c[1] = futex_start();   /* first, so its child holds no copy of the seqpacket socket */
+    c[0] = seqpacket_start();
+    for (size_t i = 0; i < NCASES; i++)
+        c[2 + i] = call_start(r, cases[i].svc.name, cases[i].op);
+    measure_interleaved(c, 2 + NCASES, &res->plan[place], t);
+    pingpong_stop(&c[0]);
+    pingpong_stop(&c[1]);
+    res->seqpacket[place] = t[0];
+    res->futex[place] = t[1];
+    for (size_t i = 0; i < NCASES; i++) {
+        call_stop(&c[2 + i]);
+        res->call[i][place] = t[2 + i];
+    }
+}
+
+static void run_recovery(struct results *res, struct revived *r)
+{
+    struct recovery_run *run = recovery_begin(r);
+    pin_or_die(SERVER_CPU);
+    for (size_t i = 0; i < NRECOVERY; i++) {
+        fprintf(stderr, "rv-bench: recovery, %zu sessions ...\n", recovery_sessions[i]);
+        res->rec[i] = recovery_measure(run, recovery_sessions[i], res->reps);
+    }
+    recovery_end(run);
+    if (!res->have_cross)
+        return;
+    pin_or_die(SERVER_CPU + 1);
+    fprintf(stderr, "rv-bench: recovery, %d sessions, cross core ...\n", CROSS_RECOVERY_SESSIONS);
+    run = recovery_begin(r);
+    res->rec_cross = recovery_measure(run, CROSS_RECOVERY_SESSIONS, res->reps);
+    recovery_end(run);
+}
+
+/* 1000 sessions are ~1000 descriptors here and ~3000 in revived and the
+ * service, which inherit the limit from us. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    rlim_t want = 65536;
+    rl.rlim_cur = want;
+    if (rl.rlim_max < want)
+        rl.rlim_max = want;   /* allowed for root; otherwise the next try */
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static void run_all(struct results *res, const struct options *o)
+{
+    res->have_cross = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+    int scale = o->quick ? 5 : 1;
+    res->plan[SAME] = (struct plan){ 20, 5000 / scale };
+    res->plan[CROSS] = (struct plan){ 20, 500 / scale };
+    res->reps = o->quick ? 20 : 100;
+    raise_nofile();
+    pin_or_die(SERVER_CPU);   /* revived and its services inherit this */
+    struct bench_svc svcs[NCASES];
+    for (size_t i = 0; i < NCASES; i++)
+        svcs[i] = cases[i].svc;
+    struct revived r;
+    revived_start(&r, o->build, svcs, NCASES);
+    for (int place = SAME; place < (res->have_cross ? NPLACE : CROSS); place++)
+        run_round_trips(res, &r, place);
+    run_recovery(res, &r);
+    revived_stop(&r);
+}
+
+/* ---- reporting ---- */
+
+struct context {
+    char command[1024];
+    char date[64];
+    char model[128];
+    char kernel[128];
+    long ncpu;
+};
+
+static void cpu_model(char *buf, size_t len)
+{
+    snprintf(buf, len, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+            snprintf(buf, len, "%s", strchr(line, ':') + 2);
+            buf[strcspn(buf, "\n")] = '\0';
+            break;
+        }
+    if (f)
+        fclose(f);
+}
+
+static void get_context(struct context *c, int argc, char **argv)
+{
+    size_t n = 0;
+    c->command[0] = '\0';
+    for (int i = 0; i < argc && n < sizeof c->command; i++)
+        n += (size_t)snprintf(c->command + n, sizeof c->command - n, "%s%s", i ? " " : "", argv[i]);
+    time_t now = time(NULL);
+    strftime(c->date, sizeof c->date, "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
+    cpu_model(c->model, sizeof c->model);
+    struct utsname u;
+    snprintf(c->kernel, sizeof c->kernel, "%s", uname(&u) == 0 ? u.release : "unknown");
+    c->ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+static void print_rtt_row(FILE *f, const struct results *res, const char *label, const struct rtt *t,
+                          double target)
+{
+    fprintf(f, "| %-26s |", label);
+    for (int p = SAME; p < NPLACE; p++) {
+        if (p == CROSS && !res->have_cross) {
+            fprintf(f, " %8s | %6s | %6s |", "n/a", "", "");
+            continue;
+        }
+        fprintf(f, " %8.2f | %5.2fx | %5.2fx |", t[p].median_us, t[p].median_us / res->seqpacket[p].median_us,
+                t[p].median_us / res->futex[p].median_us);
+    }
+    char verdict[32] = "";
+    if (target > 0)
+        snprintf(verdict, sizeof verdict, "<= %.1fx: %s", target,
+                 t[SAME].median_us / res->seqpacket[SAME].median_us <= target ? "met" : "MISS");
+    fprintf(f, " %-15s |\n", verdict);
+}
+
+static void print_round_trips(FILE *f, const struct results *res)
+{
+    fprintf(f, "## Round trips: 64-byte request, 64-byte reply\n\n"
+               "Server side (echo process, revived, services) on CPU %d; client on CPU %d (same core) or "
+               "CPU %d (cross core). Median over %d batches of %d (same core) / %d (cross core) round trips "
+               "(us per round trip), and its ratio to the raw SEQPACKET and futex ping-pong of the same "
+               "placement. The target applies to the same-core ratio.\n\n",
+            SERVER_CPU, SERVER_CPU, SERVER_CPU + 1, res->plan[SAME].batches, res->plan[SAME].per_batch,
+            res->plan[CROSS].per_batch);
+    fprintf(f, "| %-26s | %8s | %6s | %6s | %8s | %6s | %6s | %-15s |\n", "case", "same us", "x seqp", "x futx",
+            "cross us", "x seqp", "x futx", "target (same)");
+    fprintf(f, "|%s|---------:|-------:|-------:|---------:|-------:|-------:|-----------------|\n",
+            "----------------------------");
+    print_rtt_row(f, res, "raw AF_UNIX SEQPACKET", res->seqpacket, 0);
+    print_rtt_row(f, res, "futex on shared memory", res->futex, 0);
+    for (size_t i = 0; i < NCASES; i++)
+        print_rtt_row(f, res, cases[i].label, res->call[i], cases[i].target);
+    fprintf(f, "\nBest batch (us), same core: seqpacket %.2f, futex %.2f, null %.2f.\n\n",
+            res->seqpacket[SAME].min_us, res->futex[SAME].min_us, res->call[0][SAME].min_us);
+}
+
+static void print_recovery_row(FILE *f, const struct recovery *r, const char *place)
+{
+    fprintf(f, "| %8zu | %-10s | %4d | %9.0f | %9.0f | %9.0f | %12.0f |\n", r->sessions, place, r->reps, r->p50_us,
+            r->p99_us, r->max_us, r->revived_p50_us);
+}
+
+static void print_recovery(FILE *f, const struct results *res)
+{
+    fprintf(f, "## Recovery: SIGKILL with a request in flight -> its reply reaches the client\n\n"
+               "Service `hold`: ssr_size %d, checksum, backoff 0..0. Every session has an SSR; one has the "
+               "request in flight. Times in us. \"revived\" is revived's own last_recovery_us (crash seen -> new "
+               "instance READY). Target: p50 <= 2000 us at 100 sessions.\n\n",
+            HOLD_SSR_SIZE);
+    fprintf(f, "| sessions | placement  | reps |   p50 us  |   p99 us  |   max us  | revived p50  |\n"
+               "|---------:|------------|-----:|----------:|----------:|----------:|-------------:|\n");
+    for (size_t i = 0; i < NRECOVERY; i++)
+        print_recovery_row(f, &res->rec[i], place_name[SAME]);
+    if (res->have_cross)
+        print_recovery_row(f, &res->rec_cross, place_name[CROSS]);
+    for (size_t i = 0; i < NRECOVERY; i++)
+        if (res->rec[i].sessions == 100)
+            fprintf(f, "\nTarget p50 <= 2000 us at 100 sessions: %s.\n",
+                    res->rec[i].p50_us <= 2000 ? "met" : "MISSED");
+}
+
+static void print_report(FILE *f, const struct results *res, const struct context *c)
+{
+    fprintf(f, "# rv-bench results\n\n- command: `%s`\n- date: %s\n- machine: %ld CPUs, %s, Linux %s\n\n",
+            c->command, c->date, c->ncpu, c->model, c->kernel);
+    print_round_trips(f, res);
+    print_recovery(f, res);
+}
+
+static void csv_rtt(FILE *f, const struct results *res, const char *label, const struct rtt *t)
+{
+    for (int p = SAME; p < (res->have_cross ? NPLACE : CROSS); p++)
+        fprintf(f, "round_trip,%s,%s,%.3f,%.3f,%.3f,%.3f\n", label, place_name[p], t[p].median_us, t[p].min_us,
+                t[p].median_us / res->seqpacket[p].median_us, t[p].median_us / res->futex[p].median_us);
+}
+
+static void write_csv(FILE *f, const struct results *res)
+{
+    fprintf(f, "kind,case,placement,median_us,min_us,x_seqpacket,x_futex\n");
+    csv_rtt(f, res, "seqpacket", res->seqpacket);
+    csv_rtt(f, res, "futex", res->futex);
+    for (size_t i = 0; i < NCASES; i++)
+        csv_rtt(f, res, cases[i].svc.name, res->call[i]);
+    fprintf(f, "\nkind,sessions,placement,reps,p50_us,p99_us,max_us,revived_p50_us\n");
+    for (size_t i = 0; i < NRECOVERY + (size_t)res->have_cross; i++) {
+        const struct recovery *r = i < NRECOVERY ? &res->rec[i] : &res->rec_cross;
+        fprintf(f, "recovery,%zu,%s,%d,%.1f,%.1f,%.1f,%.1f\n", r->sessions, place_name[i < NRECOVERY ? SAME : CROSS],
+                r->reps, r->p50_us, r->p99_us, r->max_us, r->revived_p50_us);
+    }
+}
+
+static void write_file(const char *dir, const char *name, const struct results *res, const struct context *c)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        bench_die("cannot write %s: %m", path);
+    if (strstr(name, ".csv"))
+        write_csv(f, res);
+    else
+        print_report(f, res, c);
+    if (fclose(f) != 0)
+        bench_die("cannot write %s: %m", path);
+    fprintf(stderr, "rv-bench: wrote %s\n", path);
+}
+
+/* ---- options ---- */
+
+/* The build tree this binary sits in: BUILD/src/tools/rv-bench. */
+static void default_build_dir(char *buf, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n < 0)
+        bench_die("cannot find myself (/proc/self/exe): %m; pass --build DIR");
+    exe[n] = '\0';
+    snprintf(buf, len, "%s", dirname(dirname(dirname(exe))));
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: rv-bench [--quick] [--out DIR] [--build DIR]\n"
+               "  --quick      fewer round trips and kills (a smoke run, noisier figures)\n"
+               "  --out DIR    also write DIR/results.md and DIR/results.csv\n"
+               "  --build DIR  the build tree with revived and rv-svc-bench (default: this binary's)\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option opts[] = {
+        { "quick", no_argument, NULL, 'q' }, { "out", required_argument, NULL, 'o' },
+        { "build", required_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    *o = (struct options){ 0 };
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'q': o->quick = 1; break;
+        case 'o': o->out = optarg; break;
+        case 'b': snprintf(o->build, sizeof o->build, "%s", optarg); break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); return -1;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return -1;
+    }
+    if (o->out && access(o->out, W_OK) < 0)   /* find out now, not after the run */
+        bench_die("--out %s: %m", o->out);
+    if (!o->build[0])
+        default_build_dir(o->build, sizeof o->build);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    if (parse_options(argc, argv, &o) < 0)
+        return 2;
+    struct context ctx;
+    get_context(&ctx, argc, argv);
+    static struct results res;
+    run_all(&res, &o);
+    print_report(stdout, &res, &ctx);
+    if (o.out) {
+        write_file(o.out, "results.md", &res, &ctx);
+        write_file(o.out, "results.csv", &res, &ctx);
+    }
+    return 0;
+}
