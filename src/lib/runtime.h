@@ -56,8 +56,9 @@ bool rv_sess_in_flight(rv_sess *s);
 void rv_sess_rerun(rv_sess *s);
 void rv_sess_resend_reply(rv_sess *s);
 void rv_sess_on_readable(rv_sess *s);
-void rv_sess_open_ssr(rv_sess *s, int prot);
-void rv_sess_close_ssr(rv_sess *s);
+void rv_sess_open_ssr(rv_sess *s);           /* make s's SSR the writable one */
+void rv_ssr_close_open(void);                 /* no SSR writable */
+void rv_sess_protect(rv_sess *s, int prot);   /* mprotect policy only */
 
 /* server.c */
 void rv_rt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

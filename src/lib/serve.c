@@ -18,6 +18,13 @@
 #include <unistd.h>
 #include "util.h"
 
+/* Under the mprotect policy at most one SSR is writable: the one whose
+ * session's code runs or ran last. Closing is lazy, done when another
+ * session's code is about to run, so a client calling again and again costs
+ * no mprotect at all, while a handler still never runs with any other
+ * session's SSR writable. */
+static rv_sess *open_sess;
+
 static void *map_fd(int fd, size_t len, int prot)
 {
     void *p = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
@@ -55,6 +62,8 @@ rv_sess *rv_sess_attach(const struct rv_wire_session *w, const int *fds, char *w
 
 void rv_sess_detach(rv_sess *s)
 {
+    if (open_sess == s)
+        open_sess = NULL;
     rv_rt_unpoll(s);
     if (s->ssr)
         munmap(s->ssr, s->ssr_len);
@@ -67,16 +76,26 @@ void rv_sess_detach(rv_sess *s)
     free(s);
 }
 
-void rv_sess_open_ssr(rv_sess *s, int prot)
+void rv_sess_open_ssr(rv_sess *s)
+{
+    if (rv_rt.protect != RV_PROTECT_MPROTECT || open_sess == s)
+        return;
+    rv_ssr_close_open();
+    mprotect(s->ssr, s->ssr_len, PROT_READ | PROT_WRITE);
+    open_sess = s;
+}
+
+void rv_ssr_close_open(void)
+{
+    if (open_sess)
+        mprotect(open_sess->ssr, open_sess->ssr_len, PROT_NONE);
+    open_sess = NULL;
+}
+
+void rv_sess_protect(rv_sess *s, int prot)
 {
     if (rv_rt.protect == RV_PROTECT_MPROTECT)
         mprotect(s->ssr, s->ssr_len, prot);
-}
-
-void rv_sess_close_ssr(rv_sess *s)
-{
-    if (rv_rt.protect == RV_PROTECT_MPROTECT)
-        mprotect(s->ssr, s->ssr_len, PROT_NONE);
 }
 
 /* The slot the next commit will write. */
@@ -96,7 +115,7 @@ static void prepare_next(rv_sess *s, uint64_t done_seq)
 
 int rv_sess_bind(rv_sess *s, const char *args)
 {
-    rv_sess_open_ssr(s, PROT_READ | PROT_WRITE);
+    rv_sess_open_ssr(s);
     rv_session_format(s->j, s->ssr, rv_rt.ssr_size, rv_rt.ops->ssr_layout);
     rv_rt_set_busy(s->id, 0);
     int rc = rv_rt.ops->bind ? rv_rt.ops->bind(s, s->ssr + 1, args) : 0;
@@ -106,7 +125,6 @@ int rv_sess_bind(rv_sess *s, const char *args)
         rv_journal_commit(s->j, s->ssr);
         s->j->bound = 1;
     }
-    rv_sess_close_ssr(s);
     return rc;
 }
 
@@ -133,7 +151,7 @@ bool rv_sess_recover(rv_sess *s, char *why, size_t whylen)
         snprintf(why, whylen, "committed SSR image fails its checksum");
         return false;
     }
-    rv_sess_open_ssr(s, PROT_READ | PROT_WRITE);
+    rv_sess_open_ssr(s);
     bool ok = true;
     if (rv_sess_in_flight(s) || !rv_ssr_valid(s->ssr, rv_rt.ops->ssr_layout, rv_rt.ssr_size)) {
         rv_journal_rollback(j, s->ssr);
@@ -145,7 +163,6 @@ bool rv_sess_recover(rv_sess *s, char *why, size_t whylen)
         snprintf(why, whylen, "the service's validate hook rejected the SSR");
         ok = false;
     }
-    rv_sess_close_ssr(s);
     return ok;
 }
 
@@ -173,9 +190,8 @@ static void answer_poisoned(rv_sess *s, uint64_t seq)
 {
     prepare_next(s, seq);
     next_slot(s)->reply_status = RV_EPOISON;
-    rv_sess_open_ssr(s, PROT_READ | PROT_WRITE);
+    rv_sess_open_ssr(s);
     rv_journal_commit(s->j, s->ssr);
-    rv_sess_close_ssr(s);
     rv_rt_log(4, "session %llu: request %llu crashed the service twice; answered with an error",
               (unsigned long long)s->id, (unsigned long long)seq);
 }
@@ -202,14 +218,13 @@ static void run_handler(rv_sess *s)
     };
     prepare_next(s, r->seq);
     rv_rt_set_busy(s->id, r->seq);
-    rv_sess_open_ssr(s, PROT_READ | PROT_WRITE);
+    rv_sess_open_ssr(s);
     check_ssr(s);
     rv_rt.serving = &req;
     int rc = rv_rt.ops->handle(&req);
     rv_rt.serving = NULL;
     next_slot(s)->reply_status = rc;
     rv_journal_commit(s->j, s->ssr);
-    rv_sess_close_ssr(s);
     rv_rt_set_busy(0, 0);
 }
 
@@ -292,11 +307,10 @@ int rv_sess_update(rv_sess *s, void (*fn)(rv_sess *s, void *ssr, void *arg), voi
     n->reply_len = c->reply_len;
     memcpy(n->reply, c->reply, c->reply_len);
     rv_rt_set_busy(s->id, 0);
-    rv_sess_open_ssr(s, PROT_READ | PROT_WRITE);
+    rv_sess_open_ssr(s);
     check_ssr(s);
     fn(s, s->ssr + 1, arg);
     rv_journal_commit(s->j, s->ssr);
-    rv_sess_close_ssr(s);
     rv_rt_set_busy(0, 0);
     return 0;
 }

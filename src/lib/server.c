@@ -276,13 +276,14 @@ static void call_recover_hook(void)
 {
     if (!rv_rt.ops->recover || rv_rt.nsess == 0)
         return;
+    rv_ssr_close_open();
     for (size_t i = 0; i < rv_rt.nsess; i++)
-        rv_sess_open_ssr(rv_rt.sess[i], PROT_READ);
+        rv_sess_protect(rv_rt.sess[i], PROT_READ);
     rv_rt_set_busy((uint64_t)-1, 0);
     rv_rt.ops->recover(rv_rt.sess, rv_rt.nsess);
     rv_rt_set_busy(0, 0);
     for (size_t i = 0; i < rv_rt.nsess; i++)
-        rv_sess_close_ssr(rv_rt.sess[i]);
+        rv_sess_protect(rv_rt.sess[i], PROT_NONE);
 }
 
 /* In-flight requests run again, the suspected culprit's last: if it crashes
@@ -336,7 +337,7 @@ static void on_unbind(uint64_t id)
     if (!s)
         return;
     if (rv_rt.ops->unbind) {
-        rv_sess_open_ssr(s, PROT_READ | PROT_WRITE);
+        rv_sess_open_ssr(s);
         rv_rt_set_busy(id, 0);
         rv_rt.ops->unbind(s, s->ssr + 1);
         rv_rt_set_busy(0, 0);

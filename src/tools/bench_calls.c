@@ -8,8 +8,13 @@
 #include "bench.h"
 #include "revive/client.h"
 
+#define MAX_ALTERNATING 2
+
+/* With two sessions the calls alternate between them, the worst case of
+ * the mprotect policy: every request serves another session than the last. */
 struct call_ctx {
-    rv_session *s;
+    rv_session *s[MAX_ALTERNATING];
+    unsigned n, next;
     uint32_t op;
 };
 
@@ -18,21 +23,24 @@ static int call_round(void *arg)
     struct call_ctx *c = arg;
     char req[MSG_BYTES] = { 1 }, rep[MSG_BYTES];
     size_t len;
-    int rc = rv_call(c->s, c->op, req, sizeof req, rep, sizeof rep, &len);
+    rv_session *s = c->s[c->next++ % c->n];
+    int rc = rv_call(s, c->op, req, sizeof req, rep, sizeof rep, &len);
     return rc == 0 && len == sizeof rep ? 0 : -1;
 }
 
-struct contender call_start(struct revived *r, const char *svc, uint32_t op)
+struct contender call_start(struct revived *r, const char *svc, uint32_t op, unsigned sessions)
 {
     rv_conn *conn;
     struct call_ctx *c = calloc(1, sizeof *c);
-    if (!c)
-        bench_die("out of memory");
+    if (!c || sessions < 1 || sessions > MAX_ALTERNATING)
+        bench_die("out of memory or bad session count");
     c->op = op;
+    c->n = sessions;
     if (rv_connect(r->sock, &conn) < 0)
         bench_die("cannot connect to revived at %s", r->sock);
-    if (rv_open(conn, svc, NULL, &c->s) < 0)
-        bench_die("cannot open a session of %s: %s", svc, rv_conn_error(conn));
+    for (unsigned i = 0; i < sessions; i++)
+        if (rv_open(conn, svc, NULL, &c->s[i]) < 0)
+            bench_die("cannot open a session of %s: %s", svc, rv_conn_error(conn));
     rv_disconnect(conn);
     return (struct contender){ svc, call_round, c };
 }
@@ -40,6 +48,7 @@ struct contender call_start(struct revived *r, const char *svc, uint32_t op)
 void call_stop(struct contender *ct)
 {
     struct call_ctx *c = ct->ctx;
-    rv_close(c->s);
+    for (unsigned i = 0; i < c->n; i++)
+        rv_close(c->s[i]);
     free(c);
 }

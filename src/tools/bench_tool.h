@@ -102,7 +102,7 @@ struct rv_wire_svc_status revived_status(struct revived *r, const char *name);
 /* ---- bench_calls.c ---- */
 
 /* rv_call of op on a fresh session of service svc. */
-struct contender call_start(struct revived *r, const char *svc, uint32_t op);
+struct contender call_start(struct revived *r, const char *svc, uint32_t op, unsigned sessions);
 void call_stop(struct contender *c);
 
 /* ---- bench_recovery.c ---- */

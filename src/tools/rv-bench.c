@@ -37,16 +37,19 @@ struct call_case {
     struct bench_svc svc;
     uint32_t op;
     double target;      /* the bound on the ratio to seqpacket; 0: none */
+    unsigned sessions;  /* 1, or 2: calls alternate between two sessions */
 };
 
 static const struct call_case cases[] = {
-    { "revive null call (no SSR)", { "null", 0, "none" }, BENCH_NULL, 1.3 },
-    { "SSR call, 64 B, none", { "ssr64-none", 64, "none" }, BENCH_TOUCH, 2.0 },
-    { "SSR call, 64 B, checksum", { "ssr64-checksum", 64, "checksum" }, BENCH_TOUCH, 2.0 },
-    { "SSR call, 64 B, mprotect", { "ssr64-mprotect", 64, "mprotect" }, BENCH_TOUCH, 2.0 },
-    { "SSR call, 4 KiB, none", { "ssr4k-none", 4096, "none" }, BENCH_TOUCH, 2.0 },
-    { "SSR call, 4 KiB, checksum", { "ssr4k-checksum", 4096, "checksum" }, BENCH_TOUCH, 2.0 },
-    { "SSR call, 4 KiB, mprotect", { "ssr4k-mprotect", 4096, "mprotect" }, BENCH_TOUCH, 2.0 },
+    { "revive null call (no SSR)", { "null", 0, "none" }, BENCH_NULL, 1.3, 1 },
+    { "SSR call, 64 B, none", { "ssr64-none", 64, "none" }, BENCH_TOUCH, 2.0, 1 },
+    { "SSR call, 64 B, checksum", { "ssr64-checksum", 64, "checksum" }, BENCH_TOUCH, 2.0, 1 },
+    { "SSR call, 64 B, mprotect", { "ssr64-mprotect", 64, "mprotect" }, BENCH_TOUCH, 2.0, 1 },
+    { "SSR call, 64 B, checksum, 2 sess. alt.", { "ssr64-checksum-alt", 64, "checksum" }, BENCH_TOUCH, 2.0, 2 },
+    { "SSR call, 64 B, mprotect, 2 sess. alt.", { "ssr64-mprotect-alt", 64, "mprotect" }, BENCH_TOUCH, 2.0, 2 },
+    { "SSR call, 4 KiB, none", { "ssr4k-none", 4096, "none" }, BENCH_TOUCH, 2.0, 1 },
+    { "SSR call, 4 KiB, checksum", { "ssr4k-checksum", 4096, "checksum" }, BENCH_TOUCH, 2.0, 1 },
+    { "SSR call, 4 KiB, mprotect", { "ssr4k-mprotect", 4096, "mprotect" }, BENCH_TOUCH, 2.0, 1 },
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -86,7 +89,7 @@ static void run_round_trips(struct results *res, struct revived *r, int place)
     c[1] = futex_start();   /* first, so its child holds no copy of the seqpacket socket */
     c[0] = seqpacket_start();
     for (size_t i = 0; i < NCASES; i++)
-        c[2 + i] = call_start(r, cases[i].svc.name, cases[i].op);
+        c[2 + i] = call_start(r, cases[i].svc.name, cases[i].op, cases[i].sessions);
     measure_interleaved(c, 2 + NCASES, &res->plan[place], t);
     pingpong_stop(&c[0]);
     pingpong_stop(&c[1]);
@@ -195,7 +198,7 @@ static void get_context(struct context *c, int argc, char **argv)
 static void print_rtt_row(FILE *f, const struct results *res, const char *label, const struct rtt *t,
                           double target)
 {
-    fprintf(f, "| %-26s |", label);
+    fprintf(f, "| %-38s |", label);
     for (int p = SAME; p < NPLACE; p++) {
         if (p == CROSS && !res->have_cross) {
             fprintf(f, " %8s | %6s | %6s |", "n/a", "", "");
@@ -220,10 +223,10 @@ static void print_round_trips(FILE *f, const struct results *res)
                "placement. The target applies to the same-core ratio.\n\n",
             SERVER_CPU, SERVER_CPU, SERVER_CPU + 1, res->plan[SAME].batches, res->plan[SAME].per_batch,
             res->plan[CROSS].per_batch);
-    fprintf(f, "| %-26s | %8s | %6s | %6s | %8s | %6s | %6s | %-15s |\n", "case", "same us", "x seqp", "x futx",
+    fprintf(f, "| %-38s | %8s | %6s | %6s | %8s | %6s | %6s | %-15s |\n", "case", "same us", "x seqp", "x futx",
             "cross us", "x seqp", "x futx", "target (same)");
     fprintf(f, "|%s|---------:|-------:|-------:|---------:|-------:|-------:|-----------------|\n",
-            "----------------------------");
+            "----------------------------------------");
     print_rtt_row(f, res, "raw AF_UNIX SEQPACKET", res->seqpacket, 0);
     print_rtt_row(f, res, "futex on shared memory", res->futex, 0);
     for (size_t i = 0; i < NCASES; i++)
