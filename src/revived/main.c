@@ -122,8 +122,10 @@ static void announce_ready(int ready_fd)
 {
     const char *env = getenv("REVIVE_READY_FD");
     if (env) {
-        ssize_t w = write(atoi(env), "READY\n", 6);
+        int fd = atoi(env);
+        ssize_t w = write(fd, "READY\n", 6);
         (void)w;
+        close(fd);
     }
     if (ready_fd >= 0) {
         ssize_t w = write(ready_fd, "R", 1);

@@ -12,20 +12,16 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include "child.h"
 #include "control.h"
 #include "handover.h"
 #include "log.h"
 #include "session.h"
 #include "util.h"
-
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
 
 /* An instance that has not said READY by then is treated as hung. */
 #define START_TIMEOUT_MS 10000
@@ -70,10 +66,7 @@ static void drop_instance(struct service *svc)
         loop_del(svc->ctl_fd);
         close(svc->ctl_fd);
     }
-    if (svc->pidfd >= 0) {
-        loop_del(svc->pidfd);
-        close(svc->pidfd);
-    }
+    child_unwatch(svc->pid, &svc->pidfd);
     if (svc->status)
         munmap(svc->status, (size_t)sysconf(_SC_PAGESIZE));
     if (svc->status_fd >= 0)
@@ -101,15 +94,29 @@ static char **child_env(char *ctl_var)
 }
 
 /* posix_spawn (vfork underneath) rather than fork: revived may hold
- * thousands of descriptors and mappings, and a restart is on the clock. */
+ * thousands of descriptors and mappings, and a restart is on the clock.
+ * The instance starts with a clean signal state: revived blocks the signals
+ * it reads through signalfds and ignores SIGPIPE and SIGHUP, and both the
+ * mask and ignored dispositions would otherwise survive exec. */
 static int spawn_child(struct service *svc, int child_end)
 {
     char ctl_var[] = "REVIVE_CTL_FD=3";
     char **env = child_env(ctl_var);
     posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGHUP);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, child_end, 3);
-    int rc = env ? posix_spawn(&svc->pid, svc->conf->exec, &fa, NULL, svc->conf->argv, env) : ENOMEM;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    int rc = env ? posix_spawn(&svc->pid, svc->conf->exec, &fa, &attr, svc->conf->argv, env) : ENOMEM;
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     free(env);
     return rc;
@@ -131,13 +138,11 @@ static int spawn(struct service *svc)
         errno = err;
         goto out;
     }
-    svc->pidfd = pidfd_open(svc->pid, 0);
     svc->ctl_fd = sv[0];
     sv[0] = -1;
     struct timeval tv = { .tv_sec = 2 };
     setsockopt(svc->ctl_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (svc->pidfd < 0 || loop_add(svc->pidfd, EPOLLIN, &svc->pid_h) < 0 ||
-        loop_add(svc->ctl_fd, EPOLLIN, &svc->ctl_h) < 0)
+    if (child_watch(svc->pid, &svc->pidfd, &svc->pid_h) < 0 || loop_add(svc->ctl_fd, EPOLLIN, &svc->ctl_h) < 0)
         goto out;
     svc->spawn_ns = rv_now_ns();
     svc->last_ping_ns = svc->spawn_ns;
@@ -319,12 +324,12 @@ static void refuse_poisoned_binds(struct service *svc)
     }
 }
 
-static void on_pidfd(struct rv_handler *h, uint32_t events)
+static void on_child_exit(struct rv_handler *h, uint32_t events)
 {
     (void)events;
     struct service *svc = container_of(h, struct service, pid_h);
     siginfo_t si = { 0 };
-    if (waitid((idtype_t)P_PIDFD, (id_t)svc->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+    if (svc->pid <= 0 || child_reap(svc->pid, svc->pidfd, &si, WNOHANG) != 1)
         return;
     handover_drain(svc);
     describe_exit(svc, &si);
@@ -339,14 +344,14 @@ static void on_pidfd(struct rv_handler *h, uint32_t events)
 
 void service_abort(struct service *svc, const char *why)
 {
-    if (svc->killed_by_us || svc->pidfd < 0)
+    if (svc->killed_by_us || svc->pid <= 0)
         return;
     snprintf(svc->last_exit, sizeof svc->last_exit, "%s", why);
     svc->killed_by_us = true;
     for (struct session *s = svc->sessions; s; s = s->next)
         s->culprit = false;
     rv_warn("%s: instance %d: %s; killing it", svc->conf->name, (int)svc->pid, why);
-    pidfd_send_signal(svc->pidfd, SIGKILL, NULL, 0);
+    child_signal(svc->pid, svc->pidfd, SIGKILL);
 }
 
 static void check_request_deadline(struct service *svc, uint64_t now)
@@ -421,7 +426,7 @@ static int service_init(struct service *svc, const struct rv_service_conf *conf)
 {
     *svc = (struct service){
         .conf = conf, .state = SVC_STARTING, .pidfd = -1, .ctl_fd = -1, .status_fd = -1,
-        .pid_h = { on_pidfd }, .ctl_h = { handover_on_ctl }, .watchdog_h = { on_watchdog },
+        .pid_h = { on_child_exit }, .ctl_h = { handover_on_ctl }, .watchdog_h = { on_watchdog },
         .backoff_h = { on_backoff },
     };
     snprintf(svc->last_exit, sizeof svc->last_exit, "-");
@@ -455,10 +460,10 @@ void services_fini(void)
 {
     for (size_t i = 0; i < nservices; i++) {
         struct service *svc = &services[i];
-        if (svc->pidfd >= 0) {
+        if (svc->pid > 0) {
             siginfo_t si;
-            pidfd_send_signal(svc->pidfd, SIGKILL, NULL, 0);
-            waitid((idtype_t)P_PIDFD, (id_t)svc->pidfd, &si, WEXITED);
+            child_signal(svc->pid, svc->pidfd, SIGKILL);
+            child_reap(svc->pid, svc->pidfd, &si, 0);
         }
         drop_instance(svc);
         while (svc->sessions) {
@@ -475,6 +480,7 @@ void services_fini(void)
     free(services);
     services = NULL;
     nservices = 0;
+    child_fini();
 }
 
 struct service *service_find(const char *name)
@@ -518,11 +524,11 @@ int service_kill(struct service *svc, int sig, char *why, size_t whylen)
         snprintf(why, whylen, "signal %d is not one revivectl may send (SEGV, KILL, ABRT, STOP, TERM, BUS, ILL, FPE)", sig);
         return RV_EINVAL;
     }
-    if (svc->pidfd < 0) {
+    if (svc->pid <= 0) {
         snprintf(why, whylen, "service '%s' has no running instance (%s)", svc->conf->name, state_name[svc->state]);
         return RV_ESTOPPED;
     }
-    if (pidfd_send_signal(svc->pidfd, sig, NULL, 0) < 0) {
+    if (child_signal(svc->pid, svc->pidfd, sig) < 0) {
         snprintf(why, whylen, "cannot signal '%s': %s", svc->conf->name, strerror(errno));
         return RV_EIO;
     }
@@ -532,10 +538,10 @@ int service_kill(struct service *svc, int sig, char *why, size_t whylen)
 
 int service_restart(struct service *svc, char *why, size_t whylen)
 {
-    if (svc->pidfd >= 0) {
+    if (svc->pid > 0) {
         svc->restart_requested = true;
-        pidfd_send_signal(svc->pidfd, SIGTERM, NULL, 0);
-        pidfd_send_signal(svc->pidfd, SIGCONT, NULL, 0);
+        child_signal(svc->pid, svc->pidfd, SIGTERM);
+        child_signal(svc->pid, svc->pidfd, SIGCONT);
         return 0;
     }
     if (svc->state == SVC_RECOVERING) {   /* waiting out a backoff: skip it */

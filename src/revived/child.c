@@ -1,0 +1,103 @@
+/* child.c — see child.h. */
+#include "child.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+#define MAX_WATCHED 64   /* services per revived are capped at 32 */
+
+struct watched {
+    pid_t pid;
+    struct rv_handler *h;
+};
+
+static struct watched watched[MAX_WATCHED];
+static int sigchld_fd = -1;
+
+static void on_sigchld(struct rv_handler *h, uint32_t events)
+{
+    (void)h;
+    (void)events;
+    struct signalfd_siginfo si;
+    while (read(sigchld_fd, &si, sizeof si) == sizeof si)
+        ;
+    for (size_t i = 0; i < MAX_WATCHED; i++)
+        if (watched[i].pid > 0)
+            watched[i].h->on_event(watched[i].h, EPOLLIN);
+}
+
+static struct rv_handler sigchld_h = { on_sigchld };
+
+static int start_fallback(void)
+{
+    if (sigchld_fd >= 0)
+        return 0;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    sigchld_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    return sigchld_fd < 0 ? -1 : loop_add(sigchld_fd, EPOLLIN, &sigchld_h);
+}
+
+int child_watch(pid_t pid, int *pidfd, struct rv_handler *h)
+{
+    *pidfd = pidfd_open(pid, 0);
+    if (*pidfd >= 0)
+        return loop_add(*pidfd, EPOLLIN, h);
+    if (errno != ENOSYS || start_fallback() < 0)
+        return -1;
+    for (size_t i = 0; i < MAX_WATCHED; i++)
+        if (watched[i].pid <= 0) {
+            watched[i] = (struct watched){ pid, h };
+            return 0;
+        }
+    errno = EMFILE;
+    return -1;
+}
+
+void child_unwatch(pid_t pid, int *pidfd)
+{
+    if (*pidfd >= 0) {
+        loop_del(*pidfd);
+        close(*pidfd);
+        *pidfd = -1;
+        return;
+    }
+    for (size_t i = 0; i < MAX_WATCHED; i++)
+        if (watched[i].pid == pid && pid > 0)
+            watched[i].pid = 0;
+}
+
+int child_signal(pid_t pid, int pidfd, int sig)
+{
+    return pidfd >= 0 ? pidfd_send_signal(pidfd, sig, NULL, 0) : kill(pid, sig);
+}
+
+int child_reap(pid_t pid, int pidfd, siginfo_t *si, int flags)
+{
+    si->si_pid = 0;
+    int rc = pidfd >= 0 ? waitid((idtype_t)P_PIDFD, (id_t)pidfd, si, WEXITED | flags)
+                        : waitid(P_PID, (id_t)pid, si, WEXITED | flags);
+    if (rc < 0)
+        return -1;
+    return si->si_pid != 0;
+}
+
+void child_fini(void)
+{
+    if (sigchld_fd >= 0) {
+        loop_del(sigchld_fd);
+        close(sigchld_fd);
+    }
+    sigchld_fd = -1;
+}
