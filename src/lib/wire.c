@@ -36,6 +36,7 @@ int rv_wire_send(int sock, const struct rv_hdr *hdr, const void *payload,
     if (nfds) {
         mh.msg_control = ctl.buf;
         mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        memset(ctl.buf, 0, mh.msg_controllen);   /* the alignment padding goes to the kernel too */
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
