@@ -167,7 +167,7 @@ summary() {
     echo "  ticks lost ........... $lost ($truns runs: $notes notifications, $total expirations in" \
         "$(fmt_s "$((ms * 1000))") at $TICK_PERIOD_MS ms, expected $expected, each run +-1)"
     ((twice == 0)) || echo "  ticks counted twice .. $twice"
-    echo "  recovery time ........ median $(fmt_ms "$rec_med"), worst $(fmt_ms "$rec_max") (crash detected -> new instance ready)"
+    echo "  recovery time ........ median $(fmt_ms "$rec_med"), worst $(fmt_ms "$rec_max") (crash detected -> the standby serving every session)"
     ((n_stop == 0)) ||
         echo "  hangs caught in ...... median $(fmt_s "$hang_med"), worst $(fmt_s "$hang_max") (SIGSTOP -> recovered, by the watchdog)"
 

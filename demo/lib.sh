@@ -78,7 +78,7 @@ svc_get() {
 
 # Waits until SERVICE has more than PREV completed recoveries (a new
 # instance said READY after the crash), then prints its last_recovery_us:
-# the time from crash detected to new instance ready. No event tells a
+# the time from crash detected to the next instance ready. No event tells a
 # script that a service recovered, so this is a bounded poll of the status.
 wait_recovery() {
     local name=$1 prev=$2 deadline rec us

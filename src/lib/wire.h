@@ -71,7 +71,7 @@ enum rv_ssr_protect { RV_PROTECT_NONE = 0, RV_PROTECT_CHECKSUM = 1, RV_PROTECT_M
 struct rv_wire_svc_config {
     uint64_t ssr_size;
     uint32_t protect;
-    uint32_t sessions;      /* how many RV_T_SESSIONS records follow */
+    uint32_t reserved;      /* zero: wire structs have no implicit padding */
 };
 
 enum { RV_SESS_CULPRIT = 1u, RV_SESS_POISONED = 2u };
@@ -90,6 +90,7 @@ struct rv_wire_svc_status {
     char state[16];
     char last_exit[64];
     int32_t pid;
+    int32_t standby_pid;      /* 0: none */
     uint32_t restarts;
     uint32_t sessions;
     uint32_t recoveries;

@@ -1,7 +1,8 @@
 /* default_manifest.c — the manifest revived runs when none is given.
  *
  * Two small demo services, so that a freshly built revived does something
- * useful out of the box (and the README's first commands work). It is kept
+ * useful out of the box (and the README's first commands work), each with a
+ * hot standby, the configuration for services whose clients notice latency. It is kept
  * as text rather than as a filled-in struct so it goes through the same
  * loader, and the same checks, as any manifest a user writes. The exec
  * names are bare: they are found in the service path (the build tree, then
@@ -19,10 +20,12 @@ const char rv_default_manifest[] =
     "restart = always\n"
     "request_timeout = 1s\n"
     "heartbeat = 500ms\n"
+    "standby = yes\n"
     "\n"
     "[service timer]\n"
     "exec = rv-svc-timer\n"
     "ssr_size = 64\n"
     "restart = always\n"
     "request_timeout = 1s\n"
-    "heartbeat = 500ms\n";
+    "heartbeat = 500ms\n"
+    "standby = yes\n";

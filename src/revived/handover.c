@@ -59,27 +59,28 @@ void service_unlink(struct session *s)
 
 /* Blocking with SO_SNDTIMEO: an instance that does not drain its control
  * channel within the timeout is hung, and is treated as such. */
-static int ctl_send(struct service *svc, uint8_t type, uint64_t seq, const void *body, size_t len,
+static int ctl_send(struct instance *in, uint8_t type, uint64_t seq, const void *body, size_t len,
                     const int *fds, size_t nfds)
 {
     struct rv_hdr h = rv_hdr_make(type, seq, 0, 0, len);
-    int rc = rv_wire_send(svc->ctl_fd, &h, body, fds, nfds, 0);
+    int rc = rv_wire_send(in->ctl_fd, &h, body, fds, nfds, 0);
     if (rc < 0) {
         char why[64];
         snprintf(why, sizeof why, "control channel write failed: %s", strerror(-rc));
-        service_abort(svc, why);
+        service_abort(in, why);
     }
     return rc;
 }
 
-static int send_batch(struct service *svc, struct rv_wire_session *w, size_t n, int *fds, size_t nfds)
+static int send_batch(struct instance *in, struct rv_wire_session *w, size_t n, int *fds, size_t nfds)
 {
-    return n ? ctl_send(svc, RV_T_SESSIONS, 0, w, n * sizeof *w, fds, nfds) : 0;
+    return n ? ctl_send(in, RV_T_SESSIONS, 0, w, n * sizeof *w, fds, nfds) : 0;
 }
 
 /* Every bound session, in batches that respect SCM_MAX_FD. */
-static int hand_over_sessions(struct service *svc)
+static int hand_over_sessions(struct instance *in)
 {
+    struct service *svc = in->svc;
     struct rv_wire_session w[BATCH_MAX];
     int fds[RV_WIRE_MAX_FDS];
     size_t n = 0, nfds = 0;
@@ -87,26 +88,32 @@ static int hand_over_sessions(struct service *svc)
         if (s->state != SESS_BOUND)
             continue;
         if (n == BATCH_MAX || nfds + 3 + RV_MAX_STORED_FDS > RV_WIRE_MAX_FDS) {
-            if (send_batch(svc, w, n, fds, nfds) < 0)
+            if (send_batch(in, w, n, fds, nfds) < 0)
                 return -1;
             n = nfds = 0;
         }
         nfds += session_wire(s, &w[n++], fds + nfds);
     }
-    return send_batch(svc, w, n, fds, nfds);
+    return send_batch(in, w, n, fds, nfds);
 }
 
-static void on_hello(struct service *svc)
+void handover_begin(struct instance *in)
 {
-    uint32_t bound = 0;
-    for (struct session *s = svc->sessions; s; s = s->next)
-        bound += s->state == SESS_BOUND;
-    struct rv_wire_svc_config cfg = {
-        .ssr_size = svc->conf->ssr_size, .protect = svc->conf->ssr_protect, .sessions = bound,
-    };
-    if (ctl_send(svc, RV_T_SVC_CONFIG, 0, &cfg, sizeof cfg, &svc->status_fd, 1) == 0 &&
-        hand_over_sessions(svc) == 0)
-        ctl_send(svc, RV_T_HANDOVER_END, 0, NULL, 0, NULL, 0);
+    in->waiting = false;
+    if (hand_over_sessions(in) == 0)
+        ctl_send(in, RV_T_HANDOVER_END, 0, NULL, 0, NULL, 0);
+}
+
+/* A standby stops here, initialised, until it is promoted. */
+static void on_hello(struct instance *in)
+{
+    struct rv_wire_svc_config cfg = { .ssr_size = in->svc->conf->ssr_size, .protect = in->svc->conf->ssr_protect };
+    if (ctl_send(in, RV_T_SVC_CONFIG, 0, &cfg, sizeof cfg, &in->status_fd, 1) < 0)
+        return;
+    if (in == in->svc->active)
+        handover_begin(in);
+    else
+        in->waiting = true;
 }
 
 static void send_bind(struct service *svc, struct session *s)
@@ -118,13 +125,13 @@ static void send_bind(struct service *svc, struct session *s)
     size_t alen = strlen(s->args);
     memcpy(body, &w, sizeof w);
     memcpy(body + sizeof w, s->args, alen);
-    ctl_send(svc, RV_T_BIND, s->id, body, sizeof w + alen, fds, nfds);
+    ctl_send(svc->active, RV_T_BIND, s->id, body, sizeof w + alen, fds, nfds);
 }
 
 static void on_ready(struct service *svc)
 {
     svc->state = SVC_READY;
-    svc->last_ping_ns = rv_now_ns();
+    svc->active->last_ping_ns = rv_now_ns();
     if (svc->crash_ns) {
         svc->last_recovery_us = (rv_now_ns() - svc->crash_ns) / 1000;
         svc->recoveries++;
@@ -133,16 +140,17 @@ static void on_ready(struct service *svc)
                   (unsigned long long)svc->last_recovery_us, svc->nsessions);
     } else
         rv_info("%s: ready", svc->conf->name);
-    for (struct session *s = svc->sessions; s && svc->ctl_fd >= 0; s = s->next)
+    for (struct session *s = svc->sessions; s && svc->active && !svc->active->killed_by_us; s = s->next)
         if (s->state == SESS_BINDING)
             send_bind(svc, s);
+    service_spawn_standby(svc);
 }
 
 static void on_bind_done(struct service *svc, uint64_t id, int32_t status)
 {
     struct session *s = service_session(svc, id);
     if (!s || s->state != SESS_BINDING) {
-        service_abort(svc, "confirmed a bind revived did not ask for");
+        service_abort(svc->active, "confirmed a bind revived did not ask for");
         return;
     }
     if (status != 0) {
@@ -164,7 +172,7 @@ static void on_store_fd(struct service *svc, struct rv_msg *m)
 {
     struct session *s = service_session(svc, m->hdr.seq);
     if (m->nfds != 1 || m->hdr.op >= RV_MAX_STORED_FDS || !s) {
-        service_abort(svc, "sent a malformed STORE_FD");
+        service_abort(svc->active, "sent a malformed STORE_FD");
         return;
     }
     session_store_fd(s, m->hdr.op, m->fds[0]);
@@ -184,40 +192,48 @@ static void on_session_lost(struct service *svc, const struct rv_msg *m)
     session_fail(s, RV_ELOST, why);
 }
 
-static void dispatch(struct service *svc, struct rv_msg *m)
+/* Everything but HELLO belongs to the conversation with the active
+ * instance; a standby saying more is lying. */
+static void dispatch(struct instance *in, struct rv_msg *m)
 {
+    struct service *svc = in->svc;
+    if (m->hdr.type != RV_T_SVC_HELLO && in != svc->active) {
+        service_abort(in, "a standby sent more than its HELLO");
+        rv_msg_close_fds(m);
+        return;
+    }
     switch (m->hdr.type) {
-    case RV_T_SVC_HELLO: on_hello(svc); break;
+    case RV_T_SVC_HELLO: on_hello(in); break;
     case RV_T_SVC_READY: on_ready(svc); break;
     case RV_T_BIND_DONE: on_bind_done(svc, m->hdr.seq, m->hdr.status); break;
     case RV_T_STORE_FD: on_store_fd(svc, m); break;
     case RV_T_SESSION_LOST: on_session_lost(svc, m); break;
-    case RV_T_PONG: svc->ping_sent_ns = 0; break;
-    default: service_abort(svc, "sent an unknown control message");
+    case RV_T_PONG: in->ping_sent_ns = 0; break;
+    default: service_abort(in, "sent an unknown control message");
     }
     rv_msg_close_fds(m);
 }
 
 void handover_on_ctl(struct rv_handler *h, uint32_t events)
 {
-    struct service *svc = container_of(h, struct service, ctl_h);
-    int r = (events & EPOLLIN) ? rv_wire_recv(svc->ctl_fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT) : 0;
+    struct instance *in = container_of(h, struct instance, ctl_h);
+    int r = (events & EPOLLIN) ? rv_wire_recv(in->ctl_fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT) : 0;
     if (r == -EAGAIN)
         return;
     if (r <= 0) {
-        /* closed or broken: the pidfd reports the death; stop listening */
-        loop_del(svc->ctl_fd);
+        /* closed or broken: the exit handler reports the death; stop listening */
+        loop_del(in->ctl_fd);
         if (r < 0)
-            service_abort(svc, "sent a malformed control message");
+            service_abort(in, "sent a malformed control message");
         return;
     }
-    dispatch(svc, &msg);
+    dispatch(in, &msg);
 }
 
-void handover_drain(struct service *svc)
+void handover_drain(struct instance *in)
 {
-    while (svc->ctl_fd >= 0 && rv_wire_recv(svc->ctl_fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT) > 0)
-        dispatch(svc, &msg);
+    while (rv_wire_recv(in->ctl_fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT) > 0)
+        dispatch(in, &msg);
 }
 
 void service_open(struct service *svc, struct conn *c, struct task *task, const char *args)
@@ -245,8 +261,8 @@ void service_open(struct service *svc, struct conn *c, struct task *task, const 
 void service_session_closed(struct session *s)
 {
     struct service *svc = s->svc;
-    if (s->state == SESS_BOUND && svc->state == SVC_READY && svc->ctl_fd >= 0)
-        ctl_send(svc, RV_T_UNBIND, s->id, NULL, 0, NULL, 0);
+    if (s->state == SESS_BOUND && svc->state == SVC_READY && svc->active)
+        ctl_send(svc->active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0);
     service_unlink(s);
     session_destroy(s);
 }

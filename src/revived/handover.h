@@ -7,12 +7,14 @@
 #include <stdint.h>
 #include "loop.h"
 
-struct service;
+struct instance;
 
 void handover_on_ctl(struct rv_handler *h, uint32_t events);
+/* Sends the instance every bound session, then HANDOVER_END. */
+void handover_begin(struct instance *in);
 /* Handles every message a dead instance left in its channel: the pidfd and
  * the channel can be ready in the same epoll batch, and what the instance
  * said before dying (a stored descriptor, a lost session) still counts. */
-void handover_drain(struct service *svc);
+void handover_drain(struct instance *in);
 
 #endif

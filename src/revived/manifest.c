@@ -442,6 +442,16 @@ static int key_ssr_protect(struct load *L, const char *v)
     return 0;
 }
 
+static int key_standby(struct load *L, const char *v)
+{
+    static const char *const names[] = {"no", "yes"};
+    int i = 0;
+    if (parse_enum(L, v, names, 2, &i) < 0)
+        return -1;
+    cur(L)->standby = i == 1;
+    return 0;
+}
+
 static int key_max_ssr_bytes(struct load *L, const char *v)
 {
     return parse_size(L, v, 1, MAX_SSR_BYTES_MAX, "1..64G", &L->m->max_ssr_bytes);
@@ -463,6 +473,7 @@ static const struct key service_keys[] = {
     {"request_timeout", key_request_timeout},
     {"heartbeat", key_heartbeat},
     {"ssr_protect", key_ssr_protect},
+    {"standby", key_standby},
 };
 
 static const struct key revived_keys[] = {

@@ -9,6 +9,7 @@
 #ifndef RV_MANIFEST_H
 #define RV_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "wire.h"
@@ -29,6 +30,7 @@ struct rv_service_conf {
     uint64_t request_timeout_ms; /* 0 = no deadline */
     uint64_t heartbeat_ms;       /* 0 = no heartbeat */
     enum rv_ssr_protect ssr_protect;
+    bool standby;             /* keep a started instance waiting to take over */
 };
 
 struct rv_manifest {

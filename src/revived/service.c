@@ -6,15 +6,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 #include "child.h"
 #include "control.h"
@@ -25,8 +21,6 @@
 
 /* An instance that has not said READY by then is treated as hung. */
 #define START_TIMEOUT_MS 10000
-
-extern char **environ;
 
 static struct service *services;
 static size_t nservices;
@@ -46,122 +40,44 @@ static void append_exit_note(struct service *svc, const char *note)
 
 /* ---- spawning ---- */
 
-static int status_page(struct service *svc)
-{
-    size_t len = (size_t)sysconf(_SC_PAGESIZE);
-    svc->status_fd = memfd_create("rv-status", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (svc->status_fd < 0 || ftruncate(svc->status_fd, (off_t)len) < 0 ||
-        fcntl(svc->status_fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
-        return -1;
-    void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, svc->status_fd, 0);
-    if (p == MAP_FAILED)
-        return -1;
-    svc->status = p;
-    return 0;
-}
+static void on_instance_exit(struct rv_handler *h, uint32_t events);
 
-static void drop_instance(struct service *svc)
+static int spawn_active(struct service *svc)
 {
-    if (svc->ctl_fd >= 0) {
-        loop_del(svc->ctl_fd);
-        close(svc->ctl_fd);
-    }
-    child_unwatch(svc->pid, &svc->pidfd);
-    if (svc->status)
-        munmap(svc->status, (size_t)sysconf(_SC_PAGESIZE));
-    if (svc->status_fd >= 0)
-        close(svc->status_fd);
-    svc->ctl_fd = svc->pidfd = svc->status_fd = -1;
-    svc->status = NULL;
-    svc->pid = 0;
-    svc->ping_sent_ns = 0;
-}
-
-static char **child_env(char *ctl_var)
-{
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    if (!env)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "REVIVE_CTL_FD=", 14) != 0)
-            env[k++] = environ[i];
-    env[k++] = ctl_var;
-    return env;
-}
-
-/* posix_spawn (vfork underneath) rather than fork: revived may hold
- * thousands of descriptors and mappings, and a restart is on the clock.
- * The instance starts with a clean signal state: revived blocks the signals
- * it reads through signalfds and ignores SIGPIPE and SIGHUP, and both the
- * mask and ignored dispositions would otherwise survive exec. */
-static int spawn_child(struct service *svc, int child_end)
-{
-    char ctl_var[] = "REVIVE_CTL_FD=3";
-    char **env = child_env(ctl_var);
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);
-    sigaddset(&defaults, SIGHUP);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, child_end, 3);
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    int rc = env ? posix_spawn(&svc->pid, svc->conf->exec, &fa, &attr, svc->conf->argv, env) : ENOMEM;
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&fa);
-    free(env);
-    return rc;
-}
-
-static int spawn(struct service *svc)
-{
-    int sv[2] = { -1, -1 };
-    int rc = -1;
-    if (status_page(svc) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        goto out;
-    if (sv[1] == 3) {   /* dup2(3, 3) would keep close-on-exec set */
-        int moved = fcntl(sv[1], F_DUPFD_CLOEXEC, 4);
-        close(sv[1]);
-        sv[1] = moved;
-    }
-    int err = spawn_child(svc, sv[1]);
-    if (err) {
-        errno = err;
-        goto out;
-    }
-    svc->ctl_fd = sv[0];
-    sv[0] = -1;
-    struct timeval tv = { .tv_sec = 2 };
-    setsockopt(svc->ctl_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (child_watch(svc->pid, &svc->pidfd, &svc->pid_h) < 0 || loop_add(svc->ctl_fd, EPOLLIN, &svc->ctl_h) < 0)
-        goto out;
-    svc->spawn_ns = rv_now_ns();
-    svc->last_ping_ns = svc->spawn_ns;
-    svc->killed_by_us = false;
-    rc = 0;
-    rv_info("%s: started instance %d", svc->conf->name, (int)svc->pid);
-out:
-    if (sv[0] >= 0)
-        close(sv[0]);
-    if (sv[1] >= 0)
-        close(sv[1]);
-    if (rc < 0) {
+    svc->active = instance_spawn(svc, on_instance_exit, handover_on_ctl);
+    if (!svc->active)
         rv_err("%s: cannot start %s: %s", svc->conf->name, svc->conf->exec, strerror(errno));
-        if (svc->pid > 0)
-            kill(svc->pid, SIGKILL);
-        else
-            drop_instance(svc);
-    }
-    return rc;
+    return svc->active ? 0 : -1;
+}
+
+/* A standby that cannot be started costs speed, not service: log it.
+ * Called once the active instance is READY, so the new standby's start
+ * never competes with a recovery for the CPU. */
+void service_spawn_standby(struct service *svc)
+{
+    if (!svc->conf->standby || svc->standby)
+        return;
+    svc->standby = instance_spawn(svc, on_instance_exit, handover_on_ctl);
+    if (!svc->standby)
+        rv_warn("%s: cannot start a standby: %s", svc->conf->name, strerror(errno));
+}
+
+/* The standby becomes the active instance. If it already waits for its
+ * sessions they go now; otherwise its HELLO, when it comes, finds it active. */
+static void promote_standby(struct service *svc)
+{
+    svc->active = svc->standby;
+    svc->standby = NULL;
+    svc->active->spawn_ns = rv_now_ns();
+    rv_info("%s: standby %d takes over", svc->conf->name, (int)svc->active->pid);
+    if (svc->active->waiting)
+        handover_begin(svc->active);
+}
+
+static void stop_standby(struct service *svc)
+{
+    if (svc->standby)
+        instance_signal(svc->standby, SIGKILL);   /* freed when its exit is seen */
 }
 
 /* ---- ending sessions ---- */
@@ -184,6 +100,7 @@ static void give_up(struct service *svc, enum svc_state state, int status)
     svc->state = state;
     rv_log(state == SVC_FAILED ? RV_LOG_ERR : RV_LOG_NOTICE, "%s", why);
     fail_all_sessions(svc, status, why);
+    stop_standby(svc);
 }
 
 /* ---- the restart policy ---- */
@@ -208,10 +125,10 @@ static void note_restart(struct service *svc, uint64_t now)
 
 /* No delay after a crash that follows a stable run; exponential from
  * backoff_min after crashes that come quickly one after another. */
-static uint64_t backoff_ms(struct service *svc, uint64_t now)
+static uint64_t backoff_ms(struct service *svc, uint64_t lived_ns)
 {
     const struct rv_service_conf *c = svc->conf;
-    if (now - svc->spawn_ns >= c->backoff_max_ms * 1000000ull)
+    if (lived_ns >= c->backoff_max_ms * 1000000ull)
         svc->fast_crashes = 0;
     else
         svc->fast_crashes++;
@@ -224,13 +141,16 @@ static uint64_t backoff_ms(struct service *svc, uint64_t now)
 
 static void restart_now(struct service *svc)
 {
-    if (spawn(svc) < 0) {
+    if (svc->standby)
+        promote_standby(svc);
+    else if (spawn_active(svc) < 0) {
         snprintf(svc->last_exit, sizeof svc->last_exit, "could not start: %s", strerror(errno));
         give_up(svc, SVC_FAILED, RV_EFAILED);
     }
 }
 
-static void schedule_restart(struct service *svc, bool clean_exit)
+/* After the active instance died, having lived lived_ns. */
+static void schedule_restart(struct service *svc, bool clean_exit, uint64_t lived_ns)
 {
     uint64_t now = rv_now_ns();
     const struct rv_service_conf *c = svc->conf;
@@ -257,7 +177,7 @@ static void schedule_restart(struct service *svc, bool clean_exit)
     if (!svc->crash_ns)
         svc->crash_ns = now;
     svc->state = SVC_RECOVERING;
-    uint64_t delay = backoff_ms(svc, now);
+    uint64_t delay = backoff_ms(svc, lived_ns);
     if (delay)
         timer_arm(svc->backoff_tfd, delay, 0);
     else
@@ -269,17 +189,17 @@ static void on_backoff(struct rv_handler *h, uint32_t events)
     (void)events;
     struct service *svc = container_of(h, struct service, backoff_h);
     timer_drain(svc->backoff_tfd);
-    if (svc->state == SVC_RECOVERING && svc->pid == 0)
+    if (svc->state == SVC_RECOVERING && !svc->active)
         restart_now(svc);
 }
 
 /* ---- death ---- */
 
-static void describe_exit(struct service *svc, const siginfo_t *si)
+static void describe_exit(struct service *svc, const struct instance *in, const siginfo_t *si)
 {
     char *d = svc->last_exit;
     size_t n = sizeof svc->last_exit;
-    if (svc->killed_by_us)
+    if (in->killed_by_us)
         return;   /* the watchdog already said why */
     if (si->si_code == CLD_EXITED)
         snprintf(d, n, "exited with status %d", si->si_status);
@@ -289,10 +209,10 @@ static void describe_exit(struct service *svc, const siginfo_t *si)
 
 /* The crash record is the dead instance's claim; it is believed only when it
  * matches how the kernel says the process died and names a live session. */
-static void blame_from_record(struct service *svc, const siginfo_t *si)
+static void blame_from_record(struct service *svc, const struct instance *in, const siginfo_t *si)
 {
-    const struct rv_status_page *st = svc->status;
-    if (svc->killed_by_us)
+    const struct rv_status_page *st = in->status;
+    if (in->killed_by_us)
         return;   /* service_abort cleared the culprits; the watchdog named the new one, if any */
     for (struct session *s = svc->sessions; s; s = s->next)
         s->culprit = false;
@@ -324,68 +244,90 @@ static void refuse_poisoned_binds(struct service *svc)
     }
 }
 
-static void on_child_exit(struct rv_handler *h, uint32_t events)
+/* A standby that dies is only noted; the next restart starts another. */
+static void standby_exited(struct service *svc, struct instance *in, const siginfo_t *si)
+{
+    rv_warn("%s: standby %d %s %d", svc->conf->name, (int)in->pid,
+            si->si_code == CLD_EXITED ? "exited with status" : "killed by signal", si->si_status);
+    svc->standby = NULL;
+    instance_free(in);
+}
+
+static void active_exited(struct service *svc, struct instance *in, const siginfo_t *si)
+{
+    handover_drain(in);
+    describe_exit(svc, in, si);
+    blame_from_record(svc, in, si);
+    refuse_poisoned_binds(svc);
+    rv_notice("%s: instance %d %s", svc->conf->name, (int)in->pid, svc->last_exit);
+    uint64_t lived = rv_now_ns() - in->spawn_ns;
+    svc->active = NULL;
+    instance_free(in);
+    schedule_restart(svc, si->si_code == CLD_EXITED && si->si_status == 0, lived);
+}
+
+static void on_instance_exit(struct rv_handler *h, uint32_t events)
 {
     (void)events;
-    struct service *svc = container_of(h, struct service, pid_h);
+    struct instance *in = container_of(h, struct instance, exit_h);
     siginfo_t si = { 0 };
-    if (svc->pid <= 0 || child_reap(svc->pid, svc->pidfd, &si, WNOHANG) != 1)
+    if (instance_reap(in, &si, false) != 1)
         return;
-    handover_drain(svc);
-    describe_exit(svc, &si);
-    blame_from_record(svc, &si);
-    refuse_poisoned_binds(svc);
-    rv_notice("%s: instance %d %s", svc->conf->name, (int)svc->pid, svc->last_exit);
-    drop_instance(svc);
-    schedule_restart(svc, si.si_code == CLD_EXITED && si.si_status == 0);
+    if (in == in->svc->active)
+        active_exited(in->svc, in, &si);
+    else
+        standby_exited(in->svc, in, &si);
 }
 
 /* ---- the watchdog ---- */
 
-void service_abort(struct service *svc, const char *why)
+void service_abort(struct instance *in, const char *why)
 {
-    if (svc->killed_by_us || svc->pid <= 0)
+    struct service *svc = in->svc;
+    if (in->killed_by_us)
+        return;
+    in->killed_by_us = true;
+    rv_warn("%s: instance %d: %s; killing it", svc->conf->name, (int)in->pid, why);
+    instance_signal(in, SIGKILL);
+    if (in != svc->active)
         return;
     snprintf(svc->last_exit, sizeof svc->last_exit, "%s", why);
-    svc->killed_by_us = true;
     for (struct session *s = svc->sessions; s; s = s->next)
         s->culprit = false;
-    rv_warn("%s: instance %d: %s; killing it", svc->conf->name, (int)svc->pid, why);
-    child_signal(svc->pid, svc->pidfd, SIGKILL);
 }
 
-static void check_request_deadline(struct service *svc, uint64_t now)
+static void check_request_deadline(struct service *svc, struct instance *in, uint64_t now)
 {
-    uint64_t since = __atomic_load_n(&svc->status->busy_since_ns, __ATOMIC_ACQUIRE);
+    uint64_t since = __atomic_load_n(&in->status->busy_since_ns, __ATOMIC_ACQUIRE);
     uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
     if (!limit || !since || now < since || now - since <= limit)
         return;
-    struct session *s = service_session(svc, svc->status->busy_session);
-    uint64_t seq = svc->status->busy_seq;
-    service_abort(svc, "hang: a request exceeded request_timeout");
+    struct session *s = service_session(svc, in->status->busy_session);
+    uint64_t seq = in->status->busy_seq;
+    service_abort(in, "hang: a request exceeded request_timeout");
     if (s)
         session_blame(s, seq);
 }
 
 /* While a request runs, its deadline is the judge: a handler may legitimately
  * take longer than a heartbeat. Without a deadline the heartbeat still is. */
-static void check_heartbeat(struct service *svc, uint64_t now)
+static void check_heartbeat(struct service *svc, struct instance *in, uint64_t now)
 {
     uint64_t period = svc->conf->heartbeat_ms * 1000000ull;
-    bool busy = __atomic_load_n(&svc->status->busy_since_ns, __ATOMIC_ACQUIRE) != 0;
+    bool busy = __atomic_load_n(&in->status->busy_since_ns, __ATOMIC_ACQUIRE) != 0;
     if (!period || (busy && svc->conf->request_timeout_ms)) {
-        svc->ping_sent_ns = 0;
-        svc->last_ping_ns = now;
+        in->ping_sent_ns = 0;
+        in->last_ping_ns = now;
         return;
     }
-    if (svc->ping_sent_ns && now - svc->ping_sent_ns > period) {
-        service_abort(svc, "hang: missed a heartbeat");
+    if (in->ping_sent_ns && now - in->ping_sent_ns > period) {
+        service_abort(in, "hang: missed a heartbeat");
         return;
     }
-    if (!svc->ping_sent_ns && now - svc->last_ping_ns >= period) {
+    if (!in->ping_sent_ns && now - in->last_ping_ns >= period) {
         struct rv_hdr h = rv_hdr_make(RV_T_PING, now, 0, 0, 0);
-        if (rv_wire_send(svc->ctl_fd, &h, NULL, NULL, 0, MSG_DONTWAIT) == 0)
-            svc->ping_sent_ns = svc->last_ping_ns = now;
+        if (rv_wire_send(in->ctl_fd, &h, NULL, NULL, 0, MSG_DONTWAIT) == 0)
+            in->ping_sent_ns = in->last_ping_ns = now;
     }
 }
 
@@ -394,19 +336,20 @@ static void on_watchdog(struct rv_handler *h, uint32_t events)
     (void)events;
     struct service *svc = container_of(h, struct service, watchdog_h);
     timer_drain(svc->watchdog_tfd);
-    if (svc->pid <= 0 || svc->killed_by_us)
+    struct instance *in = svc->active;
+    if (!in || in->killed_by_us)
         return;
     uint64_t now = rv_now_ns();
     /* before READY too: a re-run request can hang, and must be blamed */
-    check_request_deadline(svc, now);
-    if (svc->killed_by_us)
+    check_request_deadline(svc, in, now);
+    if (in->killed_by_us)
         return;
     if (svc->state != SVC_READY) {
-        if (now - svc->spawn_ns > START_TIMEOUT_MS * 1000000ull)
-            service_abort(svc, "hang: not ready within 10 s of starting");
+        if (now - in->spawn_ns > START_TIMEOUT_MS * 1000000ull)
+            service_abort(in, "hang: not ready within 10 s of starting");
         return;
     }
-    check_heartbeat(svc, now);
+    check_heartbeat(svc, in, now);
 }
 
 static uint64_t watchdog_period_ms(const struct rv_service_conf *c)
@@ -425,9 +368,7 @@ static uint64_t watchdog_period_ms(const struct rv_service_conf *c)
 static int service_init(struct service *svc, const struct rv_service_conf *conf)
 {
     *svc = (struct service){
-        .conf = conf, .state = SVC_STARTING, .pidfd = -1, .ctl_fd = -1, .status_fd = -1,
-        .pid_h = { on_child_exit }, .ctl_h = { handover_on_ctl }, .watchdog_h = { on_watchdog },
-        .backoff_h = { on_backoff },
+        .conf = conf, .state = SVC_STARTING, .watchdog_h = { on_watchdog }, .backoff_h = { on_backoff },
     };
     snprintf(svc->last_exit, sizeof svc->last_exit, "-");
     svc->restart_ns = calloc(conf->max_restarts ? conf->max_restarts : 1, sizeof *svc->restart_ns);
@@ -439,7 +380,7 @@ static int service_init(struct service *svc, const struct rv_service_conf *conf)
         return -1;
     uint64_t p = watchdog_period_ms(conf);
     timer_arm(svc->watchdog_tfd, p, p);
-    return spawn(svc);
+    return spawn_active(svc);
 }
 
 int services_init(const struct rv_manifest *m)
@@ -460,12 +401,14 @@ void services_fini(void)
 {
     for (size_t i = 0; i < nservices; i++) {
         struct service *svc = &services[i];
-        if (svc->pid > 0) {
-            siginfo_t si;
-            child_signal(svc->pid, svc->pidfd, SIGKILL);
-            child_reap(svc->pid, svc->pidfd, &si, 0);
-        }
-        drop_instance(svc);
+        struct instance *both[] = { svc->active, svc->standby };
+        for (int k = 0; k < 2; k++)
+            if (both[k]) {
+                siginfo_t si;
+                instance_signal(both[k], SIGKILL);
+                instance_reap(both[k], &si, true);
+                instance_free(both[k]);
+            }
         while (svc->sessions) {
             struct session *s = svc->sessions;
             service_unlink(s);
@@ -501,7 +444,8 @@ size_t services_status(struct rv_wire_svc_status *out, size_t max)
         snprintf(o->name, sizeof o->name, "%s", svc->conf->name);
         snprintf(o->state, sizeof o->state, "%s", state_name[svc->state]);
         snprintf(o->last_exit, sizeof o->last_exit, "%s", svc->last_exit);
-        o->pid = svc->pid;
+        o->pid = svc->active ? svc->active->pid : 0;
+        o->standby_pid = svc->standby ? svc->standby->pid : 0;
         o->restarts = svc->restarts;
         o->sessions = svc->nsessions;
         o->recoveries = svc->recoveries;
@@ -524,24 +468,24 @@ int service_kill(struct service *svc, int sig, char *why, size_t whylen)
         snprintf(why, whylen, "signal %d is not one revivectl may send (SEGV, KILL, ABRT, STOP, TERM, BUS, ILL, FPE)", sig);
         return RV_EINVAL;
     }
-    if (svc->pid <= 0) {
+    if (!svc->active) {
         snprintf(why, whylen, "service '%s' has no running instance (%s)", svc->conf->name, state_name[svc->state]);
         return RV_ESTOPPED;
     }
-    if (child_signal(svc->pid, svc->pidfd, sig) < 0) {
+    if (instance_signal(svc->active, sig) < 0) {
         snprintf(why, whylen, "cannot signal '%s': %s", svc->conf->name, strerror(errno));
         return RV_EIO;
     }
-    rv_notice("%s: SIG%s sent to instance %d on request", svc->conf->name, sigabbrev_np(sig), (int)svc->pid);
+    rv_notice("%s: SIG%s sent to instance %d on request", svc->conf->name, sigabbrev_np(sig), (int)svc->active->pid);
     return 0;
 }
 
 int service_restart(struct service *svc, char *why, size_t whylen)
 {
-    if (svc->pid > 0) {
+    if (svc->active) {
         svc->restart_requested = true;
-        child_signal(svc->pid, svc->pidfd, SIGTERM);
-        child_signal(svc->pid, svc->pidfd, SIGCONT);
+        instance_signal(svc->active, SIGTERM);
+        instance_signal(svc->active, SIGCONT);
         return 0;
     }
     if (svc->state == SVC_RECOVERING) {   /* waiting out a backoff: skip it */
@@ -552,7 +496,7 @@ int service_restart(struct service *svc, char *why, size_t whylen)
     memset(svc->restart_ns, 0, (svc->conf->max_restarts ? svc->conf->max_restarts : 1) * sizeof *svc->restart_ns);
     svc->fast_crashes = 0;
     svc->state = SVC_STARTING;
-    if (spawn(svc) < 0) {
+    if (spawn_active(svc) < 0) {
         snprintf(why, whylen, "cannot start '%s': %s", svc->conf->name, strerror(errno));
         svc->state = SVC_FAILED;
         return RV_EIO;

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include "loop.h"
 #include "manifest.h"
+#include "instance.h"
 #include "status.h"
 #include "wire.h"
 
@@ -26,10 +27,9 @@ enum svc_state { SVC_STARTING, SVC_READY, SVC_RECOVERING, SVC_FAILED, SVC_STOPPE
 struct service {
     const struct rv_service_conf *conf;
     enum svc_state state;
-    pid_t pid;
-    int pidfd, ctl_fd, status_fd;
-    struct rv_status_page *status;     /* read-only view of the instance's page */
-    struct rv_handler pid_h, ctl_h, watchdog_h, backoff_h;
+    struct instance *active;           /* serves the sessions; NULL while none runs */
+    struct instance *standby;          /* waits to take over; NULL unless `standby = yes` */
+    struct rv_handler watchdog_h, backoff_h;
     int watchdog_tfd, backoff_tfd;
     struct session *sessions;          /* bound and binding */
     unsigned nsessions;
@@ -37,11 +37,8 @@ struct service {
     unsigned restarts, recoveries, fast_crashes;
     uint64_t *restart_ns;              /* ring of the last max_restarts restart times */
     unsigned restart_ring_pos;
-    uint64_t spawn_ns, crash_ns, last_recovery_us, requests_failed;
-    uint64_t ping_sent_ns;             /* 0: no ping outstanding */
-    uint64_t last_ping_ns;
+    uint64_t crash_ns, last_recovery_us, requests_failed;
     bool restart_requested;            /* revivectl restart: not a failure */
-    bool killed_by_us;                 /* last_exit already says why */
     char last_exit[64];
 };
 
@@ -58,8 +55,10 @@ struct session *service_session(struct service *svc, uint64_t id);
 void service_link(struct service *svc, struct session *s);
 void service_unlink(struct session *s);
 
-/* Kills the instance for a reason revived found (a hang, a lie). */
-void service_abort(struct service *svc, const char *why);
+/* Starts a standby if the manifest asks for one and none runs. */
+void service_spawn_standby(struct service *svc);
+/* Kills an instance for a reason revived found (a hang, a lie). */
+void service_abort(struct instance *in, const char *why);
 int service_kill(struct service *svc, int sig, char *why, size_t whylen);
 int service_restart(struct service *svc, char *why, size_t whylen);
 

@@ -23,6 +23,7 @@
 
 struct recovery_run {
     struct revived *r;
+    const char *svc;        /* HOLD_SVC or HOLD_STANDBY_SVC */
     rv_conn *conn;
     rv_session *hold;       /* the session with a request in flight at each kill */
     rv_session **idle;      /* the others */
@@ -33,21 +34,22 @@ struct recovery_run {
 static rv_session *open_session(struct recovery_run *run)
 {
     rv_session *s;
-    if (rv_open(run->conn, HOLD_SVC, NULL, &s) < 0)
-        bench_die("cannot open session %zu of %s: %s", run->nidle + 1, HOLD_SVC, rv_conn_error(run->conn));
+    if (rv_open(run->conn, run->svc, NULL, &s) < 0)
+        bench_die("cannot open session %zu of %s: %s", run->nidle + 1, run->svc, rv_conn_error(run->conn));
     return s;
 }
 
-struct recovery_run *recovery_begin(struct revived *r)
+struct recovery_run *recovery_begin(struct revived *r, const char *svc)
 {
     struct recovery_run *run = calloc(1, sizeof *run);
     if (!run)
         bench_die("out of memory");
     run->r = r;
+    run->svc = svc;
     if (rv_connect(r->sock, &run->conn) < 0)
         bench_die("cannot connect to revived at %s", r->sock);
     run->hold = open_session(run);
-    run->recoveries = revived_status(r, HOLD_SVC).recoveries;
+    run->recoveries = revived_status(r, svc).recoveries;
     return run;
 }
 
@@ -85,7 +87,7 @@ static int32_t instance_pid(rv_session *s)
     int32_t pid;
     size_t len;
     if (rv_call(s, BENCH_PID, NULL, 0, &pid, sizeof pid, &len) != 0 || len != sizeof pid)
-        bench_die("cannot ask %s for its pid: %s", HOLD_SVC, rv_session_error(s));
+        bench_die("cannot ask the service for its pid: %s", rv_session_error(s));
     return pid;
 }
 
@@ -113,7 +115,7 @@ static double one_kill(struct recovery_run *run)
 static double revived_recovery_us(struct recovery_run *run)
 {
     for (int i = 0; i < 100000; i++) {
-        struct rv_wire_svc_status st = revived_status(run->r, HOLD_SVC);
+        struct rv_wire_svc_status st = revived_status(run->r, run->svc);
         if (st.recoveries > run->recoveries) {
             run->recoveries = st.recoveries;
             return (double)st.last_recovery_us;

@@ -40,9 +40,11 @@ static void write_manifest(const char *path, const char *svc_exec, const char *f
     for (size_t i = 0; i < n; i++)
         fprintf(f, "\n[service %s]\nexec = %s\nssr_size = %u\nssr_protect = %s\n", svcs[i].name, svc_exec,
                 svcs[i].ssr_size, svcs[i].protect);
-    fprintf(f, "\n[service %s]\nexec = %s\nargs = --notify %s\nssr_size = %d\nssr_protect = checksum\n"
-               "backoff = 0..0\nmax_restarts = 100000 in 1s\nrequest_timeout = 0\nheartbeat = 0\n",
-            HOLD_SVC, svc_exec, fifo, HOLD_SSR_SIZE);
+    const char *holds[] = { HOLD_SVC, HOLD_STANDBY_SVC };
+    for (int i = 0; i < 2; i++)
+        fprintf(f, "\n[service %s]\nexec = %s\nargs = --notify %s\nssr_size = %d\nssr_protect = checksum\n"
+                   "backoff = 0..0\nmax_restarts = 100000 in 1s\nrequest_timeout = 0\nheartbeat = 0\nstandby = %s\n",
+                holds[i], svc_exec, fifo, HOLD_SSR_SIZE, i ? "yes" : "no");
     if (fclose(f) != 0)
         bench_die("cannot write %s: %m", path);
 }

@@ -97,6 +97,7 @@ void revived_stop(struct revived *r);
 struct rv_wire_svc_status revived_status(struct revived *r, const char *name);
 
 #define HOLD_SVC "hold"
+#define HOLD_STANDBY_SVC "hold-standby"   /* the same, with a hot standby */
 #define HOLD_SSR_SIZE 64
 
 /* ---- bench_calls.c ---- */
@@ -115,7 +116,7 @@ struct recovery {
 };
 
 struct recovery_run;   /* an open connection and its sessions, grown step by step */
-struct recovery_run *recovery_begin(struct revived *r);
+struct recovery_run *recovery_begin(struct revived *r, const char *svc);
 /* Grows the run to `sessions` sessions, then kills the instance `reps` times
  * with a request in flight. */
 struct recovery recovery_measure(struct recovery_run *run, size_t sessions, int reps);

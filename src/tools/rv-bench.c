@@ -66,7 +66,7 @@ struct options {
 struct results {
     int have_cross;
     struct rtt seqpacket[NPLACE], futex[NPLACE], call[NCASES][NPLACE];
-    struct recovery rec[NRECOVERY], rec_cross;
+    struct recovery rec[NRECOVERY], rec_standby[NRECOVERY], rec_cross;
     struct plan plan[NPLACE];
     int reps;
 };
@@ -101,20 +101,26 @@ static void run_round_trips(struct results *res, struct revived *r, int place)
     }
 }
 
-static void run_recovery(struct results *res, struct revived *r)
+static void run_recovery_series(struct results *res, struct revived *r, const char *svc, struct recovery *out)
 {
-    struct recovery_run *run = recovery_begin(r);
-    pin_or_die(SERVER_CPU);
+    struct recovery_run *run = recovery_begin(r, svc);
     for (size_t i = 0; i < NRECOVERY; i++) {
-        fprintf(stderr, "rv-bench: recovery, %zu sessions ...\n", recovery_sessions[i]);
-        res->rec[i] = recovery_measure(run, recovery_sessions[i], res->reps);
+        fprintf(stderr, "rv-bench: recovery of %s, %zu sessions ...\n", svc, recovery_sessions[i]);
+        out[i] = recovery_measure(run, recovery_sessions[i], res->reps);
     }
     recovery_end(run);
+}
+
+static void run_recovery(struct results *res, struct revived *r)
+{
+    pin_or_die(SERVER_CPU);
+    run_recovery_series(res, r, HOLD_SVC, res->rec);
+    run_recovery_series(res, r, HOLD_STANDBY_SVC, res->rec_standby);
     if (!res->have_cross)
         return;
     pin_or_die(SERVER_CPU + 1);
     fprintf(stderr, "rv-bench: recovery, %d sessions, cross core ...\n", CROSS_RECOVERY_SESSIONS);
-    run = recovery_begin(r);
+    struct recovery_run *run = recovery_begin(r, HOLD_SVC);
     res->rec_cross = recovery_measure(run, CROSS_RECOVERY_SESSIONS, res->reps);
     recovery_end(run);
 }
@@ -235,10 +241,18 @@ static void print_round_trips(FILE *f, const struct results *res)
             res->seqpacket[SAME].min_us, res->futex[SAME].min_us, res->call[0][SAME].min_us);
 }
 
-static void print_recovery_row(FILE *f, const struct recovery *r, const char *place)
+static void print_recovery_row(FILE *f, const struct recovery *r, const char *place, const char *next)
 {
-    fprintf(f, "| %8zu | %-10s | %4d | %9.0f | %9.0f | %9.0f | %12.0f |\n", r->sessions, place, r->reps, r->p50_us,
-            r->p99_us, r->max_us, r->revived_p50_us);
+    fprintf(f, "| %8zu | %-10s | %-9s | %4d | %9.0f | %9.0f | %9.0f | %12.0f |\n", r->sessions, place, next, r->reps,
+            r->p50_us, r->p99_us, r->max_us, r->revived_p50_us);
+}
+
+static void print_recovery_target(FILE *f, const struct recovery *rec, const char *next)
+{
+    for (size_t i = 0; i < NRECOVERY; i++)
+        if (rec[i].sessions == 100)
+            fprintf(f, "\nTarget p50 <= 2000 us at 100 sessions, %s instance: %s.\n", next,
+                    rec[i].p50_us <= 2000 ? "met" : "MISSED");
 }
 
 static void print_recovery(FILE *f, const struct results *res)
@@ -246,18 +260,20 @@ static void print_recovery(FILE *f, const struct results *res)
     fprintf(f, "## Recovery: SIGKILL with a request in flight -> its reply reaches the client\n\n"
                "Service `hold`: ssr_size %d, checksum, backoff 0..0. Every session has an SSR; one has the "
                "request in flight. Times in us. \"revived\" is revived's own last_recovery_us (crash seen -> new "
-               "instance READY). Target: p50 <= 2000 us at 100 sessions.\n\n",
-            HOLD_SSR_SIZE);
-    fprintf(f, "| sessions | placement  | reps |   p50 us  |   p99 us  |   max us  | revived p50  |\n"
-               "|---------:|------------|-----:|----------:|----------:|----------:|-------------:|\n");
+               "instance READY). \"next\" is the instance that takes over: a new process (`standby = no`), or "
+               "a hot standby started beforehand (`standby = yes`, service `%s`). "
+               "Target: p50 <= 2000 us at 100 sessions.\n\n",
+            HOLD_SSR_SIZE, HOLD_STANDBY_SVC);
+    fprintf(f, "| sessions | placement  | next      | reps |   p50 us  |   p99 us  |   max us  | revived p50  |\n"
+               "|---------:|------------|-----------|-----:|----------:|----------:|----------:|-------------:|\n");
     for (size_t i = 0; i < NRECOVERY; i++)
-        print_recovery_row(f, &res->rec[i], place_name[SAME]);
+        print_recovery_row(f, &res->rec[i], place_name[SAME], "new");
+    for (size_t i = 0; i < NRECOVERY; i++)
+        print_recovery_row(f, &res->rec_standby[i], place_name[SAME], "standby");
     if (res->have_cross)
-        print_recovery_row(f, &res->rec_cross, place_name[CROSS]);
-    for (size_t i = 0; i < NRECOVERY; i++)
-        if (res->rec[i].sessions == 100)
-            fprintf(f, "\nTarget p50 <= 2000 us at 100 sessions: %s.\n",
-                    res->rec[i].p50_us <= 2000 ? "met" : "MISSED");
+        print_recovery_row(f, &res->rec_cross, place_name[CROSS], "new");
+    print_recovery_target(f, res->rec, "new");
+    print_recovery_target(f, res->rec_standby, "standby");
 }
 
 static void print_report(FILE *f, const struct results *res, const struct context *c)
@@ -282,10 +298,12 @@ static void write_csv(FILE *f, const struct results *res)
     csv_rtt(f, res, "futex", res->futex);
     for (size_t i = 0; i < NCASES; i++)
         csv_rtt(f, res, cases[i].svc.name, res->call[i]);
-    fprintf(f, "\nkind,sessions,placement,reps,p50_us,p99_us,max_us,revived_p50_us\n");
-    for (size_t i = 0; i < NRECOVERY + (size_t)res->have_cross; i++) {
-        const struct recovery *r = i < NRECOVERY ? &res->rec[i] : &res->rec_cross;
-        fprintf(f, "recovery,%zu,%s,%d,%.1f,%.1f,%.1f,%.1f\n", r->sessions, place_name[i < NRECOVERY ? SAME : CROSS],
+    fprintf(f, "\nkind,sessions,placement,next,reps,p50_us,p99_us,max_us,revived_p50_us\n");
+    for (size_t i = 0; i < 2 * NRECOVERY + (size_t)res->have_cross; i++) {
+        const struct recovery *r = i < NRECOVERY ? &res->rec[i]
+                                 : i < 2 * NRECOVERY ? &res->rec_standby[i - NRECOVERY] : &res->rec_cross;
+        fprintf(f, "recovery,%zu,%s,%s,%d,%.1f,%.1f,%.1f,%.1f\n", r->sessions,
+                place_name[i < 2 * NRECOVERY ? SAME : CROSS], i >= NRECOVERY && i < 2 * NRECOVERY ? "standby" : "new",
                 r->reps, r->p50_us, r->p99_us, r->max_us, r->revived_p50_us);
     }
 }

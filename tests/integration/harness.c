@@ -303,6 +303,7 @@ void svc_status(const struct rvd *d, const char *name, struct svc_status *st)
     json_string(obj, "state", st->state, sizeof st->state);
     json_string(obj, "last_exit", st->last_exit, sizeof st->last_exit);
     st->pid = json_number(obj, "pid");
+    st->standby_pid = json_number(obj, "standby_pid");
     st->restarts = json_number(obj, "restarts");
     st->recoveries = json_number(obj, "recoveries");
     st->sessions = json_number(obj, "sessions");

@@ -264,6 +264,41 @@ static void test_ctl_restart(void **state)
     rvd_stop(&d);
 }
 
+/* ---- test: a hot standby takes over, and is replaced ---- */
+
+static bool has_standby(const struct svc_status *st, const void *arg)
+{
+    (void)arg;
+    return st->standby_pid > 0 && strcmp(st->state, "ready") == 0;
+}
+
+static bool standby_promoted(const struct svc_status *st, const void *arg)
+{
+    const struct svc_status *before = arg;
+    return st->pid == before->standby_pid && st->standby_pid > 0 && st->standby_pid != before->standby_pid &&
+           strcmp(st->state, "ready") == 0;
+}
+
+static void test_standby_takeover(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512], path[128], args[160];
+    rvd_start(&d, manifest_test(m, sizeof m, KILL_POLICY "standby = yes\n"));
+    snprintf(args, sizeof args, "fifo=%s", rvd_file(&d, "sync.fifo", path, sizeof path));
+    rv_session *s = open_session(&d, "test", args);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    struct svc_status before, after;
+    wait_status(&d, "test", has_standby, NULL, &before);
+    assert_true(before.standby_pid != before.pid);
+    kill_in_flight(&d, s, 2, "KILL");
+    wait_status(&d, "test", standby_promoted, &before, &after);
+    assert_int_equal(after.restarts, 1);
+    assert_int_equal(call_ok(s, TEST_INCR), 3);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +306,7 @@ int main(void)
         cmocka_unit_test_teardown(test_random_kills, it_teardown),
         cmocka_unit_test_teardown(test_timer_kills, it_teardown),
         cmocka_unit_test_teardown(test_ctl_restart, it_teardown),
+        cmocka_unit_test_teardown(test_standby_takeover, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

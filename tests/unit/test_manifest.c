@@ -155,6 +155,7 @@ static void test_full_manifest(void **state)
              "request_timeout = 0\n"
              "heartbeat = 250ms\n"
              "ssr_protect = mprotect\n"
+             "standby = yes\n"
              "\n"
              "[service other]\n"
              "args = x\n" /* before exec: argv[0] must still be exec */
@@ -189,6 +190,7 @@ static void test_full_manifest(void **state)
     assert_int_equal(a->request_timeout_ms, 0);
     assert_int_equal(a->heartbeat_ms, 250);
     assert_int_equal(a->ssr_protect, RV_PROTECT_MPROTECT);
+    assert_true(a->standby);
 
     assert_string_equal(b->name, "other");
     assert_string_equal(b->exec, svc_path);
@@ -204,6 +206,7 @@ static void test_full_manifest(void **state)
     assert_int_equal(b->heartbeat_ms, 0);
     assert_int_equal(b->ssr_protect, RV_PROTECT_NONE);
     assert_int_equal(b->ssr_size, 0);
+    assert_false(b->standby);
 
     rv_manifest_free(&m);
     assert_empty(&m);
@@ -468,6 +471,7 @@ static void test_bad_values(void **state)
         {"heartbeat", "", "empty value"},
         {"ssr_protect", "crc", "'crc' is not one of none, checksum, mprotect"},
         {"ssr_protect", "", "empty value"},
+        {"standby", "maybe", "'maybe' is not one of no, yes"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         expect_bad_value(cases[i].key, cases[i].value, cases[i].what);
@@ -690,6 +694,7 @@ static void test_default_manifest(void **state)
         assert_int_equal(c->backoff_min_ms, 1);
         assert_int_equal(c->backoff_max_ms, 100);
         assert_int_equal(c->ssr_protect, RV_PROTECT_CHECKSUM);
+        assert_true(c->standby);
     }
     rv_manifest_free(&m);
 }

@@ -1,0 +1,170 @@
+/* instance.c — starting an instance and releasing it; see instance.h. */
+#include "instance.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "child.h"
+#include "log.h"
+#include "service.h"
+#include "util.h"
+
+extern char **environ;
+
+static int status_page(struct instance *in)
+{
+    size_t len = (size_t)sysconf(_SC_PAGESIZE);
+    in->status_fd = memfd_create("rv-status", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (in->status_fd < 0 || ftruncate(in->status_fd, (off_t)len) < 0 ||
+        fcntl(in->status_fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+        return -1;
+    void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, in->status_fd, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    in->status = p;
+    return 0;
+}
+
+static char **child_env(char *ctl_var)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 2, sizeof *env);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "REVIVE_CTL_FD=", 14) != 0)
+            env[k++] = environ[i];
+    env[k++] = ctl_var;
+    return env;
+}
+
+/* posix_spawn (vfork underneath) rather than fork: revived may hold
+ * thousands of descriptors and mappings, and a restart is on the clock.
+ * The instance starts with a clean signal state: revived blocks the signals
+ * it reads through signalfds and ignores SIGPIPE and SIGHUP, and both the
+ * mask and ignored dispositions would otherwise survive exec. */
+static int spawn_child(struct instance *in, int child_end)
+{
+    const struct rv_service_conf *conf = in->svc->conf;
+    char ctl_var[] = "REVIVE_CTL_FD=3";
+    char **env = child_env(ctl_var);
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGHUP);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, child_end, 3);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    int rc = env ? posix_spawn(&in->pid, conf->exec, &fa, &attr, conf->argv, env) : ENOMEM;
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+    free(env);
+    return rc;
+}
+
+/* The control channel: revived's end blocks at most 2 s on a write, so an
+ * instance that stops reading is found hung rather than stalling revived. */
+static int control_channel(struct instance *in, int *child_end)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return -1;
+    if (sv[1] == 3) {   /* dup2(3, 3) would keep close-on-exec set */
+        int moved = fcntl(sv[1], F_DUPFD_CLOEXEC, 4);
+        close(sv[1]);
+        sv[1] = moved;
+    }
+    in->ctl_fd = sv[0];
+    *child_end = sv[1];
+    struct timeval tv = { .tv_sec = 2 };
+    setsockopt(in->ctl_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return sv[1] < 0 ? -1 : 0;
+}
+
+static int start(struct instance *in)
+{
+    int child_end = -1;
+    if (status_page(in) < 0 || control_channel(in, &child_end) < 0)
+        goto fail;
+    int err = spawn_child(in, child_end);
+    close(child_end);
+    child_end = -1;
+    if (err) {
+        errno = err;
+        goto fail;
+    }
+    if (child_watch(in->pid, &in->pidfd, &in->exit_h) < 0 || loop_add(in->ctl_fd, EPOLLIN, &in->ctl_h) < 0) {
+        int e = errno;
+        kill(in->pid, SIGKILL);
+        waitpid(in->pid, NULL, 0);
+        errno = e;
+        goto fail;
+    }
+    in->spawn_ns = in->last_ping_ns = rv_now_ns();
+    return 0;
+fail:
+    if (child_end >= 0)
+        close(child_end);
+    return -1;
+}
+
+struct instance *instance_spawn(struct service *svc, void (*on_exit)(struct rv_handler *, uint32_t),
+                                void (*on_ctl)(struct rv_handler *, uint32_t))
+{
+    struct instance *in = calloc(1, sizeof *in);
+    if (!in)
+        return NULL;
+    *in = (struct instance){ .svc = svc, .pidfd = -1, .ctl_fd = -1, .status_fd = -1,
+                             .exit_h = { on_exit }, .ctl_h = { on_ctl } };
+    if (start(in) < 0) {
+        int e = errno;
+        in->pid = 0;
+        instance_free(in);
+        errno = e;
+        return NULL;
+    }
+    rv_info("%s: started instance %d", svc->conf->name, (int)in->pid);
+    return in;
+}
+
+int instance_signal(const struct instance *in, int sig)
+{
+    return child_signal(in->pid, in->pidfd, sig);
+}
+
+int instance_reap(struct instance *in, siginfo_t *si, bool block)
+{
+    return child_reap(in->pid, in->pidfd, si, block ? 0 : WNOHANG);
+}
+
+void instance_free(struct instance *in)
+{
+    if (in->ctl_fd >= 0) {
+        loop_del(in->ctl_fd);
+        close(in->ctl_fd);
+    }
+    child_unwatch(in->pid, &in->pidfd);
+    if (in->status)
+        munmap(in->status, (size_t)sysconf(_SC_PAGESIZE));
+    if (in->status_fd >= 0)
+        close(in->status_fd);
+    free(in);
+}

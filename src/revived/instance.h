@@ -1,0 +1,44 @@
+/* instance.h — one running process of a service.
+ *
+ * A service has an active instance, which serves its sessions, and, where
+ * the manifest asks for `standby = yes`, a standby: started ahead of need,
+ * initialised up to the point where it waits for sessions, so a crash costs
+ * the hand-over alone and not a process start (about 1 ms here). Each
+ * instance has its control channel, a status page (what it is serving, and
+ * its crash record) and a way to learn of its death (child.h). */
+#ifndef RV_INSTANCE_H
+#define RV_INSTANCE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "loop.h"
+#include "status.h"
+
+struct service;
+
+struct instance {
+    struct service *svc;
+    pid_t pid;
+    int pidfd, ctl_fd, status_fd;
+    struct rv_status_page *status;     /* read-only view of the instance's page */
+    struct rv_handler exit_h, ctl_h;
+    uint64_t spawn_ns;                 /* or the promotion, for a standby */
+    uint64_t ping_sent_ns;             /* 0: no ping outstanding */
+    uint64_t last_ping_ns;
+    bool killed_by_us;                 /* the service's last_exit already says why */
+    bool waiting;                      /* said HELLO, waits for its sessions */
+};
+
+/* Starts the service's program; the handlers run on its death and on its
+ * control messages. NULL (errno set) if it cannot be started. */
+struct instance *instance_spawn(struct service *svc, void (*on_exit)(struct rv_handler *, uint32_t),
+                                void (*on_ctl)(struct rv_handler *, uint32_t));
+int instance_signal(const struct instance *in, int sig);
+/* 1 when it has exited (si filled), 0 while it runs. */
+int instance_reap(struct instance *in, siginfo_t *si, bool block);
+/* Releases revived's side of a dead (reaped) instance. */
+void instance_free(struct instance *in);
+
+#endif
