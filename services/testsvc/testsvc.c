@@ -23,6 +23,7 @@ struct test_ssr {
     uint32_t magic;
     uint32_t pad;
     uint64_t counter;
+    uint64_t recoveries;         /* bumped by the recover hook, through rv_sess_update */
     char fifo[200];              /* from the open arguments; "" for none */
 };
 _Static_assert(sizeof(struct test_ssr) <= TEST_SSR_SIZE, "SSR fits the manifest's ssr_size");
@@ -134,6 +135,7 @@ static int test_handle(rv_request *req)
         break;
     }
     case TEST_CORRUPT: t->magic = ~TEST_MAGIC; break;
+    case TEST_RECOVERIES: return rv_reply(req, &t->recoveries, sizeof t->recoveries);
     default: return RV_EAPP;
     }
     return rv_reply(req, &t->counter, sizeof t->counter);
@@ -145,11 +147,22 @@ static bool test_validate(rv_sess *s, const void *ssr)
     return ((const struct test_ssr *)ssr)->magic == TEST_MAGIC;
 }
 
+static void count_recovery(rv_sess *s, void *ssr, void *arg)
+{
+    (void)s;
+    (void)arg;
+    ((struct test_ssr *)ssr)->recoveries++;
+}
+
+/* Also changes every SSR through rv_sess_update, as a service that keeps
+ * recovery bookkeeping in its SSRs would. */
 static int test_recover(rv_sess **all, size_t n)
 {
     nsessions = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         remember(all[i]);
+        rv_sess_update(all[i], count_recovery, NULL);
+    }
     return 0;
 }
 

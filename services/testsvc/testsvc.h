@@ -24,6 +24,7 @@ enum test_op {
     TEST_HANG = 6,      /* a busy loop that never ends */
     TEST_WILD = 7,      /* writes into another session's SSR */
     TEST_CORRUPT = 8,   /* breaks its own SSR's magic: validate fails at the next restart */
+    TEST_RECOVERIES = 9, /* replies how often the recover hook updated this SSR */
 };
 
 #endif

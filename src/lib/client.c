@@ -27,6 +27,7 @@ struct rv_session {
     uint64_t seq;
     int dead;           /* a notice or EOF ended it: later calls fail at once */
     int dead_status;
+    int last_status;    /* of the last call */
     char err[256];
     struct rv_msg msg;  /* receive buffer, kept off the call path's allocator */
 };
@@ -164,8 +165,10 @@ static int await_reply(rv_session *s, struct rv_msg *m, void *reply, size_t cap,
             continue;   /* revived closed the session with our call unread; its notice follows */
         if (r < 0)
             return r == -EPROTO ? RV_EPROTO : RV_EIO;
-        if (m->hdr.type == RV_T_NOTICE)
+        if (m->hdr.type == RV_T_NOTICE) {
+            rv_msg_close_fds(m);
             return session_end(s, m->hdr.status < 0 ? m->hdr.status : RV_ECLOSED, (const char *)m->body, m->hdr.len);
+        }
         if (m->hdr.type != RV_T_REPLY || m->hdr.seq != s->seq) {
             rv_msg_close_fds(m);   /* a duplicate of an earlier reply */
             continue;
@@ -187,6 +190,7 @@ static int await_reply(rv_session *s, struct rv_msg *m, void *reply, size_t cap,
             if (m->fds[i] >= 0)
                 close(m->fds[i]);
         s->err[0] = '\0';
+        s->last_status = status;
         return status;
     }
 }
@@ -218,7 +222,7 @@ int rv_session_fd(const rv_session *s) { return s->fd; }
 
 const char *rv_session_error(const rv_session *s)
 {
-    return s->err[0] ? s->err : rv_strerror(s->dead ? s->dead_status : RV_OK);
+    return s->err[0] ? s->err : rv_strerror(s->dead ? s->dead_status : s->last_status);
 }
 
 void rv_close(rv_session *s)

@@ -58,7 +58,8 @@ void rv_sess_resend_reply(rv_sess *s);
 void rv_sess_on_readable(rv_sess *s);
 void rv_sess_open_ssr(rv_sess *s);           /* make s's SSR the writable one */
 void rv_ssr_close_open(void);                 /* no SSR writable */
-void rv_sess_protect(rv_sess *s, int prot);   /* mprotect policy only */
+/* Closes the open SSR and gives every SSR `prot` while none is open. */
+void rv_ssr_rest_all(rv_sess **all, size_t n, int prot);
 
 /* server.c */
 void rv_rt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

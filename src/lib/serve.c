@@ -24,6 +24,9 @@
  * no mprotect at all, while a handler still never runs with any other
  * session's SSR writable. */
 static rv_sess *open_sess;
+/* What a closed SSR goes back to: PROT_NONE, except during the recover hook,
+ * which may read every SSR (and update some with rv_sess_update). */
+static int rest_prot = PROT_NONE;
 
 /* MAP_POPULATE: a new instance touches every session's SSR and journal
  * during recovery; faulting their few pages in with the mapping, instead of
@@ -91,14 +94,16 @@ void rv_sess_open_ssr(rv_sess *s)
 void rv_ssr_close_open(void)
 {
     if (open_sess)
-        mprotect(open_sess->ssr, open_sess->ssr_len, PROT_NONE);
+        mprotect(open_sess->ssr, open_sess->ssr_len, rest_prot);
     open_sess = NULL;
 }
 
-void rv_sess_protect(rv_sess *s, int prot)
+void rv_ssr_rest_all(rv_sess **all, size_t n, int prot)
 {
-    if (rv_rt.protect == RV_PROTECT_MPROTECT)
-        mprotect(s->ssr, s->ssr_len, prot);
+    rv_ssr_close_open();
+    rest_prot = prot;
+    for (size_t i = 0; rv_rt.protect == RV_PROTECT_MPROTECT && i < n; i++)
+        mprotect(all[i]->ssr, all[i]->ssr_len, prot);
 }
 
 /* The slot the next commit will write. */

@@ -276,14 +276,11 @@ static void call_recover_hook(void)
 {
     if (!rv_rt.ops->recover || rv_rt.nsess == 0)
         return;
-    rv_ssr_close_open();
-    for (size_t i = 0; i < rv_rt.nsess; i++)
-        rv_sess_protect(rv_rt.sess[i], PROT_READ);
+    rv_ssr_rest_all(rv_rt.sess, rv_rt.nsess, PROT_READ);
     rv_rt_set_busy((uint64_t)-1, 0);
     rv_rt.ops->recover(rv_rt.sess, rv_rt.nsess);
     rv_rt_set_busy(0, 0);
-    for (size_t i = 0; i < rv_rt.nsess; i++)
-        rv_sess_protect(rv_rt.sess[i], PROT_NONE);
+    rv_ssr_rest_all(rv_rt.sess, rv_rt.nsess, PROT_NONE);
 }
 
 /* In-flight requests run again, the suspected culprit's last: if it crashes

@@ -64,7 +64,9 @@ static int ctl_send(struct instance *in, uint8_t type, uint64_t seq, const void 
 {
     struct rv_hdr h = rv_hdr_make(type, seq, 0, 0, len);
     int rc = rv_wire_send(in->ctl_fd, &h, body, fds, nfds, 0);
-    if (rc < 0) {
+    /* a peer already dead is for the exit handler to judge, with its crash
+     * record: aborting here would make revived the killer and lose the blame */
+    if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET) {
         char why[64];
         snprintf(why, sizeof why, "control channel write failed: %s", strerror(-rc));
         service_abort(in, why);
@@ -100,6 +102,7 @@ static int hand_over_sessions(struct instance *in)
 void handover_begin(struct instance *in)
 {
     in->waiting = false;
+    in->handed_over = true;
     if (hand_over_sessions(in) == 0)
         ctl_send(in, RV_T_HANDOVER_END, 0, NULL, 0, NULL, 0);
 }
@@ -261,7 +264,8 @@ void service_open(struct service *svc, struct conn *c, struct task *task, const 
 void service_session_closed(struct session *s)
 {
     struct service *svc = s->svc;
-    if (s->state == SESS_BOUND && svc->state == SVC_READY && svc->active)
+    /* also while the instance recovers: it reads the UNBIND once READY */
+    if (s->state == SESS_BOUND && svc->active && svc->active->handed_over)
         ctl_send(svc->active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0);
     service_unlink(s);
     session_destroy(s);

@@ -29,6 +29,7 @@ struct instance {
     uint64_t last_ping_ns;
     bool killed_by_us;                 /* the service's last_exit already says why */
     bool waiting;                      /* said HELLO, waits for its sessions */
+    bool handed_over;                  /* has been sent the sessions */
 };
 
 /* Starts the service's program; the handlers run on its death and on its

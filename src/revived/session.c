@@ -38,6 +38,11 @@ static void on_hangup(struct rv_handler *h, uint32_t events)
     (void)events;
     struct session *s = (struct session *)h;
     rv_info("session %llu with '%s': client gone", (unsigned long long)s->id, s->svc->conf->name);
+    if (s->state == SESS_BINDING) {   /* only the service can have closed it: the opener waits */
+        service_unlink(s);
+        session_fail(s, RV_EPROTO, "the service closed the session while opening it");
+        return;
+    }
     service_session_closed(s);
 }
 

@@ -264,6 +264,31 @@ static void test_ctl_restart(void **state)
     rvd_stop(&d);
 }
 
+/* ---- test: the recover hook may update SSRs, under every policy ---- */
+
+/* One session, so the first request after each recovery is on the SSR the
+ * hook updated last: under mprotect, the one the runtime may still think is
+ * open. */
+static void test_recover_updates(void **state)
+{
+    (void)state;
+    static const char *const policies[] = { "ssr_protect = mprotect\n", "ssr_protect = checksum\n" };
+    for (size_t p = 0; p < 2; p++) {
+        struct rvd d;
+        char m[512], extra[256];
+        snprintf(extra, sizeof extra, "%s%s", KILL_POLICY, policies[p]);
+        rvd_start(&d, manifest_test(m, sizeof m, extra));
+        rv_session *s = open_session(&d, "test", NULL);
+        for (uint64_t k = 1; k <= 2; k++) {
+            ctl(&d, "kill", "test", "KILL");
+            assert_int_equal(call_ok(s, TEST_INCR), k);
+            assert_int_equal(call_ok(s, TEST_RECOVERIES), k);
+        }
+        rv_close(s);
+        rvd_stop(&d);
+    }
+}
+
 /* ---- test: a hot standby takes over, and is replaced ---- */
 
 static bool has_standby(const struct svc_status *st, const void *arg)
@@ -307,6 +332,7 @@ int main(void)
         cmocka_unit_test_teardown(test_timer_kills, it_teardown),
         cmocka_unit_test_teardown(test_ctl_restart, it_teardown),
         cmocka_unit_test_teardown(test_standby_takeover, it_teardown),
+        cmocka_unit_test_teardown(test_recover_updates, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
