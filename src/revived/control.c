@@ -14,9 +14,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "log.h"
 #include "loop.h"
+#include "reserve.h"
 #include "service.h"
 #include "session.h"
 #include "task.h"
@@ -230,22 +232,55 @@ static void accept_one(int fd)
         conn_close(c);
 }
 
+/* Out of descriptors, the pending connection is accepted with a spare
+ * descriptor and closed at once: left in the backlog, it would wake the
+ * level-triggered loop again and again. If even that fails, revived stops
+ * listening for a moment instead of spinning. Logged at most once a second. */
+static void on_listen(struct rv_handler *h, uint32_t events);
+static struct rv_handler listen_h = { on_listen };
+static void on_listen_pause(struct rv_handler *h, uint32_t events);
+static struct rv_handler pause_h = { on_listen_pause };
+static int pause_tfd = -1;
+
+#define LISTEN_PAUSE_MS 100
+
+static void on_listen_pause(struct rv_handler *h, uint32_t events)
+{
+    (void)h;
+    (void)events;
+    timer_drain(pause_tfd);
+    loop_add(listen_fd, EPOLLIN, &listen_h);
+}
+
+static void refuse_one(int err)
+{
+    static time_t last_log;
+    time_t now = time(NULL);
+    if (now != last_log) {
+        rv_warn("refusing connections: %s (revived holds too many sessions or connections)", strerror(err));
+        last_log = now;
+    }
+    if (reserve_refuse(listen_fd) == 0)
+        return;
+    loop_del(listen_fd);
+    timer_arm(pause_tfd, LISTEN_PAUSE_MS, 0);
+}
+
 static void on_listen(struct rv_handler *h, uint32_t events)
 {
     (void)h;
     (void)events;
     for (;;) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE)
-                rv_warn("cannot accept a connection: %s", strerror(errno));
-            return;
+        if (fd >= 0) {
+            accept_one(fd);
+            continue;
         }
-        accept_one(fd);
+        if (errno == EMFILE || errno == ENFILE)
+            refuse_one(errno);
+        return;   /* one refusal per wake-up: the loop gets to its other events */
     }
 }
-
-static struct rv_handler listen_h = { on_listen };
 
 static void make_parent_dir(const char *path)
 {
@@ -287,8 +322,10 @@ int control_init(const char *path, char *why, size_t whylen)
     if (claim_path(&sa, why, whylen) < 0)
         return -1;
     listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    pause_tfd = timer_new();
     if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        chmod(path, 0666) < 0 || listen(listen_fd, 128) < 0 || loop_add(listen_fd, EPOLLIN, &listen_h) < 0) {
+        chmod(path, 0666) < 0 || listen(listen_fd, 128) < 0 || loop_add(listen_fd, EPOLLIN, &listen_h) < 0 ||
+        pause_tfd < 0 || loop_add(pause_tfd, EPOLLIN, &pause_h) < 0) {
         snprintf(why, whylen, "cannot listen on %s: %s", path, strerror(errno));
         return -1;
     }
@@ -304,5 +341,7 @@ void control_fini(void)
         close(listen_fd);
         unlink(sock_path);
     }
-    listen_fd = -1;
+    if (pause_tfd >= 0)
+        close(pause_tfd);
+    listen_fd = pause_tfd = -1;
 }

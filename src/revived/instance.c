@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "child.h"
 #include "log.h"
+#include "reserve.h"
 #include "service.h"
 #include "util.h"
 
@@ -134,7 +135,10 @@ struct instance *instance_spawn(struct service *svc, void (*on_exit)(struct rv_h
         return NULL;
     *in = (struct instance){ .svc = svc, .pidfd = -1, .ctl_fd = -1, .status_fd = -1,
                              .exit_h = { on_exit }, .ctl_h = { on_ctl } };
-    if (start(in) < 0) {
+    reserve_release();
+    int rc = start(in);
+    reserve_refill();
+    if (rc < 0) {
         int e = errno;
         in->pid = 0;
         instance_free(in);

@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "control.h"
 #include "log.h"
 #include "loop.h"
 #include "manifest.h"
+#include "reserve.h"
 #include "revive/client.h"
 #include "rv_config.h"
 #include "service.h"
@@ -162,6 +164,17 @@ static int watch_signals(void)
     return signal_fd < 0 ? -1 : loop_add(signal_fd, EPOLLIN, &signal_h);
 }
 
+/* Every session costs revived three descriptors: take all the kernel lets
+ * us, rather than the 1024 a shell's soft limit often is. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 static int run(const struct options *o, struct rv_manifest *m)
 {
     char sockbuf[128], why[256];
@@ -172,7 +185,8 @@ static int run(const struct options *o, struct rv_manifest *m)
         return 1;
     }
     task_set_default_quota(m->max_ssr_bytes);
-    if (loop_init() < 0 || watch_signals() < 0) {
+    raise_nofile();
+    if (loop_init() < 0 || watch_signals() < 0 || reserve_init() < 0) {
         rv_err("cannot set up the event loop: %s", strerror(errno));
         return 1;
     }
@@ -189,6 +203,7 @@ static int run(const struct options *o, struct rv_manifest *m)
         rv_err("cannot start the services: %s", strerror(errno));
     services_fini();
     control_fini();
+    reserve_fini();
     loop_fini();
     close(signal_fd);
     return rc;
