@@ -139,7 +139,8 @@ int rv_sess_bind(rv_sess *s, const char *args)
 bool rv_sess_in_flight(rv_sess *s)
 {
     const struct rv_hdr *r = &s->j->req;
-    return r->magic == RV_WIRE_MAGIC && r->type == RV_T_CALL && r->len <= RV_MAX_PAYLOAD &&
+    return r->magic == RV_WIRE_MAGIC && r->version == RV_WIRE_VERSION && r->type == RV_T_CALL &&
+           r->len <= RV_MAX_PAYLOAD &&
            r->seq > rv_journal_committed(s->j)->done_seq;
 }
 

@@ -110,6 +110,10 @@ void handover_begin(struct instance *in)
 /* A standby stops here, initialised, until it is promoted. */
 static void on_hello(struct instance *in)
 {
+    if (in->waiting || in->handed_over) {
+        service_abort(in, "said HELLO twice");
+        return;
+    }
     struct rv_wire_svc_config cfg = { .ssr_size = in->svc->conf->ssr_size, .protect = in->svc->conf->ssr_protect };
     if (ctl_send(in, RV_T_SVC_CONFIG, 0, &cfg, sizeof cfg, &in->status_fd, 1) < 0)
         return;
