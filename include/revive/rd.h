@@ -2,8 +2,8 @@
  * process (tier 1 of revive's escalation; Akeso, seed 002, is the spec).
  *
  * A recovery domain is an interval of execution on one thread. Writes made
- * inside it are undo-logged (rd_log_range, or later the compiler's write
- * hooks); if the domain faults — SIGSEGV, SIGBUS, SIGFPE, SIGILL, a stack
+ * inside it are undo-logged (rd_log_range by hand, or the compiler's write
+ * hooks in code built with rd_instrumented_dep, docs/rd.md); if the domain faults — SIGSEGV, SIGBUS, SIGFPE, SIGILL, a stack
  * overflow, a failed rd_assert, an explicit rd_abort — the runtime replays
  * its log backwards so memory looks as if the domain never ran, and control
  * resumes at the domain's landing pad with an error code. In the shape of a
@@ -54,8 +54,8 @@
  *  - writes to frames created inside the domain are never logged: they are
  *    gone once the domain unwinds.
  * Per-thread state; domains never span threads. The dependence graph across
- * threads (paper §4.2-4.3), the compiler write hooks and the server-runtime
- * integration are not built yet (docs/rd.md).
+ * threads (paper §4.2-4.3) and the server-runtime integration are not built
+ * yet (docs/rd.md).
  */
 #ifndef REVIVE_RD_H
 #define REVIVE_RD_H
