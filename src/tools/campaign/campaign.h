@@ -1,0 +1,116 @@
+/* campaign.h — the parts of rv-campaign, the fault-injection campaign runner
+ * of issue 5 (after CuriOS §6.1).
+ *
+ * One experiment: a fresh revived with one service (daemon.c), the
+ * injector (rvi_run, inject.h) attached to the service's instance and armed,
+ * a workload of real clients whose correct result is known (workload.c), a
+ * fresh session afterwards to see whether the system still serves correctly,
+ * and revived's status counters; classify.c turns all that into one outcome
+ * and one recovery class, report.c into CSV and markdown rows. */
+#ifndef RV_CAMPAIGN_H
+#define RV_CAMPAIGN_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include "inject.h"
+#include "wire.h"
+
+enum cp_service { CP_RANDOM, CP_TIMER };
+
+/* ---- daemon.c: a private revived per experiment ---- */
+
+struct cp_daemon {
+    pid_t pid;
+    char dir[64];
+    char sock[96];
+};
+
+/* Writes a manifest with just `service` (no standby, a quick watchdog) into
+ * a fresh temp dir and starts revived on it; returns once it listens. */
+int cp_daemon_start(struct cp_daemon *d, const char *service);
+/* SIGTERM (SIGKILL if it does not go within a few seconds), reap. Kills
+ * `orphan` too if it is still there (the instance of a revived that had to
+ * be killed). */
+void cp_daemon_stop(struct cp_daemon *d, pid_t orphan);
+/* Removes the temp dir, first copying revived's log to `keep` (may be NULL). */
+void cp_daemon_remove(struct cp_daemon *d, const char *keep);
+/* The status of the daemon's one service; -1 if revived does not answer. */
+int cp_status(const struct cp_daemon *d, struct rv_wire_svc_status *st);
+/* Polls the status until the service is neither starting nor recovering
+ * (no event tells), at most `ms`. -1 on timeout or no answer. */
+int cp_wait_settled(const struct cp_daemon *d, struct rv_wire_svc_status *st, int ms);
+
+/* ---- workload.c: clients with a known correct result ---- */
+
+#define CP_CLIENTS 2
+#define CP_DRAWS 64
+
+/* What one client saw. */
+struct cp_client {
+    int err;          /* 0, or the RV_E* code a call returned */
+    bool stalled;     /* timer: no notification within the bound */
+    bool wrong;       /* an output differed from the correct one */
+    bool blocked;     /* still waiting at the workload's bound (its err, if any,
+                         only says how stopping revived freed it) */
+    char note[96];
+};
+
+struct cp_workload {
+    enum cp_service svc;
+    bool quick;
+    const uint64_t (*golden)[CP_DRAWS];  /* random: the golden run's numbers, or NULL */
+    uint64_t got[CP_CLIENTS][CP_DRAWS];  /* random: what each client drew */
+    struct cp_client c[CP_CLIENTS];
+    const char *sock;
+    pthread_t th[CP_CLIENTS];
+    bool joined[CP_CLIENTS];
+};
+
+/* Runs every client concurrently against `sock` (one thread each) and
+ * waits for all, at most `ms`. -1 if a client is still blocked then (the
+ * caller must kill revived to free it, then call cp_workload_join). */
+int cp_workload_run(struct cp_workload *w, const char *sock, int ms);
+void cp_workload_join(struct cp_workload *w);
+/* The golden run: the random clients' numbers from an uninjected revived. */
+int cp_golden(enum cp_service svc, bool quick, uint64_t golden[CP_CLIENTS][CP_DRAWS]);
+/* A fresh session after the experiment: true if it is served correctly. */
+bool cp_postcheck(const struct cp_workload *w, const char *sock, char *why, size_t len);
+
+/* ---- classify.c: one outcome and one recovery class ---- */
+
+enum cp_outcome { CP_NOT_ACTIVATED, CP_BENIGN, CP_DETECTED, CP_CRASH, CP_HANG, CP_SDC, CP_NOUTCOMES };
+enum cp_recovery { CP_REC_NONE, CP_RECOVERED, CP_RECOVERED_WITH_LOSS, CP_NOT_RECOVERED, CP_NRECOVERY };
+
+struct cp_experiment {
+    int index;
+    uint64_t seed;
+    enum rvi_fault fault;
+    struct rvi_result inj;
+    struct cp_workload w;
+    bool workload_stuck;        /* a client was still blocked after the bound */
+    bool status_ok;             /* revived answered the final status */
+    struct rv_wire_svc_status st;
+    bool post_ok;
+    char post_why[96];
+    enum cp_outcome outcome;
+    enum cp_recovery recovery;
+    char detail[384];
+};
+
+void cp_classify(struct cp_experiment *e);
+const char *cp_outcome_name(enum cp_outcome o);
+const char *cp_recovery_name(enum cp_recovery r);
+
+/* ---- report.c: CSV and markdown ---- */
+
+void cp_csv_header(FILE *f);
+void cp_csv_row(FILE *f, const struct cp_experiment *e);
+/* The markdown summary of a finished campaign. */
+void cp_markdown(FILE *f, const char *cmdline, const char *svc, char type,
+                 const struct cp_experiment *e, int n);
+
+#endif

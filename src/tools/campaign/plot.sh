@@ -1,0 +1,41 @@
+#!/bin/sh
+# plot.sh — the campaign figure, like CuriOS Figure 5: for each service and
+# fault type (M, R) with a CSV in DIR, one bar of the manifested faults split
+# into recovered / recovered with loss / not recovered, in percent.
+#   src/tools/campaign/plot.sh [DIR]    (default docs/evaluation)
+# Reads DIR/<service>-<M|R>.csv as rv-campaign writes them; writes
+# DIR/recovery.dat (the numbers) and DIR/recovery.png.
+set -eu
+dir=${1:-docs/evaluation}
+dat=$dir/recovery.dat
+echo "# bar manifested recovered% with_loss% not_recovered%" > "$dat"
+for svc in random timer; do
+    for t in M R; do
+        csv=$dir/$svc-$t.csv
+        [ -f "$csv" ] || continue
+        # Quoted fields (function, instruction, detail) may hold commas:
+        # blank them, then the recovery class is column 8.
+        sed 's/"[^"]*"/x/g' "$csv" | awk -F, -v bar="$svc-$t" '
+            NR > 1 { if ($8 == "RECOVERED") r++; else if ($8 == "RECOVERED_WITH_LOSS") l++;
+                     else if ($8 == "NOT_RECOVERED") n++ }
+            END { m = r + l + n; if (m == 0) m = 1;
+                  printf "%s %d %.1f %.1f %.1f\n", bar, r + l + n, 100*r/m, 100*l/m, 100*n/m }' >> "$dat"
+    done
+done
+gnuplot <<GP
+set terminal pngcairo size 800,480
+set output '$dir/recovery.png'
+set title 'revive: recovery of manifested faults (CuriOS Fig. 5 style)'
+set ylabel '% of manifested faults'
+set yrange [0:105]
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.8 border -1
+set boxwidth 0.6
+set bmargin 4
+set key outside right
+plot '$dat' using 3:xtic(sprintf("%s\n(n=%d)", strcol(1), column(2))) title 'recovered' lc rgb '#2e7d32', \
+     '' using 4 title 'recovered with loss' lc rgb '#f9a825', \
+     '' using 5 title 'not recovered' lc rgb '#c62828'
+GP
+echo "wrote $dir/recovery.png"
