@@ -175,15 +175,22 @@ static void timer_unbind(rv_sess *s, void *ssr)
     }
 }
 
+/* Every deadline is start + k * period. (Nothing ties the stored deadline to
+ * the acknowledged count: an ACK served before a late tick runs ahead of it.) */
 static bool timer_validate(rv_sess *s, const void *ssr)
 {
     (void)s;
     const struct timer_ssr *t = ssr;
-    return t->period_ns == 0 || (t->period_ns >= 100000 && t->next_ns > t->start_ns);
+    if (t->period_ns == 0)
+        return t->start_ns == 0 && t->acked == 0 && t->next_ns == 0;
+    return t->period_ns >= 100000 && t->period_ns <= 86400000000000ull && t->next_ns > t->start_ns &&
+           (t->next_ns - t->start_ns) % t->period_ns == 0;
 }
 
-/* Rebuild the deadline queue from every SSR. A deadline that passed while
- * we were down is notified now; the ACK will report every expiration. */
+/* Rebuild the deadline queue from every SSR. The schedule is recomputed from
+ * start and period, never taken from a stored deadline that could be stale;
+ * a client with expirations it has not acknowledged is woken now, and its
+ * ACK will report every one of them. */
 static int timer_recover(rv_sess **all, size_t n)
 {
     uint64_t now = now_ns();
@@ -191,9 +198,9 @@ static int timer_recover(rv_sess **all, size_t n)
         const struct timer_ssr *t = rv_sess_ssr(all[i]);
         if (!t->period_ns)
             continue;
-        if (t->next_ns <= now)
+        if (due(t, now) > t->acked)
             notify(all[i]);
-        schedule(all[i], t->next_ns <= now ? deadline_after(t, now) : t->next_ns, t->period_ns);
+        schedule(all[i], deadline_after(t, now), t->period_ns);
     }
     return 0;
 }

@@ -66,5 +66,9 @@ void rv_rt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2,
 void rv_rt_set_busy(uint64_t session, uint64_t seq);
 void rv_rt_report_lost(rv_sess *s, int status, const char *why);
 void rv_rt_unpoll(rv_sess *s);
+/* The runtime found its own state broken (a corrupted value, a message it
+ * cannot have been sent): it dies with a crash record rather than carry on
+ * wrong or silent, and revived restarts it from the journals. */
+void rv_rt_fail_stop(const char *why) __attribute__((noreturn));
 
 #endif

@@ -127,6 +127,10 @@ int rv_sess_bind(rv_sess *s, const char *args)
     rv_session_format(s->j, s->ssr, rv_rt.ssr_size, rv_rt.ops->ssr_layout);
     rv_rt_set_busy(s->id, 0);
     int rc = rv_rt.ops->bind ? rv_rt.ops->bind(s, s->ssr + 1, args) : 0;
+    if (rc == 0 && rv_rt.ops->validate && !rv_rt.ops->validate(s, s->ssr + 1)) {
+        rv_rt_log(3, "session %llu: bind left an SSR its own validate hook rejects", (unsigned long long)s->id);
+        rc = RV_EAPP;   /* refused now, rather than found corrupt at the next restart */
+    }
     rv_rt_set_busy(0, 0);
     if (rc == 0) {
         prepare_next(s, 0);
@@ -248,7 +252,10 @@ void rv_sess_rerun(rv_sess *s)
     send_committed_reply(s);
 }
 
-static void reject_malformed(rv_sess *s, ssize_t n)
+/* A malformed request, or one older than the last completed (no client of
+ * ours sends one): answered with an error, never dropped, so no caller
+ * waits for ever. */
+static void reject_request(rv_sess *s, ssize_t n)
 {
     struct rv_hdr h = rv_hdr_make(RV_T_REPLY, 0, 0, RV_EPROTO, 0);
     if ((size_t)n >= sizeof h && s->j->req.magic == RV_WIRE_MAGIC)
@@ -263,24 +270,27 @@ void rv_sess_on_readable(rv_sess *s)
     struct rv_journal *j = s->j;
     ssize_t n = recv(s->fd, &j->req, sizeof j->req + sizeof j->req_body, MSG_DONTWAIT | MSG_TRUNC);
     if (n < 0) {
-        if (errno != EAGAIN && errno != EINTR)
-            rv_rt_unpoll(s);
+        if (errno == ECONNRESET)
+            rv_rt_unpoll(s);   /* the client is gone; revived will send UNBIND */
+        else if (errno != EAGAIN && errno != EINTR)
+            rv_rt_fail_stop("cannot receive from a session socket");
         return;
     }
     if (n == 0) {   /* the client is gone; revived will send UNBIND */
         rv_rt_unpoll(s);
         return;
     }
-    if (rv_wire_check(&j->req, (size_t)n, RV_MAX_PAYLOAD) < 0 || j->req.type != RV_T_CALL) {
-        reject_malformed(s, n);
-        return;
-    }
     uint64_t done = rv_journal_committed(j)->done_seq;
-    if (j->req.seq > done)
+    if (rv_wire_check(&j->req, (size_t)n, RV_MAX_PAYLOAD) < 0 || j->req.type != RV_T_CALL || j->req.seq < done)
+        reject_request(s, n);
+    else if (j->req.seq > done)
         rv_sess_rerun(s);
-    else if (j->req.seq == done)
+    else
         send_committed_reply(s);    /* a retry of the last call */
-    /* older seqs are stale duplicates: the client has moved on */
+    /* every path above answers: a request still in flight here means the
+     * runtime's own state is wrong, and only a restart re-runs it */
+    if (rv_sess_in_flight(s))
+        rv_rt_fail_stop("a request was received but not answered");
 }
 
 /* ---- the public helpers handlers call ---- */

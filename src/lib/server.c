@@ -47,6 +47,12 @@ void rv_rt_log(int level, const char *fmt, ...)
     va_end(ap);
 }
 
+void rv_rt_fail_stop(const char *why)
+{
+    rv_rt_log(2, "%s: failing stop, revived restarts this instance", why);
+    abort();
+}
+
 void rv_rt_set_busy(uint64_t session, uint64_t seq)
 {
     struct rv_status_page *st = rv_rt.status;
@@ -304,11 +310,8 @@ static void rerun_in_flight(void)
 static void on_bind(struct rv_msg *m)
 {
     long k = batch_records(m, m->hdr.len >= sizeof(struct rv_wire_session) ? m->hdr.len - sizeof(struct rv_wire_session) : 0);
-    if (k != 1) {
-        rv_rt_log(3, "malformed BIND from revived");
-        rv_msg_close_fds(m);
-        return;
-    }
+    if (k != 1)
+        rv_rt_fail_stop("malformed BIND from revived");
     struct rv_wire_session w;
     memcpy(&w, m->body, sizeof w);
     size_t alen = m->hdr.len - sizeof w;
@@ -350,8 +353,7 @@ static void on_ctl(struct rv_msg *m)
     case RV_T_UNBIND: on_unbind(m->hdr.seq); break;
     case RV_T_PING: ctl_send(RV_T_PONG, m->hdr.seq, 0, 0); break;
     default:
-        rv_rt_log(4, "ignoring control message %u", m->hdr.type);
-        rv_msg_close_fds(m);
+        rv_rt_fail_stop("unexpected control message from revived");
     }
 }
 
