@@ -154,8 +154,20 @@ static int session_end(rv_session *s, int status, const char *text, size_t len)
     return status;
 }
 
-/* Waits for the reply to seq; see the top of the file for what else may come. */
-static int await_reply(rv_session *s, struct rv_msg *m, void *reply, size_t cap, size_t *rlen, int *fd)
+static int send_call(rv_session *s, uint32_t op, const void *req, size_t req_len)
+{
+    struct rv_hdr h = rv_hdr_make(RV_T_CALL, s->seq, op, 0, req_len);
+    int rc = rv_wire_send(s->fd, &h, req, NULL, 0, 0);
+    /* a send that fails still leaves a notice to read, if revived posted one */
+    return rc < 0 && rc != -EPIPE && rc != -ECONNRESET ? RV_EIO : 0;
+}
+
+/* Waits for the reply to seq; see the top of the file for what else may
+ * come. After a restart the call is sent again with the same seq: the
+ * service's journal answers it if it already ran, and runs it if the crash
+ * lost it before it reached the journal. */
+static int await_reply(rv_session *s, struct rv_msg *m, const struct rv_hdr *call, const void *req,
+                       void *reply, size_t cap, size_t *rlen, int *fd)
 {
     for (;;) {
         int r = rv_wire_recv(s->fd, m, RV_MAX_PAYLOAD, 0);
@@ -168,6 +180,12 @@ static int await_reply(rv_session *s, struct rv_msg *m, void *reply, size_t cap,
         if (m->hdr.type == RV_T_NOTICE) {
             rv_msg_close_fds(m);
             return session_end(s, m->hdr.status < 0 ? m->hdr.status : RV_ECLOSED, (const char *)m->body, m->hdr.len);
+        }
+        if (m->hdr.type == RV_T_RESTARTED) {
+            rv_msg_close_fds(m);
+            if (send_call(s, call->op, req, call->len) < 0)
+                return RV_EIO;
+            continue;
         }
         if (m->hdr.type != RV_T_REPLY || m->hdr.seq != s->seq) {
             rv_msg_close_fds(m);   /* a duplicate of an earlier reply */
@@ -204,12 +222,11 @@ int rv_call_fd(rv_session *s, uint32_t op, const void *req, size_t req_len,
         return s->dead_status;
     if (req_len > RV_MAX_PAYLOAD)
         return RV_ETOOBIG;
-    struct rv_hdr h = rv_hdr_make(RV_T_CALL, ++s->seq, op, 0, req_len);
-    int rc = rv_wire_send(s->fd, &h, req, NULL, 0, 0);
-    /* a send that fails still leaves a notice to read, if revived posted one */
-    if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET)
+    ++s->seq;
+    if (send_call(s, op, req, req_len) < 0)
         return RV_EIO;
-    return await_reply(s, &s->msg, reply, reply_cap, reply_len, fd);
+    struct rv_hdr call = rv_hdr_make(RV_T_CALL, s->seq, op, 0, req_len);
+    return await_reply(s, &s->msg, &call, req, reply, reply_cap, reply_len, fd);
 }
 
 int rv_call(rv_session *s, uint32_t op, const void *req, size_t req_len,

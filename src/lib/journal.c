@@ -27,10 +27,14 @@ size_t rv_journal_bytes(uint64_t ssr_size)
     return page_round(sizeof(struct rv_journal) + 2 * slot_bytes(ssr_size));
 }
 
+size_t rv_journal_slot_offset(uint64_t ssr_size, unsigned i)
+{
+    return sizeof(struct rv_journal) + (i & 1) * slot_bytes(ssr_size);
+}
+
 struct rv_slot *rv_journal_slot(struct rv_journal *j, unsigned i)
 {
-    uint8_t *base = (uint8_t *)(j + 1);
-    return (struct rv_slot *)(base + (i & 1) * slot_bytes(j->ssr_size));
+    return (struct rv_slot *)((uint8_t *)j + rv_journal_slot_offset(j->ssr_size, i));
 }
 
 void rv_journal_commit(struct rv_journal *j, struct rv_ssr_hdr *ssr)

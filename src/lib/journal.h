@@ -70,6 +70,9 @@ size_t rv_ssr_bytes(uint64_t ssr_size);      /* memfd size of an SSR */
 size_t rv_journal_bytes(uint64_t ssr_size);  /* memfd size of a journal */
 
 struct rv_slot *rv_journal_slot(struct rv_journal *j, unsigned i);
+/* Where slot i starts, from the journal's start. revived, which reads
+ * journals as a service's claims, computes it from the manifest's ssr_size. */
+size_t rv_journal_slot_offset(uint64_t ssr_size, unsigned i);
 static inline struct rv_slot *rv_journal_committed(struct rv_journal *j)
 {
     return rv_journal_slot(j, __atomic_load_n(&j->cur, __ATOMIC_ACQUIRE));

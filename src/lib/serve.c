@@ -185,9 +185,14 @@ static void send_committed_reply(rv_sess *s)
     struct rv_hdr h = rv_hdr_make(RV_T_REPLY, c->done_seq, 0, c->reply_status, c->reply_len);
     int fd = c->reply_attach >= 0 && c->reply_attach < RV_MAX_STORED_FDS ? s->stored[c->reply_attach] : -1;
     /* MSG_DONTWAIT: a client that stops reading must not stall the service;
-     * it has one call outstanding, so a full buffer means it broke protocol */
-    if (rv_wire_send(s->fd, &h, c->reply, fd >= 0 ? &fd : NULL, fd >= 0, MSG_DONTWAIT) == 0)
+     * it has one call outstanding, so a full buffer means it broke protocol.
+     * A client gone is revived's to notice. Any other failure means our own
+     * state is wrong (a committed reply that cannot be sent): fail stop. */
+    int rc = rv_wire_send(s->fd, &h, c->reply, fd >= 0 ? &fd : NULL, fd >= 0, MSG_DONTWAIT);
+    if (rc == 0)
         s->j->sent_seq = c->done_seq;
+    else if (rc != -EAGAIN && rc != -EPIPE && rc != -ECONNRESET)
+        rv_rt_fail_stop("cannot send a committed reply");
 }
 
 void rv_sess_resend_reply(rv_sess *s)

@@ -177,10 +177,13 @@ static int ctl_recv(struct rv_msg *m)
     return r;
 }
 
-static int ctl_send(uint8_t type, uint64_t seq, uint32_t op, int32_t status)
+/* What the instance tells revived must arrive (a BIND_DONE lost would leave
+ * an opener waiting): a failed send ends the instance. */
+static void ctl_send(uint8_t type, uint64_t seq, uint32_t op, int32_t status)
 {
     struct rv_hdr h = rv_hdr_make(type, seq, op, status, 0);
-    return rv_wire_send(rv_rt.ctl, &h, NULL, NULL, 0, 0);
+    if (rv_wire_send(rv_rt.ctl, &h, NULL, NULL, 0, 0) < 0)
+        rv_rt_fail_stop("cannot write to revived");
 }
 
 /* Checks a batch of session records against the descriptors that came with

@@ -41,6 +41,7 @@ enum rv_msg_type {
     RV_T_CALL = 1,          /* client: seq, op, request payload */
     RV_T_REPLY = 2,         /* service: seq, status, reply payload [+fd] */
     RV_T_NOTICE = 3,        /* revived: the session is over; status says why */
+    RV_T_RESTARTED = 4,     /* revived: the service recovered; a waiting caller re-sends */
     /* public socket */
     RV_T_OPEN = 16,         /* payload: name NUL args NUL */
     RV_T_OPEN_OK = 17,      /* + the session socket */

@@ -135,9 +135,23 @@ static void send_bind(struct service *svc, struct session *s)
     ctl_send(svc->active, RV_T_BIND, s->id, body, sizeof w + alen, fds, nfds);
 }
 
+/* Tells every client of a recovered service to re-send a call it is waiting
+ * for: the one request the journal cannot hold is one the crash destroyed in
+ * flight between socket and journal (a failed copy discards a datagram).
+ * The re-sent seq is answered from the journal if it ran. */
+static void announce_restart(struct service *svc)
+{
+    struct rv_hdr h = rv_hdr_make(RV_T_RESTARTED, 0, 0, 0, 0);
+    for (struct session *s = svc->sessions; s; s = s->next)
+        if (s->state == SESS_BOUND)
+            rv_wire_send(s->server_fd, &h, NULL, NULL, 0, MSG_DONTWAIT);
+}
+
 static void on_ready(struct service *svc)
 {
     svc->state = SVC_READY;
+    for (struct session *s = svc->sessions; s; s = s->next)
+        s->stall_since_ns = 0;   /* waiting through a recovery is no stall */
     svc->active->last_ping_ns = rv_now_ns();
     if (svc->crash_ns) {
         svc->last_recovery_us = (rv_now_ns() - svc->crash_ns) / 1000;
@@ -145,6 +159,7 @@ static void on_ready(struct service *svc)
         svc->crash_ns = 0;
         rv_notice("%s: recovered in %llu us, %u sessions handed over", svc->conf->name,
                   (unsigned long long)svc->last_recovery_us, svc->nsessions);
+        announce_restart(svc);
     } else
         rv_info("%s: ready", svc->conf->name);
     for (struct session *s = svc->sessions; s && svc->active && !svc->active->killed_by_us; s = s->next)

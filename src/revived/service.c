@@ -309,6 +309,35 @@ static void check_request_deadline(struct service *svc, struct instance *in, uin
         session_blame(s, seq);
 }
 
+/* A request nobody serves: queued or journaled, while the instance is idle
+ * and the session's completed seq does not move for request_timeout. The
+ * instance looks healthy (it answers pings) but has lost the request, which
+ * only a bit flip or a bug does: killing it makes the next instance re-run
+ * the request from the journal. Scanned every half timeout, not every tick:
+ * each session costs an ioctl. */
+static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
+{
+    uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
+    if (!limit || __atomic_load_n(&in->status->busy_since_ns, __ATOMIC_ACQUIRE) ||
+        now - svc->stall_scan_ns < limit / 2)
+        return;
+    svc->stall_scan_ns = now;
+    for (struct session *s = svc->sessions; s; s = s->next) {
+        uint64_t done;
+        if (s->state != SESS_BOUND || !session_request_pending(s, &done)) {
+            s->stall_since_ns = 0;
+            continue;
+        }
+        if (!s->stall_since_ns || s->stall_done != done) {
+            s->stall_since_ns = now;
+            s->stall_done = done;
+        } else if (now - s->stall_since_ns > limit) {
+            service_abort(in, "hang: a request waited past request_timeout, unserved");
+            return;
+        }
+    }
+}
+
 /* While a request runs, its deadline is the judge: a handler may legitimately
  * take longer than a heartbeat. Without a deadline the heartbeat still is. */
 static void check_heartbeat(struct service *svc, struct instance *in, uint64_t now)
@@ -350,6 +379,8 @@ static void on_watchdog(struct rv_handler *h, uint32_t events)
         return;
     }
     check_heartbeat(svc, in, now);
+    if (!in->killed_by_us)
+        check_stalls(svc, in, now);
 }
 
 static uint64_t watchdog_period_ms(const struct rv_service_conf *c)

@@ -38,6 +38,7 @@ struct service {
     uint64_t *restart_ns;              /* ring of the last max_restarts restart times */
     unsigned restart_ring_pos;
     uint64_t crash_ns, last_recovery_us, requests_failed;
+    uint64_t stall_scan_ns;            /* last scan for unserved requests */
     bool restart_requested;            /* revivectl restart: not a failure */
     char last_exit[64];
 };

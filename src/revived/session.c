@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include "control.h"
 #include "journal.h"
 #include "log.h"
@@ -60,6 +62,10 @@ static int make_endpoints(struct session *s, uint64_t ssr_size)
     s->journal_fd = sealed_memfd(name, rv_journal_bytes(ssr_size));
     if (s->ssr_fd < 0 || s->journal_fd < 0)
         return -1;
+    void *j = mmap(NULL, rv_journal_bytes(ssr_size), PROT_READ, MAP_SHARED, s->journal_fd, 0);
+    if (j == MAP_FAILED)
+        return -1;
+    s->journal = j;
     return loop_add(s->server_fd, EPOLLRDHUP, &s->hup);
 }
 
@@ -72,6 +78,8 @@ static void close_fd(int *fd)
 
 static void release(struct session *s)
 {
+    if (s->journal)
+        munmap((void *)s->journal, rv_journal_bytes(s->svc->conf->ssr_size));
     if (s->server_fd >= 0)
         loop_del(s->server_fd);
     close_fd(&s->server_fd);
@@ -163,6 +171,20 @@ void session_blame(struct session *s, uint64_t seq)
         s->crash_count = 1;
     }
     s->culprit = true;
+}
+
+bool session_request_pending(const struct session *s, uint64_t *done)
+{
+    const struct rv_journal *j = s->journal;
+    unsigned cur = __atomic_load_n(&j->cur, __ATOMIC_ACQUIRE) & 1;
+    const struct rv_slot *c =
+        (const struct rv_slot *)((const uint8_t *)j + rv_journal_slot_offset(s->svc->conf->ssr_size, cur));
+    *done = c->done_seq;
+    const struct rv_hdr *r = &j->req;
+    if (r->magic == RV_WIRE_MAGIC && r->type == RV_T_CALL && r->seq > *done)
+        return true;
+    int queued = 0;
+    return ioctl(s->server_fd, SIOCINQ, &queued) == 0 && queued > 0;
 }
 
 void session_store_fd(struct session *s, unsigned slot, int fd)

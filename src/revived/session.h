@@ -33,6 +33,9 @@ struct session {
     int stored[RV_MAX_STORED_FDS];
     uint64_t charged;
     char *args;
+    const struct rv_journal *journal;  /* read-only view, for the stall check */
+    uint64_t stall_since_ns;    /* a request has been pending since, without progress ... */
+    uint64_t stall_done;        /* ... past this completed seq */
     uint64_t crash_seq;         /* the request last blamed for a crash ... */
     unsigned crash_count;       /* ... and how often */
     bool culprit;               /* blamed for the latest crash */
@@ -50,6 +53,11 @@ void session_fail(struct session *s, int status, const char *why);
 /* Fills the hand-over record and its descriptors; returns how many. */
 size_t session_wire(const struct session *s, struct rv_wire_session *w, int *fds);
 void session_blame(struct session *s, uint64_t seq);
+/* Whether a request waits for the service (queued on the socket, or taken
+ * into the journal and not completed); *done gets the last completed seq.
+ * The journal is the service's to write: read as a claim, bounds from the
+ * manifest. */
+bool session_request_pending(const struct session *s, uint64_t *done);
 /* Keeps a descriptor the service stored, replacing the slot's old one. */
 void session_store_fd(struct session *s, unsigned slot, int fd);
 
