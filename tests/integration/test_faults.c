@@ -89,6 +89,27 @@ static void test_hang_stop(void **state)
     rvd_stop(&d);
 }
 
+/* Without a heartbeat, a stopped instance is found only by revived's watch
+ * for unserved requests: one is queued, the instance is idle, and the
+ * session's completed seq does not move for request_timeout. */
+static void test_unserved_request(void **state)
+{
+    (void)state;
+    struct rvd d;
+    start(&d, "request_timeout = 300ms\nheartbeat = 0\n");
+    rv_session *s = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    ctl(&d, "kill", "test", "STOP");
+    assert_int_equal(call_ok(s, TEST_INCR), 2);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, 1);
+    if (!strstr(st.last_exit, "unserved"))
+        fail_msg("last_exit '%s' does not name an unserved request", st.last_exit);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
 /* CORRUPT commits a bad magic; the validate hook rejects it at the next
  * restart, and only that session is lost. */
 static void test_corrupt_ssr(void **state)
@@ -210,6 +231,7 @@ int main(void)
         cmocka_unit_test_teardown(test_poison_abort, it_teardown),
         cmocka_unit_test_teardown(test_hang_op, it_teardown),
         cmocka_unit_test_teardown(test_hang_stop, it_teardown),
+        cmocka_unit_test_teardown(test_unserved_request, it_teardown),
         cmocka_unit_test_teardown(test_corrupt_ssr, it_teardown),
         cmocka_unit_test_teardown(test_wild_mprotect, it_teardown),
         cmocka_unit_test_teardown(test_wild_checksum, it_teardown),
