@@ -1,10 +1,11 @@
 /* service.h — the supervisor: one struct service per manifest entry.
  *
- * A service's instance is a child process with a control channel, a pidfd
- * and a status page. revived learns of a death from the pidfd, of a hang from
- * its watchdog (a request past request_timeout, a missed heartbeat), and
- * answers both the same way: blame the culprit request if there is one,
- * apply the restart policy, and hand every session to the next instance. */
+ * A service runs as an active instance (instance.h), and optionally a hot
+ * standby. revived learns of a death from the instance's pidfd, of a hang
+ * from its watchdog (a request past request_timeout, a missed heartbeat, a
+ * request left unserved), and answers both the same way: blame the culprit
+ * request if there is one, apply the restart policy, and hand every session
+ * to the next instance, the standby first. */
 #ifndef RV_SERVICE_H
 #define RV_SERVICE_H
 
