@@ -69,13 +69,12 @@ static void test_hang_op(void **state)
     fault_alone(HANG_POLICY, TEST_HANG, RV_EPOISON, 2, "hang");
 }
 
-/* SIGSTOP from outside: the watchdog sees missed heartbeats, kills and
- * restarts the instance; the stopped client's call completes normally. */
-static void test_hang_stop(void **state)
+/* SIGSTOPs the instance under `policy` and checks the next call is served by
+ * a new one, the old one's exit naming `why`. */
+static void stop_and_recover(const char *policy, const char *why)
 {
-    (void)state;
     struct rvd d;
-    start(&d, "request_timeout = 300ms\nheartbeat = 200ms\n");
+    start(&d, policy);
     rv_session *s = open_session(&d, "test", NULL);
     assert_int_equal(call_ok(s, TEST_INCR), 1);
     ctl(&d, "kill", "test", "STOP");
@@ -83,10 +82,18 @@ static void test_hang_stop(void **state)
     struct svc_status st;
     svc_status(&d, "test", &st);
     assert_int_equal(st.restarts, 1);
-    if (!strstr(st.last_exit, "hang"))
-        fail_msg("last_exit '%s' does not mention a hang", st.last_exit);
+    if (!strstr(st.last_exit, why))
+        fail_msg("last_exit '%s' does not mention '%s'", st.last_exit, why);
     rv_close(s);
     rvd_stop(&d);
+}
+
+/* SIGSTOP from outside: the watchdog sees missed heartbeats, kills and
+ * restarts the instance; the stopped client's call completes normally. */
+static void test_hang_stop(void **state)
+{
+    (void)state;
+    stop_and_recover("request_timeout = 300ms\nheartbeat = 200ms\n", "hang");
 }
 
 /* Without a heartbeat, a stopped instance is found only by revived's watch
@@ -95,19 +102,7 @@ static void test_hang_stop(void **state)
 static void test_unserved_request(void **state)
 {
     (void)state;
-    struct rvd d;
-    start(&d, "request_timeout = 300ms\nheartbeat = 0\n");
-    rv_session *s = open_session(&d, "test", NULL);
-    assert_int_equal(call_ok(s, TEST_INCR), 1);
-    ctl(&d, "kill", "test", "STOP");
-    assert_int_equal(call_ok(s, TEST_INCR), 2);
-    struct svc_status st;
-    svc_status(&d, "test", &st);
-    assert_int_equal(st.restarts, 1);
-    if (!strstr(st.last_exit, "unserved"))
-        fail_msg("last_exit '%s' does not name an unserved request", st.last_exit);
-    rv_close(s);
-    rvd_stop(&d);
+    stop_and_recover("request_timeout = 300ms\nheartbeat = 0\n", "unserved");
 }
 
 /* CORRUPT commits a bad magic; the validate hook rejects it at the next
