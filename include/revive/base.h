@@ -28,6 +28,7 @@ enum rv_error {
     RV_ENOMEM = -14,    /* out of memory or descriptors */
     RV_EBUSY = -15,     /* revived refused: too many sessions or tasks */
     RV_EPERM = -16,     /* the caller may not do this */
+    RV_EREVOKED = -17,  /* the service restarted without keeping state (state = stateless) */
 };
 
 const char *rv_strerror(int err);

@@ -52,6 +52,7 @@ const char *rv_strerror(int err)
     case RV_ENOMEM: return "out of memory";
     case RV_EBUSY: return "revived is busy";
     case RV_EPERM: return "permission denied";
+    case RV_EREVOKED: return "the session was revoked: the service restarted without its state";
     default: return err < RV_EAPP ? "the service reported an error" : "unknown error";
     }
 }

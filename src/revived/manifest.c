@@ -353,9 +353,9 @@ static int key_args(struct load *L, const char *v)
 
 static int key_state(struct load *L, const char *v)
 {
-    static const char *const names[] = {"ssr"};
-    int i;
-    if (parse_enum(L, v, names, 1, &i) < 0)
+    static const char *const names[] = {"ssr", "stateless"};
+    int i = 0;
+    if (parse_enum(L, v, names, 2, &i) < 0)
         return -1;
     cur(L)->state = (enum rv_state_mode)i;
     return 0;

@@ -14,7 +14,9 @@
 #include <stdint.h>
 #include "wire.h"
 
-enum rv_state_mode { RV_STATE_SSR = 0 };
+/* ssr: sessions and their SSRs survive restarts; stateless: a restart
+ * revokes every bound session (the clients reanimate them). */
+enum rv_state_mode { RV_STATE_SSR = 0, RV_STATE_STATELESS };
 enum rv_restart { RV_RESTART_ALWAYS = 0, RV_RESTART_ON_FAILURE, RV_RESTART_NEVER };
 
 struct rv_service_conf {

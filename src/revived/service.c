@@ -91,6 +91,25 @@ static void fail_all_sessions(struct service *svc, int status, const char *why)
     }
 }
 
+/* state = stateless: the service keeps nothing across a restart, so no
+ * bound session can be continued; its clients get RV_EREVOKED and reopen
+ * (librevive's session handler does that for them). Sessions still waiting
+ * for their bind are kept: the next instance binds them fresh. */
+static void revoke_bound_sessions(struct service *svc)
+{
+    char why[192];
+    snprintf(why, sizeof why, "service '%s' restarted and keeps no state (state = stateless); reopen the session",
+             svc->conf->name);
+    struct session *next;
+    for (struct session *s = svc->sessions; s; s = next) {
+        next = s->next;
+        if (s->state != SESS_BOUND)
+            continue;
+        service_unlink(s);
+        session_fail(s, RV_EREVOKED, why);
+    }
+}
+
 static void give_up(struct service *svc, enum svc_state state, int status)
 {
     char why[512];
@@ -259,6 +278,8 @@ static void active_exited(struct service *svc, struct instance *in, const siginf
     describe_exit(svc, in, si);
     blame_from_record(svc, in, si);
     refuse_poisoned_binds(svc);
+    if (svc->conf->state == RV_STATE_STATELESS)
+        revoke_bound_sessions(svc);
     rv_notice("%s: instance %d %s", svc->conf->name, (int)in->pid, svc->last_exit);
     uint64_t lived = rv_now_ns() - in->spawn_ns;
     svc->active = NULL;

@@ -30,8 +30,10 @@ struct cp_daemon {
 };
 
 /* Writes a manifest with just `service` (no standby, a quick watchdog) into
- * a fresh temp dir and starts revived on it; returns once it listens. */
-int cp_daemon_start(struct cp_daemon *d, const char *service);
+ * a fresh temp dir and starts revived on it; returns once it listens.
+ * `stateless`: the baseline, `state = stateless` (a restart revokes every
+ * session: no state is preserved, as in a plain MINIX-3-style restart). */
+int cp_daemon_start(struct cp_daemon *d, const char *service, bool stateless);
 /* SIGTERM (SIGKILL if it does not go within a few seconds), reap. Kills
  * `orphan` too if it is still there (the instance of a revived that had to
  * be killed). */
@@ -80,6 +82,39 @@ int cp_golden(enum cp_service svc, bool quick, uint64_t golden[CP_CLIENTS][CP_DR
 /* A fresh session after the experiment: true if it is served correctly. */
 bool cp_postcheck(const struct cp_workload *w, const char *sock, char *why, size_t len);
 
+/* ---- what a campaign runs ---- */
+
+struct cp_campaign {
+    enum cp_service svc;
+    enum rvi_fault fault;
+    bool quick;
+    bool baseline;                        /* state = stateless */
+    uint64_t seed;
+    const uint64_t (*golden)[CP_DRAWS];   /* random: the golden run */
+};
+
+const char *cp_service_name(enum cp_service s);
+
+/* ---- round.c: one fault against a running revived ---- */
+
+struct cp_experiment;
+/* Arms the injector on `instance` with e->fault and e->seed, runs e->w
+ * (already set up) meanwhile, then checks a fresh session and reads the
+ * settled counters into e->st. Leaves d->pid == 0 if it had to end revived
+ * to free a blocked client. */
+void cp_round(struct cp_experiment *e, struct cp_daemon *d, pid_t instance);
+/* cp_wait_settled with the campaign's bound. */
+int cp_settle(const struct cp_daemon *d, struct rv_wire_svc_status *st);
+
+/* ---- continuous.c: Akeso's continuous mode ---- */
+
+/* Faults one after another into one running revived until the system fails
+ * or `max_activated` faults were activated; one CSV row per round, a
+ * markdown summary, revived's log kept in `failure_log` if it failed.
+ * Returns 0, or 1 if the system failed. */
+int cp_continuous(const struct cp_campaign *c, int max_activated, FILE *csv, FILE *md, const char *cmdline,
+                  const char *failure_log);
+
 /* ---- classify.c: one outcome and one recovery class ---- */
 
 enum cp_outcome { CP_NOT_ACTIVATED, CP_BENIGN, CP_DETECTED, CP_CRASH, CP_HANG, CP_SDC, CP_NOUTCOMES };
@@ -109,8 +144,13 @@ const char *cp_recovery_name(enum cp_recovery r);
 
 void cp_csv_header(FILE *f);
 void cp_csv_row(FILE *f, const struct cp_experiment *e);
+/* One line per experiment on stdout, as it finishes (of n). */
+void cp_progress(const struct cp_experiment *e, int n);
 /* The markdown summary of a finished campaign. */
-void cp_markdown(FILE *f, const char *cmdline, const char *svc, char type,
-                 const struct cp_experiment *e, int n);
+void cp_markdown(FILE *f, const char *cmdline, const struct cp_campaign *c, const struct cp_experiment *e, int n);
+/* Its parts, for the continuous mode: the title with the command, and the
+ * section listing every not-recovered experiment among e[0..n). */
+void cp_markdown_title(FILE *f, const char *cmdline, const struct cp_campaign *c, const char *mode);
+void cp_markdown_failures(FILE *f, const struct cp_experiment *e, int n);
 
 #endif

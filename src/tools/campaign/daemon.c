@@ -36,12 +36,14 @@ static const char manifest_fmt[] =
     "heartbeat = 200ms\n"
     "standby = no\n";
 
-static int write_manifest(const char *path, const char *service)
+static int write_manifest(const char *path, const char *service, bool stateless)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
     fprintf(f, manifest_fmt, service, service);
+    if (stateless)
+        fputs("state = stateless\n", f);
     return fclose(f);
 }
 
@@ -61,7 +63,7 @@ static void exec_revived(const struct cp_daemon *d, const char *manifest, int re
     _exit(127);
 }
 
-int cp_daemon_start(struct cp_daemon *d, const char *service)
+int cp_daemon_start(struct cp_daemon *d, const char *service, bool stateless)
 {
     char manifest[128];
     snprintf(d->dir, sizeof d->dir, "/tmp/rv-campaign-XXXXXX");
@@ -70,7 +72,7 @@ int cp_daemon_start(struct cp_daemon *d, const char *service)
     snprintf(d->sock, sizeof d->sock, "%s/revived.sock", d->dir);
     snprintf(manifest, sizeof manifest, "%s/manifest.ini", d->dir);
     int p[2];
-    if (write_manifest(manifest, service) < 0 || pipe2(p, O_CLOEXEC) < 0)
+    if (write_manifest(manifest, service, stateless) < 0 || pipe2(p, O_CLOEXEC) < 0)
         return -1;
     d->pid = fork();
     if (d->pid == 0)

@@ -73,7 +73,7 @@ static void headline(FILE *f, const struct cp_experiment *e, int n)
           "Akeso (paper 002) 97.2%.\n", f);
 }
 
-static void failures(FILE *f, const struct cp_experiment *e, int n)
+void cp_markdown_failures(FILE *f, const struct cp_experiment *e, int n)
 {
     fputs("\n## Not recovered (including SDC)\n\n", f);
     int shown = 0;
@@ -90,17 +90,31 @@ static void failures(FILE *f, const struct cp_experiment *e, int n)
         fputs("None.\n", f);
 }
 
-void cp_markdown(FILE *f, const char *cmdline, const char *svc, char type,
-                 const struct cp_experiment *e, int n)
+void cp_markdown_title(FILE *f, const char *cmdline, const struct cp_campaign *c, const char *mode)
 {
     char date[32];
     time_t t = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&t));
-    fprintf(f, "# Fault injection campaign: `%s`, %s faults\n\nProduced %s by:\n\n    %s\n\n", svc,
-            type == 'M' ? "M (memory access)" : "R (register bit flip)", date, cmdline);
+    fprintf(f, "# Fault injection %s: `%s`, %s faults%s\n\nProduced %s by:\n\n    %s\n\n", mode,
+            cp_service_name(c->svc), c->fault == RVI_FAULT_MEM ? "M (memory access)" : "R (register bit flip)",
+            c->baseline ? ", baseline (`state = stateless`: state preservation off)" : "", date, cmdline);
     fputs("Reproduce one experiment's choice of instruction with "
           "`rv-inject --pid PID --type T --seed SEED` (the row's seed).\n\n", f);
+}
+
+void cp_markdown(FILE *f, const char *cmdline, const struct cp_campaign *c, const struct cp_experiment *e, int n)
+{
+    cp_markdown_title(f, cmdline, c, "campaign");
     counts_table(f, e, n);
     headline(f, e, n);
-    failures(f, e, n);
+    cp_markdown_failures(f, e, n);
+}
+
+void cp_progress(const struct cp_experiment *e, int n)
+{
+    printf("#%d (of %d) seed=%" PRIu64 " %s+%#" PRIx64 " %-13s %s%s%s\n", e->index, n, e->seed,
+           e->inj.function, e->inj.offset, cp_outcome_name(e->outcome), cp_recovery_name(e->recovery),
+           e->recovery == CP_NOT_RECOVERED || e->inj.outcome == RVI_ERROR ? "  " : "",
+           e->recovery == CP_NOT_RECOVERED || e->inj.outcome == RVI_ERROR ? e->detail : "");
+    fflush(stdout);
 }

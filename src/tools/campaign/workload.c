@@ -201,7 +201,7 @@ int cp_golden(enum cp_service svc, bool quick, uint64_t golden[CP_CLIENTS][CP_DR
 {
     struct cp_daemon d = { 0 };
     struct cp_workload w = { .svc = svc, .quick = quick };
-    int rc = cp_daemon_start(&d, svc == CP_RANDOM ? "random" : "timer");
+    int rc = cp_daemon_start(&d, cp_service_name(svc), false);
     bool ran = rc == 0;
     if (ran)
         rc = cp_workload_run(&w, d.sock, 30000);
