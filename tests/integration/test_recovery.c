@@ -1,7 +1,8 @@
 /* test_recovery.c — services killed from outside (SEGV, KILL, ABRT) while
  * clients are calling them: every reply arrives exactly once and is what a
  * run without kills gives. Covers the three services (test, random, timer)
- * and `revivectl restart`. */
+ * and `revivectl restart`; and `state = stateless`, where a restart revokes
+ * the sessions instead. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -289,6 +290,42 @@ static void test_recover_updates(void **state)
     }
 }
 
+/* ---- test: state = stateless revokes sessions on restart ---- */
+
+static bool restarted_once(const struct svc_status *st, const void *arg)
+{
+    (void)arg;
+    return st->restarts == 1 && strcmp(st->state, "ready") == 0;
+}
+
+/* Nothing survives the restart: both sessions are revoked, each client is
+ * told so with RV_EREVOKED (not a hang, not a bare hang-up), and a session
+ * opened afterwards starts from fresh state. */
+static void test_stateless_revokes(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, KILL_POLICY "state = stateless\n"));
+    rv_session *a = open_session(&d, "test", NULL), *b = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(a, TEST_INCR), 1);
+    assert_int_equal(call_ok(a, TEST_INCR), 2);
+    ctl(&d, "kill", "test", "KILL");
+    struct svc_status st;
+    wait_status(&d, "test", restarted_once, NULL, &st);
+    assert_int_equal(st.sessions, 0);
+    uint64_t v;
+    assert_int_equal(call_u64(a, TEST_INCR, &v), RV_EREVOKED);
+    assert_non_null(strstr(rv_session_error(a), "stateless"));
+    assert_int_equal(call_u64(b, TEST_INCR, &v), RV_EREVOKED);
+    rv_close(a);
+    rv_close(b);
+    rv_session *fresh = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(fresh, TEST_INCR), 1);
+    rv_close(fresh);
+    rvd_stop(&d);
+}
+
 /* ---- test: a hot standby takes over, and is replaced ---- */
 
 static bool has_standby(const struct svc_status *st, const void *arg)
@@ -333,6 +370,7 @@ int main(void)
         cmocka_unit_test_teardown(test_ctl_restart, it_teardown),
         cmocka_unit_test_teardown(test_standby_takeover, it_teardown),
         cmocka_unit_test_teardown(test_recover_updates, it_teardown),
+        cmocka_unit_test_teardown(test_stateless_revokes, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -166,6 +166,7 @@ static void test_full_manifest(void **state)
              "request_timeout = 1500us\n"
              "heartbeat = 0\n"
              "ssr_protect = none\n"
+             "state = stateless\n"
              "ssr_size = 0\n",
              svc_path);
     load_ok(abs_exec, &m);
@@ -206,6 +207,7 @@ static void test_full_manifest(void **state)
     assert_int_equal(b->heartbeat_ms, 0);
     assert_int_equal(b->ssr_protect, RV_PROTECT_NONE);
     assert_int_equal(b->ssr_size, 0);
+    assert_int_equal(b->state, RV_STATE_STATELESS);
     assert_false(b->standby);
 
     rv_manifest_free(&m);
@@ -416,7 +418,7 @@ static void test_bad_values(void **state)
 {
     (void)state;
     static const struct { const char *key, *value, *what; } cases[] = {
-        {"state", "crdt", "'crdt' is not one of ssr"},
+        {"state", "crdt", "'crdt' is not one of ssr, stateless"},
         {"state", "", "empty value"},
         {"ssr_size", "", "empty value"},
         {"ssr_size", "abc", "'abc' is not a size"},
