@@ -51,6 +51,9 @@ enum rv_msg_type {
     RV_T_KILL = 21,         /* op = signal, payload: name */
     RV_T_RESTART = 22,      /* payload: name */
     RV_T_OK = 23,
+    RV_T_DS_PROVIDE = 24,   /* op = notifiers (0..2), payload: name NUL; + memfd, notifiers */
+    RV_T_DS_ATTACH = 25,    /* op = ms to wait for a provider (capped), payload: name NUL */
+    RV_T_DS_OK = 26,        /* op = notifiers, payload: u64 size; + memfd, lifeline, notifiers */
     /* service control channel */
     RV_T_SVC_HELLO = 32,    /* service: op = its SSR layout */
     RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page fd */
