@@ -5,25 +5,43 @@
  * re-sent (it cannot know whether the first copy left before it died), and
  * are dropped here: that is the client's half of exactly-once. A NOTICE
  * from revived, or the socket closing, ends the session with its reason.
+ *
+ * Sessions and connections are capabilities (cap.c): a call whose session
+ * is gone (revoked by a stateless service's restart, closed, its service
+ * failed) raises a capability fault; the generic session handler re-opens
+ * it by name with the saved arguments onto the same descriptor number, and
+ * the call is retried on the new session. A service with `state = ssr`
+ * never needs this (its sessions survive); for a stateless one the retried
+ * request may have run before the crash: reanimation is at-least-once.
  */
 #include "revive/client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "cap_internal.h"
 #include "wire.h"
 
+/* A repair that is itself undone before the retried call completes (the
+ * service keeps restarting) is tried again, this many times in all. */
+#define MAX_REPAIRS 8
+
+/* Shared by its sessions, which re-open through it: freed with the last. */
 struct rv_conn {
     int fd;
+    unsigned refs;
+    char path[108];     /* "" for an inherited name-space channel */
     char err[256];
 };
 
 struct rv_session {
     int fd;
+    rv_conn *conn;      /* where it was opened, and is re-opened */
     uint64_t seq;
     int dead;           /* a notice or EOF ended it: later calls fail at once */
     int dead_status;
@@ -70,37 +88,91 @@ const char *rv_default_socket(char *buf, size_t len)
     return buf;
 }
 
+static int dial(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sa.sun_path)
+        return -1;
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+        return fd;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    errno = e;
+    return -1;
+}
+
+/* The name-space channel revived gave a task it started: REVIVE_NS_FD.
+ * Taken once (the variable is removed) so that a second rv_connect, or a
+ * child process, does not share it by accident. */
+static int inherited_channel(void)
+{
+    const char *env = getenv("REVIVE_NS_FD");
+    if (!env || !*env)
+        return -1;
+    char *end;
+    long fd = strtol(env, &end, 10);
+    unsetenv("REVIVE_NS_FD");
+    if (*end || fd < 0 || fd > 65535 || fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0)
+        return -1;
+    return (int)fd;
+}
+
+/* The generic name-space handler: a connection revived closed is dialled
+ * again at the same path, onto the same descriptor. */
+static int reconnect(int fd, int err, void *arg)
+{
+    rv_conn *c = arg;
+    if (!c->path[0])
+        return err;   /* an inherited channel cannot be dialled again */
+    int nfd = dial(c->path);
+    if (nfd < 0)
+        return RV_ECONNECT;
+    int rc = dup3(nfd, fd, O_CLOEXEC) < 0 ? RV_EIO : 0;
+    close(nfd);
+    return rc;
+}
+
 int rv_connect(const char *path, rv_conn **out)
 {
-    char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    path = path ? path : rv_default_socket(buf, sizeof buf);
-    if (strlen(path) >= sizeof sa.sun_path)
-        return RV_EINVAL;
-    strcpy(sa.sun_path, path);
+    char buf[108];
     rv_conn *c = calloc(1, sizeof *c);
     if (!c)
         return RV_ENOMEM;
-    c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    c->refs = 1;
+    c->fd = path ? -1 : inherited_channel();
+    if (c->fd < 0) {
+        path = path ? path : rv_default_socket(buf, sizeof buf);
+        if (strlen(path) >= sizeof c->path) {
+            free(c);
+            return RV_EINVAL;
+        }
+        strcpy(c->path, path);
+        c->fd = dial(path);
+    }
+    if (c->fd < 0) {
         int e = errno;
-        if (c->fd >= 0)
-            close(c->fd);
         free(c);
         errno = e;
         return RV_ECONNECT;
     }
+    rv_cap_add(c->fd, RV_CAP_NAMESPACE, c->path, NULL, -1, reconnect, c);
     *out = c;
     return 0;
 }
 
-void rv_disconnect(rv_conn *c)
+static void conn_put(rv_conn *c)
 {
-    if (c) {
+    if (c && --c->refs == 0) {
+        rv_cap_unregister(c->fd);
         close(c->fd);
         free(c);
     }
 }
+
+void rv_disconnect(rv_conn *c) { conn_put(c); }
 
 const char *rv_conn_error(const rv_conn *c) { return c->err; }
 
@@ -110,9 +182,9 @@ static int conn_fail(rv_conn *c, int status, const char *text, size_t len)
     return status;
 }
 
-int rv_open(rv_conn *c, const char *name, const char *args, rv_session **out)
+/* OPEN through c; the new session socket in *fd. */
+static int open_fd(rv_conn *c, const char *name, const char *args, int *fd)
 {
-    args = args ? args : "";
     size_t nl = strlen(name), al = strlen(args);
     if (nl == 0 || nl >= RV_NAME_MAX || al > RV_ARGS_MAX)
         return conn_fail(c, RV_EINVAL, "service name or arguments too long", 34);
@@ -126,7 +198,7 @@ int rv_open(rv_conn *c, const char *name, const char *args, rv_session **out)
     if (!m)
         return RV_ENOMEM;
     int r = rv_wire_recv(c->fd, m, RV_WIRE_MAX_BODY, 0);
-    int rc;
+    int rc = 0;
     if (r <= 0)
         rc = conn_fail(c, r == 0 ? RV_ECONNECT : RV_EPROTO, "no answer from revived", 22);
     else if (m->hdr.type == RV_T_ERROR)
@@ -134,17 +206,72 @@ int rv_open(rv_conn *c, const char *name, const char *args, rv_session **out)
     else if (m->hdr.type != RV_T_OPEN_OK || m->nfds != 1)
         rc = conn_fail(c, RV_EPROTO, "unexpected answer from revived", 30);
     else {
-        rv_session *s = calloc(1, sizeof *s);
-        rc = s ? 0 : RV_ENOMEM;
-        if (s) {
-            s->fd = m->fds[0];
-            m->nfds = 0;
-            *out = s;
-        }
+        *fd = m->fds[0];
+        m->nfds = 0;
     }
     rv_msg_close_fds(m);
     free(m);
     return rc;
+}
+
+/* open_fd on the session's connection, re-dialled once if revived had
+ * closed it (the name-space capability's own fault). */
+static int open_again(rv_session *s, const struct rv_cap_info *info, int *fd)
+{
+    int rc = open_fd(s->conn, info->name, info->args, fd);
+    if (rc == RV_ECONNECT && rv_cap_fault(s->conn->fd, rc, rv_cap_generation(s->conn->fd)) == 0)
+        rc = open_fd(s->conn, info->name, info->args, fd);
+    return rc;
+}
+
+int rv_cap_reopen(int fd, int err)
+{
+    (void)err;
+    struct rv_cap_info info;
+    rv_session *s = rv_cap_owner(fd);
+    if (!s || rv_cap_info(fd, &info) < 0 || info.kind != RV_CAP_SESSION)
+        return RV_EINVAL;
+    int nfd, rc = open_again(s, &info, &nfd);
+    if (rc) {
+        snprintf(s->err, sizeof s->err, "re-opening '%.63s' failed: %.160s", info.name, s->conn->err);
+        return rc;
+    }
+    rc = dup3(nfd, fd, O_CLOEXEC) < 0 ? RV_EIO : 0;
+    close(nfd);
+    if (rc == 0) {
+        s->dead = 0;
+        s->seq = 0;
+        s->err[0] = '\0';
+    }
+    return rc;
+}
+
+static int generic_reopen(int fd, int err, void *arg)
+{
+    (void)arg;
+    return rv_cap_reopen(fd, err);
+}
+
+int rv_open(rv_conn *c, const char *name, const char *args, rv_session **out)
+{
+    args = args ? args : "";
+    rv_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return RV_ENOMEM;
+    s->fd = -1;
+    int rc = open_fd(c, name, args, &s->fd);
+    if (rc == 0)
+        rc = rv_cap_add(s->fd, RV_CAP_SESSION, name, args, -1, generic_reopen, s);
+    if (rc) {
+        if (s->fd >= 0)
+            close(s->fd);
+        free(s);
+        return rc;
+    }
+    s->conn = c;
+    c->refs++;
+    *out = s;
+    return 0;
 }
 
 static int session_end(rv_session *s, int status, const char *text, size_t len)
@@ -214,20 +341,37 @@ static int await_reply(rv_session *s, struct rv_msg *m, const struct rv_hdr *cal
     }
 }
 
-int rv_call_fd(rv_session *s, uint32_t op, const void *req, size_t req_len,
-               void *reply, size_t reply_cap, size_t *reply_len, int *fd)
+static int call_once(rv_session *s, uint32_t op, const void *req, size_t req_len,
+                     void *reply, size_t reply_cap, size_t *reply_len, int *fd)
 {
-    if (fd)
-        *fd = -1;
     if (s->dead)
         return s->dead_status;
-    if (req_len > RV_MAX_PAYLOAD)
-        return RV_ETOOBIG;
     ++s->seq;
     if (send_call(s, op, req, req_len) < 0)
         return RV_EIO;
     struct rv_hdr call = rv_hdr_make(RV_T_CALL, s->seq, op, 0, req_len);
     return await_reply(s, &s->msg, &call, req, reply, reply_cap, reply_len, fd);
+}
+
+int rv_call_fd(rv_session *s, uint32_t op, const void *req, size_t req_len,
+               void *reply, size_t reply_cap, size_t *reply_len, int *fd)
+{
+    if (fd)
+        *fd = -1;
+    if (req_len > RV_MAX_PAYLOAD)
+        return RV_ETOOBIG;
+    for (int repairs = 0;; repairs++) {
+        unsigned gen = rv_cap_generation(s->fd);
+        int rc = call_once(s, op, req, req_len, reply, reply_cap, reply_len, fd);
+        if (!rv_cap_is_fault(rc) || repairs == MAX_REPAIRS || !rv_cap_enabled())
+            return rc;
+        int fixed = rv_cap_fault(s->fd, rc, gen);
+        if (fixed) {   /* s->err: the handler's sentence, else the fault's */
+            s->dead = 1;
+            s->dead_status = fixed;
+            return fixed;
+        }
+    }
 }
 
 int rv_call(rv_session *s, uint32_t op, const void *req, size_t req_len,
@@ -246,7 +390,9 @@ const char *rv_session_error(const rv_session *s)
 void rv_close(rv_session *s)
 {
     if (s) {
+        rv_cap_unregister(s->fd);
         close(s->fd);
+        conn_put(s->conn);
         free(s);
     }
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "harness.h"
+#include "revive/cap.h"
 #include "testsvc.h"
 
 static const char *const signals[] = { "SEGV", "KILL", "ABRT" };
@@ -300,13 +301,15 @@ static bool restarted_once(const struct svc_status *st, const void *arg)
 
 /* Nothing survives the restart: both sessions are revoked, each client is
  * told so with RV_EREVOKED (not a hang, not a bare hang-up), and a session
- * opened afterwards starts from fresh state. */
+ * opened afterwards starts from fresh state. The capability registry is off,
+ * or librevive would reanimate the sessions (test_reanimate.c). */
 static void test_stateless_revokes(void **state)
 {
     (void)state;
     struct rvd d;
     char m[512];
     rvd_start(&d, manifest_test(m, sizeof m, KILL_POLICY "state = stateless\n"));
+    rv_cap_registry_enable(false);
     rv_session *a = open_session(&d, "test", NULL), *b = open_session(&d, "test", NULL);
     assert_int_equal(call_ok(a, TEST_INCR), 1);
     assert_int_equal(call_ok(a, TEST_INCR), 2);
@@ -323,6 +326,7 @@ static void test_stateless_revokes(void **state)
     rv_session *fresh = open_session(&d, "test", NULL);
     assert_int_equal(call_ok(fresh, TEST_INCR), 1);
     rv_close(fresh);
+    rv_cap_registry_enable(true);
     rvd_stop(&d);
 }
 

@@ -1,0 +1,186 @@
+/* test_reanimate.c — client reanimation (tier 3, issue 3): sessions a
+ * `state = stateless` service loses when it is killed come back through
+ * librevive's capability faults, transparently to the caller; a custom
+ * handler restores the client's server-side state; a service that cannot
+ * come back gives a clear error in bounded time. Every case kills the real
+ * service process. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "harness.h"
+#include "revive/cap.h"
+#include "testsvc.h"
+
+#define STATELESS "state = stateless\nmax_restarts = 100 in 10s\nrequest_timeout = 20s\nheartbeat = 10s\n"
+
+static bool restarted(const struct svc_status *st, const void *arg)
+{
+    return st->restarts == *(const long long *)arg && strcmp(st->state, "ready") == 0;
+}
+
+static void kill_and_wait(const struct rvd *d, long long restarts)
+{
+    struct svc_status st;
+    ctl(d, "kill", "test", "KILL");
+    wait_status(d, "test", restarted, &restarts, &st);
+}
+
+/* A call after the restart faults on the revoked session, the generic
+ * handler re-opens it onto the same descriptor, and the call is retried
+ * there: the caller sees a fresh counter, no error. */
+static void test_session_reanimated(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, STATELESS));
+    rv_session *s = open_session(&d, "test", NULL);
+    int fd = rv_session_fd(s);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    assert_int_equal(call_ok(s, TEST_INCR), 2);
+    kill_and_wait(&d, 1);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);   /* stateless: the new session starts at 0 */
+    assert_int_equal(rv_session_fd(s), fd);
+    struct rv_cap_info info;
+    assert_int_equal(rv_cap_info(fd, &info), 0);
+    assert_int_equal(info.kind, RV_CAP_SESSION);
+    assert_string_equal(info.name, "test");
+    assert_int_equal(info.generation, 1);
+    assert_int_equal(info.faults, 1);
+    kill_and_wait(&d, 2);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    assert_int_equal(rv_cap_info(fd, &info), 0);
+    assert_int_equal(info.generation, 2);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
+/* The paper's second case: the caller is blocked in the call when the
+ * service dies; revived's revocation cancels it, and the retried call
+ * completes on the reanimated session. */
+static void test_blocked_call_reanimated(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512], args[160], path[128];
+    rvd_start(&d, manifest_test(m, sizeof m, STATELESS));
+    snprintf(args, sizeof args, "fifo=%s", rvd_file(&d, "sync.fifo", path, sizeof path));
+    rv_session *s = open_session(&d, "test", args);
+    struct fifo f;
+    fifo_make(&d, "sync.fifo", &f);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {   /* the blocked caller, in its own process */
+        uint64_t v = 0;
+        int rc = call_u64(s, TEST_SLOW_INCR, &v);
+        _exit(rc == 0 && v == 1 ? 0 : 1);
+    }
+    fifo_wait(&f);   /* SLOW_INCR is running: the caller is blocked */
+    fifo_close(&f);  /* the retried SLOW_INCR must not block */
+    ctl(&d, "kill", "test", "KILL");
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
+/* A custom handler (what a service's client library registers): the
+ * generic re-open, then the client's server-side state is restored. */
+struct restore {
+    rv_session *s;
+    uint64_t count;    /* what the client had put on the server */
+    int runs;
+};
+
+static int restore_counter(int fd, int err, void *arg)
+{
+    struct restore *r = arg;
+    r->runs++;
+    int rc = rv_cap_reopen(fd, err);
+    for (uint64_t i = 0; rc == 0 && i < r->count; i++) {
+        uint64_t v;
+        rc = call_u64(r->s, TEST_INCR, &v);
+    }
+    return rc;
+}
+
+static void test_custom_handler_restores(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, STATELESS));
+    rv_session *s = open_session(&d, "test", NULL);
+    struct restore r = { .s = s };
+    assert_int_equal(rv_cap_set_handler(rv_session_fd(s), restore_counter, &r), 0);
+    for (int i = 0; i < 3; i++)
+        r.count = call_ok(s, TEST_INCR);
+    kill_and_wait(&d, 1);
+    assert_int_equal(call_ok(s, TEST_INCR), 4);   /* 3 restored, then this one */
+    assert_int_equal(r.runs, 1);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
+static bool failed(const struct svc_status *st, const void *arg)
+{
+    (void)arg;
+    return strcmp(st->state, "failed") == 0;
+}
+
+/* A service that gave up cannot be reanimated: the call returns
+ * RV_EFAILED with revived's sentence, at once rather than after a hang. */
+static void test_failed_service_errors(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, "state = stateless\nmax_restarts = 0 in 10s\n"));
+    rv_session *s = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    struct svc_status st;
+    ctl(&d, "kill", "test", "KILL");
+    wait_status(&d, "test", failed, NULL, &st);
+    uint64_t v;
+    assert_int_equal(call_u64(s, TEST_INCR, &v), RV_EFAILED);
+    assert_non_null(strstr(rv_session_error(s), "failed"));
+    assert_int_equal(call_u64(s, TEST_INCR, &v), RV_EFAILED);   /* and stays so, without a hang */
+    rv_close(s);
+    rvd_stop(&d);
+}
+
+/* With the registry off the fault reaches the caller unrepaired. */
+static void test_registry_off_reports_revocation(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, STATELESS));
+    rv_cap_registry_enable(false);
+    rv_session *s = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    kill_and_wait(&d, 1);
+    uint64_t v;
+    assert_int_equal(call_u64(s, TEST_INCR, &v), RV_EREVOKED);
+    rv_close(s);
+    rv_cap_registry_enable(true);
+    rvd_stop(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_session_reanimated, it_teardown),
+        cmocka_unit_test_teardown(test_blocked_call_reanimated, it_teardown),
+        cmocka_unit_test_teardown(test_custom_handler_restores, it_teardown),
+        cmocka_unit_test_teardown(test_failed_service_errors, it_teardown),
+        cmocka_unit_test_teardown(test_registry_off_reports_revocation, it_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
