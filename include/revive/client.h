@@ -13,9 +13,18 @@
  *     rv_call(s, OP, req, len, reply, sizeof reply, &reply_len);
  *     rv_close(s);  rv_disconnect(c);
  *
- * A session is independent of the connection once open: closing the
- * connection keeps the session alive until rv_close().
+ * A session is independent of the connection once open: rv_disconnect()
+ * keeps the session alive until rv_close() (the connection itself stays
+ * open while a session may need to be re-opened through it).
  * Not thread-safe per handle: use one session per thread, or a lock.
+ *
+ * Sessions are capabilities (revive/cap.h): one whose service cannot keep
+ * it (`state = stateless` restarted, the service failed) is re-opened by
+ * librevive and the call retried, or the call reports why it cannot be.
+ *
+ * A program revived starts from a `[task]` section finds its name-space
+ * channel in REVIVE_NS_FD: rv_connect(NULL, ...) uses it, and names resolve
+ * through the task's `names` mapping.
  */
 #ifndef REVIVE_CLIENT_H
 #define REVIVE_CLIENT_H
@@ -46,7 +55,7 @@ int rv_open(rv_conn *conn, const char *name, const char *args, rv_session **out)
 
 /* Calls the service: op and req go to its handler; the reply (at most
  * reply_cap bytes) comes back. Returns the handler's status (0, or a
- * negative code; handler errors are RV_EAPP or below). */
+ * negative code; handler errors are RV_EAPP or RV_EAPP_BASE and below). */
 int rv_call(rv_session *s, uint32_t op, const void *req, size_t req_len,
             void *reply, size_t reply_cap, size_t *reply_len);
 

@@ -97,6 +97,8 @@ int rv_cap_add(int fd, enum rv_cap_kind kind, const char *name, const char *args
     pthread_mutex_unlock(&table_lock);
     if (rc)
         free(e);
+    else
+        rv_watcher_kick();
     return rc;
 }
 
@@ -116,6 +118,8 @@ void rv_cap_unregister(int fd)
         table_version++;
     }
     pthread_mutex_unlock(&table_lock);
+    if (e)
+        rv_watcher_kick();
     if (e && e->liveness_fd >= 0 && !e->owner)
         close(e->liveness_fd);   /* registered by hand: the registry owns it */
     free(e);
@@ -148,12 +152,17 @@ int rv_cap_set_unmap(int fd, rv_cap_unmap_fn fn, void *arg)
 
 int rv_cap_watch(int fd, bool on)
 {
-    WITH_ENTRY(fd, e, e->info.watched = on; table_version++);
-}
-
-int rv_cap_set_liveness(int fd, int liveness_fd)
-{
-    WITH_ENTRY(fd, e, e->liveness_fd = liveness_fd; table_version++);
+    pthread_mutex_lock(&table_lock);
+    struct cap_entry *e = entry_of(fd);
+    if (e) {
+        e->info.watched = on;
+        table_version++;
+    }
+    pthread_mutex_unlock(&table_lock);
+    if (!e)
+        return RV_EINVAL;
+    rv_watcher_kick();
+    return 0;
 }
 
 void *rv_cap_owner(int fd)
@@ -173,6 +182,7 @@ void rv_cap_repaired(int fd)
         e->info.generation++;
     table_version++;
     pthread_mutex_unlock(&table_lock);
+    rv_watcher_kick();
 }
 
 unsigned rv_cap_generation(int fd)

@@ -14,7 +14,6 @@ int rv_cap_add(int fd, enum rv_cap_kind kind, const char *name, const char *args
                rv_cap_fault_fn fault, void *owner);
 bool rv_cap_enabled(void);
 void *rv_cap_owner(int fd);
-int rv_cap_set_liveness(int fd, int liveness_fd);
 /* Marks fd repaired (generation + 1), for siblings repaired together. */
 void rv_cap_repaired(int fd);
 unsigned rv_cap_generation(int fd);
@@ -28,5 +27,7 @@ struct rv_cap_watched {
 };
 size_t rv_cap_watched(struct rv_cap_watched *out, size_t max, unsigned *version);
 unsigned rv_cap_version(void);
+/* Wakes the watcher to re-read the watched set (watcher.c). */
+void rv_watcher_kick(void);
 
 #endif

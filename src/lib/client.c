@@ -22,22 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include "cap_internal.h"
+#include "conn_internal.h"
 #include "wire.h"
 
 /* A repair that is itself undone before the retried call completes (the
  * service keeps restarting) is tried again, this many times in all. */
 #define MAX_REPAIRS 8
-
-/* Shared by its sessions, which re-open through it: freed with the last. */
-struct rv_conn {
-    int fd;
-    unsigned refs;
-    char path[108];     /* "" for an inherited name-space channel */
-    char err[256];
-};
 
 struct rv_session {
     int fd;
@@ -71,115 +63,8 @@ const char *rv_strerror(int err)
     case RV_EBUSY: return "revived is busy";
     case RV_EPERM: return "permission denied";
     case RV_EREVOKED: return "the session was revoked: the service restarted without its state";
-    default: return err < RV_EAPP ? "the service reported an error" : "unknown error";
+    default: return err <= RV_EAPP_BASE ? "the service reported an error" : "unknown error";
     }
-}
-
-const char *rv_default_socket(char *buf, size_t len)
-{
-    const char *env = getenv("REVIVE_SOCKET");
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    if (env && *env)
-        snprintf(buf, len, "%s", env);
-    else if (xdg && *xdg)
-        snprintf(buf, len, "%s/revive/revived.sock", xdg);
-    else
-        snprintf(buf, len, "/run/revive/revived.sock");
-    return buf;
-}
-
-static int dial(const char *path)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof sa.sun_path)
-        return -1;
-    strcpy(sa.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
-        return fd;
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
-    errno = e;
-    return -1;
-}
-
-/* The name-space channel revived gave a task it started: REVIVE_NS_FD.
- * Taken once (the variable is removed) so that a second rv_connect, or a
- * child process, does not share it by accident. */
-static int inherited_channel(void)
-{
-    const char *env = getenv("REVIVE_NS_FD");
-    if (!env || !*env)
-        return -1;
-    char *end;
-    long fd = strtol(env, &end, 10);
-    unsetenv("REVIVE_NS_FD");
-    if (*end || fd < 0 || fd > 65535 || fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0)
-        return -1;
-    return (int)fd;
-}
-
-/* The generic name-space handler: a connection revived closed is dialled
- * again at the same path, onto the same descriptor. */
-static int reconnect(int fd, int err, void *arg)
-{
-    rv_conn *c = arg;
-    if (!c->path[0])
-        return err;   /* an inherited channel cannot be dialled again */
-    int nfd = dial(c->path);
-    if (nfd < 0)
-        return RV_ECONNECT;
-    int rc = dup3(nfd, fd, O_CLOEXEC) < 0 ? RV_EIO : 0;
-    close(nfd);
-    return rc;
-}
-
-int rv_connect(const char *path, rv_conn **out)
-{
-    char buf[108];
-    rv_conn *c = calloc(1, sizeof *c);
-    if (!c)
-        return RV_ENOMEM;
-    c->refs = 1;
-    c->fd = path ? -1 : inherited_channel();
-    if (c->fd < 0) {
-        path = path ? path : rv_default_socket(buf, sizeof buf);
-        if (strlen(path) >= sizeof c->path) {
-            free(c);
-            return RV_EINVAL;
-        }
-        strcpy(c->path, path);
-        c->fd = dial(path);
-    }
-    if (c->fd < 0) {
-        int e = errno;
-        free(c);
-        errno = e;
-        return RV_ECONNECT;
-    }
-    rv_cap_add(c->fd, RV_CAP_NAMESPACE, c->path, NULL, -1, reconnect, c);
-    *out = c;
-    return 0;
-}
-
-static void conn_put(rv_conn *c)
-{
-    if (c && --c->refs == 0) {
-        rv_cap_unregister(c->fd);
-        close(c->fd);
-        free(c);
-    }
-}
-
-void rv_disconnect(rv_conn *c) { conn_put(c); }
-
-const char *rv_conn_error(const rv_conn *c) { return c->err; }
-
-static int conn_fail(rv_conn *c, int status, const char *text, size_t len)
-{
-    snprintf(c->err, sizeof c->err, "%.*s", (int)len, text);
-    return status;
 }
 
 /* OPEN through c; the new session socket in *fd. */
@@ -187,25 +72,18 @@ static int open_fd(rv_conn *c, const char *name, const char *args, int *fd)
 {
     size_t nl = strlen(name), al = strlen(args);
     if (nl == 0 || nl >= RV_NAME_MAX || al > RV_ARGS_MAX)
-        return conn_fail(c, RV_EINVAL, "service name or arguments too long", 34);
+        return rv_conn_fail(c, RV_EINVAL, "service name or arguments too long");
     char body[RV_NAME_MAX + RV_ARGS_MAX + 2];
     memcpy(body, name, nl + 1);
     memcpy(body + nl + 1, args, al + 1);
-    struct rv_hdr h = rv_hdr_make(RV_T_OPEN, 0, 0, 0, nl + al + 2);
-    if (rv_wire_send(c->fd, &h, body, NULL, 0, 0) < 0)
-        return conn_fail(c, RV_ECONNECT, "revived closed the connection", 29);
     struct rv_msg *m = malloc(sizeof *m);
     if (!m)
         return RV_ENOMEM;
-    int r = rv_wire_recv(c->fd, m, RV_WIRE_MAX_BODY, 0);
-    int rc = 0;
-    if (r <= 0)
-        rc = conn_fail(c, r == 0 ? RV_ECONNECT : RV_EPROTO, "no answer from revived", 22);
-    else if (m->hdr.type == RV_T_ERROR)
-        rc = conn_fail(c, m->hdr.status < 0 ? m->hdr.status : RV_EPROTO, (const char *)m->body, m->hdr.len);
-    else if (m->hdr.type != RV_T_OPEN_OK || m->nfds != 1)
-        rc = conn_fail(c, RV_EPROTO, "unexpected answer from revived", 30);
-    else {
+    struct rv_hdr h = rv_hdr_make(RV_T_OPEN, 0, 0, 0, nl + al + 2);
+    int rc = rv_conn_request(c, &h, body, NULL, 0, m);
+    if (rc == 0 && (m->hdr.type != RV_T_OPEN_OK || m->nfds != 1))
+        rc = rv_conn_fail(c, RV_EPROTO, "unexpected answer from revived");
+    else if (rc == 0) {
         *fd = m->fds[0];
         m->nfds = 0;
     }
@@ -218,8 +96,9 @@ static int open_fd(rv_conn *c, const char *name, const char *args, int *fd)
  * closed it (the name-space capability's own fault). */
 static int open_again(rv_session *s, const struct rv_cap_info *info, int *fd)
 {
+    int cfd = rv_conn_fd(s->conn);
     int rc = open_fd(s->conn, info->name, info->args, fd);
-    if (rc == RV_ECONNECT && rv_cap_fault(s->conn->fd, rc, rv_cap_generation(s->conn->fd)) == 0)
+    if (rc == RV_ECONNECT && rv_cap_fault(cfd, rc, rv_cap_generation(cfd)) == 0)
         rc = open_fd(s->conn, info->name, info->args, fd);
     return rc;
 }
@@ -233,7 +112,7 @@ int rv_cap_reopen(int fd, int err)
         return RV_EINVAL;
     int nfd, rc = open_again(s, &info, &nfd);
     if (rc) {
-        snprintf(s->err, sizeof s->err, "re-opening '%.63s' failed: %.160s", info.name, s->conn->err);
+        snprintf(s->err, sizeof s->err, "re-opening '%.63s' failed: %.160s", info.name, rv_conn_error(s->conn));
         return rc;
     }
     rc = dup3(nfd, fd, O_CLOEXEC) < 0 ? RV_EIO : 0;
@@ -268,8 +147,7 @@ int rv_open(rv_conn *c, const char *name, const char *args, rv_session **out)
         free(s);
         return rc;
     }
-    s->conn = c;
-    c->refs++;
+    s->conn = rv_conn_get(c);
     *out = s;
     return 0;
 }
@@ -392,7 +270,7 @@ void rv_close(rv_session *s)
     if (s) {
         rv_cap_unregister(s->fd);
         close(s->fd);
-        conn_put(s->conn);
+        rv_conn_put(s->conn);
         free(s);
     }
 }

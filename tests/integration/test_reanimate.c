@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
+#include "registry.h"
 #include "revive/cap.h"
 #include "testsvc.h"
 
@@ -22,12 +23,14 @@ static bool restarted(const struct svc_status *st, const void *arg)
     return st->restarts == *(const long long *)arg && strcmp(st->state, "ready") == 0;
 }
 
-static void kill_and_wait(const struct rvd *d, long long restarts)
+static void kill_svc_and_wait(const struct rvd *d, const char *svc, long long restarts)
 {
     struct svc_status st;
-    ctl(d, "kill", "test", "KILL");
-    wait_status(d, "test", restarted, &restarts, &st);
+    ctl(d, "kill", svc, "KILL");
+    wait_status(d, svc, restarted, &restarts, &st);
 }
+
+static void kill_and_wait(const struct rvd *d, long long restarts) { kill_svc_and_wait(d, "test", restarts); }
 
 /* A call after the restart faults on the revoked session, the generic
  * handler re-opens it onto the same descriptor, and the call is retried
@@ -173,6 +176,59 @@ static void test_registry_off_reports_revocation(void **state)
     rvd_stop(&d);
 }
 
+/* ---- the stateless example: the registry and its client library ---- */
+
+static reg_client *reg_connect(const struct rvd *d)
+{
+    rv_conn *c;
+    reg_client *r;
+    assert_int_equal(rv_connect(d->sock, &c), 0);
+    assert_int_equal(reg_open(c, "registry", &r), 0);
+    rv_disconnect(c);
+    return r;
+}
+
+static void expect_entry(reg_client *r, const char *key, const char *value)
+{
+    char buf[REG_VALUE_MAX];
+    int rc = reg_get(r, key, buf, sizeof buf);
+    if (rc != 0)
+        fail_msg("reg_get(%s): %d: %s", key, rc, reg_error(r));
+    assert_string_equal(buf, value);
+}
+
+/* Each kill wipes the service's table; each client's library re-registers
+ * its own entries when its next call faults, so every client always finds
+ * what it registered, and the table is whole again once both have called. */
+static void test_registry_restores_entries(void **state)
+{
+    (void)state;
+    struct rvd d;
+    rvd_start(&d, "[service registry]\nexec = rv-svc-registry\nstate = stateless\nssr_size = 0\n"
+                  "max_restarts = 100 in 10s\n");
+    reg_client *a = reg_connect(&d), *b = reg_connect(&d);
+    assert_int_equal(reg_set(a, "printer", "lp0"), 0);
+    assert_int_equal(reg_set(a, "mail", "smtp.example"), 0);
+    assert_int_equal(reg_set(b, "scanner", "sc1"), 0);
+    for (long long k = 1; k <= 3; k++) {
+        kill_svc_and_wait(&d, "registry", k);
+        expect_entry(a, "printer", "lp0");
+        expect_entry(a, "mail", "smtp.example");
+        expect_entry(b, "scanner", "sc1");
+        expect_entry(b, "printer", "lp0");   /* a's, restored by a */
+        assert_int_equal(reg_reanimations(a), k);
+        assert_int_equal(reg_reanimations(b), k);
+        unsigned long n;
+        assert_int_equal(reg_count(a, &n), 0);
+        assert_int_equal(n, 3);
+    }
+    reg_close(b);   /* its entries go with its session */
+    char buf[REG_VALUE_MAX];
+    assert_int_equal(reg_get(a, "scanner", buf, sizeof buf), REG_ENOTFOUND);
+    reg_close(a);
+    rvd_stop(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +237,7 @@ int main(void)
         cmocka_unit_test_teardown(test_custom_handler_restores, it_teardown),
         cmocka_unit_test_teardown(test_failed_service_errors, it_teardown),
         cmocka_unit_test_teardown(test_registry_off_reports_revocation, it_teardown),
+        cmocka_unit_test_teardown(test_registry_restores_entries, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,166 @@
+/* conn.c — librevive's connection to revived: the task's name-space
+ * channel, and a capability like any other.
+ *
+ * A connection is dialled at revived's socket, or, for a task revived
+ * started itself, inherited as REVIVE_NS_FD (revived resolves names through
+ * that task's name space). Its sessions and dataspaces hold references,
+ * because they are re-opened through it when they fault; it is closed with
+ * the last. Its own fault (revived closed it) is repaired by dialling the
+ * same path again onto the same descriptor: the generic name-space
+ * handler. An inherited channel cannot be dialled again.
+ */
+#include "revive/client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "cap_internal.h"
+#include "conn_internal.h"
+#include "wire.h"
+
+struct rv_conn {
+    int fd;
+    unsigned refs;
+    char path[108];     /* "" for an inherited name-space channel */
+    char err[256];
+};
+
+const char *rv_default_socket(char *buf, size_t len)
+{
+    const char *env = getenv("REVIVE_SOCKET");
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    if (env && *env)
+        snprintf(buf, len, "%s", env);
+    else if (xdg && *xdg)
+        snprintf(buf, len, "%s/revive/revived.sock", xdg);
+    else
+        snprintf(buf, len, "/run/revive/revived.sock");
+    return buf;
+}
+
+static int dial(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sa.sun_path)
+        return -1;
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+        return fd;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    errno = e;
+    return -1;
+}
+
+/* The name-space channel revived gave a task it started: REVIVE_NS_FD.
+ * Taken once (the variable is removed) so that a second rv_connect, or a
+ * child process, does not share it by accident. */
+static int inherited_channel(void)
+{
+    const char *env = getenv("REVIVE_NS_FD");
+    if (!env || !*env)
+        return -1;
+    char *end;
+    long fd = strtol(env, &end, 10);
+    unsetenv("REVIVE_NS_FD");
+    if (*end || fd < 0 || fd > 65535 || fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0)
+        return -1;
+    return (int)fd;
+}
+
+/* The generic name-space handler: a connection revived closed is dialled
+ * again at the same path, onto the same descriptor. */
+static int reconnect(int fd, int err, void *arg)
+{
+    rv_conn *c = arg;
+    if (!c->path[0])
+        return err;   /* an inherited channel cannot be dialled again */
+    int nfd = dial(c->path);
+    if (nfd < 0)
+        return RV_ECONNECT;
+    int rc = dup3(nfd, fd, O_CLOEXEC) < 0 ? RV_EIO : 0;
+    close(nfd);
+    return rc;
+}
+
+int rv_connect(const char *path, rv_conn **out)
+{
+    char buf[108];
+    rv_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return RV_ENOMEM;
+    c->refs = 1;
+    c->fd = path ? -1 : inherited_channel();
+    if (c->fd < 0) {
+        path = path ? path : rv_default_socket(buf, sizeof buf);
+        if (strlen(path) >= sizeof c->path) {
+            free(c);
+            return RV_EINVAL;
+        }
+        strcpy(c->path, path);
+        c->fd = dial(path);
+    }
+    if (c->fd < 0) {
+        int e = errno;
+        free(c);
+        errno = e;
+        return RV_ECONNECT;
+    }
+    rv_cap_add(c->fd, RV_CAP_NAMESPACE, c->path, NULL, -1, reconnect, c);
+    *out = c;
+    return 0;
+}
+
+rv_conn *rv_conn_get(rv_conn *c)
+{
+    c->refs++;
+    return c;
+}
+
+void rv_conn_put(rv_conn *c)
+{
+    if (c && --c->refs == 0) {
+        rv_cap_unregister(c->fd);
+        close(c->fd);
+        free(c);
+    }
+}
+
+void rv_disconnect(rv_conn *c) { rv_conn_put(c); }
+
+const char *rv_conn_error(const rv_conn *c) { return c->err; }
+
+int rv_conn_fd(const rv_conn *c) { return c->fd; }
+
+static int fail_with(rv_conn *c, int status, const char *text, size_t len)
+{
+    snprintf(c->err, sizeof c->err, "%.*s", (int)len, text);
+    return status;
+}
+
+int rv_conn_fail(rv_conn *c, int status, const char *text)
+{
+    return fail_with(c, status, text, strlen(text));
+}
+
+int rv_conn_request(rv_conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,
+                    struct rv_msg *m)
+{
+    if (rv_wire_send(c->fd, h, body, fds, nfds, 0) < 0)
+        return rv_conn_fail(c, RV_ECONNECT, "revived closed the connection");
+    int r = rv_wire_recv(c->fd, m, RV_WIRE_MAX_BODY, 0);
+    if (r <= 0)
+        return rv_conn_fail(c, r == 0 ? RV_ECONNECT : RV_EPROTO, "no answer from revived");
+    if (m->hdr.type == RV_T_ERROR)
+        return fail_with(c, m->hdr.status < 0 ? m->hdr.status : RV_EPROTO, (const char *)m->body, m->hdr.len);
+    c->err[0] = '\0';
+    return 0;
+}
+

@@ -1,0 +1,20 @@
+/* conn_internal.h — what the parts of librevive that talk to revived
+ * (sessions, dataspaces) need of a connection. */
+#ifndef RV_CONN_INTERNAL_H
+#define RV_CONN_INTERNAL_H
+
+#include <stddef.h>
+#include "revive/client.h"
+#include "wire.h"
+
+rv_conn *rv_conn_get(rv_conn *c);
+void rv_conn_put(rv_conn *c);
+int rv_conn_fd(const rv_conn *c);
+/* Records the sentence rv_conn_error() returns; returns status. */
+int rv_conn_fail(rv_conn *c, int status, const char *text);
+/* Sends h (+ body, fds) and receives the answer into m. 0 for an answer
+ * other than RV_T_ERROR; else the error, its sentence recorded. */
+int rv_conn_request(rv_conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,
+                    struct rv_msg *m);
+
+#endif
