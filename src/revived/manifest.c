@@ -20,9 +20,11 @@
  *
  * Loading runs in three steps: parse (sections and keys, each value checked
  * and converted as it is seen, so errors carry the line), then finish()
- * (whole-manifest checks: every service has an exec, there is at least one
- * service; argv is assembled), then, only if anything failed, everything
- * built so far is freed, so a caller never sees a half-loaded manifest.
+ * (whole-manifest checks: every service and task has an exec, there is at
+ * least one service, every name a task maps to a service names one that
+ * exists, which only the whole manifest can tell; argv is assembled), then,
+ * only if anything failed, everything built so far is freed, so a caller
+ * never sees a half-loaded manifest.
  *
  * Only the first error is reported: later ones are usually its fallout.
  */
@@ -54,7 +56,7 @@
 #define DURATION_MAX_MS (UINT64_C(24) * 60 * 60 * 1000)
 #define MAX_KEYS 16
 
-enum section_kind { SEC_NONE, SEC_REVIVED, SEC_SERVICE };
+enum section_kind { SEC_NONE, SEC_REVIVED, SEC_SERVICE, SEC_TASK };
 
 /* Everything one load needs; lives on rv_manifest_load_text()'s stack. */
 struct load {
@@ -68,6 +70,12 @@ struct load {
     enum section_kind kind;
     char section[INI_MAX_LINE]; /* current section's name as written */
     bool seen_revived;
+    /* The current [service] or [task] section's fields that both kinds
+     * have, so one parser serves both. They point into the manifest's
+     * arrays, which move only when the next section is added. */
+    char **exec;
+    char ***argv;
+    enum rv_restart *restart;
     int key_line[MAX_KEYS];   /* where each key of this section was set */
     const char *key;          /* the key being parsed, for bad() */
     char *err;
@@ -235,6 +243,16 @@ static int parse_enum(struct load *L, const char *v, const char *const *names, i
     return bad(L, "'%s' is not one of %s", v, list);
 }
 
+/* Names of services, tasks and name-space entries: they appear in logs,
+ * errors and revivectl's output, so nothing that could garble a line. */
+static bool valid_name(const char *s, size_t len)
+{
+    return len >= 1 && len < RV_NAME_MAX &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") >= len;
+}
+
+#define NAME_RULE "1 to 63 characters of A-Z a-z 0-9 _ -"
+
 /* Copies the blank-trimmed s[0..len) into buf; false if it does not fit. */
 static bool copy_trimmed(char *buf, size_t size, const char *s, size_t len)
 {
@@ -324,7 +342,7 @@ static struct rv_service_conf *cur(struct load *L)
 
 static int key_exec(struct load *L, const char *v)
 {
-    return strchr(v, '/') ? resolve_path(L, v, &cur(L)->exec) : resolve_bare(L, v, &cur(L)->exec);
+    return strchr(v, '/') ? resolve_path(L, v, L->exec) : resolve_bare(L, v, L->exec);
 }
 
 /* Splits on blanks into a NULL-terminated array. finish() later puts exec
@@ -340,7 +358,7 @@ static int key_args(struct load *L, const char *v)
     char **argv = calloc(n + 1, sizeof *argv);
     if (!argv)
         return out_of_memory(L);
-    cur(L)->argv = argv;
+    *L->argv = argv;
     n = 0;
     for (const char *p = v + strspn(v, BLANKS); *p; p += strspn(p, BLANKS)) {
         size_t len = strcspn(p, BLANKS);
@@ -373,7 +391,7 @@ static int key_restart(struct load *L, const char *v)
     int i = 0;
     if (parse_enum(L, v, names, 3, &i) < 0)
         return -1;
-    cur(L)->restart = (enum rv_restart)i;
+    *L->restart = (enum rv_restart)i;
     return 0;
 }
 
@@ -452,6 +470,64 @@ static int key_standby(struct load *L, const char *v)
     return 0;
 }
 
+static struct rv_task_conf *cur_task(struct load *L)
+{
+    return &L->m->tasks[L->m->ntasks - 1];
+}
+
+static int add_name(struct load *L, const struct rv_name *n)
+{
+    struct rv_task_conf *t = cur_task(L);
+    for (size_t i = 0; i < t->nnames; i++)
+        if (strcmp(t->names[i].name, n->name) == 0)
+            return bad(L, "name '%s' is mapped twice", n->name);
+    struct rv_name *names = realloc(t->names, (t->nnames + 1) * sizeof *names);
+    if (!names)
+        return out_of_memory(L);
+    t->names = names;
+    names[t->nnames++] = *n;
+    return 0;
+}
+
+/* One "NAME:SERVICE" or "NAME:ds/DATASPACE" of `names`, len bytes at p.
+ * Whether SERVICE exists is checked by finish(): services may come later. */
+static int parse_name_pair(struct load *L, const char *p, size_t len)
+{
+    static const char ds[] = "ds/";
+    const char *colon = memchr(p, ':', len);
+    struct rv_name n = { .line = L->line };
+    if (!colon || colon == p || colon == p + len - 1)
+        return bad(L, "'%.*s' is not of the form NAME:SERVICE or NAME:ds/DATASPACE", (int)len, p);
+    size_t nlen = (size_t)(colon - p), tlen = len - nlen - 1;
+    const char *target = colon + 1;
+    if (tlen >= sizeof ds - 1 && strncmp(target, ds, sizeof ds - 1) == 0) {
+        n.dataspace = true;
+        target += sizeof ds - 1;
+        tlen -= sizeof ds - 1;
+    }
+    if (!valid_name(p, nlen))
+        return bad(L, "bad name '%.*s' in '%.*s' (" NAME_RULE ")", (int)nlen, p, (int)len, p);
+    if (!valid_name(target, tlen))
+        return bad(L, "bad %s '%.*s' in '%.*s' (" NAME_RULE ")", n.dataspace ? "dataspace" : "service",
+                   (int)tlen, target, (int)len, p);
+    memcpy(n.name, p, nlen);
+    memcpy(n.target, target, tlen);
+    return add_name(L, &n);
+}
+
+/* The task's name space: pairs separated by blanks or commas. */
+static int key_names(struct load *L, const char *v)
+{
+    static const char seps[] = BLANKS ",";
+    for (const char *p = v + strspn(v, seps); *p; p += strspn(p, seps)) {
+        size_t len = strcspn(p, seps);
+        if (parse_name_pair(L, p, len) < 0)
+            return -1;
+        p += len;
+    }
+    return 0;
+}
+
 static int key_max_ssr_bytes(struct load *L, const char *v)
 {
     return parse_size(L, v, 1, MAX_SSR_BYTES_MAX, "1..64G", &L->m->max_ssr_bytes);
@@ -476,6 +552,13 @@ static const struct key service_keys[] = {
     {"standby", key_standby},
 };
 
+static const struct key task_keys[] = {
+    {"exec", key_exec},
+    {"args", key_args},
+    {"names", key_names},
+    {"restart", key_restart},
+};
+
 static const struct key revived_keys[] = {
     {"max_ssr_bytes", key_max_ssr_bytes},
 };
@@ -498,13 +581,6 @@ static void set_defaults(struct rv_service_conf *c)
     c->ssr_protect = RV_PROTECT_CHECKSUM;
 }
 
-static bool valid_service_name(const char *s)
-{
-    size_t len = strlen(s);
-    return len >= 1 && len < RV_NAME_MAX &&
-           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == len;
-}
-
 static int add_service(struct load *L, const char *name)
 {
     struct rv_manifest *m = L->m;
@@ -519,10 +595,43 @@ static int add_service(struct load *L, const char *name)
     memset(s, 0, sizeof *s);
     snprintf(s->name, sizeof s->name, "%s", name);
     set_defaults(s);
+    L->exec = &s->exec;
+    L->argv = &s->argv;
+    L->restart = &s->restart;
     return 0;
 }
 
-/* "[revived]" or "[service NAME]"; anything else is an error. */
+static int add_task(struct load *L, const char *name)
+{
+    struct rv_manifest *m = L->m;
+    for (size_t i = 0; i < m->ntasks; i++)
+        if (strcmp(m->tasks[i].name, name) == 0)
+            return fail(L, L->line, NULL, "duplicate section [task %s]", name);
+    struct rv_task_conf *t = realloc(m->tasks, (m->ntasks + 1) * sizeof *t);
+    if (!t)
+        return out_of_memory(L);
+    m->tasks = t;
+    t = &t[m->ntasks++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->restart = RV_RESTART_ON_FAILURE;
+    L->exec = &t->exec;
+    L->argv = &t->argv;
+    L->restart = &t->restart;
+    return 0;
+}
+
+/* The section's name, if it is "WORD NAME" (or just "WORD": an empty,
+ * hence bad, NAME); NULL if it is of another kind. */
+static const char *section_arg(const char *section, const char *word)
+{
+    size_t n = strlen(word);
+    if (strncmp(section, word, n) != 0 || (section[n] && !strchr(BLANKS, section[n])))
+        return NULL;
+    return section + n + strspn(section + n, BLANKS);
+}
+
+/* "[revived]", "[service NAME]" or "[task NAME]"; anything else is an error. */
 static int open_section(struct load *L, const char *name, size_t len)
 {
     snprintf(L->section, sizeof L->section, "%.*s", (int)len, name);
@@ -535,14 +644,14 @@ static int open_section(struct load *L, const char *name, size_t len)
         L->kind = SEC_REVIVED;
         return 0;
     }
-    if (strncmp(L->section, "service", 7) != 0 || (L->section[7] && !strchr(BLANKS, L->section[7])))
+    const char *svc = section_arg(L->section, "service"), *task = section_arg(L->section, "task");
+    const char *arg = svc ? svc : task;
+    if (!arg)
         return fail(L, L->line, NULL, "unknown section [%s]", L->section);
-    const char *svc = L->section + 7 + strspn(L->section + 7, BLANKS);
-    if (!valid_service_name(svc))
-        return fail(L, L->line, NULL, "bad service name '%s' (1 to %d characters of A-Z a-z 0-9 _ -)",
-                    svc, RV_NAME_MAX - 1);
-    L->kind = SEC_SERVICE;
-    return add_service(L, svc);
+    if (!valid_name(arg, strlen(arg)))
+        return fail(L, L->line, NULL, "bad %s name '%s' (" NAME_RULE ")", svc ? "service" : "task", arg);
+    L->kind = svc ? SEC_SERVICE : SEC_TASK;
+    return svc ? add_service(L, svc) : add_task(L, task);
 }
 
 /* --------------------------------------------------------------- reader */
@@ -630,9 +739,15 @@ static int handle_key(struct load *L, const char *section, const char *name, con
     snprintf(L->last_name, sizeof L->last_name, "%s", name);
     if (check_section(L, section, name) < 0)
         return -1;
-    bool svc = L->kind == SEC_SERVICE;
-    const struct key *keys = svc ? service_keys : revived_keys;
-    size_t nkeys = svc ? sizeof service_keys / sizeof *keys : sizeof revived_keys / sizeof *keys;
+    const struct key *keys = revived_keys;
+    size_t nkeys = sizeof revived_keys / sizeof *keys;
+    if (L->kind == SEC_SERVICE) {
+        keys = service_keys;
+        nkeys = sizeof service_keys / sizeof *keys;
+    } else if (L->kind == SEC_TASK) {
+        keys = task_keys;
+        nkeys = sizeof task_keys / sizeof *keys;
+    }
     int k = find_key(keys, nkeys, name);
     if (k < 0)
         return fail(L, L->line, name, "unknown key in [%s]", L->section);
@@ -654,21 +769,46 @@ static int on_key(void *user, const char *section, const char *name, const char 
 
 /* ----------------------------------------------------------- finishing */
 
-/* argv = exec, then the args split earlier. */
-static int build_argv(struct load *L, struct rv_service_conf *c)
+/* Checks `exec` was given, then makes argv = exec, then the args split
+ * earlier. `what` is the section, for the error. */
+static int finish_program(struct load *L, const char *what, const char *name, const char *exec, char ***argvp)
 {
+    if (!exec)
+        return fail(L, 0, NULL, "[%s %s]: missing key 'exec'", what, name);
     size_t n = 0;
-    while (c->argv && c->argv[n])
+    while (*argvp && (*argvp)[n])
         n++;
     char **argv = calloc(n + 2, sizeof *argv);
-    if (!argv || !(argv[0] = strdup(c->exec))) {
+    if (!argv || !(argv[0] = strdup(exec))) {
         free(argv);
         return out_of_memory(L);
     }
     if (n)
-        memcpy(argv + 1, c->argv, n * sizeof *argv);
-    free(c->argv);
-    c->argv = argv;
+        memcpy(argv + 1, *argvp, n * sizeof *argv);
+    free(*argvp);
+    *argvp = argv;
+    return 0;
+}
+
+static bool has_service(const struct rv_manifest *m, const char *name)
+{
+    for (size_t i = 0; i < m->nservices; i++)
+        if (strcmp(m->services[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* A name that stands for a service must name one of the manifest's: a
+ * typo would otherwise surface only when the task runs. Dataspaces come
+ * and go at run time, so their names cannot be checked here. */
+static int check_names(struct load *L, const struct rv_task_conf *t)
+{
+    for (size_t i = 0; i < t->nnames; i++) {
+        const struct rv_name *n = &t->names[i];
+        if (!n->dataspace && !has_service(L->m, n->target))
+            return fail(L, n->line, "names", "'%s:%s' maps to service '%s', which the manifest does not define",
+                        n->name, n->target, n->target);
+    }
     return 0;
 }
 
@@ -678,9 +818,13 @@ static int finish(struct load *L)
     if (m->nservices == 0)
         return fail(L, 0, NULL, "no [service NAME] section: a manifest needs at least one service");
     for (size_t i = 0; i < m->nservices; i++) {
-        if (!m->services[i].exec)
-            return fail(L, 0, NULL, "[service %s]: missing key 'exec'", m->services[i].name);
-        if (build_argv(L, &m->services[i]) < 0)
+        struct rv_service_conf *c = &m->services[i];
+        if (finish_program(L, "service", c->name, c->exec, &c->argv) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < m->ntasks; i++) {
+        struct rv_task_conf *t = &m->tasks[i];
+        if (finish_program(L, "task", t->name, t->exec, &t->argv) < 0 || check_names(L, t) < 0)
             return -1;
     }
     return 0;
@@ -767,15 +911,23 @@ int rv_manifest_load_file(const char *path, const char *service_path,
     return r;
 }
 
+static void free_program(char *exec, char **argv)
+{
+    for (size_t j = 0; argv && argv[j]; j++)
+        free(argv[j]);
+    free(argv);
+    free(exec);
+}
+
 void rv_manifest_free(struct rv_manifest *m)
 {
-    for (size_t i = 0; i < m->nservices; i++) {
-        struct rv_service_conf *c = &m->services[i];
-        for (size_t j = 0; c->argv && c->argv[j]; j++)
-            free(c->argv[j]);
-        free(c->argv);
-        free(c->exec);
+    for (size_t i = 0; i < m->nservices; i++)
+        free_program(m->services[i].exec, m->services[i].argv);
+    for (size_t i = 0; i < m->ntasks; i++) {
+        free_program(m->tasks[i].exec, m->tasks[i].argv);
+        free(m->tasks[i].names);
     }
     free(m->services);
+    free(m->tasks);
     memset(m, 0, sizeof *m);
 }

@@ -3,6 +3,8 @@
  * An INI file (parsed with inih). Sections:
  *   [revived]          nucleus-wide settings (max_ssr_bytes: per-task quota)
  *   [service NAME]     one service; see docs/manifest.md for every key.
+ *   [task NAME]        one client program revived starts and supervises
+ *                      (it is their loader), with its own name space.
  * Loading validates everything: an unknown key, a bad value, a missing
  * binary is reported as one line "FILE:LINE: key 'KEY': what is wrong".
  */
@@ -35,9 +37,29 @@ struct rv_service_conf {
     bool standby;             /* keep a started instance waiting to take over */
 };
 
+/* One entry of a task's name space: `name` (what the task asks for)
+ * stands for the service or the dataspace `target`. */
+struct rv_name {
+    char name[RV_NAME_MAX];
+    char target[RV_NAME_MAX];
+    bool dataspace;           /* written NAME:ds/TARGET */
+    int line;                 /* where it was given, for errors found later */
+};
+
+struct rv_task_conf {
+    char name[RV_NAME_MAX];
+    char *exec;               /* resolved like a service's */
+    char **argv;              /* argv[0] = exec, then `args` */
+    struct rv_name *names;    /* its name space: nothing else resolves for it */
+    size_t nnames;
+    enum rv_restart restart;  /* default on-failure; restarts after a fixed backoff */
+};
+
 struct rv_manifest {
     struct rv_service_conf *services;
     size_t nservices;
+    struct rv_task_conf *tasks;
+    size_t ntasks;
     uint64_t max_ssr_bytes;   /* per task: SSR + journal bytes of all its sessions */
 };
 

@@ -78,6 +78,8 @@ static void assert_empty(const struct rv_manifest *m)
 {
     assert_null(m->services);
     assert_int_equal(m->nservices, 0);
+    assert_null(m->tasks);
+    assert_int_equal(m->ntasks, 0);
     assert_int_equal(m->max_ssr_bytes, 0);
 }
 
@@ -614,6 +616,136 @@ static void test_error_frees_everything(void **state)
                         "test.ini: [service b]: missing key 'exec'");
 }
 
+/* ------------------------------------------------------------------ tasks */
+
+static void assert_name(const struct rv_name *n, const char *name, const char *target, bool ds, int line)
+{
+    assert_string_equal(n->name, name);
+    assert_string_equal(n->target, target);
+    assert_int_equal(n->dataspace, ds);
+    assert_int_equal(n->line, line);
+}
+
+static void test_task(void **state)
+{
+    (void)state;
+    struct rv_manifest m;
+    load_ok("[task early]\n"           /* before the services it names */
+            "names = rng:a, tick:b\tframes:ds/video  x:a\n"
+            "args = --once  -v\n"
+            "exec = svc\n"
+            "restart = always\n"
+            "[service a]\nexec = svc\n[service b]\nexec = svc\n"
+            "[task plain]\nexec = true\n", &m);
+    assert_int_equal(m.nservices, 2);
+    assert_int_equal(m.ntasks, 2);
+    struct rv_task_conf *t = &m.tasks[0], *u = &m.tasks[1];
+    assert_string_equal(t->name, "early");
+    assert_string_equal(t->exec, svc_path);
+    assert_string_equal(t->argv[0], svc_path);
+    assert_string_equal(t->argv[1], "--once");
+    assert_string_equal(t->argv[2], "-v");
+    assert_null(t->argv[3]);
+    assert_int_equal(t->restart, RV_RESTART_ALWAYS);
+    assert_int_equal(t->nnames, 4);
+    assert_name(&t->names[0], "rng", "a", false, 2);
+    assert_name(&t->names[1], "tick", "b", false, 2);
+    assert_name(&t->names[2], "frames", "video", true, 2);
+    assert_name(&t->names[3], "x", "a", false, 2);
+
+    /* Defaults: restart on failure, an empty name space. */
+    char want[PATH_MAX + 8];
+    snprintf(want, sizeof want, "%s/true", dir);
+    assert_string_equal(u->name, "plain");
+    assert_string_equal(u->exec, want);
+    assert_null(u->argv[1]);
+    assert_int_equal(u->restart, RV_RESTART_ON_FAILURE);
+    assert_int_equal(u->nnames, 0);
+    assert_null(u->names);
+    rv_manifest_free(&m);
+    assert_empty(&m);
+}
+
+/* A one-service, one-task manifest with `key = value` on line 5. */
+static void expect_bad_task_value(const char *key, const char *value, const char *what)
+{
+    char text[512];
+    snprintf(text, sizeof text, "[service a]\nexec = svc\n[task t]\nexec = svc\n%s = %s\n", key, value);
+    expect_error(text, 5, key, what);
+}
+
+static void test_task_bad_values(void **state)
+{
+    (void)state;
+    static const struct { const char *key, *value, *what; } cases[] = {
+        {"restart", "sometimes", "'sometimes' is not one of always, on-failure, never"},
+        {"restart", "", "empty value"},
+        {"names", "", "empty value"},
+        {"names", "rng", "'rng' is not of the form NAME:SERVICE or NAME:ds/DATASPACE"},
+        {"names", "rng:a tick", "'tick' is not of the form"},
+        {"names", ":a", "':a' is not of the form"},
+        {"names", "rng:", "'rng:' is not of the form"},
+        {"names", "a.b:a", "bad name 'a.b' in 'a.b:a' (1 to 63 characters of A-Z a-z 0-9 _ -)"},
+        {"names", "rng:a.b", "bad service 'a.b' in 'rng:a.b'"},
+        {"names", "rng:a:b", "bad service 'a:b' in 'rng:a:b'"},
+        {"names", "f:ds/", "bad dataspace '' in 'f:ds/'"},
+        {"names", "f:ds/x/y", "bad dataspace 'x/y' in 'f:ds/x/y'"},
+        {"names", "rng:a, rng:a", "name 'rng' is mapped twice"},
+        {"names", "rng:a frames:ds/rng rng:ds/v", "name 'rng' is mapped twice"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        expect_bad_task_value(cases[i].key, cases[i].value, cases[i].what);
+    /* exec is resolved as for services */
+    char what[PATH_MAX + 64];
+    snprintf(what, sizeof what, "no executable 'nosuch' (searched %s:", dir);
+    expect_error("[service a]\nexec = svc\n[task t]\nexec = nosuch\n", 4, "exec", what);
+    snprintf(what, sizeof what, "not executable: %s/noexec", dir);
+    expect_error("[service a]\nexec = svc\n[task t]\nexec = noexec\n", 4, "exec", what);
+}
+
+static void test_task_structure(void **state)
+{
+    (void)state;
+    /* Service keys are not task keys. */
+    assert_string_equal(load_fails("[service a]\nexec = svc\n[task t]\nexec = svc\nssr_size = 1K\n"),
+                        "test.ini:5: key 'ssr_size': unknown key in [task t]");
+    assert_string_equal(load_fails("[service a]\nexec = svc\n[task t]\nexec = svc\nnames = r:a\nnames = s:a\n"),
+                        "test.ini:6: key 'names': given twice (first on line 5)");
+    assert_string_equal(load_fails("[service a]\nexec = svc\n[task t]\nnames = r:a\n"),
+                        "test.ini: [task t]: missing key 'exec'");
+    assert_string_equal(load_fails("[service a]\nexec = svc\n[task t]\nexec = svc\n[task t]\nexec = svc\n"),
+                        "test.ini:5: duplicate section [task t]");
+    expect_error("[service a]\nexec = svc\n[task a/b]\nexec = svc\n", 3, NULL,
+                 "bad task name 'a/b' (1 to 63 characters of A-Z a-z 0-9 _ -)");
+    expect_error("[service a]\nexec = svc\n[task]\nexec = svc\n", 3, NULL, "bad task name ''");
+    assert_string_equal(load_fails("[service a]\nexec = svc\n[tasks t]\n"), "test.ini:3: unknown section [tasks t]");
+    /* A task alone is no manifest: clients need services. */
+    assert_non_null(strstr(load_fails("[task t]\nexec = svc\n"), "at least one service"));
+    /* A task and a service may share a name: they live apart. */
+    struct rv_manifest m;
+    load_ok("[service a]\nexec = svc\n[task a]\nexec = svc\nnames = a:a\n", &m);
+    assert_int_equal(m.ntasks, 1);
+    rv_manifest_free(&m);
+}
+
+/* Only the whole manifest tells whether a service exists; the error still
+ * points at the line of the mapping. */
+static void test_task_unknown_service(void **state)
+{
+    (void)state;
+    assert_string_equal(load_fails("[task t]\nexec = svc\nnames = rng:a, tick:nosuch\n[service a]\nexec = svc\n"),
+                        "test.ini:3: key 'names': 'tick:nosuch' maps to service 'nosuch', which the manifest "
+                        "does not define");
+    /* A dataspace is not looked for among the services. */
+    struct rv_manifest m;
+    load_ok("[task t]\nexec = svc\nnames = f:ds/nosuch\n[service a]\nexec = svc\n", &m);
+    assert_true(m.tasks[0].names[0].dataspace);
+    rv_manifest_free(&m);
+    /* An error after a task was built frees it too (ASan checks). */
+    expect_error("[task t]\nexec = svc\nargs = 1 2\nnames = r:a\n[service a]\nexec = svc\nstate = x\n",
+                 7, "state", "'x' is not one of ssr, stateless");
+}
+
 /* ------------------------------------------------------------------ files */
 
 static void write_file(const char *path, const char *text)
@@ -739,6 +871,10 @@ int main(void)
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_long_line),
         cmocka_unit_test(test_error_frees_everything),
+        cmocka_unit_test(test_task),
+        cmocka_unit_test(test_task_bad_values),
+        cmocka_unit_test(test_task_structure),
+        cmocka_unit_test(test_task_unknown_service),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_load_file_missing),
         cmocka_unit_test(test_default_manifest),
