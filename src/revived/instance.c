@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +16,8 @@
 #include "log.h"
 #include "reserve.h"
 #include "service.h"
+#include "launch.h"
 #include "util.h"
-
-extern char **environ;
 
 static int status_page(struct instance *in)
 {
@@ -35,50 +33,12 @@ static int status_page(struct instance *in)
     return 0;
 }
 
-static char **child_env(char *ctl_var)
-{
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    if (!env)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "REVIVE_CTL_FD=", 14) != 0)
-            env[k++] = environ[i];
-    env[k++] = ctl_var;
-    return env;
-}
-
-/* posix_spawn (vfork underneath) rather than fork: revived may hold
- * thousands of descriptors and mappings, and a restart is on the clock.
- * The instance starts with a clean signal state: revived blocks the signals
- * it reads through signalfds and ignores SIGPIPE and SIGHUP, and both the
- * mask and ignored dispositions would otherwise survive exec. */
 static int spawn_child(struct instance *in, int child_end)
 {
     const struct rv_service_conf *conf = in->svc->conf;
     char ctl_var[] = "REVIVE_CTL_FD=3";
-    char **env = child_env(ctl_var);
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);
-    sigaddset(&defaults, SIGHUP);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, child_end, 3);
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    int rc = env ? posix_spawn(&in->pid, conf->exec, &fa, &attr, conf->argv, env) : ENOMEM;
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&fa);
-    free(env);
-    return rc;
+    char *const vars[] = { ctl_var, NULL };
+    return launch_program(&in->pid, conf->exec, conf->argv, child_end, vars);
 }
 
 /* The control channel: revived's end blocks at most 2 s on a write, so an
@@ -88,16 +48,11 @@ static int control_channel(struct instance *in, int *child_end)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return -1;
-    if (sv[1] == 3) {   /* dup2(3, 3) would keep close-on-exec set */
-        int moved = fcntl(sv[1], F_DUPFD_CLOEXEC, 4);
-        close(sv[1]);
-        sv[1] = moved;
-    }
     in->ctl_fd = sv[0];
     *child_end = sv[1];
     struct timeval tv = { .tv_sec = 2 };
     setsockopt(in->ctl_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    return sv[1] < 0 ? -1 : 0;
+    return 0;
 }
 
 static int start(struct instance *in)
