@@ -13,7 +13,7 @@
 #define P_PIDFD 3
 #endif
 
-#define MAX_WATCHED 64   /* services per revived are capped at 32 */
+#define MAX_WATCHED 96   /* 32 services, each with a standby, and 32 tasks */
 
 struct watched {
     pid_t pid;

@@ -16,8 +16,10 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "dataspace.h"
 #include "log.h"
 #include "loop.h"
+#include "namespace.h"
 #include "reserve.h"
 #include "service.h"
 #include "session.h"
@@ -30,6 +32,7 @@ struct conn {
     unsigned refs;
     struct task *task;
     int privileged;     /* root or revived's own user: may kill and restart */
+    const struct rv_task_conf *ns;   /* a loaded task's name space; NULL: identity */
     struct conn *next, *prev;
 };
 
@@ -53,10 +56,14 @@ void conn_put(struct conn *c)
     free(c);
 }
 
-static void conn_close(struct conn *c)
+const struct rv_task_conf *conn_ns(const struct conn *c) { return c->ns; }
+pid_t conn_pid(const struct conn *c) { return c->task->pid; }
+
+void conn_close(struct conn *c)
 {
     if (c->fd < 0)
         return;
+    dataspace_conn_closed(c);
     loop_del(c->fd);
     close(c->fd);
     c->fd = -1;
@@ -71,7 +78,7 @@ static void conn_close(struct conn *c)
 
 /* Replies never block revived: a client that does not read its replies
  * loses its connection, not everyone else's service. */
-static void conn_send(struct conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds)
+void conn_reply(struct conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds)
 {
     if (c->fd >= 0 && rv_wire_send(c->fd, h, body, fds, nfds, MSG_DONTWAIT) < 0)
         conn_close(c);
@@ -80,19 +87,19 @@ static void conn_send(struct conn *c, const struct rv_hdr *h, const void *body, 
 void conn_reply_error(struct conn *c, int32_t status, const char *why)
 {
     struct rv_hdr h = rv_hdr_make(RV_T_ERROR, 0, 0, status, strnlen(why, RV_WIRE_MAX_BODY));
-    conn_send(c, &h, why, NULL, 0);
+    conn_reply(c, &h, why, NULL, 0);
 }
 
 void conn_reply_open(struct conn *c, struct session *s)
 {
     struct rv_hdr h = rv_hdr_make(RV_T_OPEN_OK, s->id, 0, 0, 0);
-    conn_send(c, &h, NULL, &s->client_fd, 1);
+    conn_reply(c, &h, NULL, &s->client_fd, 1);
 }
 
 static void reply_ok(struct conn *c)
 {
     struct rv_hdr h = rv_hdr_make(RV_T_OK, 0, 0, 0, 0);
-    conn_send(c, &h, NULL, NULL, 0);
+    conn_reply(c, &h, NULL, NULL, 0);
 }
 
 /* A NUL-terminated string that starts at off and fits in max bytes. */
@@ -107,19 +114,29 @@ static const char *take_string(const struct rv_msg *m, size_t *off, size_t max)
     return p;
 }
 
-static struct service *find_named(struct conn *c, const struct rv_msg *m, size_t *off)
+static const char *take_name(struct conn *c, const struct rv_msg *m, size_t *off)
 {
     const char *name = take_string(m, off, RV_NAME_MAX);
-    if (!name) {
-        conn_reply_error(c, RV_EPROTO, "malformed request: service name missing or too long");
+    if (!name)
+        conn_reply_error(c, RV_EPROTO, "malformed request: name missing or too long");
+    return name;
+}
+
+/* The service the request's name stands for in c's name space. */
+static struct service *find_named(struct conn *c, const struct rv_msg *m, size_t *off)
+{
+    char global[RV_NAME_MAX], why[256];
+    const char *name = take_name(c, m, off);
+    if (!name)
         return NULL;
-    }
-    struct service *svc = service_find(name);
-    if (!svc) {
-        char why[256];
+    int rc = ns_resolve(c->ns, name, NS_SERVICE, global, why, sizeof why);
+    struct service *svc = rc ? NULL : service_find(global);
+    if (!rc && !svc) {
+        rc = RV_ENOSVC;
         snprintf(why, sizeof why, "no service named '%s' (see 'revivectl status')", name);
-        conn_reply_error(c, RV_ENOSVC, why);
     }
+    if (rc)
+        conn_reply_error(c, rc, why);
     return svc;
 }
 
@@ -142,11 +159,16 @@ static void on_status(struct conn *c)
     static struct rv_wire_svc_status st[RV_WIRE_MAX_BODY / sizeof(struct rv_wire_svc_status)];
     size_t n = services_status(st, sizeof st / sizeof st[0]);
     struct rv_hdr h = rv_hdr_make(RV_T_STATUS_REPLY, 0, 0, 0, n * sizeof st[0]);
-    conn_send(c, &h, st, NULL, 0);
+    conn_reply(c, &h, st, NULL, 0);
 }
 
 static void on_kill_or_restart(struct conn *c, const struct rv_msg *m)
 {
+    if (c->ns) {
+        conn_reply_error(c, RV_EPERM, "permission denied: a task's name-space connection may not kill or "
+                         "restart services");
+        return;
+    }
     if (!c->privileged) {
         conn_reply_error(c, RV_EPERM, "permission denied: only root or revived's user may kill or restart services");
         return;
@@ -164,14 +186,51 @@ static void on_kill_or_restart(struct conn *c, const struct rv_msg *m)
         reply_ok(c);
 }
 
+/* Payload: the name and nothing else. */
+static const char *take_ds_name(struct conn *c, const struct rv_msg *m)
+{
+    size_t off = 0;
+    const char *name = take_name(c, m, &off);
+    if (name && off != m->hdr.len) {
+        char why[96];
+        snprintf(why, sizeof why, "malformed request: %zu bytes after the name", (size_t)m->hdr.len - off);
+        conn_reply_error(c, RV_EPROTO, why);
+        return NULL;
+    }
+    return name;
+}
+
+static void on_ds_provide(struct conn *c, struct rv_msg *m)
+{
+    const char *name = take_ds_name(c, m);
+    if (!name) {
+        rv_msg_close_fds(m);
+        return;
+    }
+    dataspace_provide(c, name, m->hdr.op, m->fds, m->nfds);
+    m->nfds = 0;
+}
+
+static void on_ds_attach(struct conn *c, const struct rv_msg *m)
+{
+    const char *name = take_ds_name(c, m);
+    if (name)
+        dataspace_attach(c, name, m->hdr.op);
+}
+
 static void dispatch(struct conn *c, struct rv_msg *m)
 {
+    if (m->hdr.type == RV_T_DS_PROVIDE) {   /* the one request that carries descriptors */
+        on_ds_provide(c, m);
+        return;
+    }
     if (m->nfds) {
         rv_msg_close_fds(m);
         conn_reply_error(c, RV_EPROTO, "unexpected descriptors in a request");
         return;
     }
     switch (m->hdr.type) {
+    case RV_T_DS_ATTACH: on_ds_attach(c, m); break;
     case RV_T_OPEN: on_open(c, m); break;
     case RV_T_STATUS: on_status(c); break;
     case RV_T_KILL:
@@ -208,28 +267,52 @@ static void on_conn_event(struct rv_handler *h, uint32_t events)
     conn_put(c);
 }
 
-static void accept_one(int fd)
+/* A connection for the process pid of user uid on fd; NULL (fd closed) if
+ * it cannot be set up. */
+static struct conn *conn_new(int fd, pid_t pid, uid_t uid)
 {
-    struct ucred cred;
-    socklen_t len = sizeof cred;
     struct conn *c = calloc(1, sizeof *c);
-    if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-        !(c->task = task_get(cred.pid, cred.uid))) {
+    if (!c || !(c->task = task_get(pid, uid))) {
         rv_warn("refusing a connection: %s", strerror(errno ? errno : ENOMEM));
         free(c);
         close(fd);
-        return;
+        return NULL;
     }
     c->h.on_event = on_conn_event;
     c->fd = fd;
     c->refs = 1;
-    c->privileged = cred.uid == 0 || cred.uid == getuid();
+    c->privileged = uid == 0 || uid == getuid();
     c->next = conns;
     if (conns)
         conns->prev = c;
     conns = c;
-    if (loop_add(fd, EPOLLIN, &c->h) < 0)
+    if (loop_add(fd, EPOLLIN, &c->h) < 0) {
         conn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void accept_one(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+        rv_warn("refusing a connection: %s", strerror(errno));
+        close(fd);
+        return;
+    }
+    conn_new(fd, cred.pid, cred.uid);
+}
+
+/* SO_PEERCRED would name revived itself, which made the socketpair. */
+struct conn *conn_adopt(int fd, pid_t pid, const struct rv_task_conf *ns)
+{
+    struct conn *c = conn_new(fd, pid, getuid());
+    if (!c)
+        return NULL;
+    c->ns = ns;
+    return conn_get(c);
 }
 
 /* Out of descriptors, the pending connection is accepted with a spare

@@ -15,6 +15,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "control.h"
+#include "dataspace.h"
+#include "loader.h"
 #include "log.h"
 #include "loop.h"
 #include "manifest.h"
@@ -25,6 +27,7 @@
 #include "task.h"
 
 #define MAX_SERVICES 32
+#define MAX_TASKS 32
 
 struct options {
     const char *manifest;
@@ -90,9 +93,10 @@ static int load_manifest(const struct options *o, struct rv_manifest *m)
         fprintf(stderr, "revived: %s\n", err);
         return -1;
     }
-    if (m->nservices > MAX_SERVICES) {
-        fprintf(stderr, "revived: %s: %zu services; at most %d are supported\n",
-                o->manifest ? o->manifest : "<embedded manifest>", m->nservices, MAX_SERVICES);
+    const char *origin = o->manifest ? o->manifest : "<embedded manifest>";
+    if (m->nservices > MAX_SERVICES || m->ntasks > MAX_TASKS) {
+        fprintf(stderr, "revived: %s: %zu services and %zu tasks; at most %d of each are supported\n",
+                origin, m->nservices, m->ntasks, MAX_SERVICES);
         rv_manifest_free(m);
         return -1;
     }
@@ -194,15 +198,24 @@ static int run(const struct options *o, struct rv_manifest *m)
         rv_err("%s", why);
         return 1;
     }
+    if (dataspace_init() < 0) {
+        rv_err("cannot set up dataspaces: %s", strerror(errno));
+        return 1;
+    }
     int rc = 1;
-    if (services_init(m) == 0) {
-        rv_notice("listening on %s with %zu services", path, m->nservices);
+    if (services_init(m) < 0)
+        rv_err("cannot start the services: %s", strerror(errno));
+    else if (loader_init(m) < 0)
+        rv_err("cannot start the tasks: %s", strerror(errno));
+    else {
+        rv_notice("listening on %s with %zu services and %zu tasks", path, m->nservices, m->ntasks);
         announce_ready(ready_fd);
         rc = loop_run() == 0 ? 0 : 1;
-    } else
-        rv_err("cannot start the services: %s", strerror(errno));
+    }
+    loader_fini();   /* before services_fini, which ends the watching of children */
     services_fini();
-    control_fini();
+    control_fini();  /* closing the connections withdraws every dataspace */
+    dataspace_fini();
     reserve_fini();
     loop_fini();
     close(signal_fd);
