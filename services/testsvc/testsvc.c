@@ -48,20 +48,6 @@ static void forget(rv_sess *s)
         }
 }
 
-static int test_bind(rv_sess *s, void *ssr, const char *args)
-{
-    struct test_ssr *t = ssr;
-    *t = (struct test_ssr){ .magic = TEST_MAGIC };
-    if (strncmp(args, "fifo=", 5) == 0) {
-        if (strlen(args + 5) >= sizeof t->fifo)
-            return RV_EAPP;
-        strcpy(t->fifo, args + 5);
-    } else if (*args)
-        return RV_EAPP;
-    remember(s);
-    return 0;
-}
-
 static void test_unbind(rv_sess *s, void *ssr)
 {
     (void)ssr;
@@ -83,6 +69,25 @@ static void signal_and_block(const char *fifo)
     struct timespec ts = { .tv_sec = TEST_SLOW_BLOCK_S };
     while (nanosleep(&ts, &ts) != 0)
         ;
+}
+
+/* "fifo=PATH": SLOW_INCR blocks on it. "bindfifo=PATH": the bind itself
+ * signals and blocks while PATH exists, so a test can kill the service
+ * while revived holds an open (or a re-open) pending. */
+static int test_bind(rv_sess *s, void *ssr, const char *args)
+{
+    struct test_ssr *t = ssr;
+    *t = (struct test_ssr){ .magic = TEST_MAGIC };
+    if (strncmp(args, "fifo=", 5) == 0) {
+        if (strlen(args + 5) >= sizeof t->fifo)
+            return RV_EAPP;
+        strcpy(t->fifo, args + 5);
+    } else if (strncmp(args, "bindfifo=", 9) == 0)
+        signal_and_block(args + 9);
+    else if (*args)
+        return RV_EAPP;
+    remember(s);
+    return 0;
 }
 
 /* Another session's SSR, written through the read-only view the runtime
