@@ -5,16 +5,20 @@
  * Starts revived with its embedded manifest (services random and timer;
  * REVIVE_SERVICE_PATH must point at the built services), opens a session
  * with each, and then sends a few thousand datagrams over hundreds of short
- * connections: valid OPEN and STATUS requests and mutations of them and of
- * KILL and RESTART (random types, lengths, truncations, random bytes,
- * oversized datagrams, stray descriptors). Each connection either reads
+ * connections: valid OPEN, STATUS, DS_PROVIDE (with a real memfd and
+ * eventfds) and DS_ATTACH (waiting a few ms, so some wait and some find a
+ * provider) requests and mutations of them and of KILL and RESTART (random
+ * types, lengths, truncations, random bytes, oversized datagrams, stray or
+ * wrong descriptors). Each connection either reads
  * every reply up to revived closing it, or just hangs up. A datagram whose
  * type byte says KILL or RESTART is never sent: this fuzz attacks the
  * parser, not the services.
  *
  * It then checks what a hostile client must never achieve:
  *   - revived is alive and no service was restarted;
- *   - revived's descriptor count comes back to its baseline (no leak);
+ *   - revived's descriptor count comes back to its baseline (no leak: every
+ *     dataspace a fuzz connection provided is withdrawn with it, every
+ *     lifeline dropped, every waiting attach timed out);
  *   - a new session works and the session opened before the fuzz carries
  *     on exactly where it was;
  *   - revived shuts down cleanly on SIGTERM (exit 0; under ASan this
@@ -29,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -40,14 +46,21 @@
 #define MAX_PER_CONN 16
 #define DATAGRAM_CAP (sizeof(struct rv_hdr) + RV_WIRE_MAX_BODY + 64)
 
-static int pool[3];   /* descriptors to attach: /dev/null, a memfd, a pipe */
+/* Descriptors to attach: strays (/dev/null, an empty memfd, a pipe), then
+ * what a provide wants (a memfd with pages, two eventfds). */
+enum { STRAYS = 3, DS_MEMFD = 3, DS_NOTIFIER = 4 };
+static int pool[6];
 
 static void open_pool(void)
 {
     int p[2];
     pool[0] = open("/dev/null", O_RDWR | O_CLOEXEC);
     pool[1] = memfd_create("fuzz", MFD_CLOEXEC);
-    if (pool[0] < 0 || pool[1] < 0 || pipe2(p, O_CLOEXEC) < 0)
+    pool[DS_MEMFD] = memfd_create("fuzz-ds", MFD_CLOEXEC);
+    pool[DS_NOTIFIER] = eventfd(0, EFD_CLOEXEC);
+    pool[DS_NOTIFIER + 1] = eventfd(0, EFD_CLOEXEC);
+    if (pool[0] < 0 || pool[1] < 0 || pool[DS_MEMFD] < 0 || pool[DS_NOTIFIER] < 0 || pool[DS_NOTIFIER + 1] < 0 ||
+        ftruncate(pool[DS_MEMFD], 4096) < 0 || pipe2(p, O_CLOEXEC) < 0)
         live_die("cannot open descriptors: %s", strerror(errno));
     pool[2] = p[1];
 }
@@ -64,19 +77,35 @@ static size_t message(uint8_t *buf, uint8_t type, uint32_t op, const char *a, si
     return sizeof h + alen + blen;
 }
 
-/* One of the requests a real client or revivectl sends. */
-static size_t valid_request(struct rng *r, uint8_t *buf)
+/* A provide or an attach of one of a few names, so they meet. Sets *nfds
+ * to the descriptors a provide needs (from pool[DS_MEMFD] on). */
+static size_t dataspace_request(struct rng *r, uint8_t *buf, size_t *nfds)
+{
+    char name[8];
+    int n = snprintf(name, sizeof name, "fz%" PRIu64, rng_below(r, 4));
+    if (rng_below(r, 2))
+        return message(buf, RV_T_DS_ATTACH, (uint32_t)rng_below(r, 20), name, (size_t)n + 1, "", 0);
+    uint32_t notifiers = (uint32_t)rng_below(r, 3);
+    *nfds = 1 + notifiers;
+    return message(buf, RV_T_DS_PROVIDE, notifiers, name, (size_t)n + 1, "", 0);
+}
+
+/* One of the requests a real client, task or revivectl sends; *nfds says
+ * how many of the provide's descriptors go with it. */
+static size_t valid_request(struct rng *r, uint8_t *buf, size_t *nfds)
 {
     char seed[32];
     int n = snprintf(seed, sizeof seed, "seed=%" PRIu64, rng_next(r) % 1000);
-    switch (rng_below(r, 7)) {
+    *nfds = 0;
+    switch (rng_below(r, 9)) {
     case 0: return message(buf, RV_T_OPEN, 0, "random", 7, seed, (size_t)n + 1);
     case 1: return message(buf, RV_T_OPEN, 0, "timer", 6, "", 1);
     case 2: return message(buf, RV_T_OPEN, 0, "random", 7, "", 0);
     case 3: return message(buf, RV_T_OPEN, 0, "nosuch", 7, "x", 2);
     case 4: return message(buf, RV_T_STATUS, 0, "", 0, "", 0);
     case 5: return message(buf, RV_T_KILL, 9, "random", 7, "", 0);
-    default: return message(buf, RV_T_RESTART, 0, "timer", 6, "", 0);
+    case 6: return message(buf, RV_T_RESTART, 0, "timer", 6, "", 0);
+    default: return dataspace_request(r, buf, nfds);
     }
 }
 
@@ -87,10 +116,10 @@ static int kills_or_restarts(const uint8_t *buf, size_t len)
 
 /* A datagram to send: a valid request, mutated three times out of four,
  * never one that could kill or restart a service. */
-static size_t next_datagram(struct rng *r, uint8_t *buf)
+static size_t next_datagram(struct rng *r, uint8_t *buf, size_t *nfds)
 {
     for (;;) {
-        size_t len = valid_request(r, buf);
+        size_t len = valid_request(r, buf, nfds);
         if (rng_below(r, 4))
             len = mutate(r, buf, len, DATAGRAM_CAP);
         if (!kills_or_restarts(buf, len))
@@ -100,9 +129,10 @@ static size_t next_datagram(struct rng *r, uint8_t *buf)
 
 /* -------------------------------------------------------------- the fuzz */
 
-/* Sends one datagram, one time in eight with stray descriptors. Returns
- * 0, or -1 once revived has closed the connection. */
-static int send_datagram(int fd, struct rng *r, const uint8_t *buf, size_t len)
+/* Sends one datagram: a provide with its descriptors (one time in eight
+ * with strays instead), anything else one time in eight with strays.
+ * Returns 0, or -1 once revived has closed the connection. */
+static int send_datagram(int fd, struct rng *r, const uint8_t *buf, size_t len, size_t provide_fds)
 {
     struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
     union {
@@ -110,14 +140,16 @@ static int send_datagram(int fd, struct rng *r, const uint8_t *buf, size_t len)
         struct cmsghdr align;
     } ctl;
     struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-    size_t nfds = rng_below(r, 8) ? 0 : 1 + rng_below(r, 3);
+    bool stray = rng_below(r, 8) == 0;
+    size_t nfds = stray ? 1 + rng_below(r, STRAYS) : provide_fds;
+    const int *fds = stray ? pool : pool + DS_MEMFD;
     if (nfds) {
         mh.msg_control = ctl.buf;
         mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
         *c = (struct cmsghdr){ .cmsg_len = CMSG_LEN(sizeof(int) * nfds), .cmsg_level = SOL_SOCKET,
                                .cmsg_type = SCM_RIGHTS };
-        memcpy(CMSG_DATA(c), pool, sizeof(int) * nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
     }
     if (sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)len)
         return 0;
@@ -126,7 +158,7 @@ static int send_datagram(int fd, struct rng *r, const uint8_t *buf, size_t len)
     live_die("sendmsg: %s", strerror(errno));
 }
 
-static size_t opened, refused;   /* replies seen, to show how deep the fuzz got */
+static size_t opened, attached, refused;   /* replies seen, to show how deep the fuzz got */
 
 /* Reads replies until revived closes the connection; each must be well
  * formed. Sessions revived opened for us are closed at once. */
@@ -136,6 +168,7 @@ static void drain(int fd)
     int r;
     while ((r = rv_wire_recv(fd, &m, RV_WIRE_MAX_BODY, 0)) == 1) {
         opened += m.hdr.type == RV_T_OPEN_OK;
+        attached += m.hdr.type == RV_T_DS_OK;
         refused += m.hdr.type == RV_T_ERROR;
         rv_msg_close_fds(&m);
     }
@@ -150,8 +183,9 @@ static size_t fuzz_connection(const struct live *l, struct rng *r)
     int fd = live_dial(l);
     size_t n = 1 + rng_below(r, MAX_PER_CONN), sent = 0;
     while (sent < n) {
-        size_t len = next_datagram(r, buf);
-        if (send_datagram(fd, r, buf, len) < 0)
+        size_t nfds;
+        size_t len = next_datagram(r, buf, &nfds);
+        if (send_datagram(fd, r, buf, len, nfds) < 0)
             break;
         sent++;
     }
@@ -225,8 +259,8 @@ static void fuzz(const struct live *l, uint64_t seed)
     size_t sent = 0, conns = 0;
     for (; sent < DATAGRAMS; conns++)
         sent += fuzz_connection(l, &r);
-    printf("sent %zu datagrams over %zu connections; replies read: %zu sessions opened, %zu errors\n",
-           sent, conns, opened, refused);
+    printf("sent %zu datagrams over %zu connections; replies read: %zu sessions opened, %zu dataspaces "
+           "attached, %zu errors\n", sent, conns, opened, attached, refused);
 }
 
 int main(int argc, char **argv)
