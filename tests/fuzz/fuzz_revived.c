@@ -274,7 +274,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     open_pool();
     struct live l;
-    live_start(&l, NULL, argv[1]);
+    live_start(&l, NULL, argv[1], NULL);
     rv_conn *c;
     if (rv_connect(l.sock, &c) != 0)
         live_die("cannot connect to revived");

@@ -24,6 +24,8 @@ void live_die(const char *fmt, ...)
         kill(running->pid, SIGKILL);
         waitpid(running->pid, NULL, 0);
         unlink(running->sock);
+        if (running->manifest[0])
+            unlink(running->manifest);
         rmdir(running->dir);
         running = NULL;
     }
@@ -42,7 +44,8 @@ static void exec_revived(const struct live *l, const char *const *wrapper, const
     size_t n = 0;
     for (; wrapper && wrapper[n] && n < 10; n++)
         argv[n] = wrapper[n];
-    const char *own[] = { revived, "--foreground", "--socket", l->sock, NULL };
+    const char *own[] = { revived, "--foreground", "--socket", l->sock,
+                          l->manifest[0] ? "--manifest" : NULL, l->manifest, NULL };
     memcpy(argv + n, own, sizeof own);
     char fd[16];
     snprintf(fd, sizeof fd, "%d", ready);
@@ -53,12 +56,23 @@ static void exec_revived(const struct live *l, const char *const *wrapper, const
     _exit(127);
 }
 
-void live_start(struct live *l, const char *const *wrapper, const char *revived)
+static void write_manifest(struct live *l, const char *text)
+{
+    snprintf(l->manifest, sizeof l->manifest, "%s/manifest.ini", l->dir);
+    FILE *f = fopen(l->manifest, "we");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        live_die("cannot write %s: %s", l->manifest, strerror(errno));
+}
+
+void live_start(struct live *l, const char *const *wrapper, const char *revived, const char *manifest)
 {
     snprintf(l->dir, sizeof l->dir, "/tmp/rv-live-XXXXXX");
     if (!mkdtemp(l->dir))
         live_die("mkdtemp: %s", strerror(errno));
     snprintf(l->sock, sizeof l->sock, "%s/revived.sock", l->dir);
+    l->manifest[0] = '\0';
+    if (manifest)
+        write_manifest(l, manifest);
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         live_die("pipe: %s", strerror(errno));
@@ -86,6 +100,8 @@ int live_stop(struct live *l)
     running = NULL;
     if (waitpid(l->pid, &st, 0) != l->pid)
         live_die("waitpid: %s", strerror(errno));
+    if (l->manifest[0])
+        unlink(l->manifest);
     rmdir(l->dir);
     return st;
 }

@@ -19,15 +19,17 @@ struct live {
     pid_t pid;
     char dir[64];     /* private directory holding the socket */
     char sock[96];
+    char manifest[96];  /* "" for the embedded one */
 };
 
 /* Prints a message, kills the revived live_start started, if any, and exits
  * the test with status 1. */
 void live_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
-/* Runs `wrapper... revived --foreground --socket S` (wrapper may be NULL)
- * and returns once revived listens. */
-void live_start(struct live *l, const char *const *wrapper, const char *revived);
+/* Runs `wrapper... revived --foreground --socket S [--manifest M]`
+ * (wrapper may be NULL; M is written from manifest, or revived runs its
+ * embedded one when manifest is NULL) and returns once revived listens. */
+void live_start(struct live *l, const char *const *wrapper, const char *revived, const char *manifest);
 /* SIGTERMs revived and returns its wait status. */
 int live_stop(struct live *l);
 /* revived has not exited. */
