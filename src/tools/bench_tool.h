@@ -3,7 +3,8 @@
  * rv-bench measures revive against its floor on the same machine in the
  * same run: the baselines (bench_pingpong.c), a revived of its own with
  * rv-svc-bench (bench_revived.c), calls and recoveries through it
- * (bench_calls.c, bench_recovery.c), and the report (rv-bench.c).
+ * (bench_calls.c, bench_recovery.c), what capabilities cost (bench_caps.c),
+ * and the report (rv-bench.c).
  *
  * Placement matters more than anything else on a VM: a blocking wake-up of
  * a thread on another core costs tens of microseconds there, a wake-up on
@@ -15,6 +16,7 @@
 #define RV_BENCH_TOOL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "wire.h"
@@ -121,5 +123,44 @@ struct recovery_run *recovery_begin(struct revived *r, const char *svc);
  * with a request in flight. */
 struct recovery recovery_measure(struct recovery_run *run, size_t sessions, int reps);
 void recovery_end(struct recovery_run *run);
+
+/* ---- bench_caps.c ---- */
+
+enum { CAPS_SAME, CAPS_CROSS, CAPS_NPLACE };   /* registry: client's core; watcher: one core / two */
+#define CAPS_NCOUNTS 3
+#define CAPS_NMODES 4
+
+struct caps_mode {
+    const char *label;
+    int mode;             /* enum rv_watch_mode */
+    unsigned period_ms;
+};
+extern const size_t caps_counts[CAPS_NCOUNTS];       /* watched capabilities: 10, 100, 1000 */
+extern const struct caps_mode caps_modes[CAPS_NMODES];  /* periodic 1, 10, 100 ms; event */
+
+struct caps_results {
+    int have_cross, have_two;
+    struct plan plan[CAPS_NPLACE];
+    struct rtt on[CAPS_NPLACE], off[CAPS_NPLACE];   /* null call, registry on / off */
+    double lookup_on_ns, lookup_off_ns;             /* rv_cap_generation, registered or not */
+    int reps;                                       /* pairs of runs per watcher cell */
+    unsigned mults;                                 /* multiplications per run */
+    double job_ms[CAPS_NPLACE];                     /* a run without the watcher, median */
+    double control_pct[CAPS_NPLACE];                /* without vs without */
+    struct caps_cell {
+        double wall_pct;      /* the job's time with / without the watcher - 1 */
+        double cpu_pct;       /* the watcher's own CPU time / the job's time */
+        double detect_ms;     /* an object's death -> its capability fault */
+    } watch[CAPS_NPLACE][CAPS_NCOUNTS][CAPS_NMODES];
+};
+
+/* The null call on service svc with the registry on and off; leaves this
+ * thread pinned to SERVER_CPU. */
+void caps_measure_registry(struct caps_results *res, struct revived *r, const char *svc, int quick);
+/* The watcher matrix; wants the CPUs otherwise idle (revived stopped). */
+void caps_measure_watcher(struct caps_results *res, int quick);
+void caps_report(FILE *f, const struct caps_results *res);   /* markdown sections */
+void caps_csv(FILE *f, const struct caps_results *res);
+void caps_dat(FILE *f, const struct caps_results *res);      /* for bench/plot-watcher.sh */
 
 #endif

@@ -1,6 +1,6 @@
 /* rv-bench — revive's cost, measured beside its floor in one run.
  *
- *   rv-bench [--quick] [--out DIR] [--build DIR]
+ *   rv-bench [--quick] [--only calls|caps] [--out DIR] [--build DIR]
  *
  * Round trips of a 64-byte request and reply: raw AF_UNIX SOCK_SEQPACKET
  * and a futex ping-pong between two processes (the floor), then rv_call
@@ -9,10 +9,14 @@
  * given as a ratio to the floor measured minutes earlier on the same
  * machine, with the server side on CPU 0 and the client first on the same
  * core, then on another. Then recovery: kill -> the in-flight request
- * answered, with 1, 100 and 1000 open sessions.
+ * answered, with 1, 100 and 1000 open sessions. These are the "calls"
+ * sections. The "caps" sections (bench_caps.c) measure what capabilities
+ * cost: the registry on a call, and the watcher on a CPU-bound job.
  *
  * The report goes to stdout and, with --out, to DIR/results.md and
- * DIR/results.csv. This is a measuring tool, not a test: it fails only when
+ * DIR/results.csv (calls), DIR/caps.md, DIR/caps.csv and DIR/watcher.dat
+ * (caps). --only runs one of the two, and rewrites only its own files.
+ * This is a measuring tool, not a test: it fails only when
  * something it measures breaks. See docs/EVALUATION.md for what the numbers
  * mean.
  */
@@ -57,8 +61,11 @@ static const size_t recovery_sessions[] = { 1, 100, 1000 };
 #define NRECOVERY (sizeof recovery_sessions / sizeof recovery_sessions[0])
 #define CROSS_RECOVERY_SESSIONS 100
 
+enum { SECT_CALLS = 1, SECT_CAPS = 2 };
+
 struct options {
     int quick;
+    int sections;       /* SECT_* bits */
     const char *out;
     char build[PATH_MAX];
 };
@@ -69,6 +76,7 @@ struct results {
     struct recovery rec[NRECOVERY], rec_standby[NRECOVERY], rec_cross;
     struct plan plan[NPLACE];
     int reps;
+    struct caps_results caps;
 };
 
 /* ---- running ---- */
@@ -156,10 +164,16 @@ static void run_all(struct results *res, const struct options *o)
         svcs[i] = cases[i].svc;
     struct revived r;
     revived_start(&r, o->build, svcs, NCASES);
-    for (int place = SAME; place < (res->have_cross ? NPLACE : CROSS); place++)
-        run_round_trips(res, &r, place);
-    run_recovery(res, &r);
+    if (o->sections & SECT_CALLS) {
+        for (int place = SAME; place < (res->have_cross ? NPLACE : CROSS); place++)
+            run_round_trips(res, &r, place);
+        run_recovery(res, &r);
+    }
+    if (o->sections & SECT_CAPS)
+        caps_measure_registry(&res->caps, &r, cases[0].svc.name, o->quick);
     revived_stop(&r);
+    if (o->sections & SECT_CAPS)
+        caps_measure_watcher(&res->caps, o->quick);
 }
 
 /* ---- reporting ---- */
@@ -276,12 +290,23 @@ static void print_recovery(FILE *f, const struct results *res)
     print_recovery_target(f, res->rec_standby, "standby");
 }
 
-static void print_report(FILE *f, const struct results *res, const struct context *c)
+static void print_header(FILE *f, const char *title, const struct context *c)
 {
-    fprintf(f, "# rv-bench results\n\n- command: `%s`\n- date: %s\n- machine: %ld CPUs, %s, Linux %s\n\n",
-            c->command, c->date, c->ncpu, c->model, c->kernel);
+    fprintf(f, "# %s\n\n- command: `%s`\n- date: %s\n- machine: %ld CPUs, %s, Linux %s\n\n", title, c->command,
+            c->date, c->ncpu, c->model, c->kernel);
+}
+
+static void write_calls_md(FILE *f, const struct results *res, const struct context *c)
+{
+    print_header(f, "rv-bench results", c);
     print_round_trips(f, res);
     print_recovery(f, res);
+}
+
+static void write_caps_md(FILE *f, const struct results *res, const struct context *c)
+{
+    print_header(f, "rv-bench results: capabilities", c);
+    caps_report(f, &res->caps);
 }
 
 static void csv_rtt(FILE *f, const struct results *res, const char *label, const struct rtt *t)
@@ -291,8 +316,9 @@ static void csv_rtt(FILE *f, const struct results *res, const char *label, const
                 t[p].median_us / res->seqpacket[p].median_us, t[p].median_us / res->futex[p].median_us);
 }
 
-static void write_csv(FILE *f, const struct results *res)
+static void write_calls_csv(FILE *f, const struct results *res, const struct context *c)
 {
+    (void)c;
     fprintf(f, "kind,case,placement,median_us,min_us,x_seqpacket,x_futex\n");
     csv_rtt(f, res, "seqpacket", res->seqpacket);
     csv_rtt(f, res, "futex", res->futex);
@@ -308,17 +334,42 @@ static void write_csv(FILE *f, const struct results *res)
     }
 }
 
-static void write_file(const char *dir, const char *name, const struct results *res, const struct context *c)
+static void write_caps_csv(FILE *f, const struct results *res, const struct context *c)
 {
+    (void)c;
+    caps_csv(f, &res->caps);
+}
+
+static void write_caps_dat(FILE *f, const struct results *res, const struct context *c)
+{
+    (void)c;
+    caps_dat(f, &res->caps);
+}
+
+typedef void (*writer_fn)(FILE *f, const struct results *res, const struct context *c);
+
+/* The files each section writes with --out; the .md ones also go to stdout. */
+static const struct output {
+    int section;
+    const char *name;
+    writer_fn write;
+} outputs[] = {
+    { SECT_CALLS, "results.md", write_calls_md }, { SECT_CAPS, "caps.md", write_caps_md },
+    { SECT_CALLS, "results.csv", write_calls_csv }, { SECT_CAPS, "caps.csv", write_caps_csv },
+    { SECT_CAPS, "watcher.dat", write_caps_dat },
+};
+#define NOUTPUTS (sizeof outputs / sizeof outputs[0])
+
+static void write_file(const char *dir, const struct output *out, const struct results *res,
+                       const struct context *c)
+{
+    const char *name = out->name;
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     if (!f)
         bench_die("cannot write %s: %m", path);
-    if (strstr(name, ".csv"))
-        write_csv(f, res);
-    else
-        print_report(f, res, c);
+    out->write(f, res, c);
     if (fclose(f) != 0)
         bench_die("cannot write %s: %m", path);
     fprintf(stderr, "rv-bench: wrote %s\n", path);
@@ -339,25 +390,45 @@ static void default_build_dir(char *buf, size_t len)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: rv-bench [--quick] [--out DIR] [--build DIR]\n"
+    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps] [--out DIR] [--build DIR]\n"
                "  --quick      fewer round trips and kills (a smoke run, noisier figures)\n"
-               "  --out DIR    also write DIR/results.md and DIR/results.csv\n"
+               "  --only SECT  calls: round trips and recovery; caps: the capability registry and watcher\n"
+               "  --out DIR    also write DIR/results.md and .csv (calls), DIR/caps.md, .csv and\n"
+               "               DIR/watcher.dat (caps)\n"
                "  --build DIR  the build tree with revived and rv-svc-bench (default: this binary's)\n");
+}
+
+static int parse_section(const char *arg, int *sections)
+{
+    if (strcmp(arg, "calls") == 0)
+        *sections = SECT_CALLS;
+    else if (strcmp(arg, "caps") == 0)
+        *sections = SECT_CAPS;
+    else {
+        fprintf(stderr, "rv-bench: --only '%s': no such section (calls or caps)\n", arg);
+        return -1;
+    }
+    return 0;
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option opts[] = {
         { "quick", no_argument, NULL, 'q' }, { "out", required_argument, NULL, 'o' },
-        { "build", required_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "build", required_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' },
+        { "only", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 },
     };
-    *o = (struct options){ 0 };
+    *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS };
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'q': o->quick = 1; break;
         case 'o': o->out = optarg; break;
         case 'b': snprintf(o->build, sizeof o->build, "%s", optarg); break;
+        case 's':
+            if (parse_section(optarg, &o->sections) < 0)
+                return -1;
+            break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -382,10 +453,11 @@ int main(int argc, char **argv)
     get_context(&ctx, argc, argv);
     static struct results res;
     run_all(&res, &o);
-    print_report(stdout, &res, &ctx);
-    if (o.out) {
-        write_file(o.out, "results.md", &res, &ctx);
-        write_file(o.out, "results.csv", &res, &ctx);
-    }
+    for (size_t i = 0; i < NOUTPUTS; i++)
+        if ((o.sections & outputs[i].section) && strstr(outputs[i].name, ".md"))
+            outputs[i].write(stdout, &res, &ctx);
+    for (size_t i = 0; o.out && i < NOUTPUTS; i++)
+        if (o.sections & outputs[i].section)
+            write_file(o.out, &outputs[i], &res, &ctx);
     return 0;
 }
