@@ -200,11 +200,17 @@ static const char *take_ds_name(struct conn *c, const struct rv_msg *m)
     return name;
 }
 
+/* A malformed one's descriptors are closed before the refusal is sent, as
+ * dataspace_provide does: whoever reads a refusal may rely on revived
+ * holding none of them. */
 static void on_ds_provide(struct conn *c, struct rv_msg *m)
 {
-    const char *name = take_ds_name(c, m);
-    if (!name) {
+    size_t off = 0;
+    const char *name = take_string(m, &off, RV_NAME_MAX);
+    if (!name || off != m->hdr.len) {
         rv_msg_close_fds(m);
+        conn_reply_error(c, RV_EPROTO, "malformed request: the payload must be a name of at most 63 bytes "
+                         "and its NUL");
         return;
     }
     dataspace_provide(c, name, m->hdr.op, m->fds, m->nfds);

@@ -158,15 +158,42 @@ static int lifeline_new(struct dataspace *ds, int *peer)
 
 /* ------------------------------------------------------------ answers */
 
+/* Why a request is refused. A provide's refusal is sent only after its
+ * descriptors are closed: a client that reads it may rely on revived
+ * holding none of them; so the reason is kept until then. */
+struct verdict {
+    int32_t status;
+    char why[256];
+};
+
+static int vdeny(struct verdict *v, int32_t status, const char *fmt, va_list ap)
+{
+    vsnprintf(v->why, sizeof v->why, fmt, ap);
+    v->status = status;
+    return -1;
+}
+
+/* Records a refusal; returns -1. */
+static int deny(struct verdict *v, int32_t status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int deny(struct verdict *v, int32_t status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vdeny(v, status, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Sends a refusal at once. */
 static void refuse(struct conn *c, int32_t status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void refuse(struct conn *c, int32_t status, const char *fmt, ...)
 {
-    char why[256];
+    struct verdict v;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    vdeny(&v, status, fmt, ap);
     va_end(ap);
-    conn_reply_error(c, status, why);
+    conn_reply_error(c, v.status, v.why);
 }
 
 /* DS_OK: op = notifiers, payload the size; memfd, lifeline, notifiers.
@@ -307,103 +334,86 @@ static void fd_target(int fd, char *buf, size_t len)
     buf[n < 0 ? 0 : n] = '\0';
 }
 
-static int check_memfd(struct conn *c, const char *asked, int fd, uint64_t *size)
+static int check_memfd(struct verdict *v, const char *asked, int fd, uint64_t *size)
 {
     char target[128];
     struct stat st;
     fd_target(fd, target, sizeof target);
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || strncmp(target, "/memfd:", 7) != 0) {
-        refuse(c, RV_EINVAL, "dataspace '%s': the first descriptor is not a memfd (it is %s)", asked,
-               *target ? target : "unknown");
-        return -1;
-    }
-    if ((fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR) {
-        refuse(c, RV_EINVAL, "dataspace '%s': the memfd is not open for reading and writing", asked);
-        return -1;
-    }
-    if (st.st_size <= 0 || (uint64_t)st.st_size > DS_SIZE_MAX) {
-        refuse(c, RV_EINVAL, "dataspace '%s': the memfd has %lld bytes; it must have 1 to %" PRIu64, asked,
-               (long long)st.st_size, DS_SIZE_MAX);
-        return -1;
-    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || strncmp(target, "/memfd:", 7) != 0)
+        return deny(v, RV_EINVAL, "dataspace '%s': the first descriptor is not a memfd (it is %s)", asked,
+                    *target ? target : "unknown");
+    if ((fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR)
+        return deny(v, RV_EINVAL, "dataspace '%s': the memfd is not open for reading and writing", asked);
+    if (st.st_size <= 0 || (uint64_t)st.st_size > DS_SIZE_MAX)
+        return deny(v, RV_EINVAL, "dataspace '%s': the memfd has %lld bytes; it must have 1 to %" PRIu64, asked,
+                    (long long)st.st_size, DS_SIZE_MAX);
     *size = (uint64_t)st.st_size;
     return 0;
 }
 
-static int check_notifier(struct conn *c, const char *asked, int fd, unsigned i)
+static int check_notifier(struct verdict *v, const char *asked, int fd, unsigned i)
 {
     char target[128];
     fd_target(fd, target, sizeof target);
     if (strcmp(target, "anon_inode:[eventfd]") == 0)
         return 0;
-    refuse(c, RV_EINVAL, "dataspace '%s': notifier %u is not an eventfd (it is %s)", asked, i,
-           *target ? target : "unknown");
-    return -1;
+    return deny(v, RV_EINVAL, "dataspace '%s': notifier %u is not an eventfd (it is %s)", asked, i,
+                *target ? target : "unknown");
 }
 
 /* The counts, then each descriptor; *size is the memfd's. */
-static int check_provide(struct conn *c, const char *asked, uint32_t notifiers, const int *fds, size_t nfds,
+static int check_provide(struct verdict *v, const char *asked, uint32_t notifiers, const int *fds, size_t nfds,
                          uint64_t *size)
 {
-    if (notifiers > DS_MAX_NOTIFIERS) {
-        refuse(c, RV_EINVAL, "dataspace '%s': %" PRIu32 " notifiers; at most %d are allowed", asked, notifiers,
-               DS_MAX_NOTIFIERS);
-        return -1;
-    }
-    if (nfds != 1 + notifiers) {
-        refuse(c, RV_EINVAL, "dataspace '%s': %" PRIu32 " notifiers need %" PRIu32 " descriptors (the memfd, "
-               "then the notifiers), got %zu", asked, notifiers, 1 + notifiers, nfds);
-        return -1;
-    }
-    if (check_memfd(c, asked, fds[0], size) < 0)
+    if (notifiers > DS_MAX_NOTIFIERS)
+        return deny(v, RV_EINVAL, "dataspace '%s': %" PRIu32 " notifiers; at most %d are allowed", asked,
+                    notifiers, DS_MAX_NOTIFIERS);
+    if (nfds != 1 + notifiers)
+        return deny(v, RV_EINVAL, "dataspace '%s': %" PRIu32 " notifiers need %" PRIu32 " descriptors (the "
+                    "memfd, then the notifiers), got %zu", asked, notifiers, 1 + notifiers, nfds);
+    if (check_memfd(v, asked, fds[0], size) < 0)
         return -1;
     for (unsigned i = 0; i < notifiers; i++)
-        if (check_notifier(c, asked, fds[1 + i], i) < 0)
+        if (check_notifier(v, asked, fds[1 + i], i) < 0)
             return -1;
     return 0;
 }
 
 /* ------------------------------------------------------------ provide */
 
-static int check_free(struct conn *c, const char *name, const char *asked)
+static int check_free(struct verdict *v, const char *name, const char *asked)
 {
     const struct dataspace *ds = find(name);
-    if (ds) {
-        refuse(c, RV_EBUSY, "dataspace '%s' is already provided (by task %d)", asked, (int)conn_pid(ds->provider));
-        return -1;
-    }
-    if (nspaces >= DS_MAX) {
-        refuse(c, RV_EBUSY, "cannot provide dataspace '%s': revived holds %d dataspaces already", asked, DS_MAX);
-        return -1;
-    }
+    if (ds)
+        return deny(v, RV_EBUSY, "dataspace '%s' is already provided (by task %d)", asked,
+                    (int)conn_pid(ds->provider));
+    if (nspaces >= DS_MAX)
+        return deny(v, RV_EBUSY, "cannot provide dataspace '%s': revived holds %d dataspaces already", asked,
+                    DS_MAX);
     return 0;
 }
 
-/* Everything a provide must pass; the refusal is sent here. */
+/* Everything a provide must pass. */
 static int admit(struct conn *c, const char *asked, uint32_t notifiers, const int *fds, size_t nfds,
-                 char name[RV_NAME_MAX], uint64_t *size)
+                 char name[RV_NAME_MAX], uint64_t *size, struct verdict *v)
 {
-    char why[256];
-    int rc = ns_resolve(conn_ns(c), asked, NS_DATASPACE, name, why, sizeof why);
-    if (rc) {
-        conn_reply_error(c, rc, why);
+    v->status = ns_resolve(conn_ns(c), asked, NS_DATASPACE, name, v->why, sizeof v->why);
+    if (v->status)
         return -1;
-    }
-    return check_provide(c, asked, notifiers, fds, nfds, size) < 0 || check_free(c, name, asked) < 0 ? -1 : 0;
+    return check_provide(v, asked, notifiers, fds, nfds, size) < 0 || check_free(v, name, asked) < 0 ? -1 : 0;
 }
 
 void dataspace_provide(struct conn *c, const char *asked, uint32_t notifiers, int *fds, size_t nfds)
 {
     char name[RV_NAME_MAX];
     uint64_t size = 0;
-    if (admit(c, asked, notifiers, fds, nfds, name, &size) < 0) {
-        close_all(fds, nfds);
-        return;
-    }
-    struct dataspace *ds = calloc(1, sizeof *ds);
+    struct verdict v;
+    struct dataspace *ds = NULL;
+    if (admit(c, asked, notifiers, fds, nfds, name, &size, &v) == 0 && !(ds = calloc(1, sizeof *ds)))
+        deny(&v, RV_ENOMEM, "cannot provide dataspace '%s': out of memory", asked);
     if (!ds) {
-        refuse(c, RV_ENOMEM, "cannot provide dataspace '%s': out of memory", asked);
         close_all(fds, nfds);
+        conn_reply_error(c, v.status, v.why);
         return;
     }
     *ds = (struct dataspace){ .provider = conn_get(c), .memfd = fds[0], .size = size, .nnotifiers = notifiers };

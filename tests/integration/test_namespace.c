@@ -139,6 +139,23 @@ static size_t fd_count(pid_t pid)
     return n;
 }
 
+/* Lists revived's descriptors, to explain a count that does not match. */
+static void fd_dump(pid_t pid)
+{
+    char path[64], link[sizeof path + 256], target[256];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *dir = opendir(path);
+    for (struct dirent *e; dir && (e = readdir(dir));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(link, sizeof link, "%s/%s", path, e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        fprintf(stderr, "  fd %s -> %.*s\n", e->d_name, (int)(n < 0 ? 0 : n), target);
+    }
+    if (dir)
+        closedir(dir);
+}
+
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -374,10 +391,15 @@ static void test_bad_provide(void **state)
     expect_error(fd, RV_EPROTO, "2 bytes after the name");
     h = rv_hdr_make(RV_T_DS_PROVIDE, 0, 0, 0, 2);
     assert_int_equal(rv_wire_send(fd, &h, "xy", (int[]){ good }, 1, 0), 0);
-    expect_error(fd, RV_EPROTO, "name missing or too long");
+    expect_error(fd, RV_EPROTO, "the payload must be a name of at most 63 bytes and its NUL");
+    h = rv_hdr_make(RV_T_DS_PROVIDE, 0, 0, 0, 4);
+    assert_int_equal(rv_wire_send(fd, &h, "x\0yz", (int[]){ good }, 1, 0), 0);
+    expect_error(fd, RV_EPROTO, "the payload must be a name");
 
-    if (fd_count(d.pid) != baseline)
+    if (fd_count(d.pid) != baseline) {
+        fd_dump(d.pid);
         fail_msg("revived holds %zu descriptors after the refusals, %zu before", fd_count(d.pid), baseline);
+    }
     int fds[] = { good, efd, rdonly, devnull, empty, p[0], p[1], fd };
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         close(fds[i]);
