@@ -153,6 +153,7 @@ int rv_conn_fail(rv_conn *c, int status, const char *text)
 int rv_conn_request(rv_conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,
                     struct rv_msg *m)
 {
+    m->nfds = 0;   /* the caller closes m's descriptors, also when nothing came */
     if (rv_wire_send(c->fd, h, body, fds, nfds, 0) < 0)
         return rv_conn_fail(c, RV_ECONNECT, "revived closed the connection");
     int r = rv_wire_recv(c->fd, m, RV_WIRE_MAX_BODY, 0);
