@@ -29,7 +29,7 @@ static uint64_t fresh_id(void)
 
 static struct ring *make_ring(int *memfd)
 {
-    *memfd = memfd_create("ring", MFD_CLOEXEC);
+    *memfd = memfd_create("ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (*memfd < 0 || ftruncate(*memfd, sizeof(struct ring)) < 0)
         return NULL;
     struct ring *r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_SHARED, *memfd, 0);

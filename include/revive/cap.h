@@ -123,7 +123,9 @@ typedef struct rv_dataspace rv_dataspace;
 
 /* Provides memfd (and up to two notifier eventfds) to others under `name`
  * through revived, for as long as conn stays open. revived keeps its own
- * duplicates; the caller keeps its descriptors. */
+ * duplicates; the caller keeps its descriptors. The memfd must be created
+ * with MFD_ALLOW_SEALING and its final size: it is sealed against resizing
+ * here, so no consumer's mapping can be cut short. */
 int rv_ds_provide(rv_conn *conn, const char *name, int memfd, const int *notifiers, unsigned n);
 
 /* Looks `name` up (waiting up to wait_ms for a provider), maps it shared

@@ -98,6 +98,11 @@ int rv_ds_provide(rv_conn *c, const char *name, int memfd, const int *notifiers,
     size_t nl = strlen(name);
     if (nl == 0 || nl >= RV_NAME_MAX || n > MAX_NOTIFIERS || memfd < 0)
         return rv_conn_fail(c, RV_EINVAL, "bad dataspace: empty or long name, too many notifiers, no memfd");
+    /* revived accepts only a memfd whose size is final (see its check). */
+    int seals = fcntl(memfd, F_GET_SEALS);
+    if ((seals < 0 || !(seals & F_SEAL_SHRINK)) && fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
+        return rv_conn_fail(c, RV_EINVAL, "cannot seal the memfd against resizing: create it with "
+                                          "MFD_ALLOW_SEALING and its final size");
     int fds[1 + MAX_NOTIFIERS] = { memfd };
     for (unsigned i = 0; i < n; i++)
         fds[1 + i] = notifiers[i];

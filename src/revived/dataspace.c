@@ -344,6 +344,11 @@ static int check_memfd(struct verdict *v, const char *asked, int fd, uint64_t *s
                     *target ? target : "unknown");
     if ((fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR)
         return deny(v, RV_EINVAL, "dataspace '%s': the memfd is not open for reading and writing", asked);
+    /* Unsealed, a provider could shrink it under its consumers' mappings
+     * and kill them with SIGBUS: the size a consumer maps must be final. */
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals < 0 || !(seals & F_SEAL_SHRINK))
+        return deny(v, RV_EINVAL, "dataspace '%s': the memfd is not sealed against shrinking (F_SEAL_SHRINK)", asked);
     if (st.st_size <= 0 || (uint64_t)st.st_size > DS_SIZE_MAX)
         return deny(v, RV_EINVAL, "dataspace '%s': the memfd has %lld bytes; it must have 1 to %" PRIu64, asked,
                     (long long)st.st_size, DS_SIZE_MAX);

@@ -56,11 +56,12 @@ static void open_pool(void)
     int p[2];
     pool[0] = open("/dev/null", O_RDWR | O_CLOEXEC);
     pool[1] = memfd_create("fuzz", MFD_CLOEXEC);
-    pool[DS_MEMFD] = memfd_create("fuzz-ds", MFD_CLOEXEC);
+    pool[DS_MEMFD] = memfd_create("fuzz-ds", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     pool[DS_NOTIFIER] = eventfd(0, EFD_CLOEXEC);
     pool[DS_NOTIFIER + 1] = eventfd(0, EFD_CLOEXEC);
     if (pool[0] < 0 || pool[1] < 0 || pool[DS_MEMFD] < 0 || pool[DS_NOTIFIER] < 0 || pool[DS_NOTIFIER + 1] < 0 ||
-        ftruncate(pool[DS_MEMFD], 4096) < 0 || pipe2(p, O_CLOEXEC) < 0)
+        ftruncate(pool[DS_MEMFD], 4096) < 0 || fcntl(pool[DS_MEMFD], F_ADD_SEALS, F_SEAL_SHRINK) < 0 ||
+        pipe2(p, O_CLOEXEC) < 0)
         live_die("cannot open descriptors: %s", strerror(errno));
     pool[2] = p[1];
 }

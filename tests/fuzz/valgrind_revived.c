@@ -177,8 +177,9 @@ static int take_lifeline(void)
 static void dataspace_scenario(const struct live *l)
 {
     int prov = live_dial(l), cons = live_dial(l), p[2];
-    int fds[2] = { memfd_create("vg-ds", MFD_CLOEXEC), eventfd(0, EFD_CLOEXEC) };
-    if (fds[0] < 0 || fds[1] < 0 || ftruncate(fds[0], 4096) < 0 || pipe2(p, O_CLOEXEC) < 0)
+    int fds[2] = { memfd_create("vg-ds", MFD_CLOEXEC | MFD_ALLOW_SEALING), eventfd(0, EFD_CLOEXEC) };
+    if (fds[0] < 0 || fds[1] < 0 || ftruncate(fds[0], 4096) < 0 || fcntl(fds[0], F_ADD_SEALS, F_SEAL_SHRINK) < 0 ||
+        pipe2(p, O_CLOEXEC) < 0)
         live_die("cannot make a dataspace");
     struct rv_hdr h = rv_hdr_make(RV_T_DS_ATTACH, 0, BOUND_MS, 0, 3);
     if (rv_wire_send(cons, &h, "vg", NULL, 0, 0) < 0)

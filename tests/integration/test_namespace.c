@@ -82,11 +82,13 @@ static void expect_error(int fd, int32_t status, const char *what)
         fail_msg("expected error %d '...%s...', got %d '%s'", status, what, (int)m->hdr.status, text);
 }
 
+/* Sealed against shrinking, as revived requires of a dataspace. */
 static int make_memfd(size_t size, const char *text)
 {
-    int fd = memfd_create("rv-it-ds", MFD_CLOEXEC);
+    int fd = memfd_create("rv-it-ds", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, (off_t)size), 0);
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
     if (text)
         assert_int_equal(pwrite(fd, text, strlen(text) + 1, 0), (ssize_t)strlen(text) + 1);
     return fd;
@@ -223,9 +225,10 @@ static void __attribute__((noreturn)) provider_child(const struct rvd *d, int re
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", d->sock);
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    int memfd = memfd_create("rv-it-ds", MFD_CLOEXEC);
+    int memfd = memfd_create("rv-it-ds", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0 || memfd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        ftruncate(memfd, DS_SIZE) < 0 || pwrite(memfd, "alive", 6, 0) != 6)
+        ftruncate(memfd, DS_SIZE) < 0 || fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0 ||
+        pwrite(memfd, "alive", 6, 0) != 6)
         _exit(1);
     struct rv_hdr h = rv_hdr_make(RV_T_DS_PROVIDE, 0, 0, 0, 6);
     if (rv_wire_send(fd, &h, "video", &memfd, 1, 0) < 0 || rv_wire_recv(fd, &msg, RV_WIRE_MAX_BODY, 0) != 1 ||
@@ -380,6 +383,10 @@ static void test_bad_provide(void **state)
     expect_bad_provide(fd, 0, "x", (int[]){ devnull }, 1, RV_EINVAL, "not a memfd (it is /dev/null)");
     expect_bad_provide(fd, 0, "x", (int[]){ empty }, 1, RV_EINVAL, "the memfd has 0 bytes; it must have 1 to");
     expect_bad_provide(fd, 0, "x", (int[]){ rdonly }, 1, RV_EINVAL, "not open for reading and writing");
+    int unsealed = memfd_create("rv-it-unsealed", MFD_CLOEXEC);
+    assert_true(unsealed >= 0 && ftruncate(unsealed, DS_SIZE) == 0);
+    expect_bad_provide(fd, 0, "x", (int[]){ unsealed }, 1, RV_EINVAL, "not sealed against shrinking");
+    close(unsealed);
     expect_bad_provide(fd, 1, "x", (int[]){ good, p[1] }, 2, RV_EINVAL, "notifier 0 is not an eventfd (it is pipe:");
     expect_bad_provide(fd, 2, "x", (int[]){ good, efd, good }, 3, RV_EINVAL, "notifier 1 is not an eventfd");
     expect_bad_provide(fd, 0, "a/b", (int[]){ good }, 1, RV_EINVAL, "bad name 'a/b'");
