@@ -5,7 +5,8 @@
  * Creates the ring in a memfd, provides it through revived as "ring" with
  * its two notifiers, then writes records (about N a second, default
  * 20000) for as long as it lives: kill it, and revived withdraws the ring;
- * the manifest restarts it with a new id and a fresh buffer. Run by revived
+ * the manifest restarts it with a new id and a fresh buffer. Once it
+ * provides the ring it says so on stdout, with its id. Run by revived
  * from examples/manifest.ini, it finds revived through REVIVE_NS_FD. */
 #include <errno.h>
 #include <getopt.h>
@@ -72,6 +73,20 @@ static void produce(struct ring *r, int data, int space, long rate)
     }
 }
 
+/* A restarted producer may find its dead predecessor still holding the
+ * name for a moment (revived withdraws it when it sees the death):
+ * RV_EBUSY is retried for a while before it counts as a real conflict. */
+static int provide(rv_conn *conn, int memfd, const int *notifiers)
+{
+    int rc;
+    for (int tries = 0; tries < 300; tries++) {
+        if ((rc = rv_ds_provide(conn, RING_NAME, memfd, notifiers, 2)) != RV_EBUSY)
+            break;
+        nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = { { "socket", required_argument, NULL, 's' },
@@ -94,14 +109,14 @@ int main(int argc, char **argv)
     int notifiers[2] = { eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
     rv_conn *conn;
     int rc = !r || notifiers[0] < 0 || notifiers[1] < 0 ? RV_EIO : rv_connect(sock, &conn);
-    if (rc == 0 && (rc = rv_ds_provide(conn, RING_NAME, memfd, notifiers, 2)) != 0)
+    if (rc == 0 && (rc = provide(conn, memfd, notifiers)) != 0)
         fprintf(stderr, "rv-ring-producer: providing '%s': %s: %s\n", RING_NAME, rv_strerror(rc), rv_conn_error(conn));
     else if (rc)
         fprintf(stderr, "rv-ring-producer: %s\n", rv_strerror(rc));
     if (rc)
         return 1;
-    fprintf(stderr, "rv-ring-producer: providing '%s' as producer %#llx\n", RING_NAME,
-            (unsigned long long)r->producer);
+    printf("providing '%s' as producer %#llx\n", RING_NAME, (unsigned long long)r->producer);
+    fflush(stdout);
     produce(r, notifiers[RING_DATA], notifiers[RING_SPACE], rate);
     return 1;
 }
