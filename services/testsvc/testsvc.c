@@ -171,10 +171,22 @@ static int test_recover(rv_sess **all, size_t n)
     return 0;
 }
 
+/* "--init-fifo PATH" (manifest args): each instance signals and blocks
+ * before it registers, while PATH exists, so a test can kill a restarted
+ * service that has not registered yet. */
+static int test_init(int argc, char **argv)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--init-fifo") == 0)
+            signal_and_block(argv[i + 1]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct rv_service_ops ops = {
         .ssr_layout = TEST_SSR_LAYOUT,
+        .init = test_init,
         .bind = test_bind,
         .unbind = test_unbind,
         .handle = test_handle,

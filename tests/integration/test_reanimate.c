@@ -5,10 +5,12 @@
  * come back gives a clear error in bounded time. Every case kills the real
  * service process. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
@@ -176,6 +178,95 @@ static void test_registry_off_reports_revocation(void **state)
     rvd_stop(&d);
 }
 
+/* ---- recursive reanimation: the paper's Figure 7 chain ---- */
+
+static bool has_sessions(const struct svc_status *st, const void *arg)
+{
+    return st->sessions == *(const long long *)arg;
+}
+
+/* A FIFO of the test's own, opened read-write so it never sees EOF. */
+static int own_fifo(const char *dir, const char *name, char *path, size_t len)
+{
+    snprintf(path, len, "%s/%s", dir, name);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+static void read_line(int fd, char *buf, size_t len)
+{
+    size_t n = 0;
+    while (n + 1 < len && read(fd, buf + n, 1) == 1 && buf[n] != '\n')
+        n++;
+    buf[n] = '\0';
+}
+
+static void read_byte(int fd)
+{
+    char b;
+    assert_int_equal(read(fd, &b, 1), 1);
+}
+
+/* The client (rv-it-chain, a task revived started, whose name `svc` maps
+ * to the stateless service `test`) calls after the service was killed.
+ * Its session faults (1); its name-space handler looks `svc` up again
+ * through revived (2); revived, its loader, opens a new session (3) and
+ * must wait for the service to restart (4) and register (5). The service
+ * is killed between the steps: before the call; twice after restarting
+ * but before registering, with the re-open waiting in revived; and once
+ * while it binds the re-opened session. The call still succeeds, on a
+ * fresh session, repaired once. */
+static void test_figure7_chain(void **state)
+{
+    (void)state;
+    char dir[64], cmdp[128], outp[128], initp[128], bindp[128], m[1024];
+    tempdir_make(dir, sizeof dir);
+    int cmd = own_fifo(dir, "cmd", cmdp, sizeof cmdp), out = own_fifo(dir, "out", outp, sizeof outp);
+    snprintf(initp, sizeof initp, "%s/init", dir);
+    snprintf(bindp, sizeof bindp, "%s/bind", dir);
+    snprintf(m, sizeof m, "[service test]\nexec = rv-svc-test\nssr_size = %d\nstate = stateless\n"
+             "args = --init-fifo %s\nmax_restarts = 100 in 10s\nheartbeat = 20s\nrequest_timeout = 20s\n"
+             "[task chain]\nexec = %s\nargs = %s %s svc bindfifo=%s\nnames = svc:test\nrestart = never\n",
+             TEST_SSR_SIZE, initp, RV_IT_CHAIN, cmdp, outp, bindp);
+    struct rvd d;
+    rvd_start(&d, m);
+    char line[128];
+    read_line(out, line, sizeof line);
+    assert_string_equal(line, "open 0");
+    assert_int_equal(write(cmd, "c", 1), 1);
+    read_line(out, line, sizeof line);
+    assert_string_equal(line, "call 0 1 0");
+
+    int init = own_fifo(dir, "init", initp, sizeof initp);
+    ctl(&d, "kill", "test", "KILL");              /* (1): the session dies with it */
+    read_byte(init);                               /* instance 2 restarted, not registered */
+    assert_int_equal(write(cmd, "c", 1), 1);       /* fault, re-lookup, re-open: waits in revived */
+    long long one = 1;
+    struct svc_status st;
+    wait_status(&d, "test", has_sessions, &one, &st);
+    ctl(&d, "kill", "test", "KILL");               /* between (4) and (5) */
+    read_byte(init);                               /* instance 3, not registered either */
+    unlink(initp);
+    int bind = own_fifo(dir, "bind", bindp, sizeof bindp);
+    ctl(&d, "kill", "test", "KILL");               /* again before (5) */
+    read_byte(bind);                               /* instance 4 registered; binding the re-open */
+    unlink(bindp);
+    ctl(&d, "kill", "test", "KILL");               /* during the re-open's bind */
+    read_line(out, line, sizeof line);
+    assert_string_equal(line, "call 0 1 1");       /* fresh state, one repair, no error */
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, 4);
+    assert_int_equal(write(cmd, "q", 1), 1);
+    close(init);
+    close(bind);
+    close(cmd);
+    close(out);
+    rvd_stop(&d);
+    tempdir_remove(dir);
+}
+
 /* ---- the stateless example: the registry and its client library ---- */
 
 static reg_client *reg_connect(const struct rvd *d)
@@ -238,6 +329,7 @@ int main(void)
         cmocka_unit_test_teardown(test_failed_service_errors, it_teardown),
         cmocka_unit_test_teardown(test_registry_off_reports_revocation, it_teardown),
         cmocka_unit_test_teardown(test_registry_restores_entries, it_teardown),
+        cmocka_unit_test_teardown(test_figure7_chain, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
