@@ -17,12 +17,18 @@
 # printed exactly the crash-free numbers, rv-tick counted every timer
 # expiration once (elapsed / period, within one), and every crash was
 # followed by a recovery. Times are reported, never judged.
+#
+# Then the examples of client reanimation (examples.sh): sessions that
+# cannot survive — a stateless service, a dead dataspace provider — are
+# repaired by the clients' libraries, and must lose nothing.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=${HERE%/*}
 # shellcheck source=demo/lib.sh disable=SC1091
 source "$HERE/lib.sh"
+# shellcheck source=demo/examples.sh disable=SC1091
+source "$HERE/examples.sh"
 
 # The workload. Kills alternate between the two services and go through
 # the signals two by two, so each service gets each signal equally often.
@@ -46,7 +52,7 @@ find_build() {
     RV_RANDOM=$BUILD/services/rv-random
     RV_TICK=$BUILD/services/rv-tick
     local exe
-    for exe in "$REVIVED" "$REVIVECTL" "$RV_RANDOM" "$RV_TICK"; do
+    for exe in "$REVIVED" "$REVIVECTL" "$RV_RANDOM" "$RV_TICK" "$BUILD/examples/rv-svc-registry"; do
         [[ -x $exe ]] || die "$exe is missing: build first (make build)"
     done
     # revived finds the services' executables in this build, not elsewhere.
@@ -199,7 +205,12 @@ main() {
     echo "  now the same clients and rv-tick (every $TICK_PERIOD_MS ms), while the services are killed"
     chaos
     echo
-    summary
+    local status=0
+    summary || status=1
+    stop_revived || die "revived did not shut down cleanly"
+    echo
+    examples_phase || status=1
+    return "$status"
 }
 
 main "$@"

@@ -21,24 +21,29 @@ now_us() {
 
 # ---------------------------------------------------------------- revived
 
-# Starts revived in the foreground of a background job, with its log in
-# $WORK/revived.log, and returns once it listens: revived writes READY to
+# Starts revived (with MANIFEST, else its built-in one) in the foreground of
+# a background job, with its log in $REVIVED_LOG ($WORK/revived.log, or
+# revived.MANIFEST.log), and returns once it listens: revived writes READY to
 # the fd named by REVIVE_READY_FD, here a fifo. The fifo is opened
 # read-write so that opening it never blocks; the wait is bounded and gives
 # up early if revived dies. Sets REVIVED_PID.
 start_revived() {
-    local fifo=$WORK/ready fd line="" tries
+    local manifest=${1:-} fifo=$WORK/ready fd line="" tries
+    REVIVED_LOG=$WORK/revived${manifest:+.${manifest##*/}}.log
+    rm -f "$fifo"
     mkfifo "$fifo"
     exec {fd}<>"$fifo"
-    REVIVE_READY_FD=3 "$REVIVED" --socket "$SOCK" --foreground \
-        </dev/null 2>"$WORK/revived.log" 3>&"$fd" {fd}>&- &
+    # In $WORK, so the tasks a manifest starts write their reports there;
+    # their chatter goes to tasks.out.
+    (cd "$WORK" && REVIVE_READY_FD=3 exec "$REVIVED" ${manifest:+--manifest "$manifest"} --socket "$SOCK" \
+        --foreground </dev/null >>"$WORK/tasks.out" 2>"$REVIVED_LOG" 3>&"$fd" {fd}>&-) &
     REVIVED_PID=$!
     for ((tries = 0; tries < 50; tries++)); do
         read -r -t 0.2 -u "$fd" line && break
         kill -0 "$REVIVED_PID" 2>/dev/null || break
     done
     exec {fd}>&-
-    [[ $line == READY ]] || die "revived did not start listening on $SOCK"
+    [[ $line == READY ]] || die "revived did not start listening on $SOCK (log: $REVIVED_LOG)"
 }
 
 # SIGTERM is revived's clean shutdown: it kills its service instances and
@@ -89,7 +94,7 @@ wait_recovery() {
             echo "$us"
             return 0
         fi
-        (($(now_us) < deadline)) || die "$name did not recover within 10 s (log: $WORK/revived.log)"
+        (($(now_us) < deadline)) || die "$name did not recover within 10 s (log: $REVIVED_LOG)"
         sleep 0.01
     done
 }
