@@ -3,7 +3,15 @@
  * A type-1 server in CuriOS's terms: everything it knows about a client is
  * in that client's SSR (the generator state), so a restart loses nothing and
  * needs no recover hook. The generator is xoshiro256**, seeded with
- * splitmix64 as its authors recommend. */
+ * splitmix64 as its authors recommend.
+ *
+ * Each number is computed twice, from two copies of the state, and the
+ * results compared before anything is committed: a corrupted register or
+ * load in the arithmetic (a soft error, or rv-inject's R faults) would
+ * otherwise yield a plausible wrong number that nothing downstream can tell
+ * from a right one — the silent data corruption of the fault-injection
+ * campaigns. A mismatch aborts the request, and the runtime's recovery
+ * rolls the SSR back and re-runs it. The price is a few nanoseconds. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -63,12 +71,27 @@ static int random_bind(rv_sess *s, void *ssr, const char *args)
     return 0;
 }
 
+/* Called through a volatile pointer: the compiler cannot see that both
+ * calls compute the same function of equal states, so it cannot fold the
+ * second computation into the first (it did, with a direct call). */
+static uint64_t (*volatile generator)(uint64_t s[4]) = xoshiro_next;
+
+static uint64_t next_checked(uint64_t s[4])
+{
+    uint64_t twin[4];
+    memcpy(twin, s, sizeof twin);
+    uint64_t v = generator(s), w = generator(twin);
+    if (v != w || memcmp(s, twin, sizeof twin) != 0)
+        abort();
+    return v;
+}
+
 static int random_handle(rv_request *req)
 {
     struct random_ssr *r = req->ssr;
     if (req->op != RANDOM_NEXT)
         return RV_EAPP;
-    uint64_t v = xoshiro_next(r->s);
+    uint64_t v = next_checked(r->s);
     r->drawn++;
     return rv_reply(req, &v, sizeof v);
 }
