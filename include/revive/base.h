@@ -29,6 +29,7 @@ enum rv_error {
     RV_EBUSY = -15,     /* revived refused: too many sessions or tasks */
     RV_EPERM = -16,     /* the caller may not do this */
     RV_EREVOKED = -17,  /* the service restarted without keeping state (state = stateless) */
+    RV_EFAULT = -18,    /* the request faulted twice; its effects were rolled back (tier 1) */
     /* A service's own error codes are RV_EAPP_BASE and below, so they never
      * collide with revive's (which may grow down from -17). */
     RV_EAPP_BASE = -1000,

@@ -43,6 +43,8 @@ typedef struct rv_request {
     size_t ssr_size;
 } rv_request;
 
+typedef int (*rv_handle_fn)(rv_request *req);
+
 struct rv_service_ops {
     uint32_t ssr_layout;    /* bump when the SSR layout changes incompatibly */
     int (*init)(int argc, char **argv);
@@ -51,7 +53,26 @@ struct rv_service_ops {
     int (*handle)(rv_request *req);
     bool (*validate)(rv_sess *s, const void *ssr);
     int (*recover)(rv_sess **all, size_t n);
+    /* Runs handle(req). NULL: a plain call. rv_domain_runner: tier 1. */
+    int (*runner)(rv_request *req, rv_handle_fn handle);
 };
+
+/* Tier 1 of revive's escalation (docs/rd.md, "In a service"): every request
+ * runs in a root recovery domain. A fault in the handler rolls back the
+ * request's logged writes and its SSR (from the journal's committed copy)
+ * and the request is retried once; if it faults again, its client gets
+ * RV_EFAULT and the process serves on. An rd_abort(code) in the handler is
+ * answered at once with RV_EAPP_BASE - code. A fault outside a logged
+ * domain escalates to tier 2: a crash record and revived's microreboot.
+ * Only for services whose writes to memory outside the SSR are logged —
+ * built with rd_instrumented_dep, or logging by hand with rd_log_range —
+ * since anything unlogged would survive the rollback. Link revive_rd_dep
+ * and an rd library; set `.runner = rv_domain_runner`. */
+int rv_domain_runner(rv_request *req, rv_handle_fn handle);
+
+/* For runners: undoes what a failed attempt did to the request's SSR and
+ * reply, so the request can run again from its committed state. */
+void rv_request_rollback(rv_request *req);
 
 int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv);
 

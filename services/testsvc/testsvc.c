@@ -120,6 +120,50 @@ static void hang(void)
         ;
 }
 
+#ifdef TEST_TIER1
+#include "revive/rd.h"
+
+static uint64_t global;      /* process memory: undone only because it is logged */
+static bool faulted_once;    /* not logged on purpose: the retry must see it */
+
+static int tier1_op(rv_request *req, struct test_ssr *t)
+{
+    switch (req->op) {
+    case TEST_FAULT_ONCE:
+        t->counter++;
+        if (!faulted_once) {
+            faulted_once = true;
+            segfault();
+        }
+        break;
+    case TEST_GLOBAL_FAULT:
+        rd_log_range(&global, sizeof global);
+        global += 100;
+        t->counter++;
+        segfault();
+        break;
+    case TEST_GLOBAL_GET: return rv_reply(req, &global, sizeof global);
+    case TEST_UNSAFE_FAULT:
+        RD_BEGIN(RD_UNLOGGED) {
+            segfault();
+        } RD_ONABORT {
+        } RD_END
+        break;
+    case TEST_RD_ABORT:
+        t->counter++;
+        rd_abort(TEST_ABORT_CODE);
+    default: return RV_EAPP;
+    }
+    return rv_reply(req, &t->counter, sizeof t->counter);
+}
+#else
+static int tier1_op(rv_request *req, struct test_ssr *t)
+{
+    (void)req, (void)t;
+    return RV_EAPP;
+}
+#endif
+
 static int test_handle(rv_request *req)
 {
     struct test_ssr *t = req->ssr;
@@ -141,7 +185,7 @@ static int test_handle(rv_request *req)
     }
     case TEST_CORRUPT: t->magic = ~TEST_MAGIC; break;
     case TEST_RECOVERIES: return rv_reply(req, &t->recoveries, sizeof t->recoveries);
-    default: return RV_EAPP;
+    default: return tier1_op(req, t);
     }
     return rv_reply(req, &t->counter, sizeof t->counter);
 }
@@ -192,6 +236,9 @@ int main(int argc, char **argv)
         .handle = test_handle,
         .validate = test_validate,
         .recover = test_recover,
+#ifdef TEST_TIER1
+        .runner = rv_domain_runner,
+#endif
     };
     return rv_service_main(&ops, argc, argv);
 }

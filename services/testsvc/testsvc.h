@@ -28,6 +28,13 @@ enum test_op {
     TEST_WILD = 7,      /* writes into another session's SSR */
     TEST_CORRUPT = 8,   /* breaks its own SSR's magic: validate fails at the next restart */
     TEST_RECOVERIES = 9, /* replies how often the recover hook updated this SSR */
+    /* rv-svc-test-rd only (the same service with tier 1, TEST_TIER1): */
+    TEST_FAULT_ONCE = 10,   /* counter++, then SIGSEGV the first time this instance runs it */
+    TEST_GLOBAL_FAULT = 11, /* a logged process global += 100, counter++, then SIGSEGV every time */
+    TEST_GLOBAL_GET = 12,   /* replies that global */
+    TEST_UNSAFE_FAULT = 13, /* SIGSEGV inside an unlogged domain: must escalate to a restart */
+    TEST_RD_ABORT = 14,     /* counter++, then rd_abort(TEST_ABORT_CODE) */
 };
+#define TEST_ABORT_CODE 7
 
 #endif

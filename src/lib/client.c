@@ -63,6 +63,7 @@ const char *rv_strerror(int err)
     case RV_EBUSY: return "revived is busy";
     case RV_EPERM: return "permission denied";
     case RV_EREVOKED: return "the session was revoked: the service restarted without its state";
+    case RV_EFAULT: return "the request faulted in the service; its effects were rolled back";
     default: return err <= RV_EAPP_BASE ? "the service reported an error" : "unknown error";
     }
 }

@@ -70,5 +70,8 @@ void rv_rt_unpoll(rv_sess *s);
  * cannot have been sent): it dies with a crash record rather than carry on
  * wrong or silent, and revived restarts it from the journals. */
 void rv_rt_fail_stop(const char *why) __attribute__((noreturn));
+/* A fault the recovery domains cannot undo (tier 1 escalates): the crash
+ * record names the request being served, then the process dies by sig. */
+void rv_rt_escalate(int sig) __attribute__((noreturn));
 
 #endif

@@ -239,11 +239,18 @@ static void run_handler(rv_sess *s)
     rv_sess_open_ssr(s);
     check_ssr(s);
     rv_rt.serving = &req;
-    int rc = rv_rt.ops->handle(&req);
+    int rc = rv_rt.ops->runner ? rv_rt.ops->runner(&req, rv_rt.ops->handle) : rv_rt.ops->handle(&req);
     rv_rt.serving = NULL;
     next_slot(s)->reply_status = rc;
     rv_journal_commit(s->j, s->ssr);
     rv_rt_set_busy(0, 0);
+}
+
+void rv_request_rollback(rv_request *req)
+{
+    rv_sess *s = req->session;
+    rv_journal_rollback(s->j, s->ssr);
+    prepare_next(s, req->seq);
 }
 
 /* Serves the request that sits in the journal. */

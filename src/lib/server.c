@@ -72,19 +72,32 @@ void rv_rt_set_busy(uint64_t session, uint64_t seq)
  * async-signal-safe calls. "self" separates a real fault (a bad pointer,
  * abort()) from a signal someone else sent: only a real fault makes the
  * request being served a suspect. */
-static void on_fatal(int sig, siginfo_t *si, void *uc)
+static void record_crash(int sig, int code, uint64_t addr, bool self)
 {
-    (void)uc;
     struct rv_status_page *st = rv_rt.status;
     if (st) {
         st->crash_session = st->busy_since_ns ? st->busy_session : 0;
         st->crash_seq = st->busy_seq;
-        st->crash_code = si->si_code;
-        st->crash_addr = (uint64_t)(uintptr_t)si->si_addr;
-        st->crash_self = si->si_code > 0 || si->si_pid == getpid();
+        st->crash_code = code;
+        st->crash_addr = addr;
+        st->crash_self = self;
         __atomic_store_n(&st->crash_signal, (uint32_t)sig, __ATOMIC_RELEASE);
     }
+}
+
+static void on_fatal(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    record_crash(sig, si->si_code, (uint64_t)(uintptr_t)si->si_addr, si->si_code > 0 || si->si_pid == getpid());
     raise(sig);   /* SA_RESETHAND restored the default action: die */
+}
+
+void rv_rt_escalate(int sig)
+{
+    record_crash(sig, 0, 0, true);
+    signal(sig, SIG_DFL);
+    raise(sig);
+    _exit(128 + sig);   /* a blocked signal: die all the same */
 }
 
 static int setup_signals(void)
