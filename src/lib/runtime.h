@@ -64,6 +64,7 @@ void rv_ssr_rest_all(rv_sess **all, size_t n, int prot);
 /* server.c */
 void rv_rt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rv_rt_set_busy(uint64_t session, uint64_t seq);
+extern __thread unsigned rv_rt_slot;   /* this thread's status-page busy slot */
 void rv_rt_report_lost(rv_sess *s, int status, const char *why);
 void rv_rt_unpoll(rv_sess *s);
 /* The runtime found its own state broken (a corrupted value, a message it

@@ -53,16 +53,20 @@ void rv_rt_fail_stop(const char *why)
     abort();
 }
 
+/* This thread's busy slot in the status page: 0 for the event loop's
+ * thread, 1.. for workers (workers.c). */
+__thread unsigned rv_rt_slot;
+
 void rv_rt_set_busy(uint64_t session, uint64_t seq)
 {
-    struct rv_status_page *st = rv_rt.status;
+    struct rv_busy *b = &rv_rt.status->busy[rv_rt_slot];
     if (session) {
-        st->busy_session = session;
-        st->busy_seq = seq;
-        __atomic_store_n(&st->busy_since_ns, rv_now_ns(), __ATOMIC_RELEASE);
+        b->session = session;
+        b->seq = seq;
+        __atomic_store_n(&b->since_ns, rv_now_ns(), __ATOMIC_RELEASE);
     } else {
-        __atomic_store_n(&st->busy_since_ns, 0, __ATOMIC_RELEASE);
-        st->busy_session = 0;
+        __atomic_store_n(&b->since_ns, 0, __ATOMIC_RELEASE);
+        b->session = 0;
     }
 }
 
@@ -76,8 +80,9 @@ static void record_crash(int sig, int code, uint64_t addr, bool self)
 {
     struct rv_status_page *st = rv_rt.status;
     if (st) {
-        st->crash_session = st->busy_since_ns ? st->busy_session : 0;
-        st->crash_seq = st->busy_seq;
+        const struct rv_busy *b = &st->busy[rv_rt_slot];   /* the faulting thread's */
+        st->crash_session = b->since_ns ? b->session : 0;
+        st->crash_seq = b->seq;
         st->crash_code = code;
         st->crash_addr = addr;
         st->crash_self = self;

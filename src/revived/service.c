@@ -319,12 +319,13 @@ void service_abort(struct instance *in, const char *why)
 
 static void check_request_deadline(struct service *svc, struct instance *in, uint64_t now)
 {
-    uint64_t since = __atomic_load_n(&in->status->busy_since_ns, __ATOMIC_ACQUIRE);
+    struct rv_busy oldest = { 0 };
+    uint64_t since = rv_status_oldest(in->status, &oldest);
     uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
     if (!limit || !since || now < since || now - since <= limit)
         return;
-    struct session *s = service_session(svc, in->status->busy_session);
-    uint64_t seq = in->status->busy_seq;
+    struct session *s = service_session(svc, oldest.session);
+    uint64_t seq = oldest.seq;
     service_abort(in, "hang: a request exceeded request_timeout");
     if (s)
         session_blame(s, seq);
@@ -339,8 +340,8 @@ static void check_request_deadline(struct service *svc, struct instance *in, uin
 static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
 {
     uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
-    if (!limit || __atomic_load_n(&in->status->busy_since_ns, __ATOMIC_ACQUIRE) ||
-        now - svc->stall_scan_ns < limit / 2)
+    struct rv_busy oldest = { 0 };
+    if (!limit || rv_status_oldest(in->status, &oldest) || now - svc->stall_scan_ns < limit / 2)
         return;
     svc->stall_scan_ns = now;
     for (struct session *s = svc->sessions; s; s = s->next) {
@@ -364,7 +365,8 @@ static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
 static void check_heartbeat(struct service *svc, struct instance *in, uint64_t now)
 {
     uint64_t period = svc->conf->heartbeat_ms * 1000000ull;
-    bool busy = __atomic_load_n(&in->status->busy_since_ns, __ATOMIC_ACQUIRE) != 0;
+    struct rv_busy oldest = { 0 };
+    bool busy = rv_status_oldest(in->status, &oldest) != 0;
     if (!period || (busy && svc->conf->request_timeout_ms)) {
         in->ping_sent_ns = 0;
         in->last_ping_ns = now;
@@ -417,10 +419,26 @@ static uint64_t watchdog_period_ms(const struct rv_service_conf *c)
 
 /* ---- set-up and tear-down ---- */
 
+/* The arena outlives every instance, like the sessions' SSRs: created
+ * once, zero-filled (the first instance formats it), handed to each. */
+static int make_arena(struct service *svc)
+{
+    char name[RV_NAME_MAX + 16];
+    if (svc->conf->state != RV_STATE_ARENA)
+        return 0;
+    snprintf(name, sizeof name, "rv-arena-%s", svc->conf->name);
+    svc->arena_fd = sealed_memfd(name, svc->conf->arena_size);
+    if (svc->arena_fd < 0)
+        rv_err("%s: cannot create its arena of %llu bytes: %s", svc->conf->name,
+               (unsigned long long)svc->conf->arena_size, strerror(errno));
+    return svc->arena_fd < 0 ? -1 : 0;
+}
+
 static int service_init(struct service *svc, const struct rv_service_conf *conf)
 {
     *svc = (struct service){
         .conf = conf, .state = SVC_STARTING, .watchdog_h = { on_watchdog }, .backoff_h = { on_backoff },
+        .arena_fd = -1,
     };
     snprintf(svc->last_exit, sizeof svc->last_exit, "-");
     svc->restart_ns = calloc(conf->max_restarts ? conf->max_restarts : 1, sizeof *svc->restart_ns);
@@ -428,7 +446,7 @@ static int service_init(struct service *svc, const struct rv_service_conf *conf)
     svc->backoff_tfd = timer_new();
     if (!svc->restart_ns || svc->watchdog_tfd < 0 || svc->backoff_tfd < 0 ||
         loop_add(svc->watchdog_tfd, EPOLLIN, &svc->watchdog_h) < 0 ||
-        loop_add(svc->backoff_tfd, EPOLLIN, &svc->backoff_h) < 0)
+        loop_add(svc->backoff_tfd, EPOLLIN, &svc->backoff_h) < 0 || make_arena(svc) < 0)
         return -1;
     uint64_t p = watchdog_period_ms(conf);
     timer_arm(svc->watchdog_tfd, p, p);
@@ -470,6 +488,8 @@ void services_fini(void)
             close(svc->watchdog_tfd);
         if (svc->backoff_tfd >= 0)
             close(svc->backoff_tfd);
+        if (svc->arena_fd >= 0)
+            close(svc->arena_fd);
         free(svc->restart_ns);
     }
     free(services);
