@@ -19,7 +19,8 @@
  *   recover(all, n)         after a restart, with every surviving session:
  *                           rebuild global views (a timer queue) from SSRs.
  *
- * The runtime is single-threaded: hooks never run concurrently.
+ * The runtime is single-threaded unless the service asks for workers:
+ * then handle and unbind run on a pool of threads (see `workers`).
  */
 #ifndef REVIVE_SERVER_H
 #define REVIVE_SERVER_H
@@ -55,6 +56,12 @@ struct rv_service_ops {
     int (*recover)(rv_sess **all, size_t n);
     /* Runs handle(req). NULL: a plain call. rv_domain_runner: tier 1. */
     int (*runner)(rv_request *req, rv_handle_fn handle);
+    /* Serve requests on this many threads (at most 15; 0 or 1: on the
+     * event loop's own). One session's requests never run concurrently,
+     * different sessions' do: then handle and unbind must be thread-safe,
+     * rv_sess_update is refused after start-up, and `ssr_protect =
+     * mprotect` is refused (it keeps one SSR writable per process). */
+    unsigned workers;
 };
 
 /* Tier 1 of revive's escalation (docs/rd.md, "In a service"): every request

@@ -238,6 +238,7 @@ int main(int argc, char **argv)
         .recover = test_recover,
 #ifdef TEST_TIER1
         .runner = rv_domain_runner,
+        .workers = 4,
 #endif
     };
     return rv_service_main(&ops, argc, argv);

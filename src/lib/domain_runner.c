@@ -14,6 +14,7 @@
  * (RV_EFAULT) rather than the process dying for it — the rest of the
  * service's clients never notice. The SSR is not undo-logged: the
  * journal's committed copy is its pre-image, restored whole. */
+#include <pthread.h>
 #include <signal.h>
 #include "revive/rd.h"
 #include "revive/server.h"
@@ -26,17 +27,23 @@ static void escalate(int sig, const char *why)
 }
 
 /* rd's fault handlers replace the runtime's crash-record handlers, so
- * its escalation must write the crash record instead. */
+ * its escalation must write the crash record instead. Once per process;
+ * rd_begin sets up each further thread itself. */
+static int init_status = -1;
+
+static void init_once(void)
+{
+    if (rd_init() == 0) {
+        rd_set_escalate(escalate);
+        init_status = 0;
+    }
+}
+
 static int ensure_init(void)
 {
-    static int done;
-    if (done)
-        return 0;
-    if (rd_init() < 0)
-        return -1;
-    rd_set_escalate(escalate);
-    done = 1;
-    return 0;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_once);
+    return init_status;
 }
 
 /* One attempt: 1 and the handler's status, or 0 and the domain's code. */

@@ -29,6 +29,8 @@ struct rv_sess {
     uint32_t flags;             /* RV_SESS_* from the hand-over */
     uint64_t poison_seq;
     bool polling;               /* registered in the epoll set */
+    bool in_worker;             /* queued for or served by a worker (workers.c) */
+    bool doomed;                /* revived unbound it meanwhile: the worker unbinds */
     void *data;
 };
 
@@ -41,11 +43,12 @@ struct rv_runtime {
     enum rv_ssr_protect protect;
     rv_sess **sess;
     size_t nsess, capsess;
-    rv_request *serving;        /* the request whose handler runs, if any */
     const char *name;           /* for log lines */
 };
 
 extern struct rv_runtime rv_rt;
+/* The request whose handler runs on this thread, if any. */
+extern __thread rv_request *rv_rt_serving;
 
 /* serve.c */
 rv_sess *rv_sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen);
@@ -67,6 +70,15 @@ void rv_rt_set_busy(uint64_t session, uint64_t seq);
 extern __thread unsigned rv_rt_slot;   /* this thread's status-page busy slot */
 void rv_rt_report_lost(rv_sess *s, int status, const char *why);
 void rv_rt_unpoll(rv_sess *s);
+void rv_rt_rearm(rv_sess *s);         /* one-shot again, after a worker served it */
+void rv_rt_unbind(rv_sess *s);        /* the unbind hook, then detach */
+
+/* workers.c */
+int rv_workers_start(unsigned n);
+bool rv_workers_on(void);
+void rv_workers_submit(rv_sess *s);
+/* True if a worker has s: it will unbind s when done. */
+bool rv_workers_defer_unbind(rv_sess *s);
 /* The runtime found its own state broken (a corrupted value, a message it
  * cannot have been sent): it dies with a crash record rather than carry on
  * wrong or silent, and revived restarts it from the journals. */

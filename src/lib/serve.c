@@ -24,6 +24,7 @@
  * no mprotect at all, while a handler still never runs with any other
  * session's SSR writable. */
 static rv_sess *open_sess;
+__thread rv_request *rv_rt_serving;
 /* What a closed SSR goes back to: PROT_NONE, except during the recover hook,
  * which may read every SSR (and update some with rv_sess_update). */
 static int rest_prot = PROT_NONE;
@@ -238,9 +239,9 @@ static void run_handler(rv_sess *s)
     rv_rt_set_busy(s->id, r->seq);
     rv_sess_open_ssr(s);
     check_ssr(s);
-    rv_rt.serving = &req;
+    rv_rt_serving = &req;
     int rc = rv_rt.ops->runner ? rv_rt.ops->runner(&req, rv_rt.ops->handle) : rv_rt.ops->handle(&req);
-    rv_rt.serving = NULL;
+    rv_rt_serving = NULL;
     next_slot(s)->reply_status = rc;
     rv_journal_commit(s->j, s->ssr);
     rv_rt_set_busy(0, 0);
@@ -328,8 +329,8 @@ int rv_reply_attach(rv_request *req, unsigned slot)
 
 int rv_sess_update(rv_sess *s, void (*fn)(rv_sess *s, void *ssr, void *arg), void *arg)
 {
-    if (rv_rt.serving)
-        return RV_EINVAL;   /* inside a handler the SSR is already open */
+    if (rv_rt_serving || rv_workers_on())
+        return RV_EINVAL;   /* inside a handler the SSR is already open; workers may have it */
     struct rv_slot *c = rv_journal_committed(s->j), *n = next_slot(s);
     /* carry the last reply over, so a retry is still answered from it */
     n->done_seq = c->done_seq;

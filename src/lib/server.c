@@ -158,20 +158,33 @@ static int poll_add(int fd, struct rv_source *src)
     return epoll_ctl(rv_rt.ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* With workers a session is one-shot: see workers.c. */
+static uint32_t session_events(void) { return rv_rt.ops->workers > 1 ? EPOLLIN | EPOLLONESHOT : EPOLLIN; }
+
 static void sess_poll(rv_sess *s)
 {
-    s->polling = poll_add(s->fd, &s->src) == 0;
+    struct epoll_event ev = { .events = session_events(), .data.ptr = &s->src };
+    s->polling = epoll_ctl(rv_rt.ep, EPOLL_CTL_ADD, s->fd, &ev) == 0;
+}
+
+void rv_rt_rearm(rv_sess *s)
+{
+    struct epoll_event ev = { .events = session_events(), .data.ptr = &s->src };
+    if (epoll_ctl(rv_rt.ep, EPOLL_CTL_MOD, s->fd, &ev) < 0)
+        rv_rt_fail_stop("cannot re-arm a session");
 }
 
 /* Set when a session leaves the epoll set: it may be freed while its event
- * is still in event_loop's batch, so the rest of the batch is dropped. */
+ * is still in event_loop's batch, so the rest of the batch is dropped.
+ * Only the event loop's thread reads it, or needs to set it. */
 static bool batch_stale;
 
 void rv_rt_unpoll(rv_sess *s)
 {
     if (s->polling) {
         epoll_ctl(rv_rt.ep, EPOLL_CTL_DEL, s->fd, NULL);
-        batch_stale = true;
+        if (rv_rt_slot == 0)
+            batch_stale = true;
     }
     s->polling = false;
 }
@@ -352,18 +365,22 @@ static void on_bind(struct rv_msg *m)
     ctl_send(RV_T_BIND_DONE, w.id, 0, rc);
 }
 
-static void on_unbind(uint64_t id)
+void rv_rt_unbind(rv_sess *s)
 {
-    rv_sess *s = sess_take(id);
-    if (!s)
-        return;
     if (rv_rt.ops->unbind) {
         rv_sess_open_ssr(s);
-        rv_rt_set_busy(id, 0);
+        rv_rt_set_busy(s->id, 0);
         rv_rt.ops->unbind(s, s->ssr + 1);
         rv_rt_set_busy(0, 0);
     }
     rv_sess_detach(s);
+}
+
+static void on_unbind(uint64_t id)
+{
+    rv_sess *s = sess_take(id);
+    if (s && !(rv_workers_on() && rv_workers_defer_unbind(s)))
+        rv_rt_unbind(s);
 }
 
 static void on_ctl(struct rv_msg *m)
@@ -396,7 +413,12 @@ static void event_loop(struct rv_msg *m)
         for (int i = 0; i < n && !batch_stale; i++) {
             struct rv_source *src = ev[i].data.ptr;
             switch (src->kind) {
-            case RV_SRC_SESSION: rv_sess_on_readable((rv_sess *)src); break;
+            case RV_SRC_SESSION:
+                if (rv_workers_on())
+                    rv_workers_submit((rv_sess *)src);
+                else
+                    rv_sess_on_readable((rv_sess *)src);
+                break;
             case RV_SRC_CTL: on_ctl(m); break;
             case RV_SRC_SIGNAL: on_signal(); break;
             case RV_SRC_WATCH: {
@@ -459,6 +481,21 @@ static int start_instance(const struct rv_service_ops *ops, char *argv0)
     return 0;
 }
 
+/* After recovery, which runs on this thread alone. */
+static void start_workers(void)
+{
+    unsigned n = rv_rt.ops->workers;
+    if (n <= 1)
+        return;
+    if (n >= RV_STATUS_SLOTS || rv_rt.protect == RV_PROTECT_MPROTECT) {
+        rv_rt_log(3, "%u workers: at most %d, and not with ssr_protect = mprotect (one writable SSR per process)",
+                  n, RV_STATUS_SLOTS - 1);
+        exit(1);
+    }
+    if (rv_workers_start(n) < 0)
+        rv_rt_fail_stop("cannot start the worker threads");
+}
+
 int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--help") == 0) {
@@ -479,6 +516,7 @@ int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv)
     drop_unrecoverable();
     call_recover_hook();
     rerun_in_flight();
+    start_workers();
     ctl_send(RV_T_SVC_READY, 0, 0, 0);
     event_loop(m);
     return 0;

@@ -1,9 +1,12 @@
 /* test_tier1.c — tier 1 in the server runtime (issue 4, item 3): with
- * `.runner = rv_domain_runner` (rv-svc-test-rd) a fault in a request is
+ * `.runner = rv_domain_runner` (rv-svc-test-rd, which also serves on 4
+ * worker threads) a fault in a request is
  * rolled back inside the live process and the request retried once; a
  * fault that persists gets its client RV_EFAULT while the process serves
  * on; a fault where nothing can be undone escalates to revived's restart.
  * Every fault is a real SIGSEGV in the real service process. */
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include "harness.h"
 #include "testsvc.h"
@@ -102,6 +105,55 @@ static void test_unsafe_fault_escalates(void **state)
     rvd_stop(&d);
 }
 
+/* ---- the worker pool ---- */
+
+struct slow_call {
+    rv_session *s;
+    int rc;
+    uint64_t v;
+    volatile int done;
+};
+
+static void *slow_main(void *arg)
+{
+    struct slow_call *c = arg;
+    c->rc = call_u64(c->s, TEST_SLOW_INCR, &c->v);
+    c->done = 1;
+    return NULL;
+}
+
+/* One session's request blocks inside its handler; another session is
+ * served meanwhile (one thread would have to finish the first request
+ * before it reads the second), and the crash that ends the blocked one is
+ * recovered as usual, the request re-run exactly once. */
+static void test_workers_serve_in_parallel(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char args[160], path[128];
+    rvd_start(&d, MANIFEST);
+    snprintf(args, sizeof args, "fifo=%s", rvd_file(&d, "sync.fifo", path, sizeof path));
+    rv_session *blocked = open_session(&d, "test", args), *other = open_session(&d, "test", NULL);
+    struct fifo f;
+    fifo_make(&d, "sync.fifo", &f);
+    struct slow_call c = { .s = blocked };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, slow_main, &c), 0);
+    fifo_wait(&f);                                   /* SLOW_INCR is inside its handler */
+    for (uint64_t i = 1; i <= 20; i++)
+        assert_int_equal(call_ok(other, TEST_INCR), i);
+    assert_false(c.done);                            /* still blocked all that time */
+    fifo_close(&f);
+    ctl(&d, "kill", "test", "KILL");
+    pthread_join(th, NULL);
+    assert_int_equal(c.rc, 0);
+    assert_int_equal(c.v, 1);
+    assert_int_equal(call_ok(other, TEST_GET), 20);
+    rv_close(other);
+    rv_close(blocked);
+    rvd_stop(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +161,7 @@ int main(void)
         cmocka_unit_test_teardown(test_persistent_fault_answered, it_teardown),
         cmocka_unit_test_teardown(test_rd_abort_answers_its_code, it_teardown),
         cmocka_unit_test_teardown(test_unsafe_fault_escalates, it_teardown),
+        cmocka_unit_test_teardown(test_workers_serve_in_parallel, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,119 @@
+/* workers.c — a pool of threads that serve requests, for a service that
+ * opts in with `.workers = N` (include/revive/server.h).
+ *
+ * The event loop stays on the main thread and stays the only one that
+ * talks to revived (binds, unbinds, pings) and that changes the session
+ * table. A readable session is handed to the pool instead of served in
+ * the loop. Its descriptor is registered EPOLLONESHOT, so it reports
+ * nothing more until the worker that served it re-arms it: one session is
+ * never served by two threads at once, which keeps the per-session
+ * journal protocol exactly as it is single-threaded; sessions run in
+ * parallel with each other.
+ *
+ * The one hazard is revived unbinding a session (its client went away)
+ * while a worker still serves its last request: the unbind is then left
+ * to that worker, which runs it when it is done (`doomed`), so a session
+ * is never freed under a thread that uses it. */
+#include "runtime.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    rv_sess **queue;          /* ring of readable sessions */
+    size_t cap, head, len;
+    unsigned n;
+} pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER };
+
+static rv_sess *take(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    while (pool.len == 0)
+        pthread_cond_wait(&pool.more, &pool.lock);
+    rv_sess *s = pool.queue[pool.head];
+    pool.head = (pool.head + 1) % pool.cap;
+    pool.len--;
+    pthread_mutex_unlock(&pool.lock);
+    return s;
+}
+
+/* After serving: re-arm the session, or run the unbind revived asked for
+ * meanwhile. The re-arm happens under the lock, before in_worker clears:
+ * once it clears, the event loop may unbind and free the session. */
+static void finish(rv_sess *s)
+{
+    pthread_mutex_lock(&pool.lock);
+    bool doomed = s->doomed;
+    if (!doomed && s->polling)
+        rv_rt_rearm(s);
+    s->in_worker = false;
+    pthread_mutex_unlock(&pool.lock);
+    if (doomed)
+        rv_rt_unbind(s);
+}
+
+static void *worker_main(void *arg)
+{
+    rv_rt_slot = (unsigned)(uintptr_t)arg;
+    for (;;) {
+        rv_sess *s = take();
+        rv_sess_on_readable(s);
+        finish(s);
+    }
+    return NULL;
+}
+
+int rv_workers_start(unsigned n)
+{
+    /* each session is in the ring at most once (one-shot), and revived
+     * bounds the sessions per instance: the ring grows on demand */
+    for (unsigned i = 0; i < n; i++) {
+        pthread_t th;
+        if (pthread_create(&th, NULL, worker_main, (void *)(uintptr_t)(i + 1)) != 0)
+            return -1;
+        pthread_detach(th);
+    }
+    pool.n = n;
+    return 0;
+}
+
+bool rv_workers_on(void) { return pool.n > 0; }
+
+static int grow(void)
+{
+    size_t cap = pool.cap ? pool.cap * 2 : 64;
+    rv_sess **q = malloc(cap * sizeof *q);
+    if (!q)
+        return -1;
+    for (size_t i = 0; i < pool.len; i++)
+        q[i] = pool.queue[(pool.head + i) % pool.cap];
+    free(pool.queue);
+    pool.queue = q;
+    pool.cap = cap;
+    pool.head = 0;
+    return 0;
+}
+
+void rv_workers_submit(rv_sess *s)
+{
+    pthread_mutex_lock(&pool.lock);
+    if (pool.len == pool.cap && grow() < 0)
+        rv_rt_fail_stop("out of memory queueing a request");
+    s->in_worker = true;
+    pool.queue[(pool.head + pool.len++) % pool.cap] = s;
+    pthread_cond_signal(&pool.more);
+    pthread_mutex_unlock(&pool.lock);
+}
+
+bool rv_workers_defer_unbind(rv_sess *s)
+{
+    pthread_mutex_lock(&pool.lock);
+    bool busy = s->in_worker;
+    if (busy)
+        s->doomed = true;
+    pthread_mutex_unlock(&pool.lock);
+    return busy;
+}
