@@ -6,7 +6,7 @@
  * splitmix64 as its authors recommend.
  *
  * Each number is computed twice, from two copies of the state, and the
- * results compared before anything is committed: a corrupted register or
+ * results compared before anything is committed (the seeding at bind too): a corrupted register or
  * load in the arithmetic (a soft error, or rv-inject's R faults) would
  * otherwise yield a plausible wrong number that nothing downstream can tell
  * from a right one — the silent data corruption of the fault-injection
@@ -58,15 +58,27 @@ static int parse_seed(const char *args, uint64_t *seed)
     return errno || end == args + 5 || *end ? -1 : 0;
 }
 
+static void seed_state(uint64_t seed, uint64_t s[4])
+{
+    for (int i = 0; i < 4; i++)
+        s[i] = splitmix64(&seed);
+}
+
+/* Through a volatile pointer, as the generator below, so that the two
+ * seedings stay two computations. */
+static void (*volatile seeder)(uint64_t seed, uint64_t s[4]) = seed_state;
+
 static int random_bind(rv_sess *s, void *ssr, const char *args)
 {
     (void)s;
     struct random_ssr *r = ssr;
-    uint64_t seed;
+    uint64_t seed, twin[4];
     if (parse_seed(args, &seed) < 0)
         return RV_EAPP;
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
+    seeder(seed, r->s);
+    seeder(seed, twin);
+    if (memcmp(r->s, twin, sizeof twin) != 0)
+        abort();
     r->drawn = 0;
     return 0;
 }

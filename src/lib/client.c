@@ -176,6 +176,7 @@ static int send_call(rv_session *s, uint32_t op, const void *req, size_t req_len
 static int await_reply(rv_session *s, struct rv_msg *m, const struct rv_hdr *call, const void *req,
                        void *reply, size_t cap, size_t *rlen, int *fd)
 {
+    int resent_garbled = 0;
     for (;;) {
         int r = rv_wire_recv(s->fd, m, RV_MAX_PAYLOAD, 0);
         if (r == 0)
@@ -192,6 +193,15 @@ static int await_reply(rv_session *s, struct rv_msg *m, const struct rv_hdr *cal
             rv_msg_close_fds(m);
             if (send_call(s, call->op, req, call->len) < 0)
                 return RV_EIO;
+            continue;
+        }
+        if (m->hdr.type == RV_T_REPLY && m->hdr.seq == 0 && m->hdr.status == RV_EPROTO) {
+            /* The service rejected a request it could not even read the
+             * seq of: ours, the only one outstanding. It may have been
+             * garbled on the way (a soft error): send it once more. */
+            rv_msg_close_fds(m);
+            if (resent_garbled++ || send_call(s, call->op, req, call->len) < 0)
+                return RV_EPROTO;
             continue;
         }
         if (m->hdr.type != RV_T_REPLY || m->hdr.seq != s->seq) {
