@@ -8,6 +8,7 @@
  * every crash point recoverable.
  */
 #include "runtime.h"
+#include "revive/arena.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -244,6 +245,7 @@ static void run_handler(rv_sess *s)
     rv_rt_serving = NULL;
     next_slot(s)->reply_status = rc;
     rv_journal_commit(s->j, s->ssr);
+    rv_arena_commit();   /* after the journal's commit point, before the reply: see arena.c */
     rv_rt_set_busy(0, 0);
 }
 

@@ -3,7 +3,7 @@
  *
  * revived starts the instance with its control channel as $REVIVE_CTL_FD.
  * Start-up is a fixed exchange:
- *   service: SVC_HELLO(layout)      revived: SVC_CONFIG + status page
+ *   service: SVC_HELLO(layout)      revived: SVC_CONFIG + status page [+ arena]
  *   revived: SESSIONS ... HANDOVER_END  (every session, in SCM_RIGHTS batches)
  *   service: recovers them, then SVC_READY
  * After that the control channel carries BIND/UNBIND/PING from revived and
@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include "arena_internal.h"
 #include "util.h"
 
 struct rv_runtime rv_rt = { .ctl = -1, .ep = -1 };
@@ -256,6 +257,19 @@ static void take_batch(struct rv_msg *m)
     }
 }
 
+/* Mapped now, in a standby too; recovered only once the hand-over says no
+ * other instance is left to write it (rv_service_main). */
+static void map_arena(int fd, uint64_t size)
+{
+    char why[160];
+    int rc = rv_arena_attach(fd, size, why, sizeof why);
+    close(fd);
+    if (rc < 0) {
+        rv_rt_log(3, "%s", why);
+        exit(1);
+    }
+}
+
 static void handshake(void)
 {
     struct rv_msg *m = malloc(sizeof *m);
@@ -263,12 +277,15 @@ static void handshake(void)
         exit(1);
     ctl_send(RV_T_SVC_HELLO, 0, rv_rt.ops->ssr_layout, 0);
     ctl_recv(m);
-    struct rv_wire_svc_config cfg;
-    if (m->hdr.type != RV_T_SVC_CONFIG || m->hdr.len != sizeof cfg || m->nfds != 1) {
+    struct rv_wire_svc_config cfg = { 0 };
+    if (m->hdr.type == RV_T_SVC_CONFIG && m->hdr.len == sizeof cfg)
+        memcpy(&cfg, m->body, sizeof cfg);
+    if (m->hdr.type != RV_T_SVC_CONFIG || m->hdr.len != sizeof cfg || m->nfds != 1u + (cfg.arena_size != 0)) {
         rv_rt_log(3, "unexpected hand-shake from revived");
         exit(1);
     }
-    memcpy(&cfg, m->body, sizeof cfg);
+    if (cfg.arena_size)
+        map_arena(m->fds[1], cfg.arena_size);
     rv_rt.ssr_size = cfg.ssr_size;
     rv_rt.protect = (enum rv_ssr_protect)cfg.protect;
     rv_rt.status = mmap(NULL, sizeof *rv_rt.status, PROT_READ | PROT_WRITE, MAP_SHARED, m->fds[0], 0);
@@ -513,6 +530,7 @@ int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv)
     if (!m)
         return 1;
     receive_sessions(m);
+    rv_arena_recover(rv_rt.sess, rv_rt.nsess);   /* the last instance is gone: undo its torn request */
     drop_unrecoverable();
     call_recover_hook();
     rerun_in_flight();

@@ -56,7 +56,7 @@ enum rv_msg_type {
     RV_T_DS_OK = 26,        /* op = notifiers, payload: u64 size; + memfd, lifeline, notifiers */
     /* service control channel */
     RV_T_SVC_HELLO = 32,    /* service: op = its SSR layout */
-    RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page fd */
+    RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page fd [+ arena fd] */
     RV_T_SESSIONS = 34,     /* revived: struct rv_wire_session[] + their fds */
     RV_T_HANDOVER_END = 35, /* revived: every session has been handed over */
     RV_T_SVC_READY = 36,    /* service: recovered, serving */
@@ -76,7 +76,9 @@ struct rv_wire_svc_config {
     uint64_t ssr_size;
     uint32_t protect;
     uint32_t reserved;      /* zero: wire structs have no implicit padding */
+    uint64_t arena_size;    /* state = arena: the arena memfd follows the status page; else 0 */
 };
+_Static_assert(sizeof(struct rv_wire_svc_config) == 24, "svc_config has no padding");
 
 enum { RV_SESS_CULPRIT = 1u, RV_SESS_POISONED = 2u };
 

@@ -114,8 +114,11 @@ static void on_hello(struct instance *in)
         service_abort(in, "said HELLO twice");
         return;
     }
-    struct rv_wire_svc_config cfg = { .ssr_size = in->svc->conf->ssr_size, .protect = in->svc->conf->ssr_protect };
-    if (ctl_send(in, RV_T_SVC_CONFIG, 0, &cfg, sizeof cfg, &in->status_fd, 1) < 0)
+    const struct rv_service_conf *c = in->svc->conf;
+    struct rv_wire_svc_config cfg = { .ssr_size = c->ssr_size, .protect = c->ssr_protect,
+                                      .arena_size = c->arena_size };
+    int fds[2] = { in->status_fd, in->svc->arena_fd };
+    if (ctl_send(in, RV_T_SVC_CONFIG, 0, &cfg, sizeof cfg, fds, c->arena_size ? 2 : 1) < 0)
         return;
     if (in == in->svc->active)
         handover_begin(in);

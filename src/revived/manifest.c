@@ -30,6 +30,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -51,6 +52,13 @@
 #define MANIFEST_FILE_MAX (1024 * 1024) /* a manifest is a few hundred bytes */
 #define SSR_SIZE_MAX (64 * MiB)
 #define MAX_SSR_BYTES_MAX (64 * GiB)
+/* An arena holds its allocator's header and undo logs (about 0.5 MiB, see
+ * src/lib/arena.c) besides the heap; it is mapped whole, in pages. */
+#define ARENA_SIZE_MIN (1 * MiB)
+#define ARENA_SIZE_MAX (64 * GiB)
+#define ARENA_SIZE_DEFAULT (64 * MiB)
+#define ARENA_PAGE (4 * KiB)
+#define MAX_ARENA_BYTES_DEFAULT (1 * GiB)
 /* A cap on every duration, so later arithmetic (and conversion to an int
  * poll() timeout) cannot overflow; nothing sensible needs more than a day. */
 #define DURATION_MAX_MS (UINT64_C(24) * 60 * 60 * 1000)
@@ -371,9 +379,10 @@ static int key_args(struct load *L, const char *v)
 
 static int key_state(struct load *L, const char *v)
 {
-    static const char *const names[] = {"ssr", "stateless"};
+    /* In the order of enum rv_state_mode. */
+    static const char *const names[] = {"ssr", "stateless", "arena"};
     int i = 0;
-    if (parse_enum(L, v, names, 2, &i) < 0)
+    if (parse_enum(L, v, names, 3, &i) < 0)
         return -1;
     cur(L)->state = (enum rv_state_mode)i;
     return 0;
@@ -382,6 +391,19 @@ static int key_state(struct load *L, const char *v)
 static int key_ssr_size(struct load *L, const char *v)
 {
     return parse_size(L, v, 0, SSR_SIZE_MAX, "0..64M", &cur(L)->ssr_size);
+}
+
+/* Whether the service has state = arena is checked by finish(): keys come
+ * in any order. Whole pages, because the arena is mapped whole. */
+static int key_arena_size(struct load *L, const char *v)
+{
+    uint64_t n;
+    if (parse_size(L, v, ARENA_SIZE_MIN, ARENA_SIZE_MAX, "1M..64G", &n) < 0)
+        return -1;
+    if (n % ARENA_PAGE)
+        return bad(L, "'%s' is not a multiple of 4K (the arena is mapped in whole pages)", v);
+    cur(L)->arena_size = n;
+    return 0;
 }
 
 static int key_restart(struct load *L, const char *v)
@@ -533,6 +555,11 @@ static int key_max_ssr_bytes(struct load *L, const char *v)
     return parse_size(L, v, 1, MAX_SSR_BYTES_MAX, "1..64G", &L->m->max_ssr_bytes);
 }
 
+static int key_max_arena_bytes(struct load *L, const char *v)
+{
+    return parse_size(L, v, ARENA_SIZE_MIN, ARENA_SIZE_MAX, "1M..64G", &L->m->max_arena_bytes);
+}
+
 struct key {
     const char *name;
     int (*parse)(struct load *L, const char *value);
@@ -543,6 +570,7 @@ static const struct key service_keys[] = {
     {"args", key_args},
     {"state", key_state},
     {"ssr_size", key_ssr_size},
+    {"arena_size", key_arena_size},
     {"restart", key_restart},
     {"max_restarts", key_max_restarts},
     {"backoff", key_backoff},
@@ -561,6 +589,7 @@ static const struct key task_keys[] = {
 
 static const struct key revived_keys[] = {
     {"max_ssr_bytes", key_max_ssr_bytes},
+    {"max_arena_bytes", key_max_arena_bytes},
 };
 
 _Static_assert(sizeof service_keys / sizeof *service_keys <= MAX_KEYS, "key_line too small");
@@ -812,14 +841,34 @@ static int check_names(struct load *L, const struct rv_task_conf *t)
     return 0;
 }
 
+/* arena_size belongs to state = arena, and revived holds every arena for
+ * its whole run, so together they are bounded by max_arena_bytes. */
+static int finish_arena(struct load *L, struct rv_service_conf *c, uint64_t *total)
+{
+    if (c->state != RV_STATE_ARENA) {
+        if (c->arena_size)
+            return fail(L, 0, NULL, "[service %s]: key 'arena_size' needs state = arena", c->name);
+        return 0;
+    }
+    if (!c->arena_size)
+        c->arena_size = ARENA_SIZE_DEFAULT;
+    *total += c->arena_size;
+    if (*total > L->m->max_arena_bytes)
+        return fail(L, 0, NULL, "[service %s]: its arena of %" PRIu64 " bytes brings the arenas to %" PRIu64
+                    " bytes, more than [revived] max_arena_bytes (%" PRIu64 ")",
+                    c->name, c->arena_size, *total, L->m->max_arena_bytes);
+    return 0;
+}
+
 static int finish(struct load *L)
 {
     struct rv_manifest *m = L->m;
+    uint64_t arenas = 0;
     if (m->nservices == 0)
         return fail(L, 0, NULL, "no [service NAME] section: a manifest needs at least one service");
     for (size_t i = 0; i < m->nservices; i++) {
         struct rv_service_conf *c = &m->services[i];
-        if (finish_program(L, "service", c->name, c->exec, &c->argv) < 0)
+        if (finish_program(L, "service", c->name, c->exec, &c->argv) < 0 || finish_arena(L, c, &arenas) < 0)
             return -1;
     }
     for (size_t i = 0; i < m->ntasks; i++) {
@@ -854,6 +903,7 @@ int rv_manifest_load_text(const char *text, const char *origin, const char *serv
     };
     memset(m, 0, sizeof *m);
     m->max_ssr_bytes = 16 * MiB;
+    m->max_arena_bytes = MAX_ARENA_BYTES_DEFAULT;
     note_syntax_error(&L, ini_parse_stream(next_line, &L, on_key, &L));
     if (!L.failed)
         finish(&L);

@@ -1,7 +1,8 @@
 /* manifest.h — the manifest: which services revived runs, and how.
  *
  * An INI file (parsed with inih). Sections:
- *   [revived]          nucleus-wide settings (max_ssr_bytes: per-task quota)
+ *   [revived]          nucleus-wide settings (max_ssr_bytes: per-task quota,
+ *                      max_arena_bytes: all arenas together)
  *   [service NAME]     one service; see docs/manifest.md for every key.
  *   [task NAME]        one client program revived starts and supervises
  *                      (it is their loader), with its own name space.
@@ -17,8 +18,9 @@
 #include "wire.h"
 
 /* ssr: sessions and their SSRs survive restarts; stateless: a restart
- * revokes every bound session (the clients reanimate them). */
-enum rv_state_mode { RV_STATE_SSR = 0, RV_STATE_STATELESS };
+ * revokes every bound session (the clients reanimate them); arena: as ssr,
+ * plus one service-global persistent heap (include/revive/arena.h). */
+enum rv_state_mode { RV_STATE_SSR = 0, RV_STATE_STATELESS, RV_STATE_ARENA };
 enum rv_restart { RV_RESTART_ALWAYS = 0, RV_RESTART_ON_FAILURE, RV_RESTART_NEVER };
 
 struct rv_service_conf {
@@ -27,6 +29,7 @@ struct rv_service_conf {
     char **argv;              /* argv[0] = exec, then `args` split on blanks, NULL-terminated */
     enum rv_state_mode state;
     uint64_t ssr_size;        /* bytes of service-visible SSR per session */
+    uint64_t arena_size;      /* state = arena: bytes of its arena; else 0 */
     enum rv_restart restart;
     unsigned max_restarts;    /* at most this many restarts ... */
     uint64_t restart_window_ms; /* ... within this window, else the service is failed */
@@ -61,6 +64,7 @@ struct rv_manifest {
     struct rv_task_conf *tasks;
     size_t ntasks;
     uint64_t max_ssr_bytes;   /* per task: SSR + journal bytes of all its sessions */
+    uint64_t max_arena_bytes; /* all services' arenas together */
 };
 
 /* The manifest revived runs when none is given. */

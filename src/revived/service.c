@@ -458,10 +458,13 @@ int services_init(const struct rv_manifest *m)
     services = calloc(m->nservices, sizeof *services);
     if (!services)
         return -1;
-    nservices = m->nservices;
-    for (size_t i = 0; i < nservices; i++)
+    /* counted as they are set up, so services_fini after a failure here
+     * releases only what exists (a zeroed entry's descriptors are not -1) */
+    for (size_t i = 0; i < m->nservices; i++) {
+        nservices = i + 1;
         if (service_init(&services[i], &m->services[i]) < 0)
             return -1;
+    }
     return 0;
 }
 

@@ -22,7 +22,7 @@ static uint64_t next_id = 1;
 
 /* A memfd that can be neither grown nor shrunk: a service that maps it can
  * trust its size, and nobody can make revived's memory grow through it. */
-static int sealed_memfd(const char *name, size_t len)
+int sealed_memfd(const char *name, size_t len)
 {
     int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0)

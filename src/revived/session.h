@@ -60,5 +60,8 @@ void session_blame(struct session *s, uint64_t seq);
 bool session_request_pending(const struct session *s, uint64_t *done);
 /* Keeps a descriptor the service stored, replacing the slot's old one. */
 void session_store_fd(struct session *s, unsigned slot, int fd);
+/* A memfd of len bytes, sealed against growing and shrinking (SSRs,
+ * journals, arenas); -1 with errno. */
+int sealed_memfd(const char *name, size_t len);
 
 #endif

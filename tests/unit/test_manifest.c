@@ -238,7 +238,52 @@ static void test_defaults(void **state)
     assert_int_equal(c->request_timeout_ms, 2000);
     assert_int_equal(c->heartbeat_ms, 1000);
     assert_int_equal(c->ssr_protect, RV_PROTECT_CHECKSUM);
+    assert_int_equal(c->arena_size, 0);
+    assert_int_equal(m.max_arena_bytes, 1u << 30);
     rv_manifest_free(&m);
+}
+
+/* ---------------------------------------------------------------- arenas */
+
+static void test_arena(void **state)
+{
+    (void)state;
+    struct rv_manifest m;
+    struct rv_service_conf *c = load_one(&m, "state", "arena");
+    assert_int_equal(c->state, RV_STATE_ARENA);
+    assert_int_equal(c->arena_size, 64u << 20);   /* the default */
+    rv_manifest_free(&m);
+
+    load_ok("[revived]\nmax_arena_bytes = 12M\n"
+            "[service a]\nexec = svc\narena_size = 8M\nstate = arena\n"
+            "[service b]\nexec = svc\nstate = arena\narena_size = 1M\n"
+            "[service c]\nexec = svc\nstate = arena\narena_size = 3072K\n", &m);
+    assert_int_equal(m.max_arena_bytes, 12u << 20);
+    assert_int_equal(m.services[0].arena_size, 8u << 20);
+    assert_int_equal(m.services[1].arena_size, 1u << 20);
+    assert_int_equal(m.services[2].arena_size, 3072u << 10);   /* 12M exactly: at the bound */
+    rv_manifest_free(&m);
+}
+
+static void test_arena_errors(void **state)
+{
+    (void)state;
+    expect_bad_value("arena_size", "512K", "'512K' is out of range (1M..64G)");
+    expect_bad_value("arena_size", "65G", "'65G' is out of range (1M..64G)");
+    expect_bad_value("arena_size", "1048577", "'1048577' is not a multiple of 4K");
+    expect_bad_value("arena_size", "big", "'big' is not a size");
+    expect_bad_value("state", "persistent", "'persistent' is not one of ssr, stateless, arena");
+    assert_string_equal(load_fails("[service a]\nexec = svc\narena_size = 8M\n"),
+                        "test.ini: [service a]: key 'arena_size' needs state = arena");
+    assert_string_equal(load_fails("[revived]\nmax_arena_bytes = 100M\n"
+                                   "[service a]\nexec = svc\nstate = arena\n"
+                                   "[service b]\nexec = svc\nstate = arena\n"),
+                        "test.ini: [service b]: its arena of 67108864 bytes brings the arenas to 134217728 bytes, "
+                        "more than [revived] max_arena_bytes (104857600)");
+    expect_error("[revived]\nmax_arena_bytes = 1K\n[service a]\nexec = svc\n", 2,
+                 "max_arena_bytes", "'1K' is out of range (1M..64G)");
+    expect_error("[service a]\nexec = svc\n[revived]\nmax_arena_bytes = x\n", 4,
+                 "max_arena_bytes", "'x' is not a size");
 }
 
 static void test_empty_args(void **state)
@@ -849,6 +894,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_manifest),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_arena_errors),
         cmocka_unit_test(test_empty_args),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_durations),
