@@ -5,7 +5,7 @@
  *   true           executable, to check the service path wins over PATH
  *   noexec         a plain file (0644)
  *   adir/          a directory (passes access(X_OK), must still be refused)
- *   rv-svc-random, rv-svc-timer   executables, for the default manifest
+ *   rv-svc-random, rv-svc-timer, rv-svc-kv   executables, for the default manifest
  * Every error test checks the exact "ORIGIN:LINE: key 'KEY': " prefix, a
  * fragment of the explanation, that the message is one line, and that the
  * manifest was left empty.
@@ -50,7 +50,7 @@ static int group_setup(void **state)
         return -1;
     snprintf(svc_path, sizeof svc_path, "%s/svc", dir);
     if (make_file("svc", 0755) || make_file("true", 0755) || make_file("noexec", 0644) ||
-        make_file("rv-svc-random", 0755) || make_file("rv-svc-timer", 0755))
+        make_file("rv-svc-random", 0755) || make_file("rv-svc-timer", 0755) || make_file("rv-svc-kv", 0755))
         return -1;
     char p[PATH_MAX + 32];
     snprintf(p, sizeof p, "%s/adir", dir);
@@ -61,7 +61,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     static const char *const names[] = {"svc", "true", "noexec", "rv-svc-random",
-                                        "rv-svc-timer", "m.ini", "bad.ini"};
+                                        "rv-svc-timer", "rv-svc-kv", "m.ini", "bad.ini"};
     char p[PATH_MAX + 32];
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
@@ -855,16 +855,18 @@ static void test_default_manifest(void **state)
     assert_non_null(strstr(err, "default:4: key 'exec': no executable 'rv-svc-random'"));
 
     assert_int_equal(rv_manifest_load_text(rv_default_manifest, "default", dir, &m, err, sizeof err), 0);
-    assert_int_equal(m.nservices, 2);
-    static const char *const names[] = {"random", "timer"};
-    for (size_t i = 0; i < 2; i++) {
+    assert_int_equal(m.nservices, 3);
+    static const char *const names[] = {"random", "timer", "kv"};
+    for (size_t i = 0; i < 3; i++) {
         struct rv_service_conf *c = &m.services[i];
         char want[PATH_MAX + 32];
         snprintf(want, sizeof want, "%s/rv-svc-%s", dir, names[i]);
         assert_string_equal(c->name, names[i]);
         assert_string_equal(c->exec, want);
         assert_null(c->argv[1]);
-        assert_int_equal(c->ssr_size, 64);
+        assert_int_equal(c->ssr_size, i < 2 ? 64 : 0);
+        assert_int_equal(c->state, i < 2 ? RV_STATE_SSR : RV_STATE_ARENA);
+        assert_int_equal(c->arena_size, i < 2 ? 0 : 64u << 20);
         assert_int_equal(c->restart, RV_RESTART_ALWAYS);
         assert_int_equal(c->request_timeout_ms, 1000);
         assert_int_equal(c->heartbeat_ms, 500);

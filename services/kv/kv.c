@@ -1,0 +1,214 @@
+/* kv.c — `rv-svc-kv`, a key-value store whose table lives in its arena
+ * (`state = arena`; the protocol is in kv.h, the table in kv_table.c).
+ *
+ * What it shows: a service with state that belongs to no single client
+ * survives being killed at any instruction. The table is in the arena, a
+ * persistent heap revived holds, mapped at the same address in every
+ * instance; every change to it is undo-logged in the arena before it is
+ * made. The runtime commits a request's arena writes together with the
+ * request's journal entry and only then replies, so:
+ *   - a reply means the write is durable: the next instance finds it;
+ *   - a write whose request did not commit is undone when the next
+ *     instance starts, before it serves anyone, and the request re-runs
+ *     from the journal — exactly once, as every revive request;
+ *   - nothing is ever half-applied, which KV_CHECK verifies (the table's
+ *     invariants and the allocator's).
+ * Sessions keep nothing (ssr_size = 0): every client sees one table.
+ *
+ * It serves on KV_WORKERS threads. Writers hold the arena's exclusive lock
+ * from their lookup to their commit, readers its shared lock, so a reader
+ * never returns data a crash could still take back.
+ *
+ * Built twice: rv-svc-kv, and rv-svc-kv-test with KV_TEST_HOOKS, which
+ * adds KV_PUT_SLOW (a put that blocks until the test kills the service)
+ * for tests/integration/test_kv.c; the installed service has no such op.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "kv.h"
+#include "kv_table.h"
+#include "revive/arena.h"
+#include "revive/server.h"
+
+#define KV_SSR_LAYOUT 1
+#define KV_WORKERS 4
+
+static int invalid(rv_request *req, const char *why)
+{
+    rv_reply(req, why, strlen(why));
+    return KV_EINVAL;
+}
+
+static bool key_ok(size_t klen)
+{
+    return klen >= 1 && klen <= KV_KEY_MAX;
+}
+
+static int kv_get(rv_request *req)
+{
+    if (!key_ok(req->len))
+        return invalid(req, "a key is 1 to 64 bytes");
+    rv_arena_lock_shared();
+    const struct kv_entry *e = kv_table_get(req->data, req->len);
+    size_t vlen = 0;
+    const void *v = e ? kv_entry_value(e, &vlen) : NULL;
+    int rc = e ? rv_reply(req, v, vlen) : KV_ENOTFOUND;
+    rv_arena_unlock_shared();
+    return rc;
+}
+
+static int kv_put(rv_request *req)
+{
+    const uint8_t *p = req->data;
+    if (req->len < 1 || !key_ok(p[0]) || req->len < 1u + p[0])
+        return invalid(req, "a put is a key of 1 to 64 bytes and its value");
+    size_t klen = p[0], vlen = req->len - 1 - klen;
+    if (vlen > KV_VALUE_MAX)
+        return invalid(req, "a value is at most 1024 bytes");
+    bool replaced;
+    int rc = kv_table_put(p + 1, klen, p + 1 + klen, vlen, &replaced);
+    if (rc == KV_EFULL)
+        rv_reply(req, "the arena is full", 17);
+    uint8_t r = replaced;
+    return rc ? rc : rv_reply(req, &r, 1);
+}
+
+static int kv_del(rv_request *req)
+{
+    if (!key_ok(req->len))
+        return invalid(req, "a key is 1 to 64 bytes");
+    return kv_table_del(req->data, req->len);
+}
+
+/* ---- scan: entries appended to the reply while they fit ---- */
+
+struct scan_reply {
+    uint8_t buf[RV_MAX_PAYLOAD];
+    size_t used;
+    uint16_t n;
+};
+
+static bool emit(const struct kv_entry *e, void *arg)
+{
+    struct scan_reply *r = arg;
+    size_t klen, vlen;
+    const void *k = kv_entry_key(e, &klen), *v = kv_entry_value(e, &vlen);
+    if (r->used + 3 + klen + vlen > sizeof r->buf)
+        return false;
+    uint8_t kl = (uint8_t)klen;
+    uint16_t vl = (uint16_t)vlen;
+    memcpy(r->buf + r->used, &kl, 1);
+    memcpy(r->buf + r->used + 1, &vl, 2);
+    memcpy(r->buf + r->used + 3, k, klen);
+    memcpy(r->buf + r->used + 3 + klen, v, vlen);
+    r->used += 3 + klen + vlen;
+    r->n++;
+    return true;
+}
+
+static int kv_scan(rv_request *req)
+{
+    struct kv_cursor c;
+    size_t plen = req->len - sizeof c;
+    if (req->len < sizeof c || plen > KV_KEY_MAX)
+        return invalid(req, "a scan is a cursor and a prefix of at most 64 bytes");
+    memcpy(&c, req->data, sizeof c);
+    if (c.bucket == KV_SCAN_DONE || c.after_len > KV_KEY_MAX)
+        return invalid(req, "the scan cursor is malformed");
+    static __thread struct scan_reply r;
+    r.used = sizeof c + 2;
+    r.n = 0;
+    rv_arena_lock_shared();
+    kv_table_scan(&c, (const uint8_t *)req->data + sizeof c, plen, emit, &r);
+    rv_arena_unlock_shared();
+    memcpy(r.buf, &c, sizeof c);
+    memcpy(r.buf + sizeof c, &r.n, 2);
+    return rv_reply(req, r.buf, r.used);
+}
+
+static int kv_check(rv_request *req)
+{
+    char why[160];
+    uint64_t count;
+    rv_arena_lock_shared();
+    int rc = kv_table_check(&count, why, sizeof why);
+    rv_arena_unlock_shared();
+    if (rc < 0) {
+        rv_reply(req, why, strlen(why));
+        return KV_ECORRUPT;
+    }
+    return rv_reply(req, &count, sizeof count);
+}
+
+/* ---- the test build's in-flight put ---- */
+
+#ifdef KV_TEST_HOOKS
+static const char *test_fifo;   /* --test-fifo PATH */
+
+/* Applies the put, tells the test through the FIFO that it is in flight
+ * (applied in the arena, not committed), and blocks until killed. With
+ * the FIFO gone — the test removes it before the kill, so the re-run in
+ * the next instance — it returns at once. */
+static int kv_put_slow(rv_request *req)
+{
+    int rc = kv_put(req);
+    int fd = test_fifo ? open(test_fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+    if (rc != 0 || fd < 0)
+        return rc;
+    ssize_t w = write(fd, "!", 1);
+    close(fd);
+    struct timespec ts = { .tv_sec = 60 };
+    while (w == 1 && nanosleep(&ts, &ts) != 0)
+        ;
+    return rc;
+}
+#endif
+
+static int kv_handle(rv_request *req)
+{
+    switch (req->op) {
+    case KV_GET: return kv_get(req);
+    case KV_PUT: return kv_put(req);
+    case KV_DEL: return kv_del(req);
+    case KV_SCAN: return kv_scan(req);
+    case KV_CHECK: return kv_check(req);
+#ifdef KV_TEST_HOOKS
+    case KV_PUT_SLOW: return kv_put_slow(req);
+#endif
+    default: return invalid(req, "unknown operation");
+    }
+}
+
+static int kv_init(int argc, char **argv)
+{
+    if (!rv_arena(NULL)) {
+        fprintf(stderr, "rv-svc-kv: no arena: declare the service with state = arena (docs/manifest.md)\n");
+        return -1;
+    }
+    for (int i = 1; i < argc; i++) {
+#ifdef KV_TEST_HOOKS
+        if (strcmp(argv[i], "--test-fifo") == 0 && i + 1 < argc) {
+            test_fifo = argv[++i];
+            continue;
+        }
+#endif
+        fprintf(stderr, "rv-svc-kv: unknown argument '%s' (it takes none)\n", argv[i]);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct rv_service_ops ops = {
+        .ssr_layout = KV_SSR_LAYOUT,
+        .init = kv_init,
+        .handle = kv_handle,
+        .workers = KV_WORKERS,
+    };
+    return rv_service_main(&ops, argc, argv);
+}
