@@ -60,6 +60,7 @@
 #ifndef REVIVE_RD_H
 #define REVIVE_RD_H
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stddef.h>
 
@@ -70,6 +71,8 @@ enum rd_kind { RD_BASIC, RD_REVERSIBLE, RD_TRANSPARENT, RD_UNLOGGED };
 #define RD_EABORT      (-1000)  /* rd_abort(0): an abort without a code */
 #define RD_EASSERT     (-1001)  /* an rd_assert failed */
 #define RD_ENOMEM      (-1002)  /* the undo log could not grow */
+#define RD_ECASCADE    (-1003)  /* rolled back because a domain it depended
+                                   on (read uncommitted data of) failed */
 #define RD_EFAULT(sig) (-1100 - (sig))   /* a hardware fault, e.g. RD_EFAULT(SIGSEGV) */
 
 typedef void (*rd_fn)(void *arg);
@@ -112,6 +115,24 @@ void rd_log_undo(rd_fn fn, void *arg);
 
 /* Number of records (restores and undo functions) in this thread's log. */
 size_t rd_log_count(void);
+
+/* Tells the runtime the current domain is about to read [addr, addr+len):
+ * if another domain wrote it and has not committed, the current domain now
+ * depends on it (it cannot commit before, and rolls back if that one
+ * fails). The read hooks of instrumented code call it for every read; code
+ * that is not instrumented calls it by hand for data other threads write.
+ * No-op outside logged domains and while only one thread uses the runtime. */
+void rd_note_read(const volatile void *addr, size_t len);
+
+/* pthread_mutex_lock/unlock for mutexes taken inside domains (paper §5.2).
+ * Inside a logged domain the acquire is logged: if the domain rolls back
+ * while holding the mutex, the rollback unlocks it (after restoring what
+ * was written under it). The wait for a busy mutex stays interruptible, so
+ * a cascade can roll the waiting domain back. Outside logged domains they
+ * are the plain calls. Unlock with rd_mutex_unlock (also outside domains)
+ * when domains may be waiting for the mutex: it wakes them. */
+int rd_mutex_lock(pthread_mutex_t *m);
+int rd_mutex_unlock(pthread_mutex_t *m);
 
 /* Runs fn(arg) when the current work is final: when the current domain
  * commits (a basic domain merging into its parent passes it on); never if

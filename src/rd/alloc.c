@@ -17,9 +17,9 @@
 void *rd_malloc(size_t size)
 {
     struct rd_thread *t = &rd_self;
-    t->in_runtime++;
+    rd_runtime_enter(t);
     void *p = malloc(size);
-    t->in_runtime--;
+    rd_runtime_leave(t);
     if (p)
         rd_log_undo(free, p);
     return p;

@@ -13,7 +13,15 @@
  * domain. Escalating calls the configurable hook (the server runtime will
  * write its crash record there), then dies by the signal with its default
  * action, so the supervisor sees what happened.
+ *
+ * A second handler serves the cascade signal (a real-time signal, see
+ * rd_cascade_signal): a thread whose failure condemned domains of another
+ * thread sends it there (pthread_kill). On the condemned thread it rolls
+ * back to the lowest condemned domain and jumps to its landing pad — unless
+ * the thread is inside the runtime, where it only marks the request pending
+ * (and wakes a runtime wait), and the runtime does it on the way out.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -40,6 +48,39 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
     rd_fail(sig, RD_EFAULT(sig));
 }
 
+/* SIGRTMIN + 6: glibc keeps the first real-time signals for itself
+ * (SIGRTMIN already skips them), and low offsets are the ones other
+ * libraries pick first. */
+int rd_cascade_signal(void)
+{
+    return SIGRTMIN + 6;
+}
+
+static void on_cascade(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)si;
+    (void)uc;
+    struct rd_thread *t = &rd_self;
+    int saved = errno;
+    if (!t->ready)
+        return;
+    t->cascade_pending = 1;
+    int *w = t->wait_word;
+    if (w) {
+        __atomic_add_fetch(w, 1, __ATOMIC_SEQ_CST);
+        rd_futex_wake(w);
+    }
+    if (!t->in_runtime)
+        rd_cascade_self(t);
+    errno = saved;
+}
+
+void rd_signal_thread(struct rd_thread *t)
+{
+    pthread_kill(t->self, rd_cascade_signal());
+}
+
 static void install_handlers(void)
 {
     /* SA_NODEFER: a fault inside the handler (the rollback, an undo
@@ -50,19 +91,36 @@ static void install_handlers(void)
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof fault_signals / sizeof fault_signals[0]; i++)
         sigaction(fault_signals[i], &sa, NULL);
+    /* SA_RESTART: a cascade signal that finds nothing to roll back (the
+     * domain ended meanwhile) must not make the thread's system calls fail
+     * with EINTR. */
+    struct sigaction cascade = { .sa_sigaction = on_cascade,
+                                 .sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART };
+    sigemptyset(&cascade.sa_mask);
+    sigaction(rd_cascade_signal(), &cascade, NULL);
+}
+
+static int shadow_ok = -1;
+
+static void first_setup(void)
+{
+    install_handlers();
+    shadow_ok = rd_shadow_init();
 }
 
 int rd_setup(struct rd_thread *t)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, install_handlers);
-    return rd_thread_setup(t);
+    pthread_once(&once, first_setup);
+    return shadow_ok == 0 ? rd_thread_setup(t) : -1;
 }
 
 int rd_init(void)
 {
+    if (rd_setup(&rd_self) != 0)
+        return -1;
     install_handlers();
-    return rd_thread_setup(&rd_self);
+    return 0;
 }
 
 rd_escalate_fn rd_set_escalate(rd_escalate_fn fn)

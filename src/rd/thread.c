@@ -40,6 +40,7 @@ static void free_domains(struct rd_domain *d)
 static void thread_exit(void *arg)
 {
     struct rd_thread *t = arg;
+    rd_thread_unregister(t);
     stack_t cur;
     if (t->altstack && sigaltstack(NULL, &cur) == 0 && cur.ss_sp == t->altstack) {
         stack_t off = { .ss_flags = SS_DISABLE };
@@ -69,6 +70,7 @@ static int find_stack(struct rd_thread *t)
     if (r != 0)
         return -1;
     t->stack_lo = (uintptr_t)lo;
+    t->stack_hi = (uintptr_t)lo + size;
     return 0;
 }
 
@@ -98,6 +100,16 @@ int rd_thread_setup(struct rd_thread *t)
         return -1;
     pthread_once(&exit_key_once, make_exit_key);
     pthread_setspecific(exit_key, t);
+    t->self = pthread_self();
+    /* From the second thread on, reads are tracked (shadow.c). */
+    static int threads;
+    if (__atomic_add_fetch(&threads, 1, __ATOMIC_SEQ_CST) > 1)
+        __atomic_store_n(&rd_multi, 1, __ATOMIC_SEQ_CST);
     t->ready = 1;
     return 0;
+}
+
+int rd_on_own_stack(const struct rd_thread *t, uintptr_t a)
+{
+    return a >= t->stack_lo && a < t->stack_hi;
 }

@@ -25,14 +25,18 @@ static inline void rd_tsan_write(const volatile void *addr, size_t len)
         rd_log_range(addr, len);
 }
 
-/* Reads and atomic accesses. This is the one place where the dependence
- * tracking of paper §4.2 (a read of another domain's speculative write
- * makes an edge) will go; with single-threaded domains there is nothing to
- * record. */
+/* Reads and atomic accesses: a read of another domain's uncommitted write
+ * makes the reading domain depend on the writer (paper §4.2, shadow.c).
+ * Until a second thread uses the runtime there is nobody else's write to
+ * see, so a one-threaded process pays a global load and a thread-local
+ * load per read. */
 static inline void rd_tsan_access(const volatile void *addr, size_t len)
 {
-    (void)addr;
-    (void)len;
+    if (__builtin_expect(__atomic_load_n(&rd_multi, __ATOMIC_RELAXED), 0)) {
+        struct rd_thread *t = &rd_self;
+        if (t->top && t->top->node)
+            rd_track_read(t, addr, len);
+    }
 }
 
 /* The atomic entry points for one width. An atomic operation is performed
