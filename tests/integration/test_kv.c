@@ -162,7 +162,7 @@ static bool step(struct client *c)
         rc = kv_get(c->s, key, v);
         if (c->present[k] ? rc == 0 && strcmp(v, c->value[k]) == 0 : rc == KV_ENOTFOUND)
             return true;
-        snprintf(c->why, sizeof c->why, "get %s: status %d, value '%.40s...', expected %s", key, rc, v,
+        snprintf(c->why, sizeof c->why, "get %s: status %d, value '%.40s...', expected '%.40s...'", key, rc, v,
                  c->present[k] ? c->value[k] : "none");
     }
     return false;
