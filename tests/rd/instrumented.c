@@ -51,6 +51,11 @@ __attribute__((noinline)) void svc_store(int *p, int v)
     *p = v;
 }
 
+__attribute__((noinline)) int svc_load(const int *p)
+{
+    return *p;
+}
+
 __attribute__((noinline)) void svc_fill(char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)

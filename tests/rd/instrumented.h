@@ -41,6 +41,9 @@ void svc_scribble(struct svc_state *s, unsigned seed);
 /* A single int store through p (the bad-pointer tests). */
 void svc_store(int *p, int v);
 
+/* Returns *p: a plain load, which the read hook reports. */
+int svc_load(const int *p);
+
 /* Writes n bytes at p, one by one. */
 void svc_fill(char *p, size_t n);
 

@@ -10,7 +10,9 @@
  * code — faulting inside the write hook or at the store itself — is the
  * domain's fault; frames created inside the domain are not logged; atomics
  * take effect, correctly, and are not undone; outside domains and in
- * unlogged domains nothing is logged; and libtsan is not in the process.
+ * unlogged domains nothing is logged; a read hook on one thread of another
+ * thread's uncommitted store makes a dependence, so the reader is rolled
+ * back with the writer; and libtsan is not in the process.
  *
  * cmocka installs its own fault handlers around every test, so each test
  * re-installs the runtime's with rd_init() first.
@@ -21,10 +23,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "revive/rd.h"
 #include "instrumented.h"
@@ -207,6 +213,86 @@ static void test_outside_domains_nothing_logged(void **state)
     assert_int_equal(st.fields.u32, 11 + 3);
 }
 
+/* ------------------------------------------------------- across threads */
+
+/* A stores `shared` and fails once B loaded it; B's load went through the
+ * read hook only, yet B is rolled back with A. `wrote` and `loaded` order
+ * them; `release` is opened by A after its rollback, so a B that was not
+ * condemned would end its domain normally and fail the test. */
+static int shared, derived;
+static volatile int a_code, b_code, b_saw;
+static int wrote, loaded, release;
+
+static void gate_open(int fd)
+{
+    uint64_t one = 1;
+    (void)!write(fd, &one, sizeof one);
+}
+
+static void gate_wait(int fd)
+{
+    uint64_t v;
+    while (read(fd, &v, sizeof v) != sizeof v && errno == EINTR)
+        ;
+}
+
+static void *writer(void *arg)
+{
+    (void)arg;
+    RD_BEGIN(RD_BASIC) {
+        svc_store(&shared, 1);
+        gate_open(wrote);
+        gate_wait(loaded);
+        rd_abort(4);
+    } RD_ONABORT {
+        a_code = rd_errno();
+    } RD_END
+    gate_open(release);
+    return NULL;
+}
+
+static void *reader(void *arg)
+{
+    (void)arg;
+    gate_wait(wrote);
+    RD_BEGIN(RD_BASIC) {
+        int saw = svc_load(&shared);
+        RD_BEGIN(RD_UNLOGGED) {
+            b_saw = saw;      /* every store here is logged: this one stays */
+        } RD_END
+        svc_store(&derived, saw + 1);
+        gate_open(loaded);
+        gate_wait(release);
+    } RD_ONABORT {
+        b_code = rd_errno();
+    } RD_END
+    return NULL;
+}
+
+static void test_read_hook_makes_cross_thread_dependence(void **state)
+{
+    (void)state;
+    setup();
+    shared = derived = 0;
+    wrote = eventfd(0, EFD_CLOEXEC);
+    loaded = eventfd(0, EFD_CLOEXEC);
+    release = eventfd(0, EFD_CLOEXEC);
+    assert_true(wrote >= 0 && loaded >= 0 && release >= 0);
+    pthread_t a, b;
+    assert_int_equal(pthread_create(&a, NULL, writer, NULL), 0);
+    assert_int_equal(pthread_create(&b, NULL, reader, NULL), 0);
+    assert_int_equal(pthread_join(a, NULL), 0);
+    assert_int_equal(pthread_join(b, NULL), 0);
+    close(wrote);
+    close(loaded);
+    close(release);
+    assert_int_equal(b_saw, 1);
+    assert_int_equal(a_code, 4);
+    assert_int_equal(b_code, RD_ECASCADE);
+    assert_int_equal(shared, 0);
+    assert_int_equal(derived, 0);
+}
+
 /* The hooks are revive's: libtsan (whose runtime would start race
  * detection) is not mapped into the process. */
 static void test_libtsan_not_loaded(void **state)
@@ -234,6 +320,7 @@ int main(void)
         cmocka_unit_test_teardown(test_atomics_not_undone, close_leftover_domains),
         cmocka_unit_test(test_atomics_correct),
         cmocka_unit_test_teardown(test_outside_domains_nothing_logged, close_leftover_domains),
+        cmocka_unit_test_teardown(test_read_hook_makes_cross_thread_dependence, close_leftover_domains),
         cmocka_unit_test(test_libtsan_not_loaded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
