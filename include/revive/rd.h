@@ -53,9 +53,21 @@
  *    branch reads must be volatile (siglongjmp restores registers);
  *  - writes to frames created inside the domain are never logged: they are
  *    gone once the domain unwinds.
- * Per-thread state; domains never span threads. The dependence graph across
- * threads (paper §4.2-4.3) and the server-runtime integration are not built
- * yet (docs/rd.md).
+ * Across threads (paper §3.5 rule 3, §4.2-4.4; design in docs/rd.md): a
+ * domain runs on one thread, but a domain that reads another domain's
+ * uncommitted write (rd_note_read, or the read hooks of instrumented code)
+ * depends on it. A root domain that ends while depending on uncommitted
+ * domains is "completed": it commits — runs its deferred releases — only
+ * once everything it depends on has committed (a cycle commits together),
+ * possibly on another thread. When a domain fails, every domain depending
+ * on it, transitively, is rolled back too: one still running on another
+ * thread is interrupted by a real-time signal (rd_cascade_signal() is
+ * SIGRTMIN+6; do not use it) and resumes at its own landing pad with
+ * RD_ECASCADE; a completed one has no landing pad left, so its writes are
+ * undone and its deferred releases dropped — send replies from rd_defer so
+ * a completed request's answer goes out only when it commits. Mutexes taken
+ * inside domains go through rd_mutex_lock/rd_mutex_unlock, so a rollback
+ * releases them. The server-runtime integration is not built yet.
  */
 #ifndef REVIVE_RD_H
 #define REVIVE_RD_H
@@ -133,6 +145,12 @@ void rd_note_read(const volatile void *addr, size_t len);
  * when domains may be waiting for the mutex: it wakes them. */
 int rd_mutex_lock(pthread_mutex_t *m);
 int rd_mutex_unlock(pthread_mutex_t *m);
+
+/* The real-time signal (SIGRTMIN + 6) that interrupts a thread whose domain
+ * a cascade condemned; rd_begin/rd_init install its handler. The process
+ * must leave it to the runtime (and not block it in threads that run
+ * domains, or their cascades wait until they next enter the runtime). */
+int rd_cascade_signal(void);
 
 /* Runs fn(arg) when the current work is final: when the current domain
  * commits (a basic domain merging into its parent passes it on); never if

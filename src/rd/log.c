@@ -149,7 +149,10 @@ void rd_log_range(const volatile void *addr, size_t len)
     t->recs.len++;
     memcpy((char *)t->bytes.data + off, (const void *)a, len);  /* may fault */
     r->u.bytes.copied = 1;
-    if (me)
+    /* With one thread every replaced word is this thread's own (nesting
+     * orders those) or committed; a second thread sets rd_multi before its
+     * first write. */
+    if (me && __atomic_load_n(&rd_multi, __ATOMIC_RELAXED))
         depend_on_replaced(t, r);
 }
 

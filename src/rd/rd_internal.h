@@ -294,7 +294,6 @@ void rd_domain_pop(struct rd_thread *t, struct rd_domain *d);
 /* fault.c */
 int rd_setup(struct rd_thread *t);   /* handlers once per process, then t */
 __attribute__((noreturn)) void rd_escalate(int sig, const char *why);
-int rd_cascade_signal(void);
 void rd_signal_thread(struct rd_thread *t);
 
 /* lock.c */

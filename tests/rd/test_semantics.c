@@ -159,8 +159,8 @@ static void test_rule_unlogged_writes_are_not_restored(void **state)
     assert_int_equal(log_calls[0], 1);
 }
 
-/* Rule 3 (dependent domains on other threads roll back too) needs the
- * cross-thread dependence graph, which is not built yet. */
+/* Rule 3 (dependent domains on other threads roll back too) is in
+ * test_threads.c. */
 
 /* ------------------------------------------------------------ basic kind */
 
