@@ -252,6 +252,7 @@ static void run_handler(rv_sess *s)
 void rv_request_rollback(rv_request *req)
 {
     rv_sess *s = req->session;
+    rv_arena_abort();   /* the attempt's arena writes, from the arena's own log */
     rv_journal_rollback(s->j, s->ssr);
     prepare_next(s, req->seq);
 }

@@ -200,6 +200,22 @@ static size_t fuzz_connection(const struct live *l, struct rng *r)
 
 /* ------------------------------------------------------------ the checks */
 
+/* The embedded manifest runs every service with a hot standby, started once
+ * the active instance is ready: until all are up, revived's descriptor
+ * count still grows, and no baseline can be taken. */
+static const char *const services[] = { "random", "timer", "kv" };
+
+static int standbys_up(void *arg)
+{
+    int probe = *(int *)arg;
+    for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
+        struct rv_wire_svc_status st = live_status(probe, services[i]);
+        if (st.standby_pid <= 0 || strcmp(st.state, "ready") != 0)
+            return 0;
+    }
+    return 1;
+}
+
 struct settle {
     const struct live *l;
     int probe;
@@ -282,7 +298,8 @@ int main(int argc, char **argv)
     rv_session *kept = live_open(c, "random", "seed=1"), *timer = live_open(c, "timer", "");
     uint64_t first[2] = { live_draw(kept), live_draw(kept) };
     int probe = live_dial(&l);
-    live_status(probe, "random");   /* revived is done with the opens */
+    if (live_poll_until(standbys_up, &probe) != 0)
+        live_die("the services' standbys did not start");
     size_t baseline = live_fd_count(&l);
 
     fuzz(&l, seed);
