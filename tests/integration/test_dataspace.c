@@ -85,9 +85,10 @@ static int observing_handler(int fd, int err, void *arg)
     for (unsigned i = 0; i < RING_SLOTS; i++)
         o->stale += r->rec[i].producer == o->dead_id;
     signal_fd(o->entered);
-    o->repair_rc = rv_cap_relookup(fd, err);
-    signal_fd(o->done);
-    return o->repair_rc;
+    int rc = rv_cap_relookup(fd, err);
+    o->repair_rc = rc;
+    signal_fd(o->done);   /* o may be gone after this: the test moves on */
+    return rc;
 }
 
 static rv_dataspace *attach(const struct rvd *d, rv_conn **conn, unsigned wait_ms)
@@ -115,8 +116,6 @@ static uint64_t kill_and_observe(const struct rvd *d, rv_dataspace *ds, struct p
     struct observed o;
     setup_observer(&o, ds, *id);
     void *addr = rv_ds_addr(ds);
-    struct rv_cap_info before, after;
-    assert_int_equal(rv_cap_info(rv_ds_fd(ds), &before), 0);
     uint64_t killed = now_ms();
     kill_producer(producer);
     assert_true(wait_fd(o.entered, 10000));     /* found by the watcher: we invoked nothing */
@@ -129,8 +128,6 @@ static uint64_t kill_and_observe(const struct rvd *d, rv_dataspace *ds, struct p
     assert_ptr_equal(r, addr);                   /* the same address */
     assert_int_equal(r->magic, RING_MAGIC);
     assert_true(r->producer == *id);             /* the new producer's buffer */
-    assert_int_equal(rv_cap_info(rv_ds_fd(ds), &after), 0);
-    assert_int_equal(after.generation, before.generation + 1);
     rv_cap_set_handler(rv_ds_fd(ds), NULL, NULL);
     close(o.entered);
     close(o.done);
@@ -152,7 +149,11 @@ static void run_watcher_case(enum rv_watch_mode mode, unsigned period_ms, uint64
         if (latency > bound_ms)
             fail_msg("detected after %" PRIu64 " ms; the bound is %" PRIu64 " ms", latency, bound_ms);
     }
-    rv_watcher_stop();
+    rv_watcher_stop();   /* joined: the registry saw both repairs through */
+    struct rv_cap_info info;
+    assert_int_equal(rv_cap_info(rv_ds_fd(ds), &info), 0);
+    assert_int_equal(info.generation, 2);
+    assert_int_equal(info.faults, 2);
     rv_ds_detach(ds);
     rv_disconnect(conn);
     kill_producer(&producer);
