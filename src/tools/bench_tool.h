@@ -146,12 +146,12 @@ struct caps_results {
     int reps;                                       /* pairs of runs per watcher cell */
     unsigned mults;                                 /* multiplications per run */
     double job_ms[CAPS_NPLACE];                     /* a run without the watcher, median */
-    double control_pct[CAPS_NPLACE];                /* without vs without */
     struct caps_cell {
-        double wall_pct;      /* the job's time with / without the watcher - 1 */
-        double cpu_pct;       /* the watcher's own CPU time / the job's time */
+        double wall_pct;      /* the job's wall-clock time with / without the watcher - 1 */
+        double cpu_pct;       /* the same by CPU time: the job's and the watcher's */
+        double own_pct;       /* the watcher's own CPU time / the job's without */
         double detect_ms;     /* an object's death -> its capability fault */
-    } watch[CAPS_NPLACE][CAPS_NCOUNTS][CAPS_NMODES];
+    } watch[CAPS_NPLACE][CAPS_NCOUNTS][CAPS_NMODES], control[CAPS_NPLACE];   /* control: without vs without */
 };
 
 /* The null call on service svc with the registry on and off; leaves this
