@@ -209,6 +209,9 @@ int main(int argc, char **argv)
         .init = kv_init,
         .handle = kv_handle,
         .workers = KV_WORKERS,
+#ifdef KV_TIER1
+        .runner = rv_domain_runner,   /* rv-svc-kv-rd: tier 1 around every request */
+#endif
     };
     return rv_service_main(&ops, argc, argv);
 }
