@@ -15,7 +15,13 @@
  *   bind(s, ssr, args)      a new session: initialise its SSR from args.
  *   unbind(s, ssr)          the client went away: release what bind took.
  *   handle(req)             one request. Write the reply with rv_reply*().
- *   validate(s, ssr)        after a restart: is this SSR consistent?
+ *   validate(s, ssr)        is this SSR consistent? After a restart, and
+ *                           after every request before its commit (keep it
+ *                           cheap): a request that leaves an SSR its own
+ *                           validate rejects is a fault, never committed.
+ *   audit()                 at every heartbeat: are the service's own views
+ *                           sound (a timer armed for its earliest deadline)?
+ *                           false is a hang: revived restarts the instance.
  *   recover(all, n)         after a restart, with every surviving session:
  *                           rebuild global views (a timer queue) from SSRs.
  *
@@ -54,6 +60,7 @@ struct rv_service_ops {
     int (*handle)(rv_request *req);
     bool (*validate)(rv_sess *s, const void *ssr);
     int (*recover)(rv_sess **all, size_t n);
+    bool (*audit)(void);
     /* Runs handle(req). NULL: a plain call. rv_domain_runner: tier 1. */
     int (*runner)(rv_request *req, rv_handle_fn handle);
     /* Serve requests on this many threads (at most 15; 0 or 1: on the

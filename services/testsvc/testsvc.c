@@ -164,6 +164,12 @@ static int tier1_op(rv_request *req, struct test_ssr *t)
 }
 #endif
 
+/* The audit reports what SPOIL_AUDIT left: a service's broken global view,
+ * which only a restart repairs. */
+static bool audit_ok = true;
+
+static bool test_audit(void) { return audit_ok; }
+
 static int test_handle(rv_request *req)
 {
     struct test_ssr *t = req->ssr;
@@ -185,6 +191,7 @@ static int test_handle(rv_request *req)
     }
     case TEST_CORRUPT: t->magic = ~TEST_MAGIC; break;
     case TEST_RECOVERIES: return rv_reply(req, &t->recoveries, sizeof t->recoveries);
+    case TEST_SPOIL_AUDIT: audit_ok = false; break;
     default: return tier1_op(req, t);
     }
     return rv_reply(req, &t->counter, sizeof t->counter);
@@ -236,6 +243,7 @@ int main(int argc, char **argv)
         .handle = test_handle,
         .validate = test_validate,
         .recover = test_recover,
+        .audit = test_audit,
 #ifdef TEST_TIER1
         .runner = rv_domain_runner,
         .workers = 4,

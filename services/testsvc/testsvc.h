@@ -26,8 +26,9 @@ enum test_op {
     TEST_ABORT = 5,     /* abort(): SIGABRT every time */
     TEST_HANG = 6,      /* a busy loop that never ends */
     TEST_WILD = 7,      /* writes into another session's SSR */
-    TEST_CORRUPT = 8,   /* breaks its own SSR's magic: validate fails at the next restart */
+    TEST_CORRUPT = 8,   /* breaks its own SSR's magic: validate fails before the commit */
     TEST_RECOVERIES = 9, /* replies how often the recover hook updated this SSR */
+    TEST_SPOIL_AUDIT = 16,  /* the audit hook fails from now on (until a restart) */
     /* rv-svc-test-rd only (the same service with tier 1, TEST_TIER1): */
     TEST_FAULT_ONCE = 10,   /* counter++, then SIGSEGV the first time this instance runs it */
     TEST_GLOBAL_FAULT = 11, /* a logged process global += 100, counter++, then SIGSEGV every time */

@@ -184,7 +184,26 @@ static bool timer_validate(rv_sess *s, const void *ssr)
     if (t->period_ns == 0)
         return t->start_ns == 0 && t->acked == 0 && t->next_ns == 0;
     return t->period_ns >= 100000 && t->period_ns <= 86400000000000ull && t->next_ns > t->start_ns &&
-           (t->next_ns - t->start_ns) % t->period_ns == 0;
+           (t->next_ns - t->start_ns) % t->period_ns == 0 && t->acked <= due(t, now_ns());
+}
+
+/* Ticks must not stop: a deadline still ahead must be armed on the timerfd
+ * (after it passes, the timerfd has fired and on_tick is due), and the
+ * earliest deadline must not lie far in the past. Either failing means a
+ * corrupted heap or a failed re-arm, and clients would wait for ever. The
+ * slack covers an event loop that is merely busy. */
+#define OVERDUE_NS 500000000ull
+
+static bool timer_audit(void)
+{
+    uint64_t first = heap_min_deadline(&queue);
+    if (!first)
+        return true;
+    uint64_t now = now_ns();
+    if (now >= first)
+        return now - first < OVERDUE_NS;
+    struct itimerspec it;
+    return timerfd_gettime(tfd, &it) == 0 && (it.it_value.tv_sec || it.it_value.tv_nsec);
 }
 
 /* Rebuild the deadline queue from every SSR. The schedule is recomputed from
@@ -215,6 +234,7 @@ int main(int argc, char **argv)
         .handle = timer_handle,
         .validate = timer_validate,
         .recover = timer_recover,
+        .audit = timer_audit,
     };
     return rv_service_main(&ops, argc, argv);
 }

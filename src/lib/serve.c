@@ -243,6 +243,12 @@ static void run_handler(rv_sess *s)
     rv_rt_serving = &req;
     int rc = rv_rt.ops->runner ? rv_rt.ops->runner(&req, rv_rt.ops->handle) : rv_rt.ops->handle(&req);
     rv_rt_serving = NULL;
+    /* A corrupted value stored into the SSR (a soft error, a wild pointer)
+     * that breaks the service's own invariants must not become the state
+     * every later instance recovers from: fail stop, and the next instance
+     * re-runs the request from the committed SSR. */
+    if (rv_rt.ops->validate && !rv_rt.ops->validate(s, s->ssr + 1))
+        rv_rt_fail_stop("a request left an SSR its own validate rejects");
     next_slot(s)->reply_status = rc;
     rv_journal_commit(s->j, s->ssr);
     rv_arena_commit();   /* after the journal's commit point, before the reply: see arena.c */

@@ -406,7 +406,11 @@ static void on_ctl(struct rv_msg *m)
     switch (m->hdr.type) {
     case RV_T_BIND: on_bind(m); break;
     case RV_T_UNBIND: on_unbind(m->hdr.seq); break;
-    case RV_T_PING: ctl_send(RV_T_PONG, m->hdr.seq, 0, 0); break;
+    case RV_T_PING:
+        if (rv_rt.ops->audit && !rv_rt.ops->audit())
+            rv_rt_fail_stop("the service's audit failed");
+        ctl_send(RV_T_PONG, m->hdr.seq, 0, 0);
+        break;
     default:
         rv_rt_fail_stop("unexpected control message from revived");
     }

@@ -105,9 +105,11 @@ static void test_unserved_request(void **state)
     stop_and_recover("request_timeout = 300ms\nheartbeat = 0\n", "unserved");
 }
 
-/* CORRUPT commits a bad magic; the validate hook rejects it at the next
- * restart, and only that session is lost. */
-static void test_corrupt_ssr(void **state)
+/* CORRUPT breaks its own SSR's magic: validate, run before the commit,
+ * rejects it, so the instance fails stop, the re-run does the same, and the
+ * request is poisoned; the corrupt state is never committed, the session
+ * keeps its counter, and the other session does not notice. */
+static void test_corrupt_ssr_never_committed(void **state)
 {
     (void)state;
     struct rvd d;
@@ -115,17 +117,38 @@ static void test_corrupt_ssr(void **state)
     rv_session *bad = open_session(&d, "test", NULL), *good = open_session(&d, "test", NULL);
     assert_int_equal(call_ok(bad, TEST_INCR), 1);
     assert_int_equal(call_ok(good, TEST_INCR), 1);
-    assert_int_equal(call_ok(bad, TEST_CORRUPT), 1);
-    ctl(&d, "kill", "test", "KILL");
-    expect_call(bad, TEST_INCR, RV_ELOST);
-    expect_call(bad, TEST_GET, RV_ELOST);
+    expect_call(bad, TEST_CORRUPT, RV_EPOISON);
+    assert_int_equal(call_ok(bad, TEST_INCR), 2);
     assert_int_equal(call_ok(good, TEST_INCR), 2);
     struct svc_status st;
     svc_status(&d, "test", &st);
-    assert_int_equal(st.sessions, 1);
-    assert_int_equal(st.requests_failed, 1);
+    assert_int_equal(st.restarts, 2);
     rv_close(bad);
     rv_close(good);
+    rvd_stop(&d);
+}
+
+static bool restarted(const struct svc_status *st, const void *arg)
+{
+    (void)arg;
+    return st->restarts == 1 && strcmp(st->state, "ready") == 0;
+}
+
+/* A service whose audit fails at a heartbeat (its own views are broken,
+ * though it answers) is restarted, and its sessions carry on. */
+static void test_failed_audit_restarts(void **state)
+{
+    (void)state;
+    struct rvd d;
+    start(&d, "max_restarts = 100 in 10s\nrequest_timeout = 20s\nheartbeat = 100ms\n");
+    rv_session *s = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    assert_int_equal(call_ok(s, TEST_SPOIL_AUDIT), 1);
+    struct svc_status st;
+    wait_status(&d, "test", restarted, NULL, &st);
+    assert_non_null(strstr(st.last_exit, "SIGABRT"));
+    assert_int_equal(call_ok(s, TEST_INCR), 2);
+    rv_close(s);
     rvd_stop(&d);
 }
 
@@ -227,7 +250,8 @@ int main(void)
         cmocka_unit_test_teardown(test_hang_op, it_teardown),
         cmocka_unit_test_teardown(test_hang_stop, it_teardown),
         cmocka_unit_test_teardown(test_unserved_request, it_teardown),
-        cmocka_unit_test_teardown(test_corrupt_ssr, it_teardown),
+        cmocka_unit_test_teardown(test_corrupt_ssr_never_committed, it_teardown),
+        cmocka_unit_test_teardown(test_failed_audit_restarts, it_teardown),
         cmocka_unit_test_teardown(test_wild_mprotect, it_teardown),
         cmocka_unit_test_teardown(test_wild_checksum, it_teardown),
         cmocka_unit_test_teardown(test_intensity, it_teardown),
