@@ -31,9 +31,10 @@ set logscale y
 set format y '%g'
 set xtics ('10' 10, '100' 100, '1000' 1000)
 set xrange [7:1400]
+set yrange [0.0002:100]
 set grid ytics
 set key top left
-set title 'revive: capability watcher cost on a matrix multiplication, one core (L4ReAnimator Fig. 8 style)'
+set title 'revive: watcher CPU time on a matrix multiplication, one core (cf. L4ReAnimator Fig. 8)'
 plot '$dat' using 1:10 with linespoints lw 2 pt 7 title 'period 1 ms', \
      '' using 1:11 with linespoints lw 2 pt 5 title 'period 10 ms', \
      '' using 1:12 with linespoints lw 2 pt 9 title 'period 100 ms', \

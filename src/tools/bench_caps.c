@@ -504,7 +504,7 @@ void caps_csv(FILE *f, const struct caps_results *res)
 static void dat_columns(FILE *f, const struct caps_results *res, size_t ci, double (*get)(const struct caps_cell *))
 {
     for (size_t mi = 0; mi < CAPS_NMODES; mi++)
-        fprintf(f, " %.3f", get(&res->watch[CAPS_SAME][ci][mi]));
+        fprintf(f, " %.4f", get(&res->watch[CAPS_SAME][ci][mi]));
 }
 
 /* The plot's data, one core: a row per count; the overhead by CPU time,
