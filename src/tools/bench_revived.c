@@ -29,7 +29,16 @@ static void stop_on_exit(void)
         kill(live_revived, SIGTERM);
 }
 
-static void write_manifest(const char *path, const char *svc_exec, const char *fifo,
+/* kv and kv-rd (bench_rd.c), each with its own arena. */
+static void write_kv_services(FILE *f, const char *build_dir)
+{
+    const char *execs[] = { "rv-svc-kv", "rv-svc-kv-rd" }, *names[] = { RD_KV_SVC, RD_KV_RD_SVC };
+    for (int i = 0; i < 2; i++)
+        fprintf(f, "\n[service %s]\nexec = %s/services/%s\nstate = arena\narena_size = 64M\n", names[i],
+                build_dir, execs[i]);
+}
+
+static void write_manifest(const char *path, const char *build_dir, const char *svc_exec, const char *fifo,
                            const struct bench_svc *svcs, size_t n)
 {
     FILE *f = fopen(path, "w");
@@ -45,6 +54,7 @@ static void write_manifest(const char *path, const char *svc_exec, const char *f
         fprintf(f, "\n[service %s]\nexec = %s\nargs = --notify %s\nssr_size = %d\nssr_protect = checksum\n"
                    "backoff = 0..0\nmax_restarts = 100000 in 1s\nrequest_timeout = 0\nheartbeat = 0\nstandby = %s\n",
                 holds[i], svc_exec, fifo, HOLD_SSR_SIZE, i ? "yes" : "no");
+    write_kv_services(f, build_dir);
     if (fclose(f) != 0)
         bench_die("cannot write %s: %m", path);
 }
@@ -105,7 +115,10 @@ void revived_start(struct revived *r, const char *build_dir, const struct bench_
     snprintf(r->log, sizeof r->log, "%s/revived.log", r->dir);
     snprintf(manifest, sizeof manifest, "%s/manifest.ini", r->dir);
     snprintf(fifo, sizeof fifo, "%s/notify", r->dir);
-    write_manifest(manifest, svc_exec, fifo, svcs, n);
+    char kv_rd[4096];
+    snprintf(kv_rd, sizeof kv_rd, "%s/services/rv-svc-kv-rd", build_dir);
+    need_executable(kv_rd);
+    write_manifest(manifest, build_dir, svc_exec, fifo, svcs, n);
     /* O_RDWR: opening never blocks, and the fifo never reports EOF between
      * one instance of "hold" and the next */
     if (mkfifo(fifo, 0600) < 0 || (r->notify_fd = open(fifo, O_RDWR | O_CLOEXEC)) < 0)

@@ -163,4 +163,25 @@ void caps_report(FILE *f, const struct caps_results *res);   /* markdown section
 void caps_csv(FILE *f, const struct caps_results *res);
 void caps_dat(FILE *f, const struct caps_results *res);      /* for bench/plot-watcher.sh */
 
+/* ---- bench_rd.c ---- */
+
+/* The two kv services of revived_start's manifest: rv-svc-kv, and the same
+ * with tier 1 (rv-svc-kv-rd), when the build has it. */
+#define RD_KV_SVC "kv"
+#define RD_KV_RD_SVC "kv-rd"
+
+struct rd_results {
+    double ns[3];             /* per hash-table operation: plain, hooks, domains */
+    long ops;
+    int reps;
+    uint64_t sink;            /* the work's result, so it is not optimised away */
+    double kv_seqpacket_us, kv_us, kv_rd_us;   /* per kv operation, end to end */
+};
+
+void rd_measure(struct rd_results *res, int quick);
+void rd_measure_kv(struct rd_results *res, struct revived *r, int quick);
+void rd_report(FILE *f, const struct rd_results *res);
+void rd_report_kv(FILE *f, const struct rd_results *res);
+void rd_csv(FILE *f, const struct rd_results *res);
+
 #endif

@@ -1,6 +1,6 @@
 /* rv-bench — revive's cost, measured beside its floor in one run.
  *
- *   rv-bench [--quick] [--only calls|caps] [--out DIR] [--build DIR]
+ *   rv-bench [--quick] [--only calls|caps|rd] [--out DIR] [--build DIR]
  *
  * Round trips of a 64-byte request and reply: raw AF_UNIX SOCK_SEQPACKET
  * and a futex ping-pong between two processes (the floor), then rv_call
@@ -11,11 +11,15 @@
  * core, then on another. Then recovery: kill -> the in-flight request
  * answered, with 1, 100 and 1000 open sessions. These are the "calls"
  * sections. The "caps" sections (bench_caps.c) measure what capabilities
- * cost: the registry on a call, and the watcher on a CPU-bound job.
+ * cost: the registry on a call, and the watcher on a CPU-bound job. The
+ * "rd" sections (bench_rd.c) measure recovery domains: the hooks and
+ * domains on an in-process hash table, and kv through revive with and
+ * without tier 1.
  *
  * The report goes to stdout and, with --out, to DIR/results.md and
  * DIR/results.csv (calls), DIR/caps.md, DIR/caps.csv and DIR/watcher.dat
- * (caps). --only runs one of the two, and rewrites only its own files.
+ * (caps), DIR/rd.md and DIR/rd.csv (rd). --only runs one, and rewrites
+ * only its own files.
  * This is a measuring tool, not a test: it fails only when
  * something it measures breaks. See docs/EVALUATION.md for what the numbers
  * mean.
@@ -61,7 +65,7 @@ static const size_t recovery_sessions[] = { 1, 100, 1000 };
 #define NRECOVERY (sizeof recovery_sessions / sizeof recovery_sessions[0])
 #define CROSS_RECOVERY_SESSIONS 100
 
-enum { SECT_CALLS = 1, SECT_CAPS = 2 };
+enum { SECT_CALLS = 1, SECT_CAPS = 2, SECT_RD = 4 };
 
 struct options {
     int quick;
@@ -77,6 +81,7 @@ struct results {
     struct plan plan[NPLACE];
     int reps;
     struct caps_results caps;
+    struct rd_results rd;
 };
 
 /* ---- running ---- */
@@ -171,9 +176,17 @@ static void run_all(struct results *res, const struct options *o)
     }
     if (o->sections & SECT_CAPS)
         caps_measure_registry(&res->caps, &r, cases[0].svc.name, o->quick);
+    if (o->sections & SECT_RD) {
+        fprintf(stderr, "rv-bench: kv with and without recovery domains ...\n");
+        rd_measure_kv(&res->rd, &r, o->quick);
+    }
     revived_stop(&r);
     if (o->sections & SECT_CAPS)
         caps_measure_watcher(&res->caps, o->quick);
+    if (o->sections & SECT_RD) {
+        fprintf(stderr, "rv-bench: recovery domains on a hash table ...\n");
+        rd_measure(&res->rd, o->quick);
+    }
 }
 
 /* ---- reporting ---- */
@@ -303,6 +316,19 @@ static void write_calls_md(FILE *f, const struct results *res, const struct cont
     print_recovery(f, res);
 }
 
+static void write_rd_md(FILE *f, const struct results *res, const struct context *c)
+{
+    print_header(f, "rv-bench results: recovery domains", c);
+    rd_report(f, &res->rd);
+    rd_report_kv(f, &res->rd);
+}
+
+static void write_rd_csv(FILE *f, const struct results *res, const struct context *c)
+{
+    (void)c;
+    rd_csv(f, &res->rd);
+}
+
 static void write_caps_md(FILE *f, const struct results *res, const struct context *c)
 {
     print_header(f, "rv-bench results: capabilities", c);
@@ -357,6 +383,7 @@ static const struct output {
     { SECT_CALLS, "results.md", write_calls_md }, { SECT_CAPS, "caps.md", write_caps_md },
     { SECT_CALLS, "results.csv", write_calls_csv }, { SECT_CAPS, "caps.csv", write_caps_csv },
     { SECT_CAPS, "watcher.dat", write_caps_dat },
+    { SECT_RD, "rd.md", write_rd_md }, { SECT_RD, "rd.csv", write_rd_csv },
 };
 #define NOUTPUTS (sizeof outputs / sizeof outputs[0])
 
@@ -390,11 +417,12 @@ static void default_build_dir(char *buf, size_t len)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps] [--out DIR] [--build DIR]\n"
+    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps|rd] [--out DIR] [--build DIR]\n"
                "  --quick      fewer round trips and kills (a smoke run, noisier figures)\n"
-               "  --only SECT  calls: round trips and recovery; caps: the capability registry and watcher\n"
+               "  --only SECT  calls: round trips and recovery; caps: the capability registry and watcher;\n"
+               "               rd: recovery domains (hash table, kv end to end)\n"
                "  --out DIR    also write DIR/results.md and .csv (calls), DIR/caps.md, .csv and\n"
-               "               DIR/watcher.dat (caps)\n"
+               "               DIR/watcher.dat (caps), DIR/rd.md and .csv (rd)\n"
                "  --build DIR  the build tree with revived and rv-svc-bench (default: this binary's)\n");
 }
 
@@ -404,8 +432,10 @@ static int parse_section(const char *arg, int *sections)
         *sections = SECT_CALLS;
     else if (strcmp(arg, "caps") == 0)
         *sections = SECT_CAPS;
+    else if (strcmp(arg, "rd") == 0)
+        *sections = SECT_RD;
     else {
-        fprintf(stderr, "rv-bench: --only '%s': no such section (calls or caps)\n", arg);
+        fprintf(stderr, "rv-bench: --only '%s': no such section (calls, caps or rd)\n", arg);
         return -1;
     }
     return 0;
@@ -418,7 +448,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         { "build", required_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' },
         { "only", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 },
     };
-    *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS };
+    *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS | SECT_RD };
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
