@@ -96,7 +96,8 @@ typedef void (*rd_fn)(void *arg);
 int rd_init(void);
 
 /* Opens a domain of `kind` and returns its landing pad, which the caller
- * must arm at once with sigsetjmp(*pad, 1) in its own frame (RD_BEGIN does).
+ * must arm at once with sigsetjmp(*pad, 0) in its own frame (RD_BEGIN does;
+ * the runtime restores what a rollback needs of the signal mask itself).
  * sigsetjmp returns nonzero when the domain rolled back. */
 sigjmp_buf *rd_begin(enum rd_kind kind);
 
@@ -188,7 +189,7 @@ static inline int rd_stage_next(int stage)
 #define RD_BEGIN(kind)                                                    \
     {                                                                     \
         volatile int rd_stage_ = RD_STAGE_WORK;                           \
-        if (sigsetjmp(*rd_begin(kind), 1) != 0)                           \
+        if (sigsetjmp(*rd_begin(kind), 0) != 0)                           \
             rd_stage_ = RD_STAGE_ONABORT;                                 \
         for (; rd_stage_ != RD_STAGE_NONE; rd_stage_ = rd_stage_next(rd_stage_)) \
             switch (rd_stage_) {                                          \

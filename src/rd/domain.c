@@ -138,6 +138,19 @@ void rd_commit(void)
     rd_runtime_check(t);
 }
 
+/* Landing pads are armed with sigsetjmp(pad, 0): saving the signal mask
+ * would cost a system call at every domain's start, half the cost of a
+ * small domain. The fault handler runs with SA_NODEFER, so it blocks
+ * nothing; the cascade handler blocks its own signal, which a jump out of
+ * it would leave blocked: unblock it here, on the rollback path only. */
+static void unblock_cascade(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, rd_cascade_signal());
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 /* The frames below the landing pad are abandoned. A siglongjmp from the
  * alternate signal stack leaves ASan's shadow for them poisoned (it cannot
  * tell which stack it is leaving), which would later be reported as
@@ -228,6 +241,7 @@ static void rollback(struct rd_thread *t, int failed, int code)
     forget_frames(t, target);
     t->last_error = target_code;
     t->in_runtime--;
+    unblock_cascade();
     siglongjmp(target->pad, 1);
 }
 

@@ -5,8 +5,8 @@
  * runs on the faulting thread's alternate signal stack (thread.c), so a
  * stack overflow inside a domain is handled like any other fault. From the
  * handler the rollback replays the domain's log and siglongjmps to its
- * landing pad; the pad's sigsetjmp(…, 1) saved the signal mask, so the
- * jump also unblocks the signal being handled.
+ * landing pad. The handler runs with SA_NODEFER, so it blocks nothing the
+ * jump would have to unblock (the pad does not save the mask: domain.c).
  *
  * The same signal sent by another process (kill -SEGV) is not a fault of
  * the code running: it escalates, like every fault outside a recoverable
