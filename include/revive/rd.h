@@ -67,7 +67,8 @@
  * undone and its deferred releases dropped — send replies from rd_defer so
  * a completed request's answer goes out only when it commits. Mutexes taken
  * inside domains go through rd_mutex_lock/rd_mutex_unlock, so a rollback
- * releases them. The server-runtime integration is not built yet.
+ * releases them. In a service, rv_domain_runner (revive/server.h) runs each
+ * request in a root domain.
  */
 #ifndef REVIVE_RD_H
 #define REVIVE_RD_H
