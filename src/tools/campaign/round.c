@@ -4,7 +4,9 @@
  * The injector (rvi_run) runs on its own thread, attached to the service
  * instance; once it says ARMED the workload runs on this one. The end of
  * the workload closes the injection window, so a fault the workload never
- * reaches is NOT_ACTIVATED rather than a wait for the full window. A client
+ * reaches is NOT_ACTIVATED rather than a wait for the full window, and the
+ * fresh session that checks recovery afterwards is never hit by the fault
+ * itself (kv's post-check, say, is the only caller of KV_CHECK). A client
  * still blocked at the workload's bound can only be freed by ending
  * revived, which ends the round's daemon too (the caller sees d->pid == 0). */
 #include <errno.h>
@@ -48,11 +50,10 @@ static bool wait_armed(int fd)
     return memcmp(buf, "ARMED\n", 6) == 0;
 }
 
-/* The workload, then the fresh session and the counters; or, if a client
- * stays blocked, the end of revived (which frees it). */
+/* Once the window is closed: the fresh session and the counters; or, if a
+ * client stayed blocked, the end of revived (which frees it). */
 static void observe(struct cp_experiment *e, struct cp_daemon *d, pid_t instance)
 {
-    e->workload_stuck = cp_workload_run(&e->w, d->sock, WORKLOAD_MS) < 0;
     if (e->workload_stuck) {
         e->status_ok = cp_status(d, &e->st) == 0;
         cp_daemon_stop(d, instance);
@@ -85,9 +86,12 @@ void cp_round(struct cp_experiment *e, struct cp_daemon *d, pid_t instance)
     pthread_t th;
     if (pthread_create(&th, NULL, injector_thread, &in) != 0)
         abort();
-    if (wait_armed(p[0]))
-        observe(e, d, instance);
+    bool armed = wait_armed(p[0]);
+    if (armed)
+        e->workload_stuck = cp_workload_run(&e->w, d->sock, WORKLOAD_MS) < 0;
     cancel = 1;
     pthread_join(th, NULL);
     close(p[0]);
+    if (armed)
+        observe(e, d, instance);
 }
