@@ -21,7 +21,8 @@
  *
  * Built twice: rv-svc-kv, and rv-svc-kv-test with KV_TEST_HOOKS, which
  * adds KV_PUT_SLOW (a put that blocks until the test kills the service)
- * for tests/integration/test_kv.c; the installed service has no such op.
+ * for tests/integration/test_kv.c, and --volatile, rv-campaign's baseline
+ * without state preservation; the installed service has neither.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -148,6 +149,8 @@ static int kv_check(rv_request *req)
 
 #ifdef KV_TEST_HOOKS
 static const char *test_fifo;   /* --test-fifo PATH */
+static bool volatile_table;     /* --volatile */
+static bool inherited;          /* --volatile: sessions met now are a previous instance's */
 
 /* Applies the put, tells the test through the FIFO that it is in flight
  * (applied in the arena, not committed), and blocks until killed. With
@@ -165,6 +168,37 @@ static int kv_put_slow(rv_request *req)
     while (w == 1 && nanosleep(&ts, &ts) != 0)
         ;
     return rc;
+}
+
+/* --volatile: a kv that keeps nothing across a restart, as a server
+ * holding its table in its own memory would after a plain (MINIX-3-style)
+ * restart — rv-campaign's baseline, since revived refuses `state =
+ * stateless` together with an arena. init zeroes the arena, which the
+ * runtime then formats afresh (an empty table, an empty heap), and
+ * validate rejects every session that survived the restart, so its client
+ * is told (RV_ELOST) as a stateless service's clients are. validate runs
+ * on inherited sessions only until the first bind of a new one (which
+ * revived sends once the instance is ready), and after binds and requests
+ * of new sessions, which it accepts. Only with `standby = no`: a standby's
+ * init would wipe the live instance's table. */
+static void volatile_wipe(void)
+{
+    size_t size;
+    void *arena = rv_arena(&size);
+    memset(arena, 0, size);
+}
+
+static int kv_bind(rv_sess *s, void *ssr, const char *args)
+{
+    (void)s, (void)ssr, (void)args;
+    inherited = false;
+    return 0;
+}
+
+static bool kv_validate(rv_sess *s, const void *ssr)
+{
+    (void)s, (void)ssr;
+    return !inherited;
 }
 #endif
 
@@ -195,10 +229,19 @@ static int kv_init(int argc, char **argv)
             test_fifo = argv[++i];
             continue;
         }
+        if (strcmp(argv[i], "--volatile") == 0) {
+            volatile_table = true;
+            continue;
+        }
 #endif
         fprintf(stderr, "rv-svc-kv: unknown argument '%s' (it takes none)\n", argv[i]);
         return -1;
     }
+#ifdef KV_TEST_HOOKS
+    if (volatile_table)
+        volatile_wipe();
+    inherited = volatile_table;
+#endif
     return 0;
 }
 
@@ -208,6 +251,10 @@ int main(int argc, char **argv)
         .ssr_layout = KV_SSR_LAYOUT,
         .init = kv_init,
         .handle = kv_handle,
+#ifdef KV_TEST_HOOKS
+        .bind = kv_bind,
+        .validate = kv_validate,
+#endif
         .workers = KV_WORKERS,
 #ifdef KV_TIER1
         .runner = rv_domain_runner,   /* rv-svc-kv-rd: tier 1 around every request */
