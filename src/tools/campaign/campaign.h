@@ -17,9 +17,10 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "inject.h"
+#include "revive/client.h"
 #include "wire.h"
 
-enum cp_service { CP_RANDOM, CP_TIMER };
+enum cp_service { CP_RANDOM, CP_TIMER, CP_KV, CP_NSERVICES };
 
 /* ---- daemon.c: a private revived per experiment ---- */
 
@@ -29,11 +30,13 @@ struct cp_daemon {
     char sock[96];
 };
 
-/* Writes a manifest with just `service` (no standby, a quick watchdog) into
- * a fresh temp dir and starts revived on it; returns once it listens.
- * `stateless`: the baseline, `state = stateless` (a restart revokes every
- * session: no state is preserved, as in a plain MINIX-3-style restart). */
-int cp_daemon_start(struct cp_daemon *d, const char *service, bool stateless);
+/* Writes a manifest with just `svc` (no standby, a quick watchdog) into a
+ * fresh temp dir and starts revived on it; returns once it listens.
+ * `baseline`: state preservation off, as in a plain MINIX-3-style restart
+ * (cp_baseline_what says how, per service). */
+int cp_daemon_start(struct cp_daemon *d, enum cp_service svc, bool baseline);
+/* What the baseline of `svc` is, for the reports. */
+const char *cp_baseline_what(enum cp_service svc);
 /* SIGTERM (SIGKILL if it does not go within a few seconds), reap. Kills
  * `orphan` too if it is still there (the instance of a revived that had to
  * be killed). */
@@ -50,6 +53,15 @@ int cp_wait_settled(const struct cp_daemon *d, struct rv_wire_svc_status *st, in
 
 #define CP_CLIENTS 2
 #define CP_DRAWS 64
+#define CP_KV_KEYS 16   /* kv: the keys each client owns */
+
+/* kv: what one client knows its keys hold (workload_kv.c). */
+struct cp_kv_model {
+    int16_t ver[CP_KV_KEYS];   /* the version of the value last acknowledged; -1: absent;
+                                  -2: unknown (before the client's first write of it) */
+    int8_t pending;            /* -1, or the key of the write whose call failed: */
+    int16_t pending_ver;       /* it may or may not have happened (-1: a delete) */
+};
 
 /* What one client saw. */
 struct cp_client {
@@ -66,6 +78,7 @@ struct cp_workload {
     bool quick;
     const uint64_t (*golden)[CP_DRAWS];  /* random: the golden run's numbers, or NULL */
     uint64_t got[CP_CLIENTS][CP_DRAWS];  /* random: what each client drew */
+    struct cp_kv_model kv[CP_CLIENTS];   /* kv: each client's model of its keys */
     struct cp_client c[CP_CLIENTS];
     const char *sock;
     pthread_t th[CP_CLIENTS];
@@ -81,6 +94,19 @@ void cp_workload_join(struct cp_workload *w);
 int cp_golden(enum cp_service svc, bool quick, uint64_t golden[CP_CLIENTS][CP_DRAWS]);
 /* A fresh session after the experiment: true if it is served correctly. */
 bool cp_postcheck(const struct cp_workload *w, const char *sock, char *why, size_t len);
+/* Shared by the clients: open a session to `svc` (an error goes into c),
+ * and record a failed call in c. */
+int cp_open_session(const char *sock, const char *svc, const char *args, struct cp_client *c,
+                    rv_session **s);
+void cp_call_failed(struct cp_client *c, rv_session *s, int rc, const char *what);
+
+/* ---- workload_kv.c: the kv clients and their oracle ---- */
+
+/* Client i: a fixed sequence of puts, deletes, gets and scans on its own
+ * keys, every reply checked against w->kv[i]. */
+void cp_kv_client(struct cp_workload *w, int i, const char *sock, struct cp_client *c);
+/* The fresh session: the whole store against the union of the models. */
+bool cp_kv_postcheck(const struct cp_workload *w, const char *sock, char *why, size_t len);
 
 /* ---- what a campaign runs ---- */
 
@@ -88,7 +114,7 @@ struct cp_campaign {
     enum cp_service svc;
     enum rvi_fault fault;
     bool quick;
-    bool baseline;                        /* state = stateless */
+    bool baseline;                        /* state preservation off (cp_baseline_what) */
     uint64_t seed;
     const uint64_t (*golden)[CP_DRAWS];   /* random: the golden run */
 };

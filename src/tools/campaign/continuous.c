@@ -120,7 +120,7 @@ int cp_continuous(const struct cp_campaign *c, int max_activated, FILE *csv, FIL
     struct tally t = { 0 };
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (cp_daemon_start(&d, cp_service_name(c->svc), c->baseline) < 0 || cp_settle(&d, &last) < 0) {
+    if (cp_daemon_start(&d, c->svc, c->baseline) < 0 || cp_settle(&d, &last) < 0) {
         fprintf(stderr, "rv-campaign: revived or the service did not start\n");
         cp_daemon_stop(&d, 0);
         cp_daemon_remove(&d, NULL);

@@ -6,7 +6,16 @@
  * no standby (each crash is a real restart), a quick watchdog (a hang costs
  * 300 ms, not 2 s) and a generous restart budget (the injected fault, not
  * the restart policy, decides the outcome). The status comes from revived's
- * public socket, as `revivectl status` gets it. */
+ * public socket, as `revivectl status` gets it.
+ *
+ * The baseline (state preservation off, a plain MINIX-3-style restart):
+ * random and timer run with `state = stateless`, so a restart revokes
+ * every session. kv keeps its table in its arena, which revived does not
+ * allow together with `state = stateless` and always carries across
+ * restarts; its baseline is rv-svc-kv-test --volatile, which zeroes the
+ * arena when an instance starts (an empty table, as a server holding it in
+ * its own memory would come back) and rejects the surviving sessions, so
+ * their clients are told (RV_ELOST) as a stateless service's are. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -25,9 +34,8 @@
 #define READY_FD 100
 #define STOP_WAIT_MS 5000
 
-static const char manifest_fmt[] =
-    "[service %s]\n"
-    "exec = rv-svc-%s\n"
+/* The policy every campaign's service runs under. */
+static const char policy[] =
     "ssr_protect = checksum\n"
     "restart = always\n"
     "max_restarts = 100 in 10s\n"
@@ -36,14 +44,32 @@ static const char manifest_fmt[] =
     "heartbeat = 200ms\n"
     "standby = no\n";
 
-static int write_manifest(const char *path, const char *service, bool stateless)
+/* kv's arena: the table's directory (128 KiB) and a few dozen small
+ * entries need far less than the default 64M; a small one keeps the
+ * baseline's wipe cheap. */
+#define KV_STATE "state = arena\narena_size = 2M\nssr_size = 0\n"
+
+/* Each service's own lines: normally, and in the baseline. */
+static const struct {
+    const char *normal, *baseline, *baseline_what;
+} service_lines[CP_NSERVICES] = {
+    [CP_RANDOM] = { "exec = rv-svc-random\n", "exec = rv-svc-random\nstate = stateless\n",
+                    "`state = stateless`: a restart revokes every session" },
+    [CP_TIMER] = { "exec = rv-svc-timer\n", "exec = rv-svc-timer\nstate = stateless\n",
+                   "`state = stateless`: a restart revokes every session" },
+    [CP_KV] = { "exec = rv-svc-kv\n" KV_STATE, "exec = rv-svc-kv-test\nargs = --volatile\n" KV_STATE,
+                "`rv-svc-kv-test --volatile`: a restart empties the table and loses every session" },
+};
+
+const char *cp_baseline_what(enum cp_service svc) { return service_lines[svc].baseline_what; }
+
+static int write_manifest(const char *path, enum cp_service svc, bool baseline)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    fprintf(f, manifest_fmt, service, service);
-    if (stateless)
-        fputs("state = stateless\n", f);
+    fprintf(f, "[service %s]\n%s%s", cp_service_name(svc),
+            baseline ? service_lines[svc].baseline : service_lines[svc].normal, policy);
     return fclose(f);
 }
 
@@ -63,7 +89,7 @@ static void exec_revived(const struct cp_daemon *d, const char *manifest, int re
     _exit(127);
 }
 
-int cp_daemon_start(struct cp_daemon *d, const char *service, bool stateless)
+int cp_daemon_start(struct cp_daemon *d, enum cp_service svc, bool baseline)
 {
     char manifest[128];
     snprintf(d->dir, sizeof d->dir, "/tmp/rv-campaign-XXXXXX");
@@ -72,7 +98,7 @@ int cp_daemon_start(struct cp_daemon *d, const char *service, bool stateless)
     snprintf(d->sock, sizeof d->sock, "%s/revived.sock", d->dir);
     snprintf(manifest, sizeof manifest, "%s/manifest.ini", d->dir);
     int p[2];
-    if (write_manifest(manifest, service, stateless) < 0 || pipe2(p, O_CLOEXEC) < 0)
+    if (write_manifest(manifest, svc, baseline) < 0 || pipe2(p, O_CLOEXEC) < 0)
         return -1;
     d->pid = fork();
     if (d->pid == 0)

@@ -1,6 +1,6 @@
 /* main.c — rv-campaign, the fault-injection campaign runner (issue 5).
  *
- *   rv-campaign --service random|timer --type M|R -n N [--seed S]
+ *   rv-campaign --service random|timer|kv --type M|R -n N [--seed S]
  *               [--first I] [--baseline] [--continuous] [--out DIR]
  *               [--quick] [--check]
  *
@@ -12,8 +12,10 @@
  * the window when the workload is done, check that a fresh session is
  * served correctly, read revived's counters, classify. Writes
  * DIR/<service>-<type>.csv and .md (default DIR: docs/evaluation).
- * --baseline runs the service with `state = stateless` (state preservation
- * off: a restart revokes the sessions), files named <service>-<type>-baseline.
+ * --baseline runs the service with state preservation off (daemon.c: for
+ * random and timer `state = stateless`, a restart revokes the sessions; for
+ * kv a variant whose restart empties its table and loses the sessions),
+ * files named <service>-<type>-baseline.
  * --continuous is Akeso's mode (continuous.c): one revived, faults one after
  * another until it fails or N faults were activated.
  * --check (for the test suite): exit 1 unless some fault manifested and
@@ -36,7 +38,18 @@ struct options {
     const char *out;
 };
 
-const char *cp_service_name(enum cp_service s) { return s == CP_RANDOM ? "random" : "timer"; }
+static const char *const service_names[CP_NSERVICES] = { "random", "timer", "kv" };
+
+const char *cp_service_name(enum cp_service s) { return service_names[s]; }
+
+/* The service named `name`, or -1. */
+static int service_of(const char *name)
+{
+    for (int s = 0; s < CP_NSERVICES; s++)
+        if (strcmp(name, service_names[s]) == 0)
+            return s;
+    return -1;
+}
 
 static char type_letter(const struct cp_campaign *c) { return c->fault == RVI_FAULT_MEM ? 'M' : 'R'; }
 
@@ -51,7 +64,7 @@ static void out_path(const struct options *o, const char *suffix, char *buf, siz
 static int start_target(struct cp_experiment *e, struct cp_daemon *d, const struct cp_campaign *c,
                         struct rv_wire_svc_status *st)
 {
-    if (cp_daemon_start(d, cp_service_name(c->svc), c->baseline) < 0 || cp_settle(d, st) < 0 || st->pid <= 0) {
+    if (cp_daemon_start(d, c->svc, c->baseline) < 0 || cp_settle(d, st) < 0 || st->pid <= 0) {
         e->inj.outcome = RVI_ERROR;
         snprintf(e->inj.error, sizeof e->inj.error, "revived or the service did not start");
         return -1;
@@ -83,7 +96,7 @@ static void experiment(const struct options *o, struct cp_experiment *e)
 
 static void usage(FILE *f)
 {
-    fputs("usage: rv-campaign --service random|timer --type M|R -n N [--seed S] [--first I]\n"
+    fputs("usage: rv-campaign --service random|timer|kv --type M|R -n N [--seed S] [--first I]\n"
           "                   [--baseline] [--continuous] [--out DIR] [--quick] [--check]\n", f);
 }
 
@@ -101,7 +114,7 @@ static int parse(int argc, char **argv, struct options *o)
     int c;
     while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
         switch (c) {
-        case 's': o->c.svc = !strcmp(optarg, "random") ? CP_RANDOM : !strcmp(optarg, "timer") ? CP_TIMER : -1; break;
+        case 's': o->c.svc = service_of(optarg); break;
         case 't': o->c.fault = !strcmp(optarg, "M") ? RVI_FAULT_MEM : !strcmp(optarg, "R") ? RVI_FAULT_REG : -1; break;
         case 'n': o->n = atoi(optarg); break;
         case 'f': o->first = atoi(optarg); break;

@@ -9,7 +9,7 @@ set -eu
 dir=${1:-docs/evaluation}
 dat=$dir/recovery.dat
 echo "# bar manifested recovered% with_loss% not_recovered%" > "$dat"
-for svc in random timer; do
+for svc in random timer kv; do
     for t in M R; do
         csv=$dir/$svc-$t.csv
         [ -f "$csv" ] || continue

@@ -95,9 +95,10 @@ void cp_markdown_title(FILE *f, const char *cmdline, const struct cp_campaign *c
     char date[32];
     time_t t = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&t));
-    fprintf(f, "# Fault injection %s: `%s`, %s faults%s\n\nProduced %s by:\n\n    %s\n\n", mode,
+    fprintf(f, "# Fault injection %s: `%s`, %s faults%s%s%s\n\nProduced %s by:\n\n    %s\n\n", mode,
             cp_service_name(c->svc), c->fault == RVI_FAULT_MEM ? "M (memory access)" : "R (register bit flip)",
-            c->baseline ? ", baseline (`state = stateless`: state preservation off)" : "", date, cmdline);
+            c->baseline ? ", baseline (state preservation off: " : "", c->baseline ? cp_baseline_what(c->svc) : "",
+            c->baseline ? ")" : "", date, cmdline);
     fputs("Reproduce one experiment's choice of instruction with "
           "`rv-inject --pid PID --type T --seed SEED` (the row's seed).\n\n", f);
 }

@@ -4,9 +4,10 @@
  * numbers; the correct numbers are those of a golden run against an
  * uninjected revived, taken once per campaign. timer: CP_CLIENTS rv-tick
  * clients (10 ms period); the oracle is the service's own contract, total
- * expirations == elapsed / period within one, with no error. Each client
- * runs in its own thread over the librevive client API, concurrently with
- * the injector. */
+ * expirations == elapsed / period within one, with no error. kv: clients
+ * that check every reply against their own model (workload_kv.c). Each
+ * client runs in its own thread over the librevive client API,
+ * concurrently with the injector. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -38,8 +39,8 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int open_session(const char *sock, const char *svc, const char *args, struct cp_client *c,
-                        rv_session **s)
+int cp_open_session(const char *sock, const char *svc, const char *args, struct cp_client *c,
+                    rv_session **s)
 {
     rv_conn *conn;
     int rc = rv_connect(sock, &conn);
@@ -56,7 +57,7 @@ static int open_session(const char *sock, const char *svc, const char *args, str
     return rc;
 }
 
-static void call_failed(struct cp_client *c, rv_session *s, int rc, const char *what)
+void cp_call_failed(struct cp_client *c, rv_session *s, int rc, const char *what)
 {
     c->err = rc;
     snprintf(c->note, sizeof c->note, "%s: %s (%s)", what, rv_strerror(rc), rv_session_error(s));
@@ -67,7 +68,7 @@ static void random_client(struct cp_workload *w, int i, const char *sock, struct
     char args[32];
     rv_session *s;
     snprintf(args, sizeof args, "seed=%d", SEED_BASE + i);
-    if (open_session(sock, "random", args, c, &s) < 0)
+    if (cp_open_session(sock, "random", args, c, &s) < 0)
         return;
     for (int k = 0; k < draws(w->quick); k++) {
         uint64_t v = 0;
@@ -76,7 +77,7 @@ static void random_client(struct cp_workload *w, int i, const char *sock, struct
         if (rc == 0 && len != sizeof v)
             rc = RV_EPROTO;
         if (rc < 0) {
-            call_failed(c, s, rc, "next");
+            cp_call_failed(c, s, rc, "next");
             break;
         }
         w->got[i][k] = v;
@@ -118,12 +119,12 @@ static void check_total(struct cp_client *c, uint64_t total, uint64_t start, uin
 static void timer_client(struct cp_workload *w, const char *sock, struct cp_client *c)
 {
     rv_session *s;
-    if (open_session(sock, "timer", NULL, c, &s) < 0)
+    if (cp_open_session(sock, "timer", NULL, c, &s) < 0)
         return;
     struct timer_start st = { .period_ns = PERIOD_MS * 1000000ull, .start_ns = now_ns() };
     int efd = -1, rc = rv_call_fd(s, TIMER_START, &st, sizeof st, NULL, 0, NULL, &efd);
     if (rc < 0 || efd < 0) {
-        call_failed(c, s, rc < 0 ? rc : RV_EPROTO, "start");
+        cp_call_failed(c, s, rc < 0 ? rc : RV_EPROTO, "start");
         rv_close(s);
         return;
     }
@@ -134,7 +135,7 @@ static void timer_client(struct cp_workload *w, const char *sock, struct cp_clie
             c->stalled = true;
             snprintf(c->note, sizeof c->note, "no notification in %d ms after %ld", STALL_MS, n);
         } else if (rc < 0) {
-            call_failed(c, s, rc, "ack");
+            cp_call_failed(c, s, rc, "ack");
         } else if (fresh) {
             total += fresh;
             n++;
@@ -151,8 +152,10 @@ static void client(struct cp_workload *w, int i, const char *sock, struct cp_cli
     memset(c, 0, sizeof *c);
     if (w->svc == CP_RANDOM)
         random_client(w, i, sock, c);
-    else
+    else if (w->svc == CP_TIMER)
         timer_client(w, sock, c);
+    else
+        cp_kv_client(w, i, sock, c);
 }
 
 static void *client_thread(void *arg)
@@ -201,7 +204,7 @@ int cp_golden(enum cp_service svc, bool quick, uint64_t golden[CP_CLIENTS][CP_DR
 {
     struct cp_daemon d = { 0 };
     struct cp_workload w = { .svc = svc, .quick = quick };
-    int rc = cp_daemon_start(&d, cp_service_name(svc), false);
+    int rc = cp_daemon_start(&d, svc, false);
     bool ran = rc == 0;
     if (ran)
         rc = cp_workload_run(&w, d.sock, 30000);
@@ -217,6 +220,8 @@ int cp_golden(enum cp_service svc, bool quick, uint64_t golden[CP_CLIENTS][CP_DR
 
 bool cp_postcheck(const struct cp_workload *w, const char *sock, char *why, size_t len)
 {
+    if (w->svc == CP_KV)
+        return cp_kv_postcheck(w, sock, why, len);
     struct cp_workload fresh = { .svc = w->svc, .quick = w->quick, .golden = w->golden };
     client(&fresh, 0, sock, &fresh.c[0]);
     const struct cp_client *c = &fresh.c[0];
