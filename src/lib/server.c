@@ -175,17 +175,28 @@ void rv_rt_rearm(rv_sess *s)
         rv_rt_fail_stop("cannot re-arm a session");
 }
 
-/* Set when a session leaves the epoll set: it may be freed while its event
- * is still in event_loop's batch, so the rest of the batch is dropped.
- * Only the event loop's thread reads it, or needs to set it. */
-static bool batch_stale;
+/* The events event_loop is working through. A session that leaves the
+ * epoll set may be freed while an event of it is still in the batch, so its
+ * events there are struck out — only its: with workers the sessions are
+ * one-shot, and an event dropped with the rest of a batch would never be
+ * reported again, its request left unserved. Only the event loop's thread
+ * touches the batch. */
+static struct epoll_event batch[64];
+static int batch_next, batch_len;
+
+static void strike_from_batch(const struct rv_source *src)
+{
+    for (int i = batch_next; i < batch_len; i++)
+        if (batch[i].data.ptr == src)
+            batch[i].data.ptr = NULL;
+}
 
 void rv_rt_unpoll(rv_sess *s)
 {
     if (s->polling) {
         epoll_ctl(rv_rt.ep, EPOLL_CTL_DEL, s->fd, NULL);
         if (rv_rt_slot == 0)
-            batch_stale = true;
+            strike_from_batch(&s->src);
     }
     s->polling = false;
 }
@@ -427,12 +438,12 @@ static void on_signal(void)
 
 static void event_loop(struct rv_msg *m)
 {
-    struct epoll_event ev[64];
     for (;;) {
-        int n = epoll_wait(rv_rt.ep, ev, 64, -1);
-        batch_stale = false;
-        for (int i = 0; i < n && !batch_stale; i++) {
-            struct rv_source *src = ev[i].data.ptr;
+        batch_len = epoll_wait(rv_rt.ep, batch, 64, -1);
+        for (batch_next = 0; batch_next < batch_len;) {
+            struct rv_source *src = batch[batch_next++].data.ptr;
+            if (!src)
+                continue;   /* struck out: see strike_from_batch */
             switch (src->kind) {
             case RV_SRC_SESSION:
                 if (rv_workers_on())

@@ -154,6 +154,40 @@ static void test_workers_serve_in_parallel(void **state)
     rvd_stop(&d);
 }
 
+/* Sessions that come and go while others are served: a session leaving the
+ * event loop's set must not cost another session's one-shot event, or that
+ * request waits unserved until the watchdog kills the instance. */
+#define CHURN_THREADS 4
+#define CHURN_ROUNDS 150
+
+static void *churn_main(void *arg)
+{
+    const struct rvd *d = arg;
+    for (int i = 0; i < CHURN_ROUNDS; i++) {
+        rv_session *s = open_session(d, "test", NULL);
+        call_ok(s, TEST_INCR);
+        rv_close(s);
+    }
+    return NULL;
+}
+
+static void test_workers_sessions_churn(void **state)
+{
+    (void)state;
+    struct rvd d;
+    rvd_start(&d, "[service test]\nexec = rv-svc-test-rd\nssr_size = 256\nmax_restarts = 100 in 10s\n"
+                  "request_timeout = 300ms\nheartbeat = 10s\n");
+    pthread_t th[CHURN_THREADS];
+    for (int i = 0; i < CHURN_THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, churn_main, &d), 0);
+    for (int i = 0; i < CHURN_THREADS; i++)
+        pthread_join(th[i], NULL);
+    long long restarts;
+    instance_pid(&d, &restarts);
+    assert_int_equal(restarts, 0);
+    rvd_stop(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +196,7 @@ int main(void)
         cmocka_unit_test_teardown(test_rd_abort_answers_its_code, it_teardown),
         cmocka_unit_test_teardown(test_unsafe_fault_escalates, it_teardown),
         cmocka_unit_test_teardown(test_workers_serve_in_parallel, it_teardown),
+        cmocka_unit_test_teardown(test_workers_sessions_churn, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
