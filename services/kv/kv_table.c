@@ -20,6 +20,7 @@
 #include "kv_table.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "revive/arena.h"
 
@@ -91,12 +92,35 @@ static struct kv_entry **find_link(struct kv_table *t, const void *key, size_t k
     return link;
 }
 
+static struct kv_entry **find_link_of(struct kv_table *t, const void *key, size_t klen)
+{
+    return find_link(t, key, klen, hash_key(key, klen));
+}
+
+/* Called through a volatile pointer, so the compiler keeps two lookups. */
+static struct kv_entry **(*volatile second_lookup)(struct kv_table *, const void *, size_t) = find_link_of;
+
+/* Where key is, or would go. A miss is checked by a second, independent
+ * lookup: a corrupted compare or hash (a soft error; the fault-injection
+ * campaigns' R faults) would otherwise answer "not found" for a key that is
+ * there, a wrong reply nothing downstream can tell from a right one. If the
+ * two disagree the instance fails stop and the request is re-run. */
+static struct kv_entry **lookup(struct kv_table *t, const void *key, size_t klen)
+{
+    struct kv_entry **link = find_link_of(t, key, klen);
+    if (*link && key_cmp(*link, key, klen) == 0)
+        return link;
+    if (second_lookup(t, key, klen) != link)
+        abort();
+    return link;
+}
+
 const struct kv_entry *kv_table_get(const void *key, size_t klen)
 {
     struct kv_table *t = table();
     if (!t)
         return NULL;
-    struct kv_entry *e = *find_link(t, key, klen, hash_key(key, klen));
+    struct kv_entry *e = *lookup(t, key, klen);
     return e && key_cmp(e, key, klen) == 0 ? e : NULL;
 }
 
@@ -136,7 +160,10 @@ static struct kv_entry *entry_new(const void *key, size_t klen, const void *valu
 static bool update_in_place(struct kv_entry *e, const void *value, size_t vlen)
 {
     size_t need = sizeof *e + e->klen + vlen;
-    if (rv_arena_usable(e) < need)
+    size_t usable = rv_arena_usable(e);
+    if (usable > RV_ARENA_ALLOC_MAX)
+        abort();   /* impossible: a corrupted value; fail stop before writing past the block */
+    if (usable < need)
         return false;
     rv_arena_log(e, need);
     e->vlen = (uint16_t)vlen;
@@ -151,7 +178,7 @@ int kv_table_put(const void *key, size_t klen, const void *value, size_t vlen, b
     if (!t && !(t = table_create()))
         return KV_EFULL;
     uint64_t h = hash_key(key, klen);
-    struct kv_entry **link = find_link(t, key, klen, h), *old = *link;
+    struct kv_entry **link = lookup(t, key, klen), *old = *link;
     *replaced = old && key_cmp(old, key, klen) == 0;
     if (*replaced && update_in_place(old, value, vlen))
         return 0;
@@ -176,7 +203,7 @@ int kv_table_del(const void *key, size_t klen)
     struct kv_table *t = table();
     if (!t)
         return KV_ENOTFOUND;
-    struct kv_entry **link = find_link(t, key, klen, hash_key(key, klen)), *e = *link;
+    struct kv_entry **link = lookup(t, key, klen), *e = *link;
     if (!e || key_cmp(e, key, klen) != 0)
         return KV_ENOTFOUND;
     rv_arena_log(link, sizeof *link);
