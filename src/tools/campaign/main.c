@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "campaign.h"
+#include "revive/cap.h"
 
 struct options {
     struct cp_campaign c;
@@ -193,6 +194,12 @@ int main(int argc, char **argv)
         return 2;
     }
     mkdir(o.out, 0755);
+    /* The baseline measures a plain restart: clients that hear of the loss.
+     * librevive's generic reanimation would re-open a revoked session and
+     * carry on from fresh state, silently (a random client would draw its
+     * sequence from the start again): tier 3 is not part of the baseline. */
+    if (o.c.baseline)
+        rv_cap_registry_enable(false);
     static uint64_t golden[CP_CLIENTS][CP_DRAWS];
     if (cp_golden(o.c.svc, o.c.quick, golden) < 0) {
         fprintf(stderr, "rv-campaign: the golden run failed: revive does not work without faults\n");
