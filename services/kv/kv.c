@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +63,17 @@ static int kv_get(rv_request *req)
     return rc;
 }
 
+/* After a write, before its commit: the chain it changed must still be
+ * sound. A corrupted pointer or length stored into the arena (a soft
+ * error) would otherwise be committed and crash every later request that
+ * walks the chain; failing stop here lets the next instance roll the
+ * write back from the arena's log and re-run it. */
+static void chain_sound(const void *key, size_t klen)
+{
+    if (kv_table_check_chain_of(key, klen) < 0)
+        abort();
+}
+
 static int kv_put(rv_request *req)
 {
     const uint8_t *p = req->data;
@@ -72,6 +84,7 @@ static int kv_put(rv_request *req)
         return invalid(req, "a value is at most 1024 bytes");
     bool replaced;
     int rc = kv_table_put(p + 1, klen, p + 1 + klen, vlen, &replaced);
+    chain_sound(p + 1, klen);
     if (rc == KV_EFULL)
         rv_reply(req, "the arena is full", 17);
     uint8_t r = replaced;
@@ -82,7 +95,9 @@ static int kv_del(rv_request *req)
 {
     if (!key_ok(req->len))
         return invalid(req, "a key is 1 to 64 bytes");
-    return kv_table_del(req->data, req->len);
+    int rc = kv_table_del(req->data, req->len);
+    chain_sound(req->data, req->len);
+    return rc;
 }
 
 /* ---- scan: entries appended to the reply while they fit ---- */
@@ -111,23 +126,39 @@ static bool emit(const struct kv_entry *e, void *arg)
     return true;
 }
 
+/* One scan into r, from cursor c. */
+static void scan_into(struct scan_reply *r, struct kv_cursor *c, const void *prefix, size_t plen)
+{
+    r->used = sizeof *c + 2;
+    r->n = 0;
+    kv_table_scan(c, prefix, plen, emit, r);
+    memcpy(r->buf, c, sizeof *c);
+    memcpy(r->buf + sizeof *c, &r->n, 2);
+}
+
+/* Called through a volatile pointer, so the compiler keeps two scans. */
+static void (*volatile second_scan)(struct scan_reply *, struct kv_cursor *, const void *, size_t) = scan_into;
+
+/* Scanned twice and compared, for the reason lookups are (kv_table.c): a
+ * corrupted compare would silently leave a key out. */
 static int kv_scan(rv_request *req)
 {
-    struct kv_cursor c;
+    struct kv_cursor c, c2;
     size_t plen = req->len - sizeof c;
     if (req->len < sizeof c || plen > KV_KEY_MAX)
         return invalid(req, "a scan is a cursor and a prefix of at most 64 bytes");
     memcpy(&c, req->data, sizeof c);
     if (c.bucket == KV_SCAN_DONE || c.after_len > KV_KEY_MAX)
         return invalid(req, "the scan cursor is malformed");
-    static __thread struct scan_reply r;
-    r.used = sizeof c + 2;
-    r.n = 0;
+    c2 = c;
+    static __thread struct scan_reply r, r2;
+    const uint8_t *prefix = (const uint8_t *)req->data + sizeof c;
     rv_arena_lock_shared();
-    kv_table_scan(&c, (const uint8_t *)req->data + sizeof c, plen, emit, &r);
+    scan_into(&r, &c, prefix, plen);
+    second_scan(&r2, &c2, prefix, plen);
     rv_arena_unlock_shared();
-    memcpy(r.buf, &c, sizeof c);
-    memcpy(r.buf + sizeof c, &r.n, 2);
+    if (r.used != r2.used || memcmp(r.buf, r2.buf, r.used) != 0)
+        abort();
     return rv_reply(req, r.buf, r.used);
 }
 

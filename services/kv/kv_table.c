@@ -92,25 +92,28 @@ static struct kv_entry **find_link(struct kv_table *t, const void *key, size_t k
     return link;
 }
 
-static struct kv_entry **find_link_of(struct kv_table *t, const void *key, size_t klen)
+/* Where key is, or would go, and whether it is there. */
+static struct kv_entry **locate(struct kv_table *t, const void *key, size_t klen, bool *found)
 {
-    return find_link(t, key, klen, hash_key(key, klen));
+    struct kv_entry **link = find_link(t, key, klen, hash_key(key, klen));
+    *found = *link && key_cmp(*link, key, klen) == 0;
+    return link;
 }
 
 /* Called through a volatile pointer, so the compiler keeps two lookups. */
-static struct kv_entry **(*volatile second_lookup)(struct kv_table *, const void *, size_t) = find_link_of;
+static struct kv_entry **(*volatile second_locate)(struct kv_table *, const void *, size_t, bool *) = locate;
 
-/* Where key is, or would go. A miss is checked by a second, independent
- * lookup: a corrupted compare or hash (a soft error; the fault-injection
- * campaigns' R faults) would otherwise answer "not found" for a key that is
- * there, a wrong reply nothing downstream can tell from a right one. If the
- * two disagree the instance fails stop and the request is re-run. */
-static struct kv_entry **lookup(struct kv_table *t, const void *key, size_t klen)
+/* Every decision about a key is made twice, independently: a corrupted
+ * compare, hash or pointer (a soft error; the fault-injection campaigns' R
+ * faults) would otherwise answer "not found" for a key that is there, or
+ * act on the wrong entry — a wrong reply nothing downstream can tell from
+ * a right one. If the two disagree the instance fails stop and the request
+ * is re-run from the committed state. */
+static struct kv_entry **lookup(struct kv_table *t, const void *key, size_t klen, bool *found)
 {
-    struct kv_entry **link = find_link_of(t, key, klen);
-    if (*link && key_cmp(*link, key, klen) == 0)
-        return link;
-    if (second_lookup(t, key, klen) != link)
+    bool again;
+    struct kv_entry **link = locate(t, key, klen, found);
+    if (second_locate(t, key, klen, &again) != link || again != *found)
         abort();
     return link;
 }
@@ -118,10 +121,11 @@ static struct kv_entry **lookup(struct kv_table *t, const void *key, size_t klen
 const struct kv_entry *kv_table_get(const void *key, size_t klen)
 {
     struct kv_table *t = table();
+    bool found;
     if (!t)
         return NULL;
-    struct kv_entry *e = *lookup(t, key, klen);
-    return e && key_cmp(e, key, klen) == 0 ? e : NULL;
+    struct kv_entry **link = lookup(t, key, klen, &found);
+    return found ? *link : NULL;
 }
 
 /* The first write to an empty arena. A failure undoes the half-made table. */
@@ -178,8 +182,7 @@ int kv_table_put(const void *key, size_t klen, const void *value, size_t vlen, b
     if (!t && !(t = table_create()))
         return KV_EFULL;
     uint64_t h = hash_key(key, klen);
-    struct kv_entry **link = lookup(t, key, klen), *old = *link;
-    *replaced = old && key_cmp(old, key, klen) == 0;
+    struct kv_entry **link = lookup(t, key, klen, replaced), *old = *link;
     if (*replaced && update_in_place(old, value, vlen))
         return 0;
     struct kv_entry *e = entry_new(key, klen, value, vlen, h);
@@ -203,8 +206,9 @@ int kv_table_del(const void *key, size_t klen)
     struct kv_table *t = table();
     if (!t)
         return KV_ENOTFOUND;
-    struct kv_entry **link = lookup(t, key, klen), *e = *link;
-    if (!e || key_cmp(e, key, klen) != 0)
+    bool found;
+    struct kv_entry **link = lookup(t, key, klen, &found), *e = *link;
+    if (!found)
         return KV_ENOTFOUND;
     rv_arena_log(link, sizeof *link);
     *link = e->next;
@@ -290,4 +294,16 @@ int kv_table_check(uint64_t *count, char *why, size_t whylen)
         return -1;
     }
     return 0;
+}
+
+int kv_table_check_chain_of(const void *key, size_t klen)
+{
+    struct kv_table *t = table();
+    size_t size;
+    uint64_t count = 0;
+    char why[96];
+    if (!t)
+        return 0;
+    rv_arena(&size);
+    return check_chain(t, (uint32_t)(hash_key(key, klen) % KV_BUCKETS), &count, size / 32, why, sizeof why);
 }

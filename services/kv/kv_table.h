@@ -31,5 +31,8 @@ void kv_table_scan(struct kv_cursor *c, const void *prefix, size_t plen,
 /* Checks the table's invariants and the arena's; returns 0 with the number
  * of keys in *count, or -1 with a sentence in why. */
 int kv_table_check(uint64_t *count, char *why, size_t whylen);
+/* The chain key's bucket alone, as kv_table_check checks every chain:
+ * 0, or -1 if it is broken. */
+int kv_table_check_chain_of(const void *key, size_t klen);
 
 #endif
