@@ -74,6 +74,21 @@ static void chain_sound(const void *key, size_t klen)
         abort();
 }
 
+/* Read back through a volatile pointer: the compiler cannot reuse what the
+ * write computed. */
+static const struct kv_entry *(*volatile read_back)(const void *key, size_t klen) = kv_table_get;
+
+/* After a write, before its commit: the key reads back as written (or as
+ * gone). A corrupted pointer could have put the entry elsewhere. */
+static void write_landed(const void *key, size_t klen, const void *value, size_t vlen)
+{
+    const struct kv_entry *e = read_back(key, klen);
+    size_t got_len;
+    const void *got = e ? kv_entry_value(e, &got_len) : NULL;
+    if (value ? !e || got_len != vlen || memcmp(got, value, vlen) != 0 : e != NULL)
+        abort();
+}
+
 static int kv_put(rv_request *req)
 {
     const uint8_t *p = req->data;
@@ -85,6 +100,8 @@ static int kv_put(rv_request *req)
     bool replaced;
     int rc = kv_table_put(p + 1, klen, p + 1 + klen, vlen, &replaced);
     chain_sound(p + 1, klen);
+    if (rc == 0)
+        write_landed(p + 1, klen, p + 1 + klen, vlen);
     if (rc == KV_EFULL)
         rv_reply(req, "the arena is full", 17);
     uint8_t r = replaced;
@@ -97,6 +114,8 @@ static int kv_del(rv_request *req)
         return invalid(req, "a key is 1 to 64 bytes");
     int rc = kv_table_del(req->data, req->len);
     chain_sound(req->data, req->len);
+    if (rc == 0)
+        write_landed(req->data, req->len, NULL, 0);
     return rc;
 }
 

@@ -310,6 +310,38 @@ static struct block *checked_block(const void *p, const char *what)
     return b;
 }
 
+/* A free-list link: 0, or a free block of class c inside the heap. */
+static bool free_link_ok(uint64_t a, unsigned c)
+{
+    if (a == 0)
+        return true;
+    const struct block *b = (const struct block *)(uintptr_t)a;
+    return a >= heap_start() && a + class_size(c) <= arena_end() && a % 8 == 0 && b->magic == BLOCK_MAGIC &&
+           b->cls == c && b->in_use == 0;
+}
+
+/* What alloc and free just did, checked independently (through a volatile
+ * pointer, so the compiler cannot reuse their values): the block's class
+ * holds the size, and the free list they touched still links free blocks
+ * of that class. A corrupted value (a soft error) in the allocator would
+ * otherwise be committed and break every later request that allocates;
+ * failing stop lets the next instance roll the request back. */
+static bool alloc_sound(const struct block *b, size_t size, unsigned c)
+{
+    return b->cls == c && class_size(c) - sizeof *b >= size && free_link_ok(hdr->free_head[c], c);
+}
+
+static bool (*volatile check_alloc)(const struct block *, size_t, unsigned) = alloc_sound;
+
+static bool free_sound(const struct block *b)
+{
+    uint64_t next;
+    memcpy(&next, b + 1, 8);
+    return hdr->free_head[b->cls] == (uint64_t)(uintptr_t)b && free_link_ok(next, b->cls);
+}
+
+static bool (*volatile check_free)(const struct block *) = free_sound;
+
 void *rv_arena_alloc(size_t size)
 {
     need_arena("rv_arena_alloc");
@@ -333,6 +365,8 @@ void *rv_arena_alloc(size_t size)
         hdr->bump += class_size(c);
     }
     *b = (struct block){ .magic = BLOCK_MAGIC, .cls = (uint16_t)c, .in_use = 1 };
+    if (!check_alloc(b, size, c))
+        rv_rt_fail_stop("rv_arena_alloc: the block or its free list is inconsistent");
     return b + 1;
 }
 
@@ -348,6 +382,8 @@ void rv_arena_free(void *p)
     b->in_use = 0;
     memcpy(b + 1, &hdr->free_head[b->cls], 8);
     hdr->free_head[b->cls] = (uint64_t)(uintptr_t)b;
+    if (!check_free(b))
+        rv_rt_fail_stop("rv_arena_free: the free list is inconsistent");
 }
 
 size_t rv_arena_usable(const void *p)
