@@ -1,17 +1,19 @@
 #!/bin/sh
 # plot.sh — the campaign figure, like CuriOS Figure 5: for each service and
 # fault type (M, R) with a CSV in DIR, one bar of the manifested faults split
-# into recovered / recovered with loss / not recovered, in percent.
+# into recovered / recovered with loss / not recovered, in percent; beside
+# it the baseline campaign's bar (state preservation off), where there is one.
 #   src/tools/campaign/plot.sh [DIR]    (default docs/evaluation)
-# Reads DIR/<service>-<M|R>.csv as rv-campaign writes them; writes
+# Reads DIR/<service>-<M|R>[-baseline].csv as rv-campaign writes them; writes
 # DIR/recovery.dat (the numbers) and DIR/recovery.png.
 set -eu
 dir=${1:-docs/evaluation}
 dat=$dir/recovery.dat
 echo "# bar manifested recovered% with_loss% not_recovered%" > "$dat"
 for svc in random timer kv; do
-    for t in M R; do
-        csv=$dir/$svc-$t.csv
+    for run in M M-baseline R R-baseline; do
+        t=$run
+        csv=$dir/$svc-$run.csv
         [ -f "$csv" ] || continue
         # Quoted fields (function, instruction, detail) may hold commas:
         # blank them, then the recovery class is column 8.
@@ -23,7 +25,7 @@ for svc in random timer kv; do
     done
 done
 gnuplot <<GP
-set terminal pngcairo size 800,480
+set terminal pngcairo size 1100,500
 set output '$dir/recovery.png'
 set title 'revive: recovery of manifested faults (CuriOS Fig. 5 style)'
 set ylabel '% of manifested faults'
@@ -32,7 +34,8 @@ set style data histograms
 set style histogram rowstacked
 set style fill solid 0.8 border -1
 set boxwidth 0.6
-set bmargin 4
+set bmargin 5
+set xtics rotate by -30
 set key outside right
 plot '$dat' using 3:xtic(sprintf("%s\n(n=%d)", strcol(1), column(2))) title 'recovered' lc rgb '#2e7d32', \
      '' using 4 title 'recovered with loss' lc rgb '#f9a825', \
