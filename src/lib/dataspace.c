@@ -147,10 +147,15 @@ static int install_grant(rv_dataspace *ds, struct grant *g)
         return RV_EPROTO;
     }
     int rc = map_grant(ds, g);
-    rc = rc ? rc : move_fd(g->memfd, ds->fd);
-    rc = rc ? rc : move_fd(g->lifeline, ds->lifeline);
+    if (rc) {
+        grant_close(g);
+        return rc;
+    }
+    /* every move closes its source, so none may be skipped */
+    rc = move_fd(g->memfd, ds->fd);
+    rc = move_fd(g->lifeline, ds->lifeline) ? RV_EIO : rc;
     for (unsigned i = 0; i < g->nnotifiers; i++)
-        rc = rc ? rc : move_fd(g->notifiers[i], ds->notifiers[i]);
+        rc = move_fd(g->notifiers[i], ds->notifiers[i]) ? RV_EIO : rc;
     return rc;
 }
 
