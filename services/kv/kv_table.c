@@ -129,6 +129,19 @@ const struct kv_entry *kv_table_get(const void *key, size_t klen)
 }
 
 /* The first write to an empty arena. A failure undoes the half-made table. */
+/* Every bucket of a new table empty, read back through a volatile
+ * pointer so the check does not trust the clearing it follows. */
+static bool all_empty(const struct kv_table *t)
+{
+    for (int i = 0; i < KV_DIR; i++)
+        for (size_t b = 0; b < KV_DIR_BUCKETS; b++)
+            if (t->dir[i][b])
+                return false;
+    return t->magic == KV_MAGIC;
+}
+
+static bool (*volatile empty_table)(const struct kv_table *) = all_empty;
+
 static struct kv_table *table_create(void)
 {
     struct kv_table *t = rv_arena_alloc(sizeof *t);
@@ -143,6 +156,8 @@ static struct kv_table *table_create(void)
         }
         memset(t->dir[i], 0, KV_DIR_BUCKETS * sizeof *t->dir[i]);
     }
+    if (!empty_table(t))
+        abort();   /* a corrupted clear would leave garbage pointers in chains */
     void **root = rv_arena_root();
     rv_arena_log(root, sizeof *root);
     *root = t;

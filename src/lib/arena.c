@@ -215,6 +215,22 @@ static void tag(struct log_slot *s)
     }
 }
 
+/* A record read back before it joins the log: a corrupted address, length
+ * or old value (a soft error) would make recovery undo the wrong bytes, or
+ * find the log corrupt and fail every restart. Not yet published, a bad
+ * record is simply not part of the log when the instance fails stop. */
+static bool record_sound(const uint8_t *r, const void *addr, size_t len, uint64_t size)
+{
+    uint64_t a, l, trailer;
+    memcpy(&a, r, 8);
+    memcpy(&l, r + 8, 8);
+    memcpy(&trailer, r + size - 8, 8);
+    return a == (uint64_t)(uintptr_t)addr && l == len && trailer == size && memcmp(r + 16, addr, len) == 0;
+}
+
+/* Through a volatile pointer, so the check reads memory afresh. */
+static bool (*volatile check_record)(const uint8_t *, const void *, size_t, uint64_t) = record_sound;
+
 void rv_arena_log(const void *addr, size_t len)
 {
     need_arena("rv_arena_log");
@@ -232,6 +248,8 @@ void rv_arena_log(const void *addr, size_t len)
     memcpy(r + 8, &(uint64_t){ len }, 8);
     memcpy(r + 16, addr, len);
     memcpy(r + size - 8, &size, 8);
+    if (!check_record(r, addr, len, size))
+        rv_rt_fail_stop("rv_arena_log: the record just written does not read back");
     __atomic_store_n(&s->used, s->used + size, __ATOMIC_RELEASE);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);   /* the caller's write comes after */
 }
