@@ -16,9 +16,10 @@
  *   unbind(s, ssr)          the client went away: release what bind took.
  *   handle(req)             one request. Write the reply with rv_reply*().
  *   validate(s, ssr)        is this SSR consistent? After a restart, and
- *                           after every request before its commit (keep it
- *                           cheap): a request that leaves an SSR its own
- *                           validate rejects is a fault, never committed.
+ *                           before every commit — of a request or of an
+ *                           rv_sess_update (keep it cheap): a change that
+ *                           leaves an SSR its own validate rejects is a
+ *                           fault, never committed.
  *   audit()                 at every heartbeat: are the service's own views
  *                           sound (a timer armed for its earliest deadline)?
  *                           false is a hang: revived restarts the instance.

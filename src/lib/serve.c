@@ -229,6 +229,16 @@ static void check_ssr(rv_sess *s)
               (unsigned long long)s->id);
 }
 
+/* A corrupted value stored into the SSR (a soft error, a wild pointer)
+ * that breaks the service's own invariants must not become the state every
+ * later instance recovers from: fail stop, and the next instance re-runs
+ * from the committed SSR. For requests and rv_sess_update alike. */
+static void validate_before_commit(rv_sess *s)
+{
+    if (rv_rt.ops->validate && !rv_rt.ops->validate(s, s->ssr + 1))
+        rv_rt_fail_stop("a change left an SSR its own validate rejects");
+}
+
 static void run_handler(rv_sess *s)
 {
     const struct rv_hdr *r = &s->j->req;
@@ -243,12 +253,7 @@ static void run_handler(rv_sess *s)
     rv_rt_serving = &req;
     int rc = rv_rt.ops->runner ? rv_rt.ops->runner(&req, rv_rt.ops->handle) : rv_rt.ops->handle(&req);
     rv_rt_serving = NULL;
-    /* A corrupted value stored into the SSR (a soft error, a wild pointer)
-     * that breaks the service's own invariants must not become the state
-     * every later instance recovers from: fail stop, and the next instance
-     * re-runs the request from the committed SSR. */
-    if (rv_rt.ops->validate && !rv_rt.ops->validate(s, s->ssr + 1))
-        rv_rt_fail_stop("a request left an SSR its own validate rejects");
+    validate_before_commit(s);
     next_slot(s)->reply_status = rc;
     rv_journal_commit(s->j, s->ssr);
     rv_arena_commit();   /* after the journal's commit point, before the reply: see arena.c */
@@ -351,6 +356,7 @@ int rv_sess_update(rv_sess *s, void (*fn)(rv_sess *s, void *ssr, void *arg), voi
     rv_sess_open_ssr(s);
     check_ssr(s);
     fn(s, s->ssr + 1, arg);
+    validate_before_commit(s);
     rv_journal_commit(s->j, s->ssr);
     rv_rt_set_busy(0, 0);
     return 0;
