@@ -12,7 +12,7 @@ dat=$dir/recovery.dat
 echo "# bar manifested recovered% with_loss% not_recovered%" > "$dat"
 for svc in random timer kv; do
     for run in M M-baseline R R-baseline; do
-        t=$run
+        t=$(echo "$run" | sed 's/-baseline/-base/')
         csv=$dir/$svc-$run.csv
         [ -f "$csv" ] || continue
         # Quoted fields (function, instruction, detail) may hold commas:
@@ -35,7 +35,7 @@ set style histogram rowstacked
 set style fill solid 0.8 border -1
 set boxwidth 0.6
 set bmargin 5
-set xtics rotate by -30
+set xtics rotate by -35 font ",10"
 set key outside right
 plot '$dat' using 3:xtic(sprintf("%s\n(n=%d)", strcol(1), column(2))) title 'recovered' lc rgb '#2e7d32', \
      '' using 4 title 'recovered with loss' lc rgb '#f9a825', \
