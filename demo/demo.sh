@@ -199,7 +199,7 @@ main() {
     trap 'exit 130' INT
     trap 'exit 143' TERM
     start_revived
-    echo "revive demo: revived runs its built-in manifest (services random and timer, each with a hot standby)"
+    echo "revive demo: revived runs its built-in manifest (services random, timer and kv, each with a hot standby; random and timer are exercised here)"
     echo "  crash-free run: ${#SEEDS[@]} x rv-random --count $COUNT"
     golden_run
     echo "  now the same clients and rv-tick (every $TICK_PERIOD_MS ms), while the services are killed"
