@@ -77,7 +77,9 @@ struct rv_service_ops {
  * request's logged writes and its SSR (from the journal's committed copy)
  * and the request is retried once; if it faults again, its client gets
  * RV_EFAULT and the process serves on. An rd_abort(code) in the handler is
- * answered at once with RV_EAPP_BASE - code. A fault outside a logged
+ * answered at once with RV_EAPP_BASE - code. A request that read another
+ * request's uncommitted write is answered only once that write commits, and
+ * re-run if it is rolled back. A fault outside a logged
  * domain escalates to tier 2: a crash record and revived's microreboot.
  * Only for services whose writes to memory outside the SSR are logged —
  * built with rd_instrumented_dep, or logging by hand with rd_log_range —

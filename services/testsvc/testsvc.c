@@ -7,6 +7,7 @@
  * against real faults in a real process. */
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -57,14 +58,20 @@ static void test_unbind(rv_sess *s, void *ssr)
 /* Tells the test the request is in flight, then waits to be killed. With no
  * FIFO (the test removed it before killing us) it returns at once, which is
  * what the re-run in the next instance does. */
-static void signal_and_block(const char *fifo)
+/* One byte to the test's FIFO, if it is there; true if it went. */
+static bool signal_byte(const char *fifo)
 {
     int fd = *fifo ? open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
     if (fd < 0)
-        return;
+        return false;
     ssize_t w = write(fd, "!", 1);
     close(fd);
-    if (w != 1)
+    return w == 1;
+}
+
+static void signal_and_block(const char *fifo)
+{
+    if (!signal_byte(fifo))
         return;
     struct timespec ts = { .tv_sec = TEST_SLOW_BLOCK_S };
     while (nanosleep(&ts, &ts) != 0)
@@ -126,6 +133,44 @@ static void hang(void)
 static uint64_t global;      /* process memory: undone only because it is logged */
 static bool faulted_once;    /* not logged on purpose: the retry must see it */
 
+/* A value other requests read while its writer is still running: the
+ * writer signals, waits for the test's go, then faults (its first run
+ * only), so a reader can depend on an uncommitted write that is rolled
+ * back. The attempt count is not logged: the re-run must see it. */
+static uint64_t shared;
+static unsigned shared_runs;
+
+static void wait_for_go(const char *fifo)
+{
+    char go[sizeof ((struct test_ssr *)0)->fifo + 4], b;
+    snprintf(go, sizeof go, "%s.go", fifo);
+    int fd = open(go, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && read(fd, &b, 1) != 1)
+        b = 0;
+    if (fd >= 0)
+        close(fd);
+}
+
+static int shared_write(rv_request *req, struct test_ssr *t)
+{
+    bool first = shared_runs++ == 0;
+    rd_log_range(&shared, sizeof shared);
+    shared = first ? 42 : 7;
+    if (first) {
+        signal_byte(t->fifo);
+        wait_for_go(t->fifo);
+        segfault();
+    }
+    return rv_reply(req, &shared, sizeof shared);
+}
+
+static int shared_read(rv_request *req, struct test_ssr *t)
+{
+    uint64_t v = shared;
+    signal_byte(t->fifo);
+    return rv_reply(req, &v, sizeof v);
+}
+
 static int tier1_op(rv_request *req, struct test_ssr *t)
 {
     switch (req->op) {
@@ -152,6 +197,10 @@ static int tier1_op(rv_request *req, struct test_ssr *t)
     case TEST_RD_ABORT:
         t->counter++;
         rd_abort(TEST_ABORT_CODE);
+    case TEST_SHARED_WRITE: return shared_write(req, t);
+    case TEST_SHARED_READ:
+        rd_note_read(&shared, sizeof shared);
+        return shared_read(req, t);
     default: return RV_EAPP;
     }
     return rv_reply(req, &t->counter, sizeof t->counter);

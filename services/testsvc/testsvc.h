@@ -35,6 +35,9 @@ enum test_op {
     TEST_GLOBAL_GET = 12,   /* replies that global */
     TEST_UNSAFE_FAULT = 13, /* SIGSEGV inside an unlogged domain: must escalate to a restart */
     TEST_RD_ABORT = 14,     /* counter++, then rd_abort(TEST_ABORT_CODE) */
+    TEST_SHARED_WRITE = 17, /* shared = 42 (first run: then a byte to the FIFO, wait for a byte on
+                               FIFO.go, SIGSEGV), shared = 7 on later runs; replies shared */
+    TEST_SHARED_READ = 18,  /* reads shared (noted as a read), a byte to the FIFO; replies it */
 };
 #define TEST_ABORT_CODE 7
 

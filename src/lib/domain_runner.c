@@ -14,8 +14,11 @@
  * (RV_EFAULT) rather than the process dying for it — the rest of the
  * service's clients never notice. The SSR is not undo-logged: the
  * journal's committed copy is its pre-image, restored whole. */
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "revive/rd.h"
 #include "revive/server.h"
 #include "runtime.h"
@@ -46,16 +49,49 @@ static int ensure_init(void)
     return init_status;
 }
 
+/* How a request's root domain ended up: it may end *completed* — it read
+ * another request's uncommitted write — and commit, or be rolled back with
+ * that other request, only later, on another thread. Its reply must wait
+ * for that: a reply sent for a request that is then undone would tell the
+ * client of effects that no longer exist. The markers run inside the rd
+ * runtime, possibly in a fault handler on another thread: a futex, which
+ * is async-signal-safe, carries the news. */
+enum { PENDING, COMMITTED, UNDONE };
+
+static void settle(int *state, int to)
+{
+    __atomic_store_n(state, to, __ATOMIC_RELEASE);
+    syscall(SYS_futex, state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void on_commit(void *arg) { settle(arg, COMMITTED); }
+static void on_undo(void *arg) { settle(arg, UNDONE); }
+
+static int await_outcome(int *state)
+{
+    int s;
+    while ((s = __atomic_load_n(state, __ATOMIC_ACQUIRE)) == PENDING)
+        syscall(SYS_futex, state, FUTEX_WAIT_PRIVATE, PENDING, NULL, NULL, 0);
+    return s;
+}
+
 /* One attempt: 1 and the handler's status, or 0 and the domain's code. */
 static int attempt(rv_request *req, rv_handle_fn handle, int *out)
 {
     volatile int ok = 1, rc = 0;
+    int state = PENDING;
     RD_BEGIN(RD_BASIC) {
+        rd_log_undo(on_undo, &state);
         rc = handle(req);
+        rd_defer(on_commit, &state);
     } RD_ONABORT {
         ok = 0;
         rc = rd_errno();
     } RD_END
+    if (ok && await_outcome(&state) == UNDONE) {
+        ok = 0;
+        rc = RD_ECASCADE;   /* undone with a request it depended on */
+    }
     *out = rc;
     return ok;
 }

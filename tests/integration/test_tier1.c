@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "harness.h"
 #include "testsvc.h"
 
@@ -154,6 +155,66 @@ static void test_workers_serve_in_parallel(void **state)
     rvd_stop(&d);
 }
 
+/* ---- a request that read another's uncommitted write ---- */
+
+struct async_call {
+    rv_session *s;
+    uint32_t op;
+    int rc;
+    uint64_t v;
+};
+
+static void *async_main(void *arg)
+{
+    struct async_call *c = arg;
+    c->rc = call_u64(c->s, c->op, &c->v);
+    return NULL;
+}
+
+/* B reads what A wrote while A still runs; then A faults. B's domain ended
+ * completed, not committed: its reply waits for A's outcome, and when A is
+ * rolled back B is rolled back with it and re-run — so B never answers
+ * with the 42 that never committed, only with 0 (before A's re-run) or 7
+ * (A's re-run). A itself is re-run once and answers 7. */
+static void test_dependent_request_waits_for_commit(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char args_a[160], args_b[160], path_a[128], path_b[128], go[140];
+    rvd_start(&d, MANIFEST);
+    snprintf(args_a, sizeof args_a, "fifo=%s", rvd_file(&d, "a.fifo", path_a, sizeof path_a));
+    snprintf(args_b, sizeof args_b, "fifo=%s", rvd_file(&d, "b.fifo", path_b, sizeof path_b));
+    rv_session *a = open_session(&d, "test", args_a), *b = open_session(&d, "test", args_b);
+    struct fifo fa, fb, fgo;
+    fifo_make(&d, "a.fifo", &fa);
+    fifo_make(&d, "b.fifo", &fb);
+    snprintf(go, sizeof go, "a.fifo.go");
+    fifo_make(&d, go, &fgo);
+    struct async_call ca = { .s = a, .op = TEST_SHARED_WRITE }, cb = { .s = b, .op = TEST_SHARED_READ };
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, async_main, &ca), 0);
+    fifo_wait(&fa);                       /* A wrote 42 and waits */
+    assert_int_equal(pthread_create(&tb, NULL, async_main, &cb), 0);
+    fifo_wait(&fb);                       /* B read it */
+    assert_int_equal(write(fgo.fd, "!", 1), 1);   /* A faults */
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(ca.rc, 0);
+    assert_int_equal(ca.v, 7);
+    assert_int_equal(cb.rc, 0);
+    if (cb.v != 0 && cb.v != 7)
+        fail_msg("B answered %llu: a value that was rolled back", (unsigned long long)cb.v);
+    long long restarts;
+    instance_pid(&d, &restarts);
+    assert_int_equal(restarts, 0);
+    fifo_close(&fa);
+    fifo_close(&fb);
+    fifo_close(&fgo);
+    rv_close(a);
+    rv_close(b);
+    rvd_stop(&d);
+}
+
 /* Sessions that come and go while others are served: a session leaving the
  * event loop's set must not cost another session's one-shot event, or that
  * request waits unserved until the watchdog kills the instance. */
@@ -197,6 +258,7 @@ int main(void)
         cmocka_unit_test_teardown(test_unsafe_fault_escalates, it_teardown),
         cmocka_unit_test_teardown(test_workers_serve_in_parallel, it_teardown),
         cmocka_unit_test_teardown(test_workers_sessions_churn, it_teardown),
+        cmocka_unit_test_teardown(test_dependent_request_waits_for_commit, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
