@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include "cap_internal.h"
 #include "conn_internal.h"
@@ -43,22 +42,6 @@ const char *rv_default_socket(char *buf, size_t len)
     return buf;
 }
 
-static int dial(const char *path)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof sa.sun_path)
-        return -1;
-    strcpy(sa.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
-        return fd;
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
-    errno = e;
-    return -1;
-}
-
 /* The name-space channel revived gave a task it started: REVIVE_NS_FD.
  * Taken once (the variable is removed) so that a second rv_connect, or a
  * child process, does not share it by accident. */
@@ -82,7 +65,7 @@ static int reconnect(int fd, int err, void *arg)
     rv_conn *c = arg;
     if (!c->path[0])
         return err;   /* an inherited channel cannot be dialled again */
-    int nfd = dial(c->path);
+    int nfd = rv_wire_dial(c->path);
     if (nfd < 0)
         return RV_ECONNECT;
     int rc = dup3(nfd, fd, O_CLOEXEC) < 0 ? RV_EIO : 0;
@@ -105,7 +88,7 @@ int rv_connect(const char *path, rv_conn **out)
             return RV_EINVAL;
         }
         strcpy(c->path, path);
-        c->fd = dial(path);
+        c->fd = rv_wire_dial(path);
     }
     if (c->fd < 0) {
         int e = errno;

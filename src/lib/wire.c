@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 struct rv_hdr rv_hdr_make(uint8_t type, uint64_t seq, uint32_t op, int32_t status, size_t len)
@@ -139,4 +140,22 @@ int rv_wire_send_error(int sock, int32_t status, const char *text, int flags)
     size_t len = strnlen(text, RV_WIRE_MAX_BODY - 1);
     struct rv_hdr h = rv_hdr_make(RV_T_ERROR, 0, 0, status, len);
     return rv_wire_send(sock, &h, text, NULL, 0, flags);
+}
+
+int rv_wire_dial(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sa.sun_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+        return fd;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    errno = e;
+    return -1;
 }

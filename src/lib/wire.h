@@ -137,4 +137,8 @@ void rv_msg_close_fds(struct rv_msg *m);
 /* Sends RV_T_ERROR with a sentence. */
 int rv_wire_send_error(int sock, int32_t status, const char *text, int flags);
 
+/* A SOCK_SEQPACKET connection (close-on-exec) to the socket at path, or -1
+ * with errno (ENAMETOOLONG for a path sun_path cannot hold). */
+int rv_wire_dial(const char *path);
+
 #endif

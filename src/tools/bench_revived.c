@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,10 +79,8 @@ static void exec_revived(const struct revived *r, const char *revived_bin, const
 
 static int dial(const char *path)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    int fd = rv_wire_dial(path);
+    if (fd < 0)
         bench_die("cannot reach revived at %s: %m", path);
     return fd;
 }

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include "revive/client.h"
 #include "wire.h"
@@ -25,14 +24,10 @@ static void usage(FILE *f)
 static int dial(const char *path)
 {
     char buf[108];
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
     path = path ? path : rv_default_socket(buf, sizeof buf);
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    int fd = rv_wire_dial(path);
+    if (fd < 0)
         fprintf(stderr, "revivectl: cannot reach revived at %s: %s\n", path, strerror(errno));
-        return -1;
-    }
     return fd;
 }
 

@@ -25,7 +25,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,11 +38,8 @@ static struct rv_msg msg;
 
 static int dial(const struct rvd *d)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", d->sock);
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    int fd = rv_wire_dial(d->sock);
     assert_true(fd >= 0);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
     return fd;
 }
 
@@ -222,12 +218,9 @@ static void test_provide_attach_shares_memory(void **state)
 static void __attribute__((noreturn)) provider_child(const struct rvd *d, int ready)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", d->sock);
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    int fd = rv_wire_dial(d->sock);
     int memfd = memfd_create("rv-it-ds", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd < 0 || memfd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        ftruncate(memfd, DS_SIZE) < 0 || fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0 ||
+    if (fd < 0 || memfd < 0 || ftruncate(memfd, DS_SIZE) < 0 || fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0 ||
         pwrite(memfd, "alive", 6, 0) != 6)
         _exit(1);
     struct rv_hdr h = rv_hdr_make(RV_T_DS_PROVIDE, 0, 0, 0, 6);

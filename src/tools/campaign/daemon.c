@@ -25,7 +25,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -177,21 +176,9 @@ void cp_daemon_stop(struct cp_daemon *d, pid_t orphan)
     d->pid = 0;
 }
 
-static int dial(const char *path)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
-        return fd;
-    if (fd >= 0)
-        close(fd);
-    return -1;
-}
-
 int cp_status(const struct cp_daemon *d, struct rv_wire_svc_status *st)
 {
-    int fd = dial(d->sock);
+    int fd = rv_wire_dial(d->sock);
     if (fd < 0)
         return -1;
     struct rv_msg *m = malloc(sizeof *m);
