@@ -6,6 +6,7 @@
  * It is not installed: it exists only so that recovery can be tested
  * against real faults in a real process. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +232,7 @@ static int test_handle(rv_request *req)
         break;
     case TEST_POISON: segfault(); break;
     case TEST_ABORT: abort();
+    case TEST_SELF_KILL: kill(getpid(), SIGKILL); break;
     case TEST_HANG: hang(); break;
     case TEST_WILD: {
         int rc = wild_write(req);

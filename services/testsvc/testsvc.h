@@ -29,6 +29,7 @@ enum test_op {
     TEST_CORRUPT = 8,   /* breaks its own SSR's magic: validate fails before the commit */
     TEST_RECOVERIES = 9, /* replies how often the recover hook updated this SSR */
     TEST_SPOIL_AUDIT = 16,  /* the audit hook fails from now on (until a restart) */
+    TEST_SELF_KILL = 19,    /* the process SIGKILLs itself: a death no handler can record */
     /* rv-svc-test-rd only (the same service with tier 1, TEST_TIER1): */
     TEST_FAULT_ONCE = 10,   /* counter++, then SIGSEGV the first time this instance runs it */
     TEST_GLOBAL_FAULT = 11, /* a logged process global += 100, counter++, then SIGSEGV every time */

@@ -245,11 +245,17 @@ void handover_on_ctl(struct rv_handler *h, uint32_t events)
     int r = (events & EPOLLIN) ? rv_wire_recv(in->ctl_fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT) : 0;
     if (r == -EAGAIN)
         return;
-    if (r <= 0) {
-        /* closed or broken: the exit handler reports the death; stop listening */
+    if (r == -EPROTO) {
         loop_del(in->ctl_fd);
-        if (r < 0)
-            service_abort(in, "sent a malformed control message");
+        service_abort(in, "sent a malformed control message");
+        return;
+    }
+    if (r <= 0) {
+        /* Closed, or reset because the instance died with messages of ours
+         * unread: a death, which the exit handler reports with its signal
+         * and crash record. Blaming the channel here would make revived the
+         * killer and lose the culprit. Stop listening, and wait for it. */
+        loop_del(in->ctl_fd);
         return;
     }
     dispatch(in, &msg);

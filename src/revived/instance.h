@@ -28,6 +28,7 @@ struct instance {
     uint64_t ping_sent_ns;             /* 0: no ping outstanding */
     uint64_t last_ping_ns;
     bool killed_by_us;                 /* the service's last_exit already says why */
+    int signalled;                     /* the last signal revivectl asked for; 0: none */
     bool waiting;                      /* said HELLO, waits for its sessions */
     bool handed_over;                  /* has been sent the sessions */
 };

@@ -227,22 +227,52 @@ static void describe_exit(struct service *svc, const struct instance *in, const 
 }
 
 /* The crash record is the dead instance's claim; it is believed only when it
- * matches how the kernel says the process died and names a live session. */
-static void blame_from_record(struct service *svc, const struct instance *in, const siginfo_t *si)
+ * matches how the kernel says the process died. */
+static bool record_believed(const struct rv_status_page *st, const siginfo_t *si)
+{
+    return st && st->magic == RV_STATUS_MAGIC && st->crash_self && si->si_code != CLD_EXITED &&
+           (uint32_t)si->si_status == st->crash_signal;
+}
+
+/* A SIGKILL leaves no record (it cannot be caught), but one from outside
+ * revive (the OOM killer, the request making the process kill itself) is
+ * still a death during the request the instance was serving: blamed when
+ * exactly one request was being served, so a bystander of a multi-worker
+ * instance is never poisoned. A kill revivectl asked for is an operator's,
+ * and blames no request. */
+static bool busy_request(const struct instance *in, const siginfo_t *si, struct rv_busy *b)
 {
     const struct rv_status_page *st = in->status;
+    if (!st || si->si_code != CLD_KILLED || si->si_status != SIGKILL || in->signalled == SIGKILL)
+        return false;
+    unsigned n = 0;
+    for (int i = 0; i < RV_STATUS_SLOTS; i++) {
+        struct rv_busy slot = { .session = st->busy[i].session, .seq = st->busy[i].seq,
+                                .since_ns = __atomic_load_n(&st->busy[i].since_ns, __ATOMIC_ACQUIRE) };
+        if (slot.since_ns && slot.session && slot.session != UINT64_MAX) {
+            *b = slot;
+            n++;
+        }
+    }
+    return n == 1;
+}
+
+/* Finds the request the death is blamed on, if any, and counts it. */
+static void blame_death(struct service *svc, const struct instance *in, const siginfo_t *si)
+{
     if (in->killed_by_us)
         return;   /* service_abort cleared the culprits; the watchdog named the new one, if any */
     for (struct session *s = svc->sessions; s; s = s->next)
         s->culprit = false;
-    if (!st || st->magic != RV_STATUS_MAGIC || !st->crash_self)
+    struct rv_busy b = { 0 };
+    if (record_believed(in->status, si))
+        b = (struct rv_busy){ .session = in->status->crash_session, .seq = in->status->crash_seq };
+    else if (!busy_request(in, si, &b))
         return;
-    if (si->si_code == CLD_EXITED || (uint32_t)si->si_status != st->crash_signal)
-        return;
-    struct session *s = service_session(svc, st->crash_session);
+    struct session *s = service_session(svc, b.session);
     if (!s)
         return;
-    session_blame(s, st->crash_seq);
+    session_blame(s, b.seq);
     char note[40];
     snprintf(note, sizeof note, " in session %llu", (unsigned long long)s->id);
     append_exit_note(svc, note);
@@ -276,7 +306,7 @@ static void active_exited(struct service *svc, struct instance *in, const siginf
 {
     handover_drain(in);
     describe_exit(svc, in, si);
-    blame_from_record(svc, in, si);
+    blame_death(svc, in, si);
     refuse_poisoned_binds(svc);
     if (svc->conf->state == RV_STATE_STATELESS)
         revoke_bound_sessions(svc);
@@ -547,6 +577,7 @@ int service_kill(struct service *svc, int sig, char *why, size_t whylen)
         snprintf(why, whylen, "service '%s' has no running instance (%s)", svc->conf->name, state_name[svc->state]);
         return RV_ESTOPPED;
     }
+    svc->active->signalled = sig;
     if (instance_signal(svc->active, sig) < 0) {
         snprintf(why, whylen, "cannot signal '%s': %s", svc->conf->name, strerror(errno));
         return RV_EIO;

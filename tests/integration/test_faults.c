@@ -63,6 +63,15 @@ static void test_poison_abort(void **state)
     fault_alone(CRASH_POLICY, TEST_ABORT, RV_EPOISON, 2, "SIGABRT");
 }
 
+/* A SIGKILL leaves no crash record, but a request that makes the process
+ * die by it (as the OOM killer would) is still its culprit: the busy slot
+ * names it, and the second death poisons it. */
+static void test_poison_sigkill(void **state)
+{
+    (void)state;
+    fault_alone(CRASH_POLICY, TEST_SELF_KILL, RV_EPOISON, 2, "SIGKILL");
+}
+
 static void test_hang_op(void **state)
 {
     (void)state;
@@ -204,6 +213,72 @@ static void *slow_main(void *arg)
     return NULL;
 }
 
+struct open_call {
+    pthread_t th;
+    const struct rvd *d;
+    rv_session *s;
+    int rc;
+};
+
+static void *open_main(void *arg)
+{
+    struct open_call *o = arg;
+    rv_conn *c;
+    o->rc = rv_connect(o->d->sock, &c);
+    if (o->rc == 0) {
+        o->rc = rv_open(c, "test", NULL, &o->s);
+        rv_disconnect(c);
+    }
+    return NULL;
+}
+
+static bool sessions_are(const struct svc_status *st, const void *arg)
+{
+    return st->sessions == *(const long long *)arg;
+}
+
+/* SIGKILLs an instance 50 times while it serves a request and has a BIND
+ * of revived's unread in its control channel, so that revived reads the
+ * dead channel as "reset" before or after its pidfd fires. A death is a
+ * death: every LAST-EXIT names SIGKILL (never a protocol violation revived
+ * made up), every interrupted request completes once, every pending open
+ * is bound by the next instance. */
+static void test_sigkill_is_a_crash(void **state)
+{
+    (void)state;
+    struct rvd d;
+    start(&d, CRASH_POLICY);
+    char args[160];
+    struct fifo f;
+    rvd_file(&d, "slow.fifo", f.path, sizeof f.path);
+    snprintf(args, sizeof args, "fifo=%s", f.path);
+    struct slow_call c = { .s = open_session(&d, "test", args) };
+    for (long long i = 1; i <= 50; i++) {
+        fifo_make(&d, "slow.fifo", &f);
+        assert_int_equal(pthread_create(&c.th, NULL, slow_main, &c), 0);
+        fifo_wait(&f);
+        struct open_call o = { .d = &d };
+        assert_int_equal(pthread_create(&o.th, NULL, open_main, &o), 0);
+        long long two = 2;
+        struct svc_status st;
+        wait_status(&d, "test", sessions_are, &two, &st);   /* the BIND is sent, unread */
+        fifo_close(&f);   /* the re-run completes at once */
+        ctl(&d, "kill", "test", "KILL");
+        pthread_join(c.th, NULL);
+        pthread_join(o.th, NULL);
+        assert_int_equal(c.rc, 0);
+        assert_int_equal(o.rc, 0);
+        rv_close(o.s);
+        svc_status(&d, "test", &st);
+        if (strcmp(st.last_exit, "killed by SIGKILL") != 0)
+            fail_msg("kill %lld: last_exit '%s', not 'killed by SIGKILL'", i, st.last_exit);
+        assert_int_equal(st.restarts, i);
+        assert_int_equal(call_ok(c.s, TEST_GET), i);
+    }
+    rv_close(c.s);
+    rvd_stop(&d);
+}
+
 /* max_restarts = 2: the third kill fails the service. The FIFO stays, so
  * every re-run of SLOW_INCR blocks again and the call is in flight at each
  * kill; when the service fails, that call returns RV_EFAILED. */
@@ -247,6 +322,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_poison_segv, it_teardown),
         cmocka_unit_test_teardown(test_poison_abort, it_teardown),
+        cmocka_unit_test_teardown(test_poison_sigkill, it_teardown),
+        cmocka_unit_test_teardown(test_sigkill_is_a_crash, it_teardown),
         cmocka_unit_test_teardown(test_hang_op, it_teardown),
         cmocka_unit_test_teardown(test_hang_stop, it_teardown),
         cmocka_unit_test_teardown(test_unserved_request, it_teardown),
