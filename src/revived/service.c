@@ -52,10 +52,11 @@ static int spawn_active(struct service *svc)
 
 /* A standby that cannot be started costs speed, not service: log it.
  * Called once the active instance is READY, so the new standby's start
- * never competes with a recovery for the CPU. */
+ * never competes with a recovery for the CPU, and again when a backoff
+ * that held it back ends. */
 void service_spawn_standby(struct service *svc)
 {
-    if (!svc->conf->standby || svc->standby)
+    if (!svc->conf->standby || svc->standby || svc->pacing)
         return;
     svc->standby = instance_spawn(svc, on_instance_exit, handover_on_ctl);
     if (!svc->standby)
@@ -197,9 +198,19 @@ static void schedule_restart(struct service *svc, bool clean_exit, uint64_t live
         svc->crash_ns = now;
     svc->state = SVC_RECOVERING;
     uint64_t delay = backoff_ms(svc, lived_ns);
-    if (delay)
+    /* The backoff paces the starting of processes, not a standby that is
+     * already started: it takes over at once. Its replacement, one process
+     * start that guards the next crash, waits backoff_min after a fast
+     * crash rather than the growing delay, so that a standby is ready for
+     * crashes that come every few milliseconds; a crash loop is still
+     * bounded by max_restarts. */
+    if (svc->standby && delay)
+        delay = c->backoff_min_ms;
+    if (delay) {
+        svc->pacing = true;
         timer_arm(svc->backoff_tfd, delay, 0);
-    else
+    }
+    if (svc->standby || !delay)
         restart_now(svc);
 }
 
@@ -208,8 +219,11 @@ static void on_backoff(struct rv_handler *h, uint32_t events)
     (void)events;
     struct service *svc = container_of(h, struct service, backoff_h);
     timer_drain(svc->backoff_tfd);
+    svc->pacing = false;
     if (svc->state == SVC_RECOVERING && !svc->active)
         restart_now(svc);
+    else if (svc->state == SVC_READY)
+        service_spawn_standby(svc);
 }
 
 /* ---- death ---- */
@@ -594,6 +608,7 @@ int service_restart(struct service *svc, char *why, size_t whylen)
         instance_signal(svc->active, SIGCONT);
         return 0;
     }
+    svc->pacing = false;
     if (svc->state == SVC_RECOVERING) {   /* waiting out a backoff: skip it */
         timer_arm(svc->backoff_tfd, 0, 0);
         restart_now(svc);

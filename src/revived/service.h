@@ -41,6 +41,7 @@ struct service {
     uint64_t crash_ns, last_recovery_us, requests_failed;
     uint64_t stall_scan_ns;            /* last scan for unserved requests */
     bool restart_requested;            /* revivectl restart: not a failure */
+    bool pacing;                       /* the backoff runs: no process starts before it ends */
     int arena_fd;                      /* state = arena: held for revived's whole run; else -1 */
     char last_exit[64];
 };

@@ -53,6 +53,11 @@ static void write_manifest(const char *path, const char *build_dir, const char *
         fprintf(f, "\n[service %s]\nexec = %s\nargs = --notify %s\nssr_size = %d\nssr_protect = checksum\n"
                    "backoff = 0..0\nmax_restarts = 100000 in 1s\nrequest_timeout = 0\nheartbeat = 0\nstandby = %s\n",
                 holds[i], svc_exec, fifo, HOLD_SSR_SIZE, i ? "yes" : "no");
+    const char *storms[] = { STORM_STANDBY_SVC, STORM_NEW_SVC };
+    for (int i = 0; i < 2; i++)
+        fprintf(f, "\n[service %s]\nexec = %s\nssr_size = %d\nmax_restarts = 1000000 in 1s\n"
+                   "request_timeout = 0\nheartbeat = 0\nstandby = %s\n",
+                storms[i], svc_exec, HOLD_SSR_SIZE, i ? "no" : "yes");
     write_kv_services(f, build_dir);
     if (fclose(f) != 0)
         bench_die("cannot write %s: %m", path);

@@ -124,6 +124,24 @@ struct recovery_run *recovery_begin(struct revived *r, const char *svc);
 struct recovery recovery_measure(struct recovery_run *run, size_t sessions, int reps);
 void recovery_end(struct recovery_run *run);
 
+/* ---- bench_storm.c ---- */
+
+#define STORM_PERIOD_MS 10
+#define STORM_STANDBY_SVC "storm-standby"   /* standby = yes, default backoff */
+#define STORM_NEW_SVC "storm-new"           /* standby = no, default backoff */
+
+struct storm_result {
+    const char *svc;
+    int kills, refused;     /* kills made; ticks that found no (new) instance to kill */
+    size_t calls;           /* calls completed during the storm */
+    double back_p50_us, back_p99_us;     /* kill -> the first call begun after it answered */
+    double stall_p50_us, stall_p99_us;   /* per kill: the longest wait for a reply until the next */
+};
+
+/* SIGKILLs svc's active instance every STORM_PERIOD_MS, `kills` times, while
+ * a client calls it without pause. */
+struct storm_result storm_measure(struct revived *r, const char *svc, int kills);
+
 /* ---- bench_caps.c ---- */
 
 enum { CAPS_SAME, CAPS_CROSS, CAPS_NPLACE };   /* registry: client's core; watcher: one core / two */

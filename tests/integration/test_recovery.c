@@ -365,6 +365,28 @@ static void test_standby_takeover(void **state)
     rvd_stop(&d);
 }
 
+/* The backoff paces process starts, not a standby already started: a crash
+ * soon after the start (a "fast" one, which arms a 1 s backoff here) finds
+ * the standby active at once, with no gap in which a kill or a call finds
+ * no running instance; only the replacement standby waits for the backoff. */
+static void test_standby_skips_backoff(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, KILL_POLICY "standby = yes\nbackoff = 1s..1min\n"));
+    rv_session *s = open_session(&d, "test", NULL);
+    struct svc_status before, after;
+    wait_status(&d, "test", has_standby, NULL, &before);
+    ctl(&d, "kill", "test", "KILL");
+    wait_status(&d, "test", restarted_once, NULL, &after);
+    assert_int_equal(after.pid, before.standby_pid);
+    assert_int_equal(after.standby_pid, 0);   /* its replacement waits out the backoff */
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +395,7 @@ int main(void)
         cmocka_unit_test_teardown(test_timer_kills, it_teardown),
         cmocka_unit_test_teardown(test_ctl_restart, it_teardown),
         cmocka_unit_test_teardown(test_standby_takeover, it_teardown),
+        cmocka_unit_test_teardown(test_standby_skips_backoff, it_teardown),
         cmocka_unit_test_teardown(test_recover_updates, it_teardown),
         cmocka_unit_test_teardown(test_stateless_revokes, it_teardown),
     };
