@@ -275,7 +275,17 @@ int rv_cap_fault(int fd, int err, unsigned seen)
 
 bool rv_cap_is_fault(int err)
 {
-    /* Not RV_ELOST: a session of a stateful service whose SSR was found
-     * corrupt has lost data its client must hear about, not paper over. */
+    /* Not RV_ELOST: a session whose state was lost has lost data its client
+     * must hear about; only a handler of the client's own, which restores
+     * that state, may repair it (client.c). */
     return err == RV_EREVOKED || err == RV_ECLOSED || err == RV_EFAILED || err == RV_ESTOPPED;
+}
+
+bool rv_cap_custom_handler(int fd)
+{
+    pthread_mutex_lock(&table_lock);
+    struct cap_entry *e = entry_of(fd);
+    bool custom = e && e->fault && e->fault != e->generic;
+    pthread_mutex_unlock(&table_lock);
+    return custom;
 }

@@ -19,6 +19,9 @@ void rv_cap_repaired(int fd);
 unsigned rv_cap_generation(int fd);
 /* An error that a repair may cure: the object behind the capability is gone. */
 bool rv_cap_is_fault(int err);
+/* fd's handler is one the client set (rv_cap_set_handler), not its kind's
+ * generic one. */
+bool rv_cap_custom_handler(int fd);
 
 /* The watched set, for the watcher; *version changes whenever it may have. */
 struct rv_cap_watched {

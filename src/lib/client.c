@@ -10,14 +10,20 @@
  * is gone (revoked by a stateless service's restart, closed, its service
  * failed) raises a capability fault; the generic session handler re-opens
  * it by name with the saved arguments onto the same descriptor number, and
- * the call is retried on the new session. A service with `state = ssr`
- * never needs this (its sessions survive); for a stateless one the retried
- * request may have run before the crash: reanimation is at-least-once.
+ * the call is retried on the new session. For a stateless service the
+ * retried request may have run before the crash: reanimation is
+ * at-least-once. A session of a service that keeps session state (`state =
+ * ssr` or `arena`, which OPEN_OK says) survives every crash of its
+ * service; if it ends anyway (the service failed, revived went away), its
+ * state went with it, and a fresh session in its place would be wrong
+ * data: the call says RV_ELOST, unless the client set a handler of its own
+ * that restores what it had.
  */
 #include "revive/client.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +36,13 @@
 /* A repair that is itself undone before the retried call completes (the
  * service keeps restarting) is tried again, this many times in all. */
 #define MAX_REPAIRS 8
+/* What a session that simply closed (revived's end went away) says. */
+#define CLOSED_TEXT "the session was closed"
 
 struct rv_session {
     int fd;
     rv_conn *conn;      /* where it was opened, and is re-opened */
+    bool keeps_state;   /* the service keeps state for it: see RV_OPEN_KEEPS_STATE */
     uint64_t seq;
     int dead;           /* a notice or EOF ended it: later calls fail at once */
     int dead_status;
@@ -68,8 +77,9 @@ const char *rv_strerror(int err)
     }
 }
 
-/* OPEN through c; the new session socket in *fd. */
-static int open_fd(rv_conn *c, const char *name, const char *args, int *fd)
+/* OPEN through c; the new session socket in *fd, OPEN_OK's RV_OPEN_* flags
+ * in *flags. */
+static int open_fd(rv_conn *c, const char *name, const char *args, int *fd, uint32_t *flags)
 {
     size_t nl = strlen(name), al = strlen(args);
     if (nl == 0 || nl >= RV_NAME_MAX || al > RV_ARGS_MAX)
@@ -86,6 +96,7 @@ static int open_fd(rv_conn *c, const char *name, const char *args, int *fd)
         rc = rv_conn_fail(c, RV_EPROTO, "unexpected answer from revived");
     else if (rc == 0) {
         *fd = m->fds[0];
+        *flags = m->hdr.op;
         m->nfds = 0;
     }
     rv_msg_close_fds(m);
@@ -95,12 +106,12 @@ static int open_fd(rv_conn *c, const char *name, const char *args, int *fd)
 
 /* open_fd on the session's connection, re-dialled once if revived had
  * closed it (the name-space capability's own fault). */
-static int open_again(rv_session *s, const struct rv_cap_info *info, int *fd)
+static int open_again(rv_session *s, const struct rv_cap_info *info, int *fd, uint32_t *flags)
 {
     int cfd = rv_conn_fd(s->conn);
-    int rc = open_fd(s->conn, info->name, info->args, fd);
+    int rc = open_fd(s->conn, info->name, info->args, fd, flags);
     if (rc == RV_ECONNECT && rv_cap_fault(cfd, rc, rv_cap_generation(cfd)) == 0)
-        rc = open_fd(s->conn, info->name, info->args, fd);
+        rc = open_fd(s->conn, info->name, info->args, fd, flags);
     return rc;
 }
 
@@ -111,7 +122,8 @@ int rv_cap_reopen(int fd, int err)
     rv_session *s = rv_cap_owner(fd);
     if (!s || rv_cap_info(fd, &info) < 0 || info.kind != RV_CAP_SESSION)
         return RV_EINVAL;
-    int nfd, rc = open_again(s, &info, &nfd);
+    uint32_t flags = 0;
+    int nfd, rc = open_again(s, &info, &nfd, &flags);
     if (rc) {
         snprintf(s->err, sizeof s->err, "re-opening '%.63s' failed: %.160s", info.name, rv_conn_error(s->conn));
         return rc;
@@ -121,6 +133,7 @@ int rv_cap_reopen(int fd, int err)
     if (rc == 0) {
         s->dead = 0;
         s->seq = 0;
+        s->keeps_state = flags & RV_OPEN_KEEPS_STATE;
         s->err[0] = '\0';
     }
     return rc;
@@ -139,7 +152,8 @@ int rv_open(rv_conn *c, const char *name, const char *args, rv_session **out)
     if (!s)
         return RV_ENOMEM;
     s->fd = -1;
-    int rc = open_fd(c, name, args, &s->fd);
+    uint32_t flags = 0;
+    int rc = open_fd(c, name, args, &s->fd, &flags);
     if (rc == 0)
         rc = rv_cap_add(s->fd, RV_CAP_SESSION, name, args, -1, generic_reopen, s);
     if (rc) {
@@ -149,6 +163,7 @@ int rv_open(rv_conn *c, const char *name, const char *args, rv_session **out)
         return rc;
     }
     s->conn = rv_conn_get(c);
+    s->keeps_state = flags & RV_OPEN_KEEPS_STATE;
     *out = s;
     return 0;
 }
@@ -180,7 +195,7 @@ static int await_reply(rv_session *s, struct rv_msg *m, const struct rv_hdr *cal
     for (;;) {
         int r = rv_wire_recv(s->fd, m, RV_MAX_PAYLOAD, 0);
         if (r == 0)
-            return session_end(s, RV_ECLOSED, "the session was closed", 22);
+            return session_end(s, RV_ECLOSED, CLOSED_TEXT, strlen(CLOSED_TEXT));
         if (r == -ECONNRESET)
             continue;   /* revived closed the session with our call unread; its notice follows */
         if (r < 0)
@@ -242,6 +257,37 @@ static int call_once(rv_session *s, uint32_t op, const void *req, size_t req_len
     return await_reply(s, &s->msg, &call, req, reply, reply_cap, reply_len, fd);
 }
 
+/* A session of a service that keeps its state cannot end without that
+ * state going with it: whatever ended it (the service failed or stopped,
+ * revived closed it, the state was found corrupt), the client hears
+ * RV_ELOST and why, never a silent fresh start. */
+static int state_lost(rv_session *s, int rc)
+{
+    if (rc != RV_ECLOSED && rc != RV_EFAILED && rc != RV_ESTOPPED && rc != RV_ELOST)
+        return rc;
+    struct rv_cap_info info = { 0 };
+    rv_cap_info(s->fd, &info);
+    char was[sizeof s->err];
+    snprintf(was, sizeof was, "%s", rc == RV_ECLOSED && !strcmp(s->err, CLOSED_TEXT)
+                                        ? "revived closed it (revived stopped, or was restarted)" : s->err);
+    if (rc != RV_ELOST)
+        snprintf(s->err, sizeof s->err, "the session with '%.63s' lost its state: %.150s", info.name, was);
+    s->dead_status = RV_ELOST;
+    return RV_ELOST;
+}
+
+/* Whether a capability fault may repair the session: a session revived
+ * revoked or closed is re-opened, unless its state went with it; then only
+ * a handler of the client's own, which restores that state, may. */
+static bool repairable(const rv_session *s, int rc)
+{
+    if (!rv_cap_enabled())
+        return false;
+    if (s->keeps_state)
+        return rc == RV_ELOST && rv_cap_custom_handler(s->fd);
+    return rv_cap_is_fault(rc);
+}
+
 int rv_call_fd(rv_session *s, uint32_t op, const void *req, size_t req_len,
                void *reply, size_t reply_cap, size_t *reply_len, int *fd)
 {
@@ -252,7 +298,9 @@ int rv_call_fd(rv_session *s, uint32_t op, const void *req, size_t req_len,
     for (int repairs = 0;; repairs++) {
         unsigned gen = rv_cap_generation(s->fd);
         int rc = call_once(s, op, req, req_len, reply, reply_cap, reply_len, fd);
-        if (!rv_cap_is_fault(rc) || repairs == MAX_REPAIRS || !rv_cap_enabled())
+        if (s->keeps_state)
+            rc = state_lost(s, rc);
+        if (!repairable(s, rc) || repairs == MAX_REPAIRS)
             return rc;
         int fixed = rv_cap_fault(s->fd, rc, gen);
         if (fixed) {   /* s->err: the handler's sentence, else the fault's */

@@ -44,7 +44,7 @@ enum rv_msg_type {
     RV_T_RESTARTED = 4,     /* revived: the service recovered; a waiting caller re-sends */
     /* public socket */
     RV_T_OPEN = 16,         /* payload: name NUL args NUL */
-    RV_T_OPEN_OK = 17,      /* + the session socket */
+    RV_T_OPEN_OK = 17,      /* seq = session id, op = RV_OPEN_*, + the session socket */
     RV_T_ERROR = 18,        /* status + a sentence */
     RV_T_STATUS = 19,
     RV_T_STATUS_REPLY = 20, /* payload: struct rv_wire_svc_status[] */
@@ -81,6 +81,11 @@ struct rv_wire_svc_config {
 _Static_assert(sizeof(struct rv_wire_svc_config) == 24, "svc_config has no padding");
 
 enum { RV_SESS_CULPRIT = 1u, RV_SESS_POISONED = 2u };
+
+/* OPEN_OK's op: the service keeps state for the session (state = ssr or
+ * arena), so a session that ends has lost it (RV_ELOST), and re-opening it
+ * is no repair unless the client restores what it had. */
+enum { RV_OPEN_KEEPS_STATE = 1u };
 
 /* One session in a hand-over or bind. Its descriptors follow in this order:
  * endpoint, SSR, journal, then one per set bit of stored_mask. */

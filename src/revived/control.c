@@ -90,10 +90,10 @@ void conn_reply_error(struct conn *c, int32_t status, const char *why)
     conn_reply(c, &h, why, NULL, 0);
 }
 
-void conn_reply_open(struct conn *c, struct session *s)
+void conn_reply_open(struct conn *c, uint64_t id, int client_fd, uint32_t flags)
 {
-    struct rv_hdr h = rv_hdr_make(RV_T_OPEN_OK, s->id, 0, 0, 0);
-    conn_reply(c, &h, NULL, &s->client_fd, 1);
+    struct rv_hdr h = rv_hdr_make(RV_T_OPEN_OK, id, flags, 0, 0);
+    conn_reply(c, &h, NULL, &client_fd, 1);
 }
 
 static void reply_ok(struct conn *c)

@@ -42,8 +42,8 @@ const struct rv_task_conf *conn_ns(const struct conn *c);
 pid_t conn_pid(const struct conn *c);
 /* Sends one reply; a client that does not read loses its connection. */
 void conn_reply(struct conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds);
-/* Hands the session's client end to the opener. */
-void conn_reply_open(struct conn *c, struct session *s);
+/* Hands a session's client end to the opener; flags are RV_OPEN_*. */
+void conn_reply_open(struct conn *c, uint64_t id, int client_fd, uint32_t flags);
 void conn_reply_error(struct conn *c, int32_t status, const char *why);
 
 #endif

@@ -186,7 +186,8 @@ static void on_bind_done(struct service *svc, uint64_t id, int32_t status)
         return;
     }
     s->state = SESS_BOUND;
-    conn_reply_open(s->opener, s);
+    conn_reply_open(s->opener, s->id, s->client_fd,
+                    svc->conf->state == RV_STATE_STATELESS ? 0 : RV_OPEN_KEEPS_STATE);
     conn_put(s->opener);
     s->opener = NULL;
     close(s->client_fd);

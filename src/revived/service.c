@@ -83,12 +83,20 @@ static void stop_standby(struct service *svc)
 
 /* ---- ending sessions ---- */
 
+/* A bound session of a service that keeps session state loses that state
+ * with the service: its client hears RV_ELOST, never a silent fresh start.
+ * An open still waiting for its bind has lost nothing yet. */
 static void fail_all_sessions(struct service *svc, int status, const char *why)
 {
+    bool keeps_state = svc->conf->state != RV_STATE_STATELESS;
+    char lost[640];
+    snprintf(lost, sizeof lost, "%s; this session's state (state = %s) is gone with it: open a new session", why,
+             svc->conf->state == RV_STATE_ARENA ? "arena" : "ssr");
     while (svc->sessions) {
         struct session *s = svc->sessions;
+        bool loses = keeps_state && s->state == SESS_BOUND;
         service_unlink(s);
-        session_fail(s, status, why);
+        session_fail(s, loses ? RV_ELOST : status, loses ? lost : why);
     }
 }
 

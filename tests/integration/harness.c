@@ -197,12 +197,11 @@ const char *manifest_test(char *buf, size_t len, const char *extra)
     return buf;
 }
 
-void rvd_start(struct rvd *d, const char *manifest)
+/* Starts revived on DIR/manifest.ini and waits until it listens. */
+static void rvd_spawn(struct rvd *d)
 {
     char mpath[128];
-    tempdir_make(d->dir, sizeof d->dir);
-    rvd_file(d, "revived.sock", d->sock, sizeof d->sock);
-    write_file(rvd_file(d, "manifest.ini", mpath, sizeof mpath), manifest);
+    rvd_file(d, "manifest.ini", mpath, sizeof mpath);
     int p[2];
     assert_int_equal(pipe2(p, O_CLOEXEC), 0);
     d->pid = fork();
@@ -218,6 +217,25 @@ void rvd_start(struct rvd *d, const char *manifest)
     close(p[0]);
     if (n != 6 || strcmp(ready, "READY\n") != 0)
         fail_msg("revived did not become ready (see its log above)");
+}
+
+void rvd_start(struct rvd *d, const char *manifest)
+{
+    char mpath[128];
+    tempdir_make(d->dir, sizeof d->dir);
+    rvd_file(d, "revived.sock", d->sock, sizeof d->sock);
+    write_file(rvd_file(d, "manifest.ini", mpath, sizeof mpath), manifest);
+    rvd_spawn(d);
+}
+
+void rvd_crash_and_restart(struct rvd *d)
+{
+    int status;
+    assert_int_equal(kill(d->pid, SIGKILL), 0);
+    while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    track(d, false);
+    rvd_spawn(d);
 }
 
 static int reap(struct rvd *d)

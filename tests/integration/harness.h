@@ -38,6 +38,9 @@ struct rvd {
 
 /* Writes the manifest text to DIR/manifest.ini and starts revived on it. */
 void rvd_start(struct rvd *d, const char *manifest);
+/* SIGKILLs revived (its services die with it), then starts a new one on
+ * the same manifest and socket, as a machine's init would. */
+void rvd_crash_and_restart(struct rvd *d);
 /* SIGTERM; asserts a clean exit (status 0), then removes the temp dir. */
 void rvd_stop(struct rvd *d);
 /* cmocka teardown: stops any revived a failed test left running. */

@@ -281,7 +281,9 @@ static void test_sigkill_is_a_crash(void **state)
 
 /* max_restarts = 2: the third kill fails the service. The FIFO stays, so
  * every re-run of SLOW_INCR blocks again and the call is in flight at each
- * kill; when the service fails, that call returns RV_EFAILED. */
+ * kill; when the service fails, that call and every other call of a bound
+ * session return RV_ELOST (their state went with the service), and a new
+ * open gets RV_EFAILED. */
 static void test_intensity(void **state)
 {
     (void)state;
@@ -300,8 +302,11 @@ static void test_intensity(void **state)
     }
     pthread_join(c.th, NULL);
     fifo_close(&f);
-    assert_int_equal(c.rc, RV_EFAILED);
-    expect_call(idle, TEST_INCR, RV_EFAILED);
+    assert_int_equal(c.rc, RV_ELOST);
+    expect_call(idle, TEST_INCR, RV_ELOST);
+    const char *why = rv_session_error(idle);
+    if (!strstr(why, "'test' has failed") || !strstr(why, "state"))
+        fail_msg("unclear error for a session whose service failed: '%s'", why);
     struct svc_status st;
     svc_status(&d, "test", &st);
     assert_string_equal(st.state, "failed");

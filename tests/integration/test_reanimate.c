@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
+#include "random.h"
 #include "registry.h"
 #include "revive/cap.h"
 #include "testsvc.h"
@@ -156,6 +157,97 @@ static void test_failed_service_errors(void **state)
     assert_int_equal(call_u64(s, TEST_INCR, &v), RV_EFAILED);
     assert_non_null(strstr(rv_session_error(s), "failed"));
     assert_int_equal(call_u64(s, TEST_INCR, &v), RV_EFAILED);   /* and stays so, without a hang */
+    rv_close(s);
+    rvd_stop(&d);
+}
+
+/* ---- sessions whose state went with the service (state = ssr) ---- */
+
+#define FAIL_AT_ONCE "max_restarts = 0 in 10s\nrequest_timeout = 20s\nheartbeat = 10s\n"
+
+static void fail_and_restart(const struct rvd *d, const char *svc)
+{
+    struct svc_status st;
+    ctl(d, "kill", svc, "KILL");
+    wait_status(d, svc, failed, NULL, &st);
+    ctl(d, "restart", svc, NULL);
+}
+
+static uint64_t next_random(rv_session *s, int *rc)
+{
+    uint64_t v = 0;
+    size_t len;
+    *rc = rv_call(s, RANDOM_NEXT, NULL, 0, &v, sizeof v, &len);
+    return v;
+}
+
+/* random keeps each client's generator in its SSR. Once the service failed
+ * the SSR is gone, and a restarted service must not hand the session a
+ * fresh generator under the old descriptor (its numbers would repeat the
+ * seed's first ones): every later call says RV_ELOST, naming the service
+ * and why; a new session starts from the seed as a new session should. */
+static void test_failed_ssr_session_is_lost(void **state)
+{
+    (void)state;
+    struct rvd d;
+    rvd_start(&d, "[service random]\nexec = rv-svc-random\nssr_size = 64\n" FAIL_AT_ONCE);
+    rv_session *s = open_session(&d, "random", "seed=42");
+    int rc;
+    uint64_t first = next_random(s, &rc);
+    assert_int_equal(rc, 0);
+    fail_and_restart(&d, "random");
+    for (int i = 0; i < 2; i++) {   /* and stays so */
+        next_random(s, &rc);
+        assert_int_equal(rc, RV_ELOST);
+        const char *why = rv_session_error(s);
+        if (!strstr(why, "'random'") || !strstr(why, "failed") || !strstr(why, "state"))
+            fail_msg("unclear error for a session whose state is gone: '%s'", why);
+    }
+    rv_session *fresh = open_session(&d, "random", "seed=42");
+    assert_int_equal(next_random(fresh, &rc), first);
+    assert_int_equal(rc, 0);
+    rv_close(fresh);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
+/* ... unless the client registered a handler that restores its state, as a
+ * service's client library would: then the call goes on where it was. */
+static void test_failed_ssr_session_restored_by_handler(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, FAIL_AT_ONCE));
+    rv_session *s = open_session(&d, "test", NULL);
+    struct restore r = { .s = s };
+    assert_int_equal(rv_cap_set_handler(rv_session_fd(s), restore_counter, &r), 0);
+    for (int i = 0; i < 3; i++)
+        r.count = call_ok(s, TEST_INCR);
+    fail_and_restart(&d, "test");
+    assert_int_equal(call_ok(s, TEST_INCR), 4);
+    assert_int_equal(r.runs, 1);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
+/* revived itself held the SSR: when revived dies and a new one starts on
+ * the same socket, the session is lost, not re-opened from scratch behind
+ * the client's back. */
+static void test_revived_restart_loses_ssr_session(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, ""));
+    rv_session *s = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    rvd_crash_and_restart(&d);
+    uint64_t v;
+    assert_int_equal(call_u64(s, TEST_INCR, &v), RV_ELOST);
+    const char *why = rv_session_error(s);
+    if (!strstr(why, "'test'") || !strstr(why, "revived"))
+        fail_msg("unclear error for a session revived took with it: '%s'", why);
     rv_close(s);
     rvd_stop(&d);
 }
@@ -327,6 +419,9 @@ int main(void)
         cmocka_unit_test_teardown(test_blocked_call_reanimated, it_teardown),
         cmocka_unit_test_teardown(test_custom_handler_restores, it_teardown),
         cmocka_unit_test_teardown(test_failed_service_errors, it_teardown),
+        cmocka_unit_test_teardown(test_failed_ssr_session_is_lost, it_teardown),
+        cmocka_unit_test_teardown(test_failed_ssr_session_restored_by_handler, it_teardown),
+        cmocka_unit_test_teardown(test_revived_restart_loses_ssr_session, it_teardown),
         cmocka_unit_test_teardown(test_registry_off_reports_revocation, it_teardown),
         cmocka_unit_test_teardown(test_registry_restores_entries, it_teardown),
         cmocka_unit_test_teardown(test_figure7_chain, it_teardown),
