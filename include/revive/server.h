@@ -25,6 +25,8 @@
  *                           false is a hang: revived restarts the instance.
  *   recover(all, n)         after a restart, with every surviving session:
  *                           rebuild global views (a timer queue) from SSRs.
+ *   migrate(s, from, ...)   after an upgrade, per session whose SSR another
+ *                           layout wrote: convert it (else RV_ELOST).
  *
  * The runtime is single-threaded unless the service asks for workers:
  * then handle and unbind run on a pool of threads (see `workers`).
@@ -47,14 +49,22 @@ typedef struct rv_request {
     uint32_t op;
     const void *data;
     size_t len;
-    void *ssr;          /* the session's state, writable during the handler */
-    size_t ssr_size;
+    void *ssr;          /* the session's state, writable during the handler;
+                           NULL when the manifest gives no SSR (ssr_size = 0) */
+    size_t ssr_size;    /* the manifest's ssr_size: at least ops.ssr_size */
 } rv_request;
 
 typedef int (*rv_handle_fn)(rv_request *req);
 
 struct rv_service_ops {
-    uint32_t ssr_layout;    /* bump when the SSR layout changes incompatibly */
+    /* The per-session state this code keeps in its SSR: its size (the
+     * struct's, sizeof) and its layout version (bump it when the layout
+     * changes incompatibly). revived refuses to run the service with a
+     * manifest ssr_size below ssr_size; an SSR written by another layout is
+     * never read as this one's: migrate converts it, or its session ends
+     * with RV_ELOST. */
+    uint32_t ssr_layout;
+    size_t ssr_size;
     int (*init)(int argc, char **argv);
     int (*bind)(rv_sess *s, void *ssr, const char *args);
     void (*unbind)(rv_sess *s, void *ssr);
@@ -62,6 +72,11 @@ struct rv_service_ops {
     bool (*validate)(rv_sess *s, const void *ssr);
     int (*recover)(rv_sess **all, size_t n);
     bool (*audit)(void);
+    /* After an upgrade: the session's SSR was written by an instance of
+     * layout `from`. old is a copy of it (size bytes), ssr is zeroed:
+     * write the state in this instance's layout. Non-zero: the state cannot
+     * be converted, and the session ends with RV_ELOST. */
+    int (*migrate)(rv_sess *s, uint32_t from, const void *old, void *ssr, size_t size);
     /* Runs handle(req). NULL: a plain call. rv_domain_runner: tier 1. */
     int (*runner)(rv_request *req, rv_handle_fn handle);
     /* Serve requests on this many threads (at most 15; 0 or 1: on the

@@ -120,6 +120,7 @@ int main(int argc, char **argv)
 {
     static const struct rv_service_ops ops = {
         .ssr_layout = RANDOM_SSR_LAYOUT,
+        .ssr_size = sizeof(struct random_ssr),
         .bind = random_bind,
         .handle = random_handle,
         .validate = random_validate,

@@ -24,11 +24,23 @@
 struct test_ssr {
     uint32_t magic;
     uint32_t pad;
-    uint64_t counter;
+    uint64_t counter_v1;         /* the counter, in layout 1 */
     uint64_t recoveries;         /* bumped by the recover hook, through rv_sess_update */
     char fifo[200];              /* from the open arguments; "" for none */
+    uint64_t counter_v2;         /* the counter, in layout 2 (an upgrade moved it) */
 };
 _Static_assert(sizeof(struct test_ssr) <= TEST_SSR_SIZE, "SSR fits the manifest's ssr_size");
+
+/* The SSR layout this instance's code reads: 1, or what --layout-file
+ * says (an upgrade the tests make by rewriting the file and restarting).
+ * Layout 2 keeps the counter in another field, so an instance of one
+ * layout that read the other's SSR as its own would count from 0. */
+static uint32_t layout = TEST_SSR_LAYOUT;
+
+static uint64_t *counter(struct test_ssr *t)
+{
+    return layout == 2 ? &t->counter_v2 : &t->counter_v1;
+}
 
 /* Every session this instance serves, so WILD can find a victim. The list
  * dies with the instance; the recover hook rebuilds it. */
@@ -105,7 +117,7 @@ static int wild_write(rv_request *req)
     for (size_t i = 0; i < nsessions; i++)
         if (sessions[i] != req->session) {
             struct test_ssr *victim = (void *)rv_sess_ssr(sessions[i]);
-            victim->counter += 1000000;
+            *counter(victim) += 1000000;
             return 0;
         }
     return RV_EAPP;
@@ -176,7 +188,7 @@ static int tier1_op(rv_request *req, struct test_ssr *t)
 {
     switch (req->op) {
     case TEST_FAULT_ONCE:
-        t->counter++;
+        ++*counter(t);
         if (!faulted_once) {
             faulted_once = true;
             segfault();
@@ -185,7 +197,7 @@ static int tier1_op(rv_request *req, struct test_ssr *t)
     case TEST_GLOBAL_FAULT:
         rd_log_range(&global, sizeof global);
         global += 100;
-        t->counter++;
+        ++*counter(t);
         segfault();
         break;
     case TEST_GLOBAL_GET: return rv_reply(req, &global, sizeof global);
@@ -196,7 +208,7 @@ static int tier1_op(rv_request *req, struct test_ssr *t)
         } RD_END
         break;
     case TEST_RD_ABORT:
-        t->counter++;
+        ++*counter(t);
         rd_abort(TEST_ABORT_CODE);
     case TEST_SHARED_WRITE: return shared_write(req, t);
     case TEST_SHARED_READ:
@@ -204,7 +216,7 @@ static int tier1_op(rv_request *req, struct test_ssr *t)
         return shared_read(req, t);
     default: return RV_EAPP;
     }
-    return rv_reply(req, &t->counter, sizeof t->counter);
+    return rv_reply(req, counter(t), sizeof *counter(t));
 }
 #else
 static int tier1_op(rv_request *req, struct test_ssr *t)
@@ -224,10 +236,10 @@ static int test_handle(rv_request *req)
 {
     struct test_ssr *t = req->ssr;
     switch (req->op) {
-    case TEST_INCR: t->counter++; break;
+    case TEST_INCR: ++*counter(t); break;
     case TEST_GET: break;
     case TEST_SLOW_INCR:
-        t->counter++;
+        ++*counter(t);
         signal_and_block(t->fifo);
         break;
     case TEST_POISON: segfault(); break;
@@ -245,7 +257,7 @@ static int test_handle(rv_request *req)
     case TEST_SPOIL_AUDIT: audit_ok = false; break;
     default: return tier1_op(req, t);
     }
-    return rv_reply(req, &t->counter, sizeof t->counter);
+    return rv_reply(req, counter(t), sizeof *counter(t));
 }
 
 static bool test_validate(rv_sess *s, const void *ssr)
@@ -284,10 +296,44 @@ static int test_init(int argc, char **argv)
     return 0;
 }
 
+/* Layout 1 -> 2: the counter moves to its new field. */
+static int test_migrate(rv_sess *s, uint32_t from, const void *old, void *ssr, size_t size)
+{
+    (void)s;
+    if (from != 1 || layout != 2 || size < sizeof(struct test_ssr))
+        return RV_EAPP;
+    struct test_ssr *t = ssr;
+    memcpy(t, old, sizeof *t);
+    t->counter_v2 = t->counter_v1;
+    t->counter_v1 = 0;
+    return 0;
+}
+
+/* "--layout-file PATH" (manifest args): the file holds the layout this
+ * instance is built for, and "migrate" after it if it may convert older
+ * SSRs. Read before the runtime starts, as a rebuilt binary would be. */
+static void read_layout(int argc, char **argv, struct rv_service_ops *ops)
+{
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--layout-file") != 0)
+            continue;
+        char text[32] = "";
+        FILE *f = fopen(argv[i + 1], "re");
+        if (f && fgets(text, sizeof text, f))
+            layout = (uint32_t)strtoul(text, NULL, 10);
+        if (f)
+            fclose(f);
+        if (strstr(text, "migrate"))
+            ops->migrate = test_migrate;
+    }
+    ops->ssr_layout = layout;
+}
+
 int main(int argc, char **argv)
 {
-    static const struct rv_service_ops ops = {
+    static struct rv_service_ops ops = {
         .ssr_layout = TEST_SSR_LAYOUT,
+        .ssr_size = sizeof(struct test_ssr),
         .init = test_init,
         .bind = test_bind,
         .unbind = test_unbind,
@@ -300,5 +346,6 @@ int main(int argc, char **argv)
         .workers = 4,
 #endif
     };
+    read_layout(argc, argv, &ops);
     return rv_service_main(&ops, argc, argv);
 }

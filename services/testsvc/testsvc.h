@@ -7,7 +7,10 @@
  * Open arguments: "", "fifo=PATH" or "bindfifo=PATH". With bindfifo the
  * bind itself writes a byte to PATH, if it exists, and blocks (a test kills
  * the service while an open is pending). The manifest's `args = --init-fifo
- * PATH` does the same before each instance registers. SLOW_INCR writes one byte to that FIFO
+ * PATH` does the same before each instance registers; `--layout-file
+ * PATH` makes each instance read its SSR layout (1 or 2, and "migrate" if
+ * it converts layout 1) from PATH at its start, as a rebuilt program would
+ * be (tests/integration/test_state.c upgrades it so). SLOW_INCR writes one byte to that FIFO
  * once the increment is done and then blocks, so a test knows for certain
  * that a request is in flight when it kills the service. A re-run of the
  * request (after the restart) finds no FIFO when the test has unlinked it,

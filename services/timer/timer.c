@@ -228,6 +228,7 @@ int main(int argc, char **argv)
 {
     static const struct rv_service_ops ops = {
         .ssr_layout = TIMER_SSR_LAYOUT,
+        .ssr_size = sizeof(struct timer_ssr),
         .init = timer_init,
         .bind = timer_bind,
         .unbind = timer_unbind,

@@ -42,6 +42,7 @@ void rv_journal_commit(struct rv_journal *j, struct rv_ssr_hdr *ssr)
     unsigned next = j->cur ^ 1;
     struct rv_slot *s = rv_journal_slot(j, next);
     memcpy(rv_slot_ssr(s), ssr + 1, j->ssr_size);
+    s->layout = ssr->layout;
     s->sum = rv_checksum(rv_slot_ssr(s), j->ssr_size);
     ssr->sum = s->sum;
     /* the commit point: everything above is in place before cur flips */

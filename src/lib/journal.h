@@ -12,8 +12,8 @@
  * a kill after that point finds it in the journal, a kill before finds it
  * still queued in the session socket. Neither loses it.
  *
- * A slot is one committed state of the session: the SSR image, the seq of
- * the last completed request and its reply. `cur` names the committed slot.
+ * A slot is one committed state of the session: the SSR image, the layout
+ * it is in, the seq of the last completed request and its reply. `cur` names the committed slot.
  * Committing writes the other slot completely, then flips `cur` with one
  * store: the commit point. So at any instant slot[cur] is a consistent pair
  * (state, reply) and
@@ -31,7 +31,7 @@
 
 #define RV_SSR_MAGIC 0x52535352u     /* "RSSR" */
 #define RV_JOURNAL_MAGIC 0x4c4e524au /* "JRNL" */
-#define RV_JOURNAL_VERSION 1
+#define RV_JOURNAL_VERSION 2
 
 struct rv_ssr_hdr {
     uint32_t magic;
@@ -48,7 +48,7 @@ struct rv_slot {
     int32_t reply_status;
     uint32_t reply_len;
     int32_t reply_attach; /* stored-fd slot the reply carries, or -1 */
-    uint32_t pad;
+    uint32_t layout;     /* the ssr_layout of the code that wrote this slot's image */
     uint8_t reply[RV_MAX_PAYLOAD];
     /* then ssr_size bytes: the SSR image */
 };
@@ -80,7 +80,7 @@ static inline struct rv_slot *rv_journal_committed(struct rv_journal *j)
 static inline uint8_t *rv_slot_ssr(struct rv_slot *s) { return (uint8_t *)(s + 1); }
 
 /* Commit: the caller filled slot !cur (reply fields); this copies the SSR
- * image into it, checksums, and flips cur. */
+ * image and its layout into it, checksums, and flips cur. */
 void rv_journal_commit(struct rv_journal *j, struct rv_ssr_hdr *ssr);
 /* Copies the committed image back over the SSR. */
 void rv_journal_rollback(struct rv_journal *j, struct rv_ssr_hdr *ssr);

@@ -150,10 +150,62 @@ bool rv_sess_in_flight(rv_sess *s)
            r->seq > rv_journal_committed(s->j)->done_seq;
 }
 
+/* The slot the next commit will write, with the committed slot's last
+ * reply carried over, so a retry of that request is still answered from
+ * it: for commits that complete no request. */
+static void carry_last_reply(rv_sess *s)
+{
+    struct rv_slot *c = rv_journal_committed(s->j), *n = next_slot(s);
+    n->done_seq = c->done_seq;
+    n->reply_status = c->reply_status;
+    n->reply_attach = c->reply_attach;
+    n->reply_len = c->reply_len;
+    memcpy(n->reply, c->reply, c->reply_len);
+}
+
+/* The live SSR becomes the committed image again, stamped as this
+ * instance's: an interrupted request's changes (or a wild write) undone. */
+static void restore_committed(rv_sess *s, uint32_t layout)
+{
+    rv_journal_rollback(s->j, s->ssr);
+    s->ssr->magic = RV_SSR_MAGIC;
+    s->ssr->layout = layout;
+    s->ssr->size = rv_rt.ssr_size;
+}
+
+/* An SSR another layout wrote is never read as this one's: the service's
+ * migrate hook converts the committed image (into a zeroed SSR, from a
+ * copy), or the session is lost. An interrupted request re-runs on the
+ * converted state. */
+static bool migrate_ssr(rv_sess *s, uint32_t from, char *why, size_t whylen)
+{
+    uint32_t to = rv_rt.ops->ssr_layout;
+    if (!rv_rt.ops->migrate) {
+        snprintf(why, whylen, "its state has layout %u and this instance reads layout %u (the service has "
+                 "no migrate hook)", from, to);
+        return false;
+    }
+    void *old = malloc(rv_rt.ssr_size ? rv_rt.ssr_size : 1);
+    if (!old) {
+        snprintf(why, whylen, "out of memory migrating its state");
+        return false;
+    }
+    restore_committed(s, to);
+    memcpy(old, s->ssr + 1, rv_rt.ssr_size);
+    memset(s->ssr + 1, 0, rv_rt.ssr_size);
+    int rc = rv_rt.ops->migrate(s, from, old, s->ssr + 1, rv_rt.ssr_size);
+    free(old);
+    if (rc)
+        snprintf(why, whylen, "the migrate hook could not convert its state from layout %u to %u (%d)", from, to, rc);
+    return rc == 0;
+}
+
 /* After a restart: roll an interrupted request back, then check the SSR.
  * Order matters: the committed slot is the only copy we trust, so it is
- * checked first; a damaged live SSR is repaired from it; only then does the
- * service's own validate hook judge the contents. */
+ * checked first; its layout says whose it is; a damaged live SSR is
+ * repaired from it; only then does the service's own validate hook judge
+ * the contents. A session whose recovery crashed the service twice (its
+ * validate or migrate hook) is lost alone. */
 bool rv_sess_recover(rv_sess *s, char *why, size_t whylen)
 {
     struct rv_journal *j = s->j;
@@ -166,18 +218,27 @@ bool rv_sess_recover(rv_sess *s, char *why, size_t whylen)
         snprintf(why, whylen, "committed SSR image fails its checksum");
         return false;
     }
-    rv_sess_open_ssr(s);
-    bool ok = true;
-    if (rv_sess_in_flight(s) || !rv_ssr_valid(s->ssr, rv_rt.ops->ssr_layout, rv_rt.ssr_size)) {
-        rv_journal_rollback(j, s->ssr);
-        s->ssr->magic = RV_SSR_MAGIC;
-        s->ssr->layout = rv_rt.ops->ssr_layout;
-        s->ssr->size = rv_rt.ssr_size;
+    if ((s->flags & RV_SESS_POISONED) && s->poison_seq == 0) {
+        snprintf(why, whylen, "recovering its state crashed the service twice");
+        return false;
     }
-    if (rv_rt.ops->validate && !rv_rt.ops->validate(s, s->ssr + 1)) {
-        snprintf(why, whylen, "the service's validate hook rejected the SSR");
+    uint32_t layout = rv_journal_committed(j)->layout;
+    rv_sess_open_ssr(s);
+    rv_rt_set_busy(s->id, 0);
+    bool ok = true, migrated = layout != rv_rt.ops->ssr_layout;
+    if (migrated)
+        ok = migrate_ssr(s, layout, why, whylen);
+    else if (rv_sess_in_flight(s) || !rv_ssr_valid(s->ssr, layout, rv_rt.ssr_size))
+        restore_committed(s, layout);
+    if (ok && rv_rt.ops->validate && !rv_rt.ops->validate(s, s->ssr + 1)) {
+        snprintf(why, whylen, "the service's validate hook rejected the SSR%s", migrated ? " after migrating it" : "");
         ok = false;
     }
+    if (ok && migrated) {
+        carry_last_reply(s);
+        rv_journal_commit(j, s->ssr);
+    }
+    rv_rt_set_busy(0, 0);
     return ok;
 }
 
@@ -244,7 +305,7 @@ static void run_handler(rv_sess *s)
     const struct rv_hdr *r = &s->j->req;
     rv_request req = {
         .session = s, .seq = r->seq, .op = r->op, .data = s->j->req_body, .len = r->len,
-        .ssr = s->ssr + 1, .ssr_size = rv_rt.ssr_size,
+        .ssr = rv_rt.ssr_size ? s->ssr + 1 : NULL, .ssr_size = rv_rt.ssr_size,
     };
     prepare_next(s, r->seq);
     rv_rt_set_busy(s->id, r->seq);
@@ -345,13 +406,7 @@ int rv_sess_update(rv_sess *s, void (*fn)(rv_sess *s, void *ssr, void *arg), voi
 {
     if (rv_rt_serving || rv_workers_on())
         return RV_EINVAL;   /* inside a handler the SSR is already open; workers may have it */
-    struct rv_slot *c = rv_journal_committed(s->j), *n = next_slot(s);
-    /* carry the last reply over, so a retry is still answered from it */
-    n->done_seq = c->done_seq;
-    n->reply_status = c->reply_status;
-    n->reply_attach = c->reply_attach;
-    n->reply_len = c->reply_len;
-    memcpy(n->reply, c->reply, c->reply_len);
+    carry_last_reply(s);
     rv_rt_set_busy(s->id, 0);
     rv_sess_open_ssr(s);
     check_ssr(s);

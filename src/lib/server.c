@@ -3,7 +3,9 @@
  *
  * revived starts the instance with its control channel as $REVIVE_CTL_FD.
  * Start-up is a fixed exchange:
- *   service: SVC_HELLO(layout)      revived: SVC_CONFIG + status page [+ arena]
+ *   service: SVC_HELLO(state size, layout)
+ *                                   revived: SVC_CONFIG + status page [+ arena]
+ *                                   (or, if its state does not fit ssr_size, a kill)
  *   revived: SESSIONS ... HANDOVER_END  (every session, in SCM_RIGHTS batches)
  *   service: recovers them, then SVC_READY
  * After that the control channel carries BIND/UNBIND/PING from revived and
@@ -281,18 +283,31 @@ static void map_arena(int fd, uint64_t size)
     }
 }
 
+static void say_hello(void)
+{
+    struct rv_wire_svc_hello hello = { .state_size = rv_rt.ops->ssr_size, .layout = rv_rt.ops->ssr_layout };
+    struct rv_hdr h = rv_hdr_make(RV_T_SVC_HELLO, 0, 0, 0, sizeof hello);
+    if (rv_wire_send(rv_rt.ctl, &h, &hello, NULL, 0, 0) < 0)
+        rv_rt_fail_stop("cannot write to revived");
+}
+
 static void handshake(void)
 {
     struct rv_msg *m = malloc(sizeof *m);
     if (!m)
         exit(1);
-    ctl_send(RV_T_SVC_HELLO, 0, rv_rt.ops->ssr_layout, 0);
+    say_hello();
     ctl_recv(m);
     struct rv_wire_svc_config cfg = { 0 };
     if (m->hdr.type == RV_T_SVC_CONFIG && m->hdr.len == sizeof cfg)
         memcpy(&cfg, m->body, sizeof cfg);
     if (m->hdr.type != RV_T_SVC_CONFIG || m->hdr.len != sizeof cfg || m->nfds != 1u + (cfg.arena_size != 0)) {
         rv_rt_log(3, "unexpected hand-shake from revived");
+        exit(1);
+    }
+    if (cfg.ssr_size < rv_rt.ops->ssr_size) {   /* revived refuses this; never hand out a smaller SSR */
+        rv_rt_log(3, "the manifest's ssr_size (%llu) is smaller than the %zu bytes of state per session this "
+                  "service keeps", (unsigned long long)cfg.ssr_size, rv_rt.ops->ssr_size);
         exit(1);
     }
     if (cfg.arena_size)

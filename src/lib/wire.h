@@ -20,7 +20,7 @@
 
 #define RV_WIRE_MAGIC 0x5652u /* "RV" little-endian */
 #define RV_WIRE_VERSION 1
-#define RV_WIRE_MAX_BODY 8192 /* control payloads; session payloads stop at RV_MAX_PAYLOAD */
+#define RV_WIRE_MAX_BODY 16384 /* control payloads; session payloads stop at RV_MAX_PAYLOAD */
 #define RV_WIRE_MAX_FDS 252   /* the kernel's SCM_MAX_FD is 253 */
 #define RV_NAME_MAX 64
 #define RV_ARGS_MAX 1024
@@ -55,7 +55,7 @@ enum rv_msg_type {
     RV_T_DS_ATTACH = 25,    /* op = ms to wait for a provider (capped), payload: name NUL */
     RV_T_DS_OK = 26,        /* op = notifiers, payload: u64 size; + memfd, lifeline, notifiers */
     /* service control channel */
-    RV_T_SVC_HELLO = 32,    /* service: op = its SSR layout */
+    RV_T_SVC_HELLO = 32,    /* service: struct rv_wire_svc_hello */
     RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page fd [+ arena fd] */
     RV_T_SESSIONS = 34,     /* revived: struct rv_wire_session[] + their fds */
     RV_T_HANDOVER_END = 35, /* revived: every session has been handed over */
@@ -71,6 +71,14 @@ enum rv_msg_type {
 
 /* Protection of SSRs against wild writes; see docs/manifest.md. */
 enum rv_ssr_protect { RV_PROTECT_NONE = 0, RV_PROTECT_CHECKSUM = 1, RV_PROTECT_MPROTECT = 2 };
+
+/* What an instance says of itself before revived configures it. */
+struct rv_wire_svc_hello {
+    uint64_t state_size;    /* bytes of per-session state its code keeps (rv_service_ops.ssr_size) */
+    uint32_t layout;        /* rv_service_ops.ssr_layout */
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct rv_wire_svc_hello) == 16, "svc_hello has no padding");
 
 struct rv_wire_svc_config {
     uint64_t ssr_size;
@@ -99,7 +107,7 @@ struct rv_wire_session {
 struct rv_wire_svc_status {
     char name[RV_NAME_MAX];
     char state[16];
-    char last_exit[64];
+    char last_exit[128];
     int32_t pid;
     int32_t standby_pid;      /* 0: none */
     uint32_t restarts;

@@ -7,6 +7,7 @@
 #include "handover.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,13 +108,39 @@ void handover_begin(struct instance *in)
         ctl_send(in, RV_T_HANDOVER_END, 0, NULL, 0, NULL, 0);
 }
 
+/* Whether the state the instance's code keeps per session fits the SSRs
+ * the manifest gives it; if not, the service is refused, not run with
+ * state that a restart would lose. */
+static bool state_fits(struct instance *in, const struct rv_msg *m)
+{
+    struct rv_wire_svc_hello hello;
+    if (m->hdr.len != sizeof hello) {
+        service_abort(in, "sent a malformed HELLO");
+        return false;
+    }
+    memcpy(&hello, m->body, sizeof hello);
+    uint64_t have = in->svc->conf->ssr_size;
+    if (hello.state_size <= have)
+        return true;
+    char why[128];
+    snprintf(why, sizeof why, "refused: keeps %llu bytes of state per session, ssr_size is %llu",
+             (unsigned long long)hello.state_size, (unsigned long long)have);
+    rv_err("%s: its code keeps %llu bytes of state per session (ssr_size of its rv_service_ops), more than the "
+           "manifest's ssr_size = %llu gives it; raise ssr_size to at least %llu", in->svc->conf->name,
+           (unsigned long long)hello.state_size, (unsigned long long)have, (unsigned long long)hello.state_size);
+    service_refuse(in, why);
+    return false;
+}
+
 /* A standby stops here, initialised, until it is promoted. */
-static void on_hello(struct instance *in)
+static void on_hello(struct instance *in, const struct rv_msg *m)
 {
     if (in->waiting || in->handed_over) {
         service_abort(in, "said HELLO twice");
         return;
     }
+    if (!state_fits(in, m))
+        return;
     const struct rv_service_conf *c = in->svc->conf;
     struct rv_wire_svc_config cfg = { .ssr_size = c->ssr_size, .protect = c->ssr_protect,
                                       .arena_size = c->arena_size };
@@ -229,7 +256,7 @@ static void dispatch(struct instance *in, struct rv_msg *m)
         return;
     }
     switch (m->hdr.type) {
-    case RV_T_SVC_HELLO: on_hello(in); break;
+    case RV_T_SVC_HELLO: on_hello(in, m); break;
     case RV_T_SVC_READY: on_ready(svc); break;
     case RV_T_BIND_DONE: on_bind_done(svc, m->hdr.seq, m->hdr.status); break;
     case RV_T_STORE_FD: on_store_fd(svc, m); break;

@@ -31,6 +31,7 @@ struct instance {
     int signalled;                     /* the last signal revivectl asked for; 0: none */
     bool waiting;                      /* said HELLO, waits for its sessions */
     bool handed_over;                  /* has been sent the sessions */
+    bool retiring;                     /* a standby killed on purpose: never to be promoted */
 };
 
 /* Starts the service's program; the handlers run on its death and on its

@@ -75,10 +75,19 @@ static void promote_standby(struct service *svc)
         handover_begin(svc->active);
 }
 
+/* A standby that can take over: started, and not being retired. */
+static bool has_standby(const struct service *svc)
+{
+    return svc->standby && !svc->standby->retiring;
+}
+
+/* Freed when its exit is seen; never promoted meanwhile. */
 static void stop_standby(struct service *svc)
 {
-    if (svc->standby)
-        instance_signal(svc->standby, SIGKILL);   /* freed when its exit is seen */
+    if (svc->standby) {
+        svc->standby->retiring = true;
+        instance_signal(svc->standby, SIGKILL);
+    }
 }
 
 /* ---- ending sessions ---- */
@@ -169,7 +178,7 @@ static uint64_t backoff_ms(struct service *svc, uint64_t lived_ns)
 
 static void restart_now(struct service *svc)
 {
-    if (svc->standby)
+    if (has_standby(svc))
         promote_standby(svc);
     else if (spawn_active(svc) < 0) {
         snprintf(svc->last_exit, sizeof svc->last_exit, "could not start: %s", strerror(errno));
@@ -182,6 +191,10 @@ static void schedule_restart(struct service *svc, bool clean_exit, uint64_t live
 {
     uint64_t now = rv_now_ns();
     const struct rv_service_conf *c = svc->conf;
+    if (svc->refused) {
+        give_up(svc, SVC_FAILED, RV_EFAILED);
+        return;
+    }
     if (svc->restart_requested) {
         svc->restart_requested = false;
         svc->restarts++;
@@ -212,13 +225,13 @@ static void schedule_restart(struct service *svc, bool clean_exit, uint64_t live
      * crash rather than the growing delay, so that a standby is ready for
      * crashes that come every few milliseconds; a crash loop is still
      * bounded by max_restarts. */
-    if (svc->standby && delay)
+    if (has_standby(svc) && delay)
         delay = c->backoff_min_ms;
     if (delay) {
         svc->pacing = true;
         timer_arm(svc->backoff_tfd, delay, 0);
     }
-    if (svc->standby || !delay)
+    if (has_standby(svc) || !delay)
         restart_now(svc);
 }
 
@@ -315,13 +328,19 @@ static void refuse_poisoned_binds(struct service *svc)
     }
 }
 
-/* A standby that dies is only noted; the next restart starts another. */
+/* A standby that dies is only noted; the next restart starts another.
+ * One revived retired (for a restart, which must run the program as it is
+ * now) is replaced as soon as it is gone. */
 static void standby_exited(struct service *svc, struct instance *in, const siginfo_t *si)
 {
-    rv_warn("%s: standby %d %s %d", svc->conf->name, (int)in->pid,
-            si->si_code == CLD_EXITED ? "exited with status" : "killed by signal", si->si_status);
+    bool retired = in->retiring;
+    if (!retired)
+        rv_warn("%s: standby %d %s %d", svc->conf->name, (int)in->pid,
+                si->si_code == CLD_EXITED ? "exited with status" : "killed by signal", si->si_status);
     svc->standby = NULL;
     instance_free(in);
+    if (retired && svc->state == SVC_READY)
+        service_spawn_standby(svc);
 }
 
 static void active_exited(struct service *svc, struct instance *in, const siginfo_t *si)
@@ -367,6 +386,15 @@ void service_abort(struct instance *in, const char *why)
     snprintf(svc->last_exit, sizeof svc->last_exit, "%s", why);
     for (struct session *s = svc->sessions; s; s = s->next)
         s->culprit = false;
+}
+
+void service_refuse(struct instance *in, const char *why)
+{
+    struct service *svc = in->svc;
+    bool active = in == svc->active;
+    service_abort(in, why);
+    if (active)
+        svc->refused = true;
 }
 
 static void check_request_deadline(struct service *svc, struct instance *in, uint64_t now)
@@ -608,8 +636,11 @@ int service_kill(struct service *svc, int sig, char *why, size_t whylen)
     return 0;
 }
 
+/* A restart runs the program as it is now (an upgrade): a standby started
+ * from the old one is retired, not promoted. */
 int service_restart(struct service *svc, char *why, size_t whylen)
 {
+    stop_standby(svc);
     if (svc->active) {
         svc->restart_requested = true;
         instance_signal(svc->active, SIGTERM);
@@ -624,6 +655,7 @@ int service_restart(struct service *svc, char *why, size_t whylen)
     }
     memset(svc->restart_ns, 0, (svc->conf->max_restarts ? svc->conf->max_restarts : 1) * sizeof *svc->restart_ns);
     svc->fast_crashes = 0;
+    svc->refused = false;
     svc->state = SVC_STARTING;
     if (spawn_active(svc) < 0) {
         snprintf(why, whylen, "cannot start '%s': %s", svc->conf->name, strerror(errno));

@@ -42,8 +42,9 @@ struct service {
     uint64_t stall_scan_ns;            /* last scan for unserved requests */
     bool restart_requested;            /* revivectl restart: not a failure */
     bool pacing;                       /* the backoff runs: no process starts before it ends */
+    bool refused;                      /* the active instance was refused (service_refuse) */
     int arena_fd;                      /* state = arena: held for revived's whole run; else -1 */
-    char last_exit[64];
+    char last_exit[128];
 };
 
 int services_init(const struct rv_manifest *m);
@@ -63,6 +64,10 @@ void service_unlink(struct session *s);
 void service_spawn_standby(struct service *svc);
 /* Kills an instance for a reason revived found (a hang, a lie). */
 void service_abort(struct instance *in, const char *why);
+/* Kills an instance that cannot run as configured (its state does not fit
+ * ssr_size); once the active one is refused, the service is failed with
+ * `why` as its last exit rather than restarted into the same refusal. */
+void service_refuse(struct instance *in, const char *why);
 int service_kill(struct service *svc, int sig, char *why, size_t whylen);
 int service_restart(struct service *svc, char *why, size_t whylen);
 

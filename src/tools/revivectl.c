@@ -71,7 +71,7 @@ static void print_status(const struct rv_wire_svc_status *st, size_t n, int json
     for (size_t i = 0; i < n; i++) {
         const struct rv_wire_svc_status *s = &st[i];
         if (!json) {
-            printf("%-12.63s %-11.15s %7d %8u %8u %10" PRIu64 "  %.63s\n", s->name, s->state, s->pid,
+            printf("%-12.63s %-11.15s %7d %8u %8u %10" PRIu64 "  %.127s\n", s->name, s->state, s->pid,
                    s->restarts, s->sessions, s->ssr_bytes, s->last_exit);
             continue;
         }
