@@ -6,10 +6,24 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+const int rv_kill_signals[] = { SIGSEGV, SIGKILL, SIGABRT, SIGSTOP, SIGTERM, SIGBUS, SIGILL, SIGFPE };
+const size_t rv_nkill_signals = sizeof rv_kill_signals / sizeof rv_kill_signals[0];
+
+const char *rv_kill_signal_list(char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < rv_nkill_signals && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", sigabbrev_np(rv_kill_signals[i]));
+    return buf;
+}
 
 struct rv_hdr rv_hdr_make(uint8_t type, uint64_t seq, uint32_t op, int32_t status, size_t len)
 {

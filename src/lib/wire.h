@@ -130,6 +130,13 @@ static inline size_t rv_wire_fds_of(uint32_t stored_mask)
     return 3 + (size_t)__builtin_popcount(stored_mask);
 }
 
+/* The signals `revivectl kill` may ask revived to send, in the order it
+ * lists them: the one list revivectl parses and revived checks. */
+extern const int rv_kill_signals[];
+extern const size_t rv_nkill_signals;
+/* Their names without "SIG", joined by ", ", into buf. */
+const char *rv_kill_signal_list(char *buf, size_t len);
+
 /* Sends one message. flags go to sendmsg (MSG_DONTWAIT). Returns 0 or -errno. */
 int rv_wire_send(int sock, const struct rv_hdr *hdr, const void *payload,
                  const int *fds, size_t nfds, int flags);

@@ -36,17 +36,31 @@ struct options {
     int log_level;
 };
 
+/* The services of the embedded manifest, "random, timer, ...", from its
+ * [service NAME] headers: the help text can never fall behind it. */
+static const char *builtin_services(char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (const char *p = rv_default_manifest; (p = strstr(p, "[service ")) && n < len; p++) {
+        int name = (int)strcspn(p + 9, "]\n");
+        n += (size_t)snprintf(buf + n, len - n, "%s%.*s", n ? ", " : "", name, p + 9);
+    }
+    return buf;
+}
+
 static void usage(FILE *f)
 {
+    char builtin[256];
     fprintf(f,
             "usage: revived [--manifest FILE] [--socket PATH] [--foreground] [--log-level LEVEL]\n"
-            "  --manifest FILE   services to run (default: the embedded manifest: random, timer)\n"
+            "  --manifest FILE   services to run (default: the embedded manifest: %s)\n"
             "  --socket PATH     public socket (default: $REVIVE_SOCKET, else\n"
             "                    $XDG_RUNTIME_DIR/revive/revived.sock, else /run/revive/revived.sock)\n"
             "  --foreground      stay in the foreground (default: detach once listening)\n"
             "  --log-level LEVEL err, warning, notice (default), info or debug\n"
             "Bare exec names are looked up in $REVIVE_SERVICE_PATH (default %s), then $PATH.\n",
-            RV_SERVICE_PATH);
+            builtin_services(builtin, sizeof builtin), RV_SERVICE_PATH);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)

@@ -615,12 +615,13 @@ size_t services_status(struct rv_wire_svc_status *out, size_t max)
 
 int service_kill(struct service *svc, int sig, char *why, size_t whylen)
 {
-    static const int allowed[] = { SIGSEGV, SIGKILL, SIGABRT, SIGSTOP, SIGTERM, SIGBUS, SIGILL, SIGFPE };
     bool ok = false;
-    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
-        ok |= sig == allowed[i];
+    for (size_t i = 0; i < rv_nkill_signals; i++)
+        ok |= sig == rv_kill_signals[i];
     if (!ok) {
-        snprintf(why, whylen, "signal %d is not one revivectl may send (SEGV, KILL, ABRT, STOP, TERM, BUS, ILL, FPE)", sig);
+        char list[128];
+        snprintf(why, whylen, "signal %d is not one revivectl may send (%s)", sig,
+                 rv_kill_signal_list(list, sizeof list));
         return RV_EINVAL;
     }
     if (!svc->active) {

@@ -16,9 +16,14 @@
 
 static void usage(FILE *f)
 {
+    char list[128];
     fprintf(f, "usage: revivectl [--socket PATH] status [--json]\n"
-               "       revivectl [--socket PATH] kill SERVICE [--signal SEGV|KILL|ABRT|STOP]\n"
-               "       revivectl [--socket PATH] restart SERVICE\n");
+               "       revivectl [--socket PATH] kill SERVICE [--signal SIGNAL]\n"
+               "       revivectl [--socket PATH] restart SERVICE\n"
+               "  kill sends SIGNAL (default KILL) to the service's running instance; SIGNAL is one of\n"
+               "  %s (with or without SIG; STOP makes a hang).\n"
+               "  restart starts the program anew at a request boundary (an upgrade), or a failed service.\n",
+            rv_kill_signal_list(list, sizeof list));
 }
 
 static int dial(const char *path)
@@ -112,13 +117,9 @@ static int parse_signal(const char *s)
 {
     if (strncasecmp(s, "SIG", 3) == 0)
         s += 3;
-    static const struct { const char *name; int sig; } sigs[] = {
-        { "SEGV", SIGSEGV }, { "KILL", SIGKILL }, { "ABRT", SIGABRT }, { "STOP", SIGSTOP },
-        { "TERM", SIGTERM }, { "BUS", SIGBUS }, { "ILL", SIGILL }, { "FPE", SIGFPE },
-    };
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        if (strcasecmp(s, sigs[i].name) == 0)
-            return sigs[i].sig;
+    for (size_t i = 0; i < rv_nkill_signals; i++)
+        if (strcasecmp(s, sigabbrev_np(rv_kill_signals[i])) == 0)
+            return rv_kill_signals[i];
     return -1;
 }
 
@@ -137,7 +138,9 @@ int main(int argc, char **argv)
         case 'j': json = 1; break;
         case 'g':
             if ((sig = parse_signal(optarg)) < 0) {
-                fprintf(stderr, "revivectl: unknown signal '%s' (SEGV, KILL, ABRT, STOP, TERM, BUS, ILL, FPE)\n", optarg);
+                char list[128];
+                fprintf(stderr, "revivectl: unknown signal '%s' (one of %s)\n", optarg,
+                        rv_kill_signal_list(list, sizeof list));
                 return 2;
             }
             break;

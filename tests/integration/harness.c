@@ -166,8 +166,9 @@ static void exec_revived(const char *manifest, const char *sock, int ready)
     if (dup2(ready, READY_FD) < 0)
         _exit(126);
     setenv("REVIVE_READY_FD", fd, 1);
-    const char *argv[] = { RV_IT_REVIVED, "--manifest", manifest, "--socket", sock,
-                           "--foreground", NULL };
+    const char *argv[] = { RV_IT_REVIVED, "--socket", sock, "--foreground", "--manifest", manifest, NULL };
+    if (access(manifest, F_OK) < 0)
+        argv[4] = NULL;   /* none written: the embedded one */
     child_exec(argv, -1, -1, SIGTERM);
 }
 
@@ -224,7 +225,8 @@ void rvd_start(struct rvd *d, const char *manifest)
     char mpath[128];
     tempdir_make(d->dir, sizeof d->dir);
     rvd_file(d, "revived.sock", d->sock, sizeof d->sock);
-    write_file(rvd_file(d, "manifest.ini", mpath, sizeof mpath), manifest);
+    if (manifest)
+        write_file(rvd_file(d, "manifest.ini", mpath, sizeof mpath), manifest);
     rvd_spawn(d);
 }
 

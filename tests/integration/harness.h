@@ -36,7 +36,8 @@ struct rvd {
     char sock[96];
 };
 
-/* Writes the manifest text to DIR/manifest.ini and starts revived on it. */
+/* Writes the manifest text to DIR/manifest.ini and starts revived on it;
+ * NULL: revived runs its embedded manifest. */
 void rvd_start(struct rvd *d, const char *manifest);
 /* SIGKILLs revived (its services die with it), then starts a new one on
  * the same manifest and socket, as a machine's init would. */

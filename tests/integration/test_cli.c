@@ -2,9 +2,12 @@
  * bad arguments and an unreachable socket exit non-zero with a message that
  * says what is wrong, and a malformed manifest stops revived with exit 2
  * and one line naming file:line and the key. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "harness.h"
+#include "wire.h"
 
 /* Runs argv; asserts the exit status and that stderr holds every needle. */
 static void expect_run(const char *const argv[], int want, const char *out_needle, const char *err_needle)
@@ -90,6 +93,77 @@ static void test_socket_taken(void **state)
     rvd_stop(&d);
 }
 
+static bool restarted(const struct svc_status *st, const void *arg)
+{
+    return st->restarts == *(const long long *)arg && strcmp(st->state, "ready") == 0;
+}
+
+/* The signals `revivectl --help` lists are exactly the ones kill takes:
+ * each is accepted and costs the service one restart (STOP a hang the
+ * heartbeat catches); one it does not list is refused by revivectl, and
+ * by revived too when asked directly, with the list. */
+static void test_kill_signals_listed(void **state)
+{
+    (void)state;
+    char out[2048], err[1024];
+    const char *help[] = { RV_IT_REVIVECTL, "--help", NULL };
+    assert_int_equal(run(help, out, sizeof out, err, sizeof err), 0);
+    char *list = strstr(out, "one of\n");
+    assert_non_null(list);
+    list += strlen("one of\n");
+    list[strcspn(list, "(")] = '\0';
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, "max_restarts = 100 in 10s\nbackoff = 0..0\n"
+                                             "request_timeout = 300ms\nheartbeat = 100ms\n"));
+    long long n = 0;
+    for (char *sig = strtok(list, ", \n"); sig; sig = strtok(NULL, ", \n")) {
+        ctl(&d, "kill", "test", sig);
+        struct svc_status st;
+        n++;
+        wait_status(&d, "test", restarted, &n, &st);
+    }
+    assert_true(n >= 4);
+    const char *hup[] = { RV_IT_REVIVECTL, "--socket", d.sock, "kill", "test", "--signal", "HUP", NULL };
+    expect_run(hup, 2, NULL, "one of SEGV");
+    int fd = rv_wire_dial(d.sock);
+    assert_true(fd >= 0);
+    struct rv_hdr h = rv_hdr_make(RV_T_KILL, 0, SIGHUP, 0, 5);
+    static struct rv_msg reply;
+    assert_int_equal(rv_wire_send(fd, &h, "test", NULL, 0, 0), 0);
+    assert_int_equal(rv_wire_recv(fd, &reply, RV_WIRE_MAX_BODY, 0), 1);
+    assert_int_equal(reply.hdr.type, RV_T_ERROR);
+    if (!memmem(reply.body, reply.hdr.len, "SEGV, KILL", 10))
+        fail_msg("revived's refusal does not list the signals: %.*s", (int)reply.hdr.len, (const char *)reply.body);
+    close(fd);
+    rvd_stop(&d);
+}
+
+/* `revived --help` names every service the embedded manifest runs: the
+ * ones a revived without --manifest reports. */
+static void test_help_names_builtin_services(void **state)
+{
+    (void)state;
+    char help[4096], status[4096];
+    const char *argv[] = { RV_IT_REVIVED, "--help", NULL };
+    assert_int_equal(run(argv, help, sizeof help, NULL, 0), 0);
+    struct rvd d;
+    rvd_start(&d, NULL);
+    const char *st[] = { RV_IT_REVIVECTL, "--socket", d.sock, "status", NULL };
+    assert_int_equal(run(st, status, sizeof status, NULL, 0), 0);
+    int services = 0;
+    for (char *line = strchr(status, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        char name[64];
+        assert_int_equal(sscanf(line + 1, "%63s", name), 1);
+        char *at = strstr(help, name);
+        if (!at || (at[strlen(name)] != ',' && at[strlen(name)] != ')'))
+            fail_msg("revived --help does not name the built-in service '%s': %s", name, help);
+        services++;
+    }
+    assert_true(services >= 3);
+    rvd_stop(&d);
+}
+
 struct bad_manifest {
     const char *text;
     int line;
@@ -136,6 +210,8 @@ int main(void)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_unreachable_socket),
         cmocka_unit_test_teardown(test_socket_taken, it_teardown),
+        cmocka_unit_test_teardown(test_kill_signals_listed, it_teardown),
+        cmocka_unit_test_teardown(test_help_names_builtin_services, it_teardown),
         cmocka_unit_test(test_bad_manifests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
