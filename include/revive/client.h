@@ -41,6 +41,9 @@ typedef struct rv_session rv_session;
  * $XDG_RUNTIME_DIR/revive/revived.sock, else /run/revive/revived.sock.
  * Writes into buf (at least 108 bytes). */
 const char *rv_default_socket(char *buf, size_t len);
+/* revive's own runtime directory, which revived creates if it is missing:
+ * $XDG_RUNTIME_DIR/revive, else /run/revive. Writes into buf. */
+const char *rv_runtime_dir(char *buf, size_t len);
 
 /* Connects to revived at path (NULL: the default). */
 int rv_connect(const char *path, rv_conn **out);

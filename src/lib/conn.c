@@ -29,16 +29,25 @@ struct rv_conn {
     char err[256];
 };
 
+const char *rv_runtime_dir(char *buf, size_t len)
+{
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    snprintf(buf, len, "%s", xdg && *xdg ? xdg : "/run");
+    size_t n = strlen(buf);
+    snprintf(buf + n, len - n, "/revive");
+    return buf;
+}
+
 const char *rv_default_socket(char *buf, size_t len)
 {
     const char *env = getenv("REVIVE_SOCKET");
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
     if (env && *env)
         snprintf(buf, len, "%s", env);
-    else if (xdg && *xdg)
-        snprintf(buf, len, "%s/revive/revived.sock", xdg);
-    else
-        snprintf(buf, len, "/run/revive/revived.sock");
+    else {
+        rv_runtime_dir(buf, len);
+        size_t n = strlen(buf);
+        snprintf(buf + n, len - n, "/revived.sock");
+    }
     return buf;
 }
 

@@ -3,6 +3,9 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,10 +27,17 @@ int rv_set_nonblock(int fd, int on)
 void rv_log_line(int level, const char *prefix, const char *fmt, va_list ap)
 {
     char line[1024];
-    int n = snprintf(line, sizeof line, "<%d>%s: ", level, prefix);
+    int start = snprintf(line, sizeof line, "<%d>", level);
+    int n = start + snprintf(line + start, sizeof line - (size_t)start, "%s: ", prefix);
     n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
     if (n > (int)sizeof line - 2)
         n = (int)sizeof line - 2;
+    const char *sink = getenv("REVIVE_LOG");
+    if (sink && strcmp(sink, "syslog") == 0) {
+        line[n] = '\0';
+        syslog(LOG_DAEMON | (level & 7), "%s", line + start);
+        return;
+    }
     line[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, (size_t)n);
     (void)w;

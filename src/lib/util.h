@@ -9,7 +9,9 @@ uint64_t rv_now_ns(void);   /* CLOCK_MONOTONIC */
 int rv_set_nonblock(int fd, int on);
 /* Writes "<level>prefix: message\n" to stderr in one write(), so lines from
  * revived and its services never interleave mid-line; the <N> prefix is the
- * journald priority. */
+ * journald priority. With REVIVE_LOG=syslog (a revived that detached from
+ * its terminal, and the programs it starts) the line goes to syslog(3)
+ * instead, facility daemon. */
 void rv_log_line(int level, const char *prefix, const char *fmt, va_list ap);
 
 #endif

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "dataspace.h"
 #include "log.h"
+#include "revive/client.h"
 #include "loop.h"
 #include "namespace.h"
 #include "reserve.h"
@@ -371,16 +372,29 @@ static void on_listen(struct rv_handler *h, uint32_t events)
     }
 }
 
-static void make_parent_dir(const char *path)
+/* The socket's directory must exist, with one exception: revive's own
+ * runtime directory ($XDG_RUNTIME_DIR/revive, else /run/revive), which
+ * revived creates (not its parents). A typo in --socket never leaves a
+ * trail of directories behind. */
+static int check_parent_dir(const char *path, char *why, size_t whylen)
 {
-    char dir[sizeof sock_path];
+    char dir[sizeof sock_path], own[sizeof sock_path];
     snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(dir, 0755);
-            *p = '/';
-        }
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    if (strcmp(dir, rv_runtime_dir(own, sizeof own)) == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        snprintf(why, whylen, "cannot create revive's runtime directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(why, whylen, "cannot listen on %s: %s is not a directory%s", path, dir,
+                 errno == ENOENT ? " (it does not exist; revived creates no directory but revive's own)" : "");
+        return -1;
+    }
+    return 0;
 }
 
 /* A socket file may be left by a revived that died; one that still answers
@@ -407,8 +421,7 @@ int control_init(const char *path, char *why, size_t whylen)
         return -1;
     }
     strcpy(sa.sun_path, path);
-    make_parent_dir(path);
-    if (claim_path(&sa, why, whylen) < 0)
+    if (check_parent_dir(path, why, whylen) < 0 || claim_path(&sa, why, whylen) < 0)
         return -1;
     listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     pause_tfd = timer_new();

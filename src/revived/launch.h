@@ -11,5 +11,8 @@
  * environment, replacing variables of the same names. Returns 0 with *pid
  * set, or an errno value. */
 int launch_program(pid_t *pid, const char *exec, char *const argv[], int fd, char *const vars[]);
+/* From now on, programs start with /dev/null as their standard streams
+ * and REVIVE_LOG=syslog: revived has detached from its terminal. */
+void launch_detached(void);
 
 #endif

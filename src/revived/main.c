@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "control.h"
 #include "dataspace.h"
+#include "launch.h"
 #include "loader.h"
 #include "log.h"
 #include "loop.h"
@@ -57,7 +58,8 @@ static void usage(FILE *f)
             "  --manifest FILE   services to run (default: the embedded manifest: %s)\n"
             "  --socket PATH     public socket (default: $REVIVE_SOCKET, else\n"
             "                    $XDG_RUNTIME_DIR/revive/revived.sock, else /run/revive/revived.sock)\n"
-            "  --foreground      stay in the foreground (default: detach once listening)\n"
+            "  --foreground      stay in the foreground, logging to stderr (default: detach once\n"
+            "                    listening, then log to syslog and leave the terminal alone)\n"
             "  --log-level LEVEL err, warning, notice (default), info or debug\n"
             "Bare exec names are looked up in $REVIVE_SERVICE_PATH (default %s), then $PATH.\n",
             builtin_services(builtin, sizeof builtin), RV_SERVICE_PATH);
@@ -138,6 +140,18 @@ static int detach(int *ready_fd)
     return 0;
 }
 
+/* Once detached and ready, revived lets go of the terminal it was started
+ * from: its standard streams become /dev/null, its log goes to syslog. */
+static void leave_terminal(void)
+{
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int std = 0; null >= 0 && std < 3; std++)
+        dup2(null, std);
+    if (null > 2)
+        close(null);
+    setenv("REVIVE_LOG", "syslog", 1);
+}
+
 static void announce_ready(int ready_fd)
 {
     const char *env = getenv("REVIVE_READY_FD");
@@ -202,6 +216,8 @@ static int run(const struct options *o, struct rv_manifest *m)
         fprintf(stderr, "revived: cannot detach: %s\n", strerror(errno));
         return 1;
     }
+    if (!o->foreground)
+        launch_detached();   /* startup errors of revived's own still reach the terminal */
     task_set_default_quota(m->max_ssr_bytes);
     raise_nofile();
     if (loop_init() < 0 || watch_signals() < 0 || reserve_init() < 0) {
@@ -224,6 +240,8 @@ static int run(const struct options *o, struct rv_manifest *m)
     else {
         rv_notice("listening on %s with %zu services and %zu tasks", path, m->nservices, m->ntasks);
         announce_ready(ready_fd);
+        if (!o->foreground)
+            leave_terminal();
         rc = loop_run() == 0 ? 0 : 1;
     }
     loader_fini();   /* before services_fini, which ends the watching of children */
