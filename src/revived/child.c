@@ -93,6 +93,14 @@ int child_reap(pid_t pid, int pidfd, siginfo_t *si, int flags)
     return si->si_pid != 0;
 }
 
+bool child_stopped(pid_t pid, int pidfd)
+{
+    siginfo_t si = { 0 };
+    int flags = WSTOPPED | WNOHANG | WNOWAIT;   /* WNOWAIT: asked again next time, still true */
+    int rc = pidfd >= 0 ? waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, flags) : waitid(P_PID, (id_t)pid, &si, flags);
+    return rc == 0 && si.si_pid != 0 && si.si_code == CLD_STOPPED;
+}
+
 void child_fini(void)
 {
     if (sigchld_fd >= 0) {

@@ -11,6 +11,7 @@
 #define RV_CHILD_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/types.h>
 #include "loop.h"
 
@@ -19,6 +20,8 @@
 int child_watch(pid_t pid, int *pidfd, struct rv_handler *h);
 void child_unwatch(pid_t pid, int *pidfd);
 int child_signal(pid_t pid, int pidfd, int sig);
+/* Whether the child is stopped by a signal (SIGSTOP, SIGTSTP ...). */
+bool child_stopped(pid_t pid, int pidfd);
 /* waitid for this child: 1 reaped (si filled), 0 still running, -1 error. */
 int child_reap(pid_t pid, int pidfd, siginfo_t *si, int flags);
 void child_fini(void);

@@ -62,7 +62,7 @@
 /* A cap on every duration, so later arithmetic (and conversion to an int
  * poll() timeout) cannot overflow; nothing sensible needs more than a day. */
 #define DURATION_MAX_MS (UINT64_C(24) * 60 * 60 * 1000)
-#define MAX_KEYS 16
+#define MAX_KEYS 32
 
 enum section_kind { SEC_NONE, SEC_REVIVED, SEC_SERVICE, SEC_TASK };
 
@@ -466,6 +466,14 @@ static int key_request_timeout(struct load *L, const char *v)
     return parse_duration(L, v, &cur(L)->request_timeout_ms);
 }
 
+static int key_start_timeout(struct load *L, const char *v)
+{
+    if (parse_duration(L, v, &cur(L)->start_timeout_ms) < 0)
+        return -1;
+    return cur(L)->start_timeout_ms ? 0 : bad(L, "must be longer than 0 (an instance that never gets ready "
+                                                 "must be found)");
+}
+
 static int key_heartbeat(struct load *L, const char *v)
 {
     return parse_duration(L, v, &cur(L)->heartbeat_ms);
@@ -575,6 +583,7 @@ static const struct key service_keys[] = {
     {"max_restarts", key_max_restarts},
     {"backoff", key_backoff},
     {"request_timeout", key_request_timeout},
+    {"start_timeout", key_start_timeout},
     {"heartbeat", key_heartbeat},
     {"ssr_protect", key_ssr_protect},
     {"standby", key_standby},
@@ -606,6 +615,7 @@ static void set_defaults(struct rv_service_conf *c)
     c->backoff_min_ms = 1;
     c->backoff_max_ms = 100;
     c->request_timeout_ms = 2000;
+    c->start_timeout_ms = 10000;
     c->heartbeat_ms = 1000;
     c->ssr_protect = RV_PROTECT_CHECKSUM;
 }

@@ -35,6 +35,7 @@ struct rv_service_conf {
     uint64_t restart_window_ms; /* ... within this window, else the service is failed */
     uint64_t backoff_min_ms, backoff_max_ms;
     uint64_t request_timeout_ms; /* 0 = no deadline */
+    uint64_t start_timeout_ms;   /* from start (or a standby's promotion) to READY */
     uint64_t heartbeat_ms;       /* 0 = no heartbeat */
     enum rv_ssr_protect ssr_protect;
     bool standby;             /* keep a started instance waiting to take over */

@@ -19,9 +19,6 @@
 #include "session.h"
 #include "util.h"
 
-/* An instance that has not said READY by then is treated as hung. */
-#define START_TIMEOUT_MS 10000
-
 static struct service *services;
 static size_t nservices;
 
@@ -463,6 +460,20 @@ static void check_heartbeat(struct service *svc, struct instance *in, uint64_t n
     }
 }
 
+/* Before READY an instance answers no ping, but one that is stopped (a
+ * SIGSTOP that hit it while it started or took over) will never get there:
+ * it is hung at once, not after start_timeout. */
+static void check_start(struct service *svc, struct instance *in, uint64_t now)
+{
+    char why[96];
+    if (now - in->spawn_ns > svc->conf->start_timeout_ms * 1000000ull) {
+        snprintf(why, sizeof why, "hang: not ready within start_timeout (%llu ms)",
+                 (unsigned long long)svc->conf->start_timeout_ms);
+        service_abort(in, why);
+    } else if (child_stopped(in->pid, in->pidfd))
+        service_abort(in, "hang: stopped while starting");
+}
+
 static void on_watchdog(struct rv_handler *h, uint32_t events)
 {
     (void)events;
@@ -477,8 +488,7 @@ static void on_watchdog(struct rv_handler *h, uint32_t events)
     if (in->killed_by_us)
         return;
     if (svc->state != SVC_READY) {
-        if (now - in->spawn_ns > START_TIMEOUT_MS * 1000000ull)
-            service_abort(in, "hang: not ready within 10 s of starting");
+        check_start(svc, in, now);
         return;
     }
     check_heartbeat(svc, in, now);
@@ -488,7 +498,7 @@ static void on_watchdog(struct rv_handler *h, uint32_t events)
 
 static uint64_t watchdog_period_ms(const struct rv_service_conf *c)
 {
-    uint64_t p = START_TIMEOUT_MS;
+    uint64_t p = c->start_timeout_ms;
     if (c->request_timeout_ms && c->request_timeout_ms < p)
         p = c->request_timeout_ms;
     if (c->heartbeat_ms && c->heartbeat_ms < p)

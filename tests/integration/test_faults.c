@@ -2,8 +2,11 @@
  * crash it every time, a corrupt SSR, wild writes into another client's
  * SSR, and a service that crashes too often. Each fault costs its own
  * client alone; every other client is served correctly meanwhile. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "harness.h"
 #include "testsvc.h"
 
@@ -103,6 +106,42 @@ static void test_hang_stop(void **state)
 {
     (void)state;
     stop_and_recover("request_timeout = 300ms\nheartbeat = 200ms\n", "hang");
+}
+
+/* SEGV, then STOP at once (the README tour's order): the STOP lands on the
+ * instance that is starting in the crashed one's place, before it is
+ * ready, where no heartbeat reaches it. It is found stopped at the
+ * watchdog's next look, not after start_timeout (20 s here), and the next
+ * instance serves the session. The instance is held in its init (the
+ * --init-fifo) so that the STOP certainly lands before READY. */
+static void test_stop_while_starting(void **state)
+{
+    (void)state;
+    char dir[64], fifo[128], m[512], extra[256];
+    tempdir_make(dir, sizeof dir);
+    snprintf(fifo, sizeof fifo, "%s/init", dir);
+    snprintf(extra, sizeof extra, "args = --init-fifo %s\nstart_timeout = 20s\n" CRASH_POLICY, fifo);
+    struct rvd d;
+    rvd_start(&d, manifest_test(m, sizeof m, extra));
+    rv_session *s = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    int f = open(fifo, O_RDWR | O_CLOEXEC);
+    assert_true(f >= 0);
+    ctl(&d, "kill", "test", "SEGV");
+    char b;
+    assert_int_equal(read(f, &b, 1), 1);   /* the next instance is in its init */
+    ctl(&d, "kill", "test", "STOP");
+    unlink(fifo);                          /* the one after it starts unhindered */
+    assert_int_equal(call_ok(s, TEST_INCR), 2);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    if (!strstr(st.last_exit, "stopped while starting"))
+        fail_msg("last_exit '%s' does not say the instance was found stopped", st.last_exit);
+    close(f);
+    rv_close(s);
+    rvd_stop(&d);
+    tempdir_remove(dir);
 }
 
 /* Without a heartbeat, a stopped instance is found only by revived's watch
@@ -331,6 +370,7 @@ int main(void)
         cmocka_unit_test_teardown(test_sigkill_is_a_crash, it_teardown),
         cmocka_unit_test_teardown(test_hang_op, it_teardown),
         cmocka_unit_test_teardown(test_hang_stop, it_teardown),
+        cmocka_unit_test_teardown(test_stop_while_starting, it_teardown),
         cmocka_unit_test_teardown(test_unserved_request, it_teardown),
         cmocka_unit_test_teardown(test_corrupt_ssr_never_committed, it_teardown),
         cmocka_unit_test_teardown(test_failed_audit_restarts, it_teardown),
