@@ -60,7 +60,10 @@ struct rv_journal {
     uint32_t cur;        /* committed slot: 0 or 1 */
     uint32_t bound;      /* bind completed and committed */
     uint64_t sent_seq;   /* last reply known to have been sent */
-    uint64_t reserved[4];
+    uint32_t receiving;  /* 1 from just before a recv into req until it returned: a crash
+                            in between may have destroyed a datagram (a failed copy) */
+    uint32_t pad;
+    uint64_t reserved[3];
     /* the request datagram, received in place */
     struct rv_hdr req;
     uint8_t req_body[RV_MAX_PAYLOAD];

@@ -222,6 +222,7 @@ bool rv_sess_recover(rv_sess *s, char *why, size_t whylen)
         snprintf(why, whylen, "recovering its state crashed the service twice");
         return false;
     }
+    j->receiving = 0;   /* revived read it when the last instance died */
     uint32_t layout = rv_journal_committed(j)->layout;
     rv_sess_open_ssr(s);
     rv_rt_set_busy(s->id, 0);
@@ -356,7 +357,11 @@ static void reject_request(rv_sess *s, ssize_t n)
 void rv_sess_on_readable(rv_sess *s)
 {
     struct rv_journal *j = s->j;
+    __atomic_store_n(&j->receiving, 1, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     ssize_t n = recv(s->fd, &j->req, sizeof j->req + sizeof j->req_body, MSG_DONTWAIT | MSG_TRUNC);
+    if (n >= 0 || errno == EAGAIN || errno == EINTR || errno == ECONNRESET)
+        __atomic_store_n(&j->receiving, 0, __ATOMIC_RELAXED);   /* journaled, or nothing taken */
     if (n < 0) {
         if (errno == ECONNRESET)
             rv_rt_unpoll(s);   /* the client is gone; revived will send UNBIND */

@@ -165,16 +165,21 @@ static void send_bind(struct service *svc, struct session *s)
     ctl_send(svc->active, RV_T_BIND, s->id, body, sizeof w + alen, fds, nfds);
 }
 
-/* Tells every client of a recovered service to re-send a call it is waiting
- * for: the one request the journal cannot hold is one the crash destroyed in
- * flight between socket and journal (a failed copy discards a datagram).
- * The re-sent seq is answered from the journal if it ran. */
+/* Tells the client of a recovered service to re-send the call it is
+ * waiting for, where the crash may have destroyed it: the one request the
+ * journal cannot hold is one lost between socket and journal (a failed
+ * copy discards a datagram), and only a death inside that recv can do so.
+ * Every other session's request is in its socket or its journal, so an
+ * idle client pays nothing for a recovery. A re-sent seq is answered from
+ * the journal if it ran. */
 static void announce_restart(struct service *svc)
 {
     struct rv_hdr h = rv_hdr_make(RV_T_RESTARTED, 0, 0, 0, 0);
-    for (struct session *s = svc->sessions; s; s = s->next)
-        if (s->state == SESS_BOUND)
+    for (struct session *s = svc->sessions; s; s = s->next) {
+        if (s->state == SESS_BOUND && s->maybe_lost)
             rv_wire_send(s->server_fd, &h, NULL, NULL, 0, MSG_DONTWAIT);
+        s->maybe_lost = false;
+    }
 }
 
 static void on_ready(struct service *svc)

@@ -340,9 +340,19 @@ static void standby_exited(struct service *svc, struct instance *in, const sigin
         service_spawn_standby(svc);
 }
 
+/* Which sessions the dead instance may have lost a request of (it died
+ * inside their recv): the next instance's READY tells those clients to
+ * re-send. */
+static void note_lost_requests(struct service *svc)
+{
+    for (struct session *s = svc->sessions; s; s = s->next)
+        s->maybe_lost |= s->state == SESS_BOUND && session_died_receiving(s);
+}
+
 static void active_exited(struct service *svc, struct instance *in, const siginfo_t *si)
 {
     handover_drain(in);
+    note_lost_requests(svc);
     describe_exit(svc, in, si);
     blame_death(svc, in, si);
     refuse_poisoned_binds(svc);

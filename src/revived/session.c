@@ -187,6 +187,11 @@ bool session_request_pending(const struct session *s, uint64_t *done)
     return ioctl(s->server_fd, SIOCINQ, &queued) == 0 && queued > 0;
 }
 
+bool session_died_receiving(const struct session *s)
+{
+    return __atomic_load_n(&s->journal->receiving, __ATOMIC_RELAXED) != 0;
+}
+
 void session_store_fd(struct session *s, unsigned slot, int fd)
 {
     close_fd(&s->stored[slot]);

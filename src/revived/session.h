@@ -39,6 +39,7 @@ struct session {
     uint64_t crash_seq;         /* the request last blamed for a crash ... */
     unsigned crash_count;       /* ... and how often */
     bool culprit;               /* blamed for the latest crash */
+    bool maybe_lost;            /* the instance died inside a recv of it: see journal.h */
     struct session *next, *prev;
 };
 
@@ -58,6 +59,10 @@ void session_blame(struct session *s, uint64_t seq);
  * The journal is the service's to write: read as a claim, bounds from the
  * manifest. */
 bool session_request_pending(const struct session *s, uint64_t *done);
+/* Whether the service instance, now dead, died inside a recv of this
+ * session's next request (journal.h: receiving). A claim of the service's:
+ * a lie costs its client one re-sent request, answered from the journal. */
+bool session_died_receiving(const struct session *s);
 /* Keeps a descriptor the service stored, replacing the slot's old one. */
 void session_store_fd(struct session *s, unsigned slot, int fd);
 /* A memfd of len bytes, sealed against growing and shrinking (SSRs,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "harness.h"
 #include "revive/cap.h"
@@ -365,6 +366,29 @@ static void test_standby_takeover(void **state)
     rvd_stop(&d);
 }
 
+/* A recovery costs an idle client nothing: no notice waits in its socket
+ * afterwards (a RESTARTED there would make its next call send its request
+ * twice), and the next call is served once. */
+static void test_idle_session_not_told(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, KILL_POLICY));
+    rv_session *idle = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(idle, TEST_INCR), 1);
+    ctl(&d, "kill", "test", "SEGV");
+    struct svc_status st;
+    wait_status(&d, "test", restarted_once, NULL, &st);   /* READY: any notice is sent by now */
+    char b;
+    ssize_t r = recv(rv_session_fd(idle), &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (r >= 0 || errno != EAGAIN)
+        fail_msg("an idle session found a message in its socket after a recovery (recv %zd)", r);
+    assert_int_equal(call_ok(idle, TEST_INCR), 2);
+    rv_close(idle);
+    rvd_stop(&d);
+}
+
 /* The backoff paces process starts, not a standby already started: a crash
  * soon after the start (a "fast" one, which arms a 1 s backoff here) finds
  * the standby active at once, with no gap in which a kill or a call finds
@@ -396,6 +420,7 @@ int main(void)
         cmocka_unit_test_teardown(test_ctl_restart, it_teardown),
         cmocka_unit_test_teardown(test_standby_takeover, it_teardown),
         cmocka_unit_test_teardown(test_standby_skips_backoff, it_teardown),
+        cmocka_unit_test_teardown(test_idle_session_not_told, it_teardown),
         cmocka_unit_test_teardown(test_recover_updates, it_teardown),
         cmocka_unit_test_teardown(test_stateless_revokes, it_teardown),
     };
