@@ -10,7 +10,10 @@
  * each writing thread owns one undo log while this instance runs.
  *
  * Undo log. A record is {addr, len, old bytes (rounded up to 8), size}: the
- * size at the end lets recovery walk the log backwards. A record is written
+ * size at the end lets recovery walk the log backwards. A block fresh from
+ * the allocator gets a record without old bytes (len carries FRESH): there
+ * is nothing to undo in it, but its bytes are the request's to make
+ * durable (arena_file.c writes every range of the log at the commit). A record is written
  * completely, then `used` grows over it with one store, and only then does
  * the caller write to addr (the compiler fence keeps that order; a SIGKILL
  * stops a thread between instructions, so the order the thread executed is
@@ -20,11 +23,14 @@
  *
  * Commit. The commit point of a request is its journal's commit (journal.h),
  * which the runtime makes before it empties the log (`used` = 0) and only
- * then sends the reply. Recovery therefore keeps a log whose request the
+ * then sends the reply; with an arena file, the log's ranges are made
+ * durable in between. Recovery therefore keeps a log whose request the
  * journal shows completed (the crash fell between the two stores), and rolls
  * every other non-empty log back — newest first, by the epoch each log took
- * at its first record — restoring the old bytes in reverse order. Rolling
- * back twice restores the same bytes, so a crash during recovery is harmless.
+ * at its first record — restoring the old bytes in reverse order; then it
+ * makes every log's ranges durable as they now are, and only then empties
+ * the logs. Rolling back twice restores the same bytes, so a crash during
+ * recovery is harmless.
  *
  * Threads. The first write of a request takes an exclusive lock held until
  * the commit: writers are serialised through their commit, so a log never
@@ -58,6 +64,7 @@
 #define NCLASSES 19
 #define BLOCK_MAGIC 0xb10cu
 #define REC_MIN 24   /* addr, len, size: a record of no bytes */
+#define FRESH (1ull << 63)   /* in a record's len: a fresh block, no old bytes */
 
 struct log_slot {
     uint64_t used;            /* record bytes; 0 = empty: the commit store */
@@ -254,6 +261,22 @@ void rv_arena_log(const void *addr, size_t len)
     __atomic_signal_fence(__ATOMIC_SEQ_CST);   /* the caller's write comes after */
 }
 
+/* A record for a block fresh from the allocator: nothing to undo (the
+ * allocator's own records free it again), but the request's to persist. */
+static void log_fresh(const void *addr, size_t len)
+{
+    struct log_slot *s = my_slot();
+    if (REC_MIN > RV_ARENA_LOG_BYTES - s->used)
+        rv_rt_fail_stop("a request logged more arena bytes than its undo log holds (RV_ARENA_LOG_BYTES)");
+    tag(s);
+    uint8_t *r = s->rec + s->used;
+    uint64_t a = (uint64_t)(uintptr_t)addr, l = len | FRESH, size = REC_MIN;
+    memcpy(r, &a, 8);
+    memcpy(r + 8, &l, 8);
+    memcpy(r + 16, &size, 8);
+    __atomic_store_n(&s->used, s->used + size, __ATOMIC_RELEASE);
+}
+
 /* Checks a log from its end back to its start: every record whole and
  * restoring only what a log may restore. */
 static bool log_valid(const struct log_slot *s)
@@ -268,15 +291,16 @@ static bool log_valid(const struct log_slot *s)
             return false;
         memcpy(&a, s->rec + end - size, 8);
         memcpy(&len, s->rec + end - size + 8, 8);
-        if (REC_MIN + round8(len) != size || !loggable(a, len))
+        uint64_t bytes = len & ~FRESH;
+        if ((len & FRESH ? REC_MIN : REC_MIN + round8(bytes)) != size || !loggable(a, bytes))
             return false;
         end -= size;
     }
     return true;
 }
 
-/* Restores every record, newest first, then empties the log. */
-static void roll_back(struct log_slot *s)
+/* Restores every record's old bytes, newest first. */
+static void restore(const struct log_slot *s)
 {
     uint64_t end = s->used;
     while (end) {
@@ -284,9 +308,30 @@ static void roll_back(struct log_slot *s)
         memcpy(&size, s->rec + end - 8, 8);
         memcpy(&a, s->rec + end - size, 8);
         memcpy(&len, s->rec + end - size + 8, 8);
-        memcpy((void *)(uintptr_t)a, s->rec + end - size + 16, len);
+        if (!(len & FRESH))
+            memcpy((void *)(uintptr_t)a, s->rec + end - size + 16, len);
         end -= size;
     }
+}
+
+/* With an arena file, every range the log covers goes to the file as it
+ * is now, as one transaction, durable before the log is forgotten. */
+static void make_durable(const struct log_slot *s)
+{
+    if (!rv_arena_file_on())
+        return;
+    for (uint64_t at = 0; at < s->used;) {
+        uint64_t a, len;
+        memcpy(&a, s->rec + at, 8);
+        memcpy(&len, s->rec + at + 8, 8);
+        rv_arena_file_add((const uint8_t *)hdr, a - RV_ARENA_BASE, len & ~FRESH);
+        at += len & FRESH ? REC_MIN : REC_MIN + round8(len);
+    }
+    rv_arena_file_commit((const uint8_t *)hdr);
+}
+
+static void forget(struct log_slot *s)
+{
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     __atomic_store_n(&s->used, 0, __ATOMIC_RELEASE);
 }
@@ -294,16 +339,19 @@ static void roll_back(struct log_slot *s)
 void rv_arena_commit(void)
 {
     if (t_slot && t_slot->used) {
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        __atomic_store_n(&t_slot->used, 0, __ATOMIC_RELEASE);
+        make_durable(t_slot);
+        forget(t_slot);
     }
     unlock_writer();
 }
 
+/* A live rollback: nothing of the attempt reached the file. */
 void rv_arena_abort(void)
 {
-    if (t_slot && t_slot->used)
-        roll_back(t_slot);
+    if (t_slot && t_slot->used) {
+        restore(t_slot);
+        forget(t_slot);
+    }
     unlock_writer();
 }
 
@@ -385,6 +433,7 @@ void *rv_arena_alloc(size_t size)
     *b = (struct block){ .magic = BLOCK_MAGIC, .cls = (uint16_t)c, .in_use = 1 };
     if (!check_alloc(b, size, c))
         rv_rt_fail_stop("rv_arena_alloc: the block or its free list is inconsistent");
+    log_fresh(b, class_size(c));
     return b + 1;
 }
 
@@ -514,6 +563,7 @@ int rv_arena_attach(int fd, uint64_t size, char *why, size_t whylen)
 
 void rv_arena_detach(void)
 {
+    rv_arena_file_detach();
     if (hdr)
         munmap(hdr, arena_size);
     hdr = NULL;
@@ -542,39 +592,56 @@ static bool committed(const struct log_slot *s, rv_sess **all, size_t n)
     return false;
 }
 
-/* The non-empty log with the highest epoch, or NULL. */
-static struct log_slot *newest_log(void)
+/* The non-empty, not yet restored log with the highest epoch, or NULL. */
+static struct log_slot *newest_to_restore(const bool restored[RV_ARENA_THREADS])
 {
     struct log_slot *best = NULL;
     for (unsigned i = 0; i < RV_ARENA_THREADS; i++) {
         struct log_slot *s = slot_at(i);
-        if (s->used && (!best || s->epoch > best->epoch))
+        if (s->used && !restored[i] && (!best || s->epoch > best->epoch))
             best = s;
     }
     return best;
+}
+
+/* Undoes every log whose request did not commit, newest first; keeps the
+ * others. Then, memory being all committed state, makes every log's
+ * ranges durable (the file learns of the undo too) and forgets the logs. */
+static void settle_logs(rv_sess **all, size_t n)
+{
+    bool restored[RV_ARENA_THREADS] = { false };
+    for (unsigned i = 0; i < RV_ARENA_THREADS; i++) {
+        struct log_slot *s = slot_at(i);
+        if (s->used && !log_valid(s))
+            rv_rt_fail_stop("an undo log of the arena is corrupt: its writes cannot be undone");
+        restored[i] = s->used && committed(s, all, n);   /* kept: nothing to restore */
+    }
+    for (struct log_slot *s; (s = newest_to_restore(restored));) {
+        rv_rt_log(5, "arena: undoing the writes of an interrupted request (session %llu, request %llu)",
+                  (unsigned long long)s->session, (unsigned long long)s->seq);
+        restore(s);
+        restored[s - slot_at(0)] = true;
+    }
+    for (unsigned i = 0; i < RV_ARENA_THREADS; i++)
+        if (slot_at(i)->used) {
+            make_durable(slot_at(i));
+            forget(slot_at(i));
+        }
 }
 
 void rv_arena_recover(rv_sess **all, size_t n)
 {
     if (!hdr)
         return;
+    rv_arena_file_recover((uint8_t *)hdr);
     if (hdr->magic == 0) {
         format();
+        rv_arena_file_add((const uint8_t *)hdr, 0, sizeof *hdr);
+        rv_arena_file_commit((const uint8_t *)hdr);
         return;
     }
     if (hdr->magic != ARENA_MAGIC || hdr->version != ARENA_VERSION || hdr->size != arena_size ||
         hdr->base != RV_ARENA_BASE)
         rv_rt_fail_stop("the arena's header is corrupt, or from an incompatible build");
-    for (unsigned i = 0; i < RV_ARENA_THREADS; i++) {
-        struct log_slot *s = slot_at(i);
-        if (s->used && !log_valid(s))
-            rv_rt_fail_stop("an undo log of the arena is corrupt: its writes cannot be undone");
-        if (s->used && committed(s, all, n))
-            __atomic_store_n(&s->used, 0, __ATOMIC_RELEASE);
-    }
-    for (struct log_slot *s; (s = newest_log());) {   /* each roll_back empties one */
-        rv_rt_log(5, "arena: undoing the writes of an interrupted request (session %llu, request %llu)",
-                  (unsigned long long)s->session, (unsigned long long)s->seq);
-        roll_back(s);
-    }
+    settle_logs(all, n);
 }

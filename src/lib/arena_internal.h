@@ -4,6 +4,7 @@
 #ifndef RV_ARENA_INTERNAL_H
 #define RV_ARENA_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "revive/server.h"
@@ -22,5 +23,27 @@ void rv_arena_recover(rv_sess **all, size_t n);
 
 /* Unmaps the arena (tests). */
 void rv_arena_detach(void);
+
+/* ---- arena_file.c: the durable copy (arena_file = PATH) ---- */
+
+/* A word of the arena's header page that says its memory holds the file's
+ * contents; the file's image never has it set. */
+#define RV_ARENA_LOADED_OFF (4096 - 8)
+#define RV_ARENA_LOADED 0x44454441454c5652ull   /* "RVLEADED" */
+
+/* Takes the arena file revived opened (formats a new one); it is closed by
+ * rv_arena_file_detach. Returns 0, or -1 with a sentence in why. */
+int rv_arena_file_open(int fd, uint64_t arena_size, char *why, size_t whylen);
+void rv_arena_file_detach(void);
+bool rv_arena_file_on(void);
+/* Before the arena's own recovery, once no other instance writes it:
+ * loads a fresh memory from the file (image, then redo log), or finds
+ * where the redo log ends. Fail-stops on an I/O error. */
+void rv_arena_file_recover(uint8_t *mem);
+/* Adds mem[off, off+len), as it is now, to the transaction being built. */
+void rv_arena_file_add(const uint8_t *mem, uint64_t off, uint64_t len);
+/* Makes the transaction durable (appended and fdatasync'ed, or
+ * checkpointed); a no-op without a file or an empty transaction. */
+void rv_arena_file_commit(const uint8_t *mem);
 
 #endif

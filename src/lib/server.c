@@ -270,13 +270,16 @@ static void take_batch(struct rv_msg *m)
     }
 }
 
-/* Mapped now, in a standby too; recovered only once the hand-over says no
- * other instance is left to write it (rv_service_main). */
-static void map_arena(int fd, uint64_t size)
+/* Mapped now, in a standby too; recovered (and loaded from its file, if it
+ * has one) only once the hand-over says no other instance is left to write
+ * it (rv_service_main). */
+static void map_arena(int fd, int file, uint64_t size)
 {
     char why[160];
     int rc = rv_arena_attach(fd, size, why, sizeof why);
     close(fd);
+    if (rc == 0 && file >= 0)
+        rc = rv_arena_file_open(file, size, why, sizeof why);
     if (rc < 0) {
         rv_rt_log(3, "%s", why);
         exit(1);
@@ -301,7 +304,9 @@ static void handshake(void)
     struct rv_wire_svc_config cfg = { 0 };
     if (m->hdr.type == RV_T_SVC_CONFIG && m->hdr.len == sizeof cfg)
         memcpy(&cfg, m->body, sizeof cfg);
-    if (m->hdr.type != RV_T_SVC_CONFIG || m->hdr.len != sizeof cfg || m->nfds != 1u + (cfg.arena_size != 0)) {
+    bool file = cfg.flags & RV_CONFIG_ARENA_FILE;
+    if (m->hdr.type != RV_T_SVC_CONFIG || m->hdr.len != sizeof cfg ||
+        m->nfds != 1u + (cfg.arena_size != 0) + (cfg.arena_size && file)) {
         rv_rt_log(3, "unexpected hand-shake from revived");
         exit(1);
     }
@@ -311,7 +316,7 @@ static void handshake(void)
         exit(1);
     }
     if (cfg.arena_size)
-        map_arena(m->fds[1], cfg.arena_size);
+        map_arena(m->fds[1], file ? m->fds[2] : -1, cfg.arena_size);
     rv_rt.ssr_size = cfg.ssr_size;
     rv_rt.protect = (enum rv_ssr_protect)cfg.protect;
     rv_rt.status = mmap(NULL, sizeof *rv_rt.status, PROT_READ | PROT_WRITE, MAP_SHARED, m->fds[0], 0);

@@ -56,7 +56,7 @@ enum rv_msg_type {
     RV_T_DS_OK = 26,        /* op = notifiers, payload: u64 size; + memfd, lifeline, notifiers */
     /* service control channel */
     RV_T_SVC_HELLO = 32,    /* service: struct rv_wire_svc_hello */
-    RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page fd [+ arena fd] */
+    RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page fd [+ arena fd [+ file]] */
     RV_T_SESSIONS = 34,     /* revived: struct rv_wire_session[] + their fds */
     RV_T_HANDOVER_END = 35, /* revived: every session has been handed over */
     RV_T_SVC_READY = 36,    /* service: recovered, serving */
@@ -80,10 +80,13 @@ struct rv_wire_svc_hello {
 };
 _Static_assert(sizeof(struct rv_wire_svc_hello) == 16, "svc_hello has no padding");
 
+/* rv_wire_svc_config's flags. */
+enum { RV_CONFIG_ARENA_FILE = 1u };   /* the arena's file follows its memfd */
+
 struct rv_wire_svc_config {
     uint64_t ssr_size;
     uint32_t protect;
-    uint32_t reserved;      /* zero: wire structs have no implicit padding */
+    uint32_t flags;         /* RV_CONFIG_* */
     uint64_t arena_size;    /* state = arena: the arena memfd follows the status page; else 0 */
 };
 _Static_assert(sizeof(struct rv_wire_svc_config) == 24, "svc_config has no padding");

@@ -143,9 +143,11 @@ static void on_hello(struct instance *in, const struct rv_msg *m)
         return;
     const struct rv_service_conf *c = in->svc->conf;
     struct rv_wire_svc_config cfg = { .ssr_size = c->ssr_size, .protect = c->ssr_protect,
-                                      .arena_size = c->arena_size };
-    int fds[2] = { in->status_fd, in->svc->arena_fd };
-    if (ctl_send(in, RV_T_SVC_CONFIG, 0, &cfg, sizeof cfg, fds, c->arena_size ? 2 : 1) < 0)
+                                      .arena_size = c->arena_size,
+                                      .flags = in->svc->arena_file_fd >= 0 ? RV_CONFIG_ARENA_FILE : 0 };
+    int fds[3] = { in->status_fd, in->svc->arena_fd, in->svc->arena_file_fd };
+    size_t nfds = c->arena_size ? (in->svc->arena_file_fd >= 0 ? 3 : 2) : 1;
+    if (ctl_send(in, RV_T_SVC_CONFIG, 0, &cfg, sizeof cfg, fds, nfds) < 0)
         return;
     if (in == in->svc->active)
         handover_begin(in);

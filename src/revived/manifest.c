@@ -461,6 +461,30 @@ static int key_backoff(struct load *L, const char *v)
     return 0;
 }
 
+/* A file revived opens or creates: made absolute against the current
+ * directory (revived may run anywhere later), in a directory that exists. */
+static int parse_file_path(struct load *L, const char *v, char **out)
+{
+    char abs[PATH_MAX], dir[PATH_MAX];
+    int n = v[0] == '/' ? snprintf(abs, sizeof abs, "%s", v)
+                        : snprintf(abs, sizeof abs, "%s/%s", getcwd(dir, sizeof dir) ? dir : ".", v);
+    if (!*v || v[strlen(v) - 1] == '/' || n < 0 || (size_t)n >= sizeof abs)
+        return bad(L, "'%s' is not a file path", v);
+    snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(abs, '/') - abs), abs);
+    struct stat st;
+    if (*dir && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+        return bad(L, "directory '%s' does not exist", dir);
+    if (!(*out = strdup(abs)))
+        return out_of_memory(L);
+    return 0;
+}
+
+/* Whether the service has state = arena is checked by finish(). */
+static int key_arena_file(struct load *L, const char *v)
+{
+    return parse_file_path(L, v, &cur(L)->arena_file);
+}
+
 static int key_request_timeout(struct load *L, const char *v)
 {
     return parse_duration(L, v, &cur(L)->request_timeout_ms);
@@ -579,6 +603,7 @@ static const struct key service_keys[] = {
     {"state", key_state},
     {"ssr_size", key_ssr_size},
     {"arena_size", key_arena_size},
+    {"arena_file", key_arena_file},
     {"restart", key_restart},
     {"max_restarts", key_max_restarts},
     {"backoff", key_backoff},
@@ -856,8 +881,9 @@ static int check_names(struct load *L, const struct rv_task_conf *t)
 static int finish_arena(struct load *L, struct rv_service_conf *c, uint64_t *total)
 {
     if (c->state != RV_STATE_ARENA) {
-        if (c->arena_size)
-            return fail(L, 0, NULL, "[service %s]: key 'arena_size' needs state = arena", c->name);
+        if (c->arena_size || c->arena_file)
+            return fail(L, 0, NULL, "[service %s]: key '%s' needs state = arena", c->name,
+                        c->arena_size ? "arena_size" : "arena_file");
         return 0;
     }
     if (!c->arena_size)
@@ -981,8 +1007,10 @@ static void free_program(char *exec, char **argv)
 
 void rv_manifest_free(struct rv_manifest *m)
 {
-    for (size_t i = 0; i < m->nservices; i++)
+    for (size_t i = 0; i < m->nservices; i++) {
         free_program(m->services[i].exec, m->services[i].argv);
+        free(m->services[i].arena_file);
+    }
     for (size_t i = 0; i < m->ntasks; i++) {
         free_program(m->tasks[i].exec, m->tasks[i].argv);
         free(m->tasks[i].names);

@@ -30,6 +30,7 @@ struct rv_service_conf {
     enum rv_state_mode state;
     uint64_t ssr_size;        /* bytes of service-visible SSR per session */
     uint64_t arena_size;      /* state = arena: bytes of its arena; else 0 */
+    char *arena_file;         /* state = arena: where the arena is kept durable (absolute); NULL: memory only */
     enum rv_restart restart;
     unsigned max_restarts;    /* at most this many restarts ... */
     uint64_t restart_window_ms; /* ... within this window, else the service is failed */

@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "arena.h"
 #include "child.h"
 #include "control.h"
 #include "handover.h"
@@ -520,25 +521,25 @@ static uint64_t watchdog_period_ms(const struct rv_service_conf *c)
 /* ---- set-up and tear-down ---- */
 
 /* The arena outlives every instance, like the sessions' SSRs: created
- * once, zero-filled (the first instance formats it), handed to each. */
+ * once, zero-filled (the first instance formats it, or loads it from its
+ * arena_file), handed to each. */
 static int make_arena(struct service *svc)
 {
-    char name[RV_NAME_MAX + 16];
+    char why[512];
     if (svc->conf->state != RV_STATE_ARENA)
         return 0;
-    snprintf(name, sizeof name, "rv-arena-%s", svc->conf->name);
-    svc->arena_fd = sealed_memfd(name, svc->conf->arena_size);
-    if (svc->arena_fd < 0)
-        rv_err("%s: cannot create its arena of %llu bytes: %s", svc->conf->name,
-               (unsigned long long)svc->conf->arena_size, strerror(errno));
-    return svc->arena_fd < 0 ? -1 : 0;
+    if (arena_open(svc->conf, &svc->arena_fd, &svc->arena_file_fd, why, sizeof why) < 0) {
+        rv_err("%s", why);
+        return -1;
+    }
+    return 0;
 }
 
 static int service_init(struct service *svc, const struct rv_service_conf *conf)
 {
     *svc = (struct service){
         .conf = conf, .state = SVC_STARTING, .watchdog_h = { on_watchdog }, .backoff_h = { on_backoff },
-        .arena_fd = -1,
+        .arena_fd = -1, .arena_file_fd = -1,
     };
     snprintf(svc->last_exit, sizeof svc->last_exit, "-");
     svc->restart_ns = calloc(conf->max_restarts ? conf->max_restarts : 1, sizeof *svc->restart_ns);
@@ -593,6 +594,8 @@ void services_fini(void)
             close(svc->backoff_tfd);
         if (svc->arena_fd >= 0)
             close(svc->arena_fd);
+        if (svc->arena_file_fd >= 0)
+            close(svc->arena_file_fd);
         free(svc->restart_ns);
     }
     free(services);

@@ -44,6 +44,7 @@ struct service {
     bool pacing;                       /* the backoff runs: no process starts before it ends */
     bool refused;                      /* the active instance was refused (service_refuse) */
     int arena_fd;                      /* state = arena: held for revived's whole run; else -1 */
+    int arena_file_fd;                 /* arena_file: its durable copy, locked; else -1 */
     char last_exit[128];
 };
 

@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include "arena_file.h"
 #include "arena_internal.h"
 #include "journal.h"
 #include "revive/arena.h"
@@ -235,6 +237,127 @@ static void test_check_finds_corruption(void **state)
     assert_non_null(strstr(why, "malformed block header"));
 }
 
+/* ---- the arena file: what a new revived's fresh memory is loaded from ---- */
+
+static char file_path[64];
+static int file_fd = -1;
+
+/* What a new revived hands the first instance: a zeroed memory, the file. */
+static void new_revived(void)
+{
+    char why[160];
+    rv_arena_detach();
+    close(fd);
+    fd = memfd_create("test-arena", MFD_CLOEXEC);
+    assert_int_equal(ftruncate(fd, SIZE), 0);
+    remap();
+    if (rv_arena_file_open(dup(file_fd), SIZE, why, sizeof why) != 0)
+        fail_msg("open the arena file: %s", why);
+    rv_arena_recover(NULL, 0);
+}
+
+static int setup_file(void **state)
+{
+    (void)state;
+    snprintf(file_path, sizeof file_path, "/tmp/rv-test-arena-%d", (int)getpid());
+    file_fd = open(file_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (file_fd < 0 || ftruncate(file_fd, (off_t)rv_arena_file_bytes(SIZE)) < 0)
+        return -1;
+    fd = memfd_create("test-arena", MFD_CLOEXEC);
+    new_revived();
+    return 0;
+}
+
+static int teardown_file(void **state)
+{
+    teardown(state);
+    close(file_fd);
+    unlink(file_path);
+    return 0;
+}
+
+static void test_file_outlives_memory(void **state)
+{
+    (void)state;
+    char *p = committed_string("durable");
+    rv_arena_log(rv_arena_root(), sizeof(void *));
+    *rv_arena_root() = p;
+    rv_arena_commit();
+    new_revived();
+    assert_ptr_equal(*rv_arena_root(), p);
+    assert_string_equal(p, "durable");
+    assert_consistent();
+}
+
+/* More committed bytes than the redo log holds (every block rewritten
+ * round after round): checkpoints write the image, and the reload still
+ * finds every block as it was last committed. */
+static void test_file_checkpoints(void **state)
+{
+    (void)state;
+    enum { BLOCKS = 100, BYTES = 8000, ROUNDS = 7 };
+    uint8_t **table = rv_arena_alloc(BLOCKS * sizeof *table);
+    assert_non_null(table);
+    for (int i = 0; i < BLOCKS; i++)
+        assert_non_null(table[i] = rv_arena_alloc(BYTES));
+    rv_arena_log(rv_arena_root(), sizeof(void *));
+    *rv_arena_root() = table;
+    rv_arena_commit();
+    for (int r = 0; r < ROUNDS; r++)
+        for (int i = 0; i < BLOCKS; i++) {
+            rv_arena_log(table[i], BYTES);
+            memset(table[i], (i + r) & 0xff, BYTES);
+            rv_arena_commit();
+        }
+    assert_true((uint64_t)BLOCKS * BYTES * ROUNDS > RV_ARENA_WAL_BYTES);
+    new_revived();
+    assert_ptr_equal(*rv_arena_root(), table);
+    for (int i = 0; i < BLOCKS; i++)
+        for (int k = 0; k < BYTES; k += 997)
+            if (table[i][k] != ((i + ROUNDS - 1) & 0xff))
+                fail_msg("block %d byte %d: %u after the reload, committed %u", i, k, table[i][k],
+                         (i + ROUNDS - 1) & 0xff);
+    assert_consistent();
+}
+
+/* The last transaction torn by a crash (its last byte never written):
+ * its checksum fails, and the reload stops before it. */
+static void test_file_torn_transaction(void **state)
+{
+    (void)state;
+    char *p = committed_string("first");
+    rv_arena_log(p, 64);
+    strcpy(p, "second");
+    rv_arena_commit();
+    static uint8_t log[RV_ARENA_WAL_BYTES];
+    off_t at = (off_t)(RV_ARENA_FILE_HDR + SIZE);
+    assert_int_equal(pread(file_fd, log, sizeof log, at), (ssize_t)sizeof log);
+    size_t last = sizeof log;
+    while (last && !log[last - 1])
+        last--;
+    assert_true(last > 0);
+    log[last - 1] ^= 0xff;
+    assert_int_equal(pwrite(file_fd, &log[last - 1], 1, at + (off_t)last - 1), 1);
+    new_revived();
+    assert_string_equal(p, "first");
+    assert_consistent();
+}
+
+/* A request killed before its commit is undone in memory, and the file,
+ * which never had it, agrees after the reload. */
+static void test_file_without_uncommitted(void **state)
+{
+    (void)state;
+    char *p = committed_string("old");
+    in_killed_child(overwrite_twice, p);
+    remap();
+    rv_arena_recover(NULL, 0);
+    new_revived();
+    assert_string_equal(p, "old");
+    assert_null(*rv_arena_root());
+    assert_consistent();
+}
+
 /* ---- the fixed address ---- */
 
 static void test_address_taken(void **state)
@@ -264,6 +387,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alloc_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_finds_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_address_taken, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_outlives_memory, setup_file, teardown_file),
+        cmocka_unit_test_setup_teardown(test_file_checkpoints, setup_file, teardown_file),
+        cmocka_unit_test_setup_teardown(test_file_torn_transaction, setup_file, teardown_file),
+        cmocka_unit_test_setup_teardown(test_file_without_uncommitted, setup_file, teardown_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
