@@ -28,17 +28,20 @@ static void stop_on_exit(void)
         kill(live_revived, SIGTERM);
 }
 
-/* kv and kv-rd (bench_rd.c), each with its own arena. */
-static void write_kv_services(FILE *f, const char *build_dir)
+/* kv and kv-rd (bench_rd.c), each with its own arena, and kv-file
+ * (bench_arena.c), whose arena is kept durable in the temp dir. */
+static void write_kv_services(FILE *f, const char *build_dir, const char *dir)
 {
     const char *execs[] = { "rv-svc-kv", "rv-svc-kv-rd" }, *names[] = { RD_KV_SVC, RD_KV_RD_SVC };
     for (int i = 0; i < 2; i++)
         fprintf(f, "\n[service %s]\nexec = %s/services/%s\nstate = arena\narena_size = 64M\n", names[i],
                 build_dir, execs[i]);
+    fprintf(f, "\n[service %s]\nexec = %s/services/rv-svc-kv\nstate = arena\narena_size = 64M\n"
+               "arena_file = %s/kv.arena\n", ARENA_FILE_SVC, build_dir, dir);
 }
 
-static void write_manifest(const char *path, const char *build_dir, const char *svc_exec, const char *fifo,
-                           const struct bench_svc *svcs, size_t n)
+static void write_manifest(const char *path, const char *dir, const char *build_dir, const char *svc_exec,
+                           const char *fifo, const struct bench_svc *svcs, size_t n)
 {
     FILE *f = fopen(path, "w");
     if (!f)
@@ -58,7 +61,7 @@ static void write_manifest(const char *path, const char *build_dir, const char *
         fprintf(f, "\n[service %s]\nexec = %s\nssr_size = %d\nmax_restarts = 1000000 in 1s\n"
                    "request_timeout = 0\nheartbeat = 0\nstandby = %s\n",
                 storms[i], svc_exec, HOLD_SSR_SIZE, i ? "no" : "yes");
-    write_kv_services(f, build_dir);
+    write_kv_services(f, build_dir, dir);
     if (fclose(f) != 0)
         bench_die("cannot write %s: %m", path);
 }
@@ -120,7 +123,7 @@ void revived_start(struct revived *r, const char *build_dir, const struct bench_
     char kv_rd[4096];
     snprintf(kv_rd, sizeof kv_rd, "%s/services/rv-svc-kv-rd", build_dir);
     need_executable(kv_rd);
-    write_manifest(manifest, build_dir, svc_exec, fifo, svcs, n);
+    write_manifest(manifest, r->dir, build_dir, svc_exec, fifo, svcs, n);
     /* O_RDWR: opening never blocks, and the fifo never reports EOF between
      * one instance of "hold" and the next */
     if (mkfifo(fifo, 0600) < 0 || (r->notify_fd = open(fifo, O_RDWR | O_CLOEXEC)) < 0)
@@ -155,7 +158,7 @@ void revived_stop(struct revived *r)
         return;
     }
     char path[160];
-    const char *files[] = { "manifest.ini", "notify", "revived.log" };
+    const char *files[] = { "manifest.ini", "notify", "revived.log", "kv.arena" };
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         snprintf(path, sizeof path, "%s/%s", r->dir, files[i]);
         unlink(path);

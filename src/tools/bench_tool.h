@@ -142,6 +142,20 @@ struct storm_result {
  * a client calls it without pause. */
 struct storm_result storm_measure(struct revived *r, const char *svc, int kills);
 
+/* ---- bench_arena.c ---- */
+
+#define ARENA_MEM_SVC "kv"              /* RD_KV_SVC: the arena in memory */
+#define ARENA_FILE_SVC "kv-file"        /* the same with arena_file in revived's temp dir */
+
+struct arena_results {
+    double seqpacket_us, sync_us, put_mem_us, put_file_us;
+    int per_batch;
+};
+
+void arena_measure(struct arena_results *res, struct revived *r, int quick);
+void arena_report(FILE *f, const struct arena_results *res);
+void arena_csv(FILE *f, const struct arena_results *res);
+
 /* ---- bench_caps.c ---- */
 
 enum { CAPS_SAME, CAPS_CROSS, CAPS_NPLACE };   /* registry: client's core; watcher: one core / two */

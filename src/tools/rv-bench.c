@@ -65,7 +65,7 @@ static const size_t recovery_sessions[] = { 1, 100, 1000 };
 #define NRECOVERY (sizeof recovery_sessions / sizeof recovery_sessions[0])
 #define CROSS_RECOVERY_SESSIONS 100
 
-enum { SECT_CALLS = 1, SECT_CAPS = 2, SECT_RD = 4, SECT_STORM = 8 };
+enum { SECT_CALLS = 1, SECT_CAPS = 2, SECT_RD = 4, SECT_STORM = 8, SECT_ARENA = 16 };
 #define STORM_KILLS 200
 
 struct options {
@@ -84,6 +84,7 @@ struct results {
     struct caps_results caps;
     struct rd_results rd;
     struct storm_result storm[2];   /* with a standby, with a new process */
+    struct arena_results arena;
 };
 
 /* ---- running ---- */
@@ -194,6 +195,10 @@ static void run_all(struct results *res, const struct options *o)
     }
     if (o->sections & SECT_STORM)
         run_storms(res, &r, o->quick);
+    if (o->sections & SECT_ARENA) {
+        fprintf(stderr, "rv-bench: kv puts, arena in memory and in a file ...\n");
+        arena_measure(&res->arena, &r, o->quick);
+    }
     revived_stop(&r);
     if (o->sections & SECT_CAPS)
         caps_measure_watcher(&res->caps, o->quick);
@@ -371,6 +376,18 @@ static void write_storm_csv(FILE *f, const struct results *res, const struct con
     }
 }
 
+static void write_arena_md(FILE *f, const struct results *res, const struct context *c)
+{
+    print_header(f, "rv-bench results: durable arenas", c);
+    arena_report(f, &res->arena);
+}
+
+static void write_arena_csv(FILE *f, const struct results *res, const struct context *c)
+{
+    (void)c;
+    arena_csv(f, &res->arena);
+}
+
 static void write_rd_csv(FILE *f, const struct results *res, const struct context *c)
 {
     (void)c;
@@ -433,6 +450,7 @@ static const struct output {
     { SECT_CAPS, "watcher.dat", write_caps_dat },
     { SECT_RD, "rd.md", write_rd_md }, { SECT_RD, "rd.csv", write_rd_csv },
     { SECT_STORM, "storm.md", write_storm_md }, { SECT_STORM, "storm.csv", write_storm_csv },
+    { SECT_ARENA, "arena.md", write_arena_md }, { SECT_ARENA, "arena.csv", write_arena_csv },
 };
 #define NOUTPUTS (sizeof outputs / sizeof outputs[0])
 
@@ -466,13 +484,15 @@ static void default_build_dir(char *buf, size_t len)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps|rd|storm] [--out DIR] [--build DIR]\n"
+    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps|rd|storm|arena] [--out DIR] [--build DIR]\n"
                "  --quick      fewer round trips and kills (a smoke run, noisier figures)\n"
                "  --only SECT  calls: round trips and recovery; caps: the capability registry and watcher;\n"
                "               rd: recovery domains (hash table, kv end to end);\n"
-               "               storm: recovery while the service is killed every 10 ms\n"
+               "               storm: recovery while the service is killed every 10 ms;\n"
+               "               arena: a kv put with the arena in memory and in a file (arena_file)\n"
                "  --out DIR    also write DIR/results.md and .csv (calls), DIR/caps.md, .csv and\n"
-               "               DIR/watcher.dat (caps), DIR/rd.md and .csv (rd), DIR/storm.md and .csv\n"
+               "               DIR/watcher.dat (caps), DIR/rd.md and .csv (rd), DIR/storm.md and .csv,\n"
+               "               DIR/arena.md and .csv\n"
                "  --build DIR  the build tree with revived and rv-svc-bench (default: this binary's)\n");
 }
 
@@ -486,8 +506,10 @@ static int parse_section(const char *arg, int *sections)
         *sections = SECT_RD;
     else if (strcmp(arg, "storm") == 0)
         *sections = SECT_STORM;
+    else if (strcmp(arg, "arena") == 0)
+        *sections = SECT_ARENA;
     else {
-        fprintf(stderr, "rv-bench: --only '%s': no such section (calls, caps, rd or storm)\n", arg);
+        fprintf(stderr, "rv-bench: --only '%s': no such section (calls, caps, rd, storm or arena)\n", arg);
         return -1;
     }
     return 0;
@@ -500,7 +522,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         { "build", required_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' },
         { "only", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 },
     };
-    *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS | SECT_RD | SECT_STORM };
+    *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS | SECT_RD | SECT_STORM | SECT_ARENA };
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
