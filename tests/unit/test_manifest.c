@@ -262,6 +262,14 @@ static void test_arena(void **state)
     assert_int_equal(m.services[0].arena_size, 8u << 20);
     assert_int_equal(m.services[1].arena_size, 1u << 20);
     assert_int_equal(m.services[2].arena_size, 3072u << 10);   /* 12M exactly: at the bound */
+    assert_null(m.services[0].arena_file);
+    rv_manifest_free(&m);
+    load_ok("[service a]\nexec = svc\nstate = arena\narena_file = rel.arena\nstart_timeout = 250ms\n", &m);
+    char want[PATH_MAX + 16];
+    assert_non_null(getcwd(want, PATH_MAX));
+    strcat(want, "/rel.arena");
+    assert_string_equal(m.services[0].arena_file, want);   /* absolute: revived may change directory */
+    assert_int_equal(m.services[0].start_timeout_ms, 250);
     rv_manifest_free(&m);
 }
 
@@ -280,6 +288,10 @@ static void test_arena_errors(void **state)
                                    "[service b]\nexec = svc\nstate = arena\n"),
                         "test.ini: [service b]: its arena of 67108864 bytes brings the arenas to 134217728 bytes, "
                         "more than [revived] max_arena_bytes (104857600)");
+    assert_string_equal(load_fails("[service a]\nexec = svc\narena_file = /tmp/a.arena\n"),
+                        "test.ini: [service a]: key 'arena_file' needs state = arena");
+    expect_bad_value("arena_file", "/nonexistent/dir/a.arena", "directory '/nonexistent/dir' does not exist");
+    expect_bad_value("arena_file", "/tmp/", "'/tmp/' is not a file path");
     expect_error("[revived]\nmax_arena_bytes = 1K\n[service a]\nexec = svc\n", 2,
                  "max_arena_bytes", "'1K' is out of range (1M..64G)");
     expect_error("[service a]\nexec = svc\n[revived]\nmax_arena_bytes = x\n", 4,
@@ -514,6 +526,8 @@ static void test_bad_values(void **state)
         {"request_timeout", "99999999999999999999ms", "is too long"},
         {"request_timeout", "999999999999999999min", "is too long"}, /* overflows when scaled */
         {"request_timeout", "", "empty value"},
+        {"start_timeout", "0", "must be longer than 0"},
+        {"start_timeout", "5", "'5' needs a unit"},
         {"heartbeat", "1", "'1' needs a unit"},
         {"heartbeat", "fast", "'fast' is not a duration"},
         {"heartbeat", "-1ms", "'-1ms' is negative"},
