@@ -14,48 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "revive/client.h"
 
-#define PUT_KEYS 1024
-#define PUT_VALUE_BYTES 64
 #define SYNC_BYTES 256
 #define SYNC_SPAN (4u << 20)
-
-struct put_client {
-    rv_conn *conn;
-    rv_session *s;
-    uint64_t step;
-};
-
-static int put_round(void *ctx)
-{
-    struct put_client *c = ctx;
-    uint8_t req[1 + 16 + PUT_VALUE_BYTES], reply[8];
-    char key[16];
-    int klen = snprintf(key, sizeof key, "p%05llu", (unsigned long long)(c->step++ % PUT_KEYS));
-    req[0] = (uint8_t)klen;
-    memcpy(req + 1, key, (size_t)klen);
-    memset(req + 1 + klen, (int)('a' + c->step % 26), PUT_VALUE_BYTES);
-    size_t rlen;
-    return rv_call(c->s, 2 /* KV_PUT */, req, 1 + (size_t)klen + PUT_VALUE_BYTES, reply, sizeof reply, &rlen) == 0
-               ? 0 : -1;
-}
-
-static struct contender put_start(struct revived *r, const char *svc, const char *what)
-{
-    struct put_client *c = calloc(1, sizeof *c);
-    if (!c || rv_connect(r->sock, &c->conn) != 0 || rv_open(c->conn, svc, NULL, &c->s) != 0)
-        bench_die("cannot open a session with %s", svc);
-    return (struct contender){ what, put_round, c };
-}
-
-static void put_stop(struct contender *k)
-{
-    struct put_client *c = k->ctx;
-    rv_close(c->s);
-    rv_disconnect(c->conn);
-    free(c);
-}
 
 struct sync_writer {
     int fd;
@@ -105,8 +66,8 @@ void arena_measure(struct arena_results *res, struct revived *r, int quick)
     struct contender c[4] = {
         seqpacket_start(),
         sync_start(r->dir),
-        put_start(r, ARENA_MEM_SVC, "kv PUT, arena in memory"),
-        put_start(r, ARENA_FILE_SVC, "kv PUT, arena_file"),
+        kv_start(r, ARENA_MEM_SVC, "kv PUT, arena in memory", true),
+        kv_start(r, ARENA_FILE_SVC, "kv PUT, arena_file", true),
     };
     struct rtt out[4];
     measure_interleaved(c, 4, &p, out);
@@ -117,8 +78,8 @@ void arena_measure(struct arena_results *res, struct revived *r, int quick)
     res->per_batch = p.per_batch;
     pingpong_stop(&c[0]);
     sync_stop(&c[1]);
-    put_stop(&c[2]);
-    put_stop(&c[3]);
+    kv_stop(&c[2]);
+    kv_stop(&c[3]);
 }
 
 void arena_report(FILE *f, const struct arena_results *res)

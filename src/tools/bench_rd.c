@@ -125,11 +125,12 @@ struct kv_client {
     rv_conn *conn;
     rv_session *s;
     uint64_t step;
+    bool puts_only;
 };
 
 /* One operation per round trip: a PUT of key (step/2 % KV_KEYS) with a
  * 64-byte value, then a GET of it: the write path and the read path of a
- * request alternate. */
+ * request alternate. With puts_only, PUTs alone. */
 static int kv_round(void *ctx)
 {
     struct kv_client *c = ctx;
@@ -138,10 +139,11 @@ static int kv_round(void *ctx)
     int klen = snprintf(key, sizeof key, "k%05llu", (unsigned long long)((c->step / 2) % KV_KEYS));
     size_t len, rlen;
     uint32_t op;
-    if (c->step++ % 2 == 0) {
+    if (c->puts_only || c->step++ % 2 == 0) {
+        c->step += c->puts_only ? 2 : 0;
         req[0] = (uint8_t)klen;
         memcpy(req + 1, key, (size_t)klen);
-        memset(req + 1 + klen, 'v', KV_VALUE_BYTES);
+        memset(req + 1 + klen, (int)('a' + c->step % 26), KV_VALUE_BYTES);
         len = 1 + (size_t)klen + KV_VALUE_BYTES;
         op = 2;   /* KV_PUT */
     } else {
@@ -152,15 +154,16 @@ static int kv_round(void *ctx)
     return rv_call(c->s, op, req, len, reply, sizeof reply, &rlen) == 0 ? 0 : -1;
 }
 
-static struct contender kv_start(struct revived *r, const char *svc, const char *what)
+struct contender kv_start(struct revived *r, const char *svc, const char *what, bool puts_only)
 {
     struct kv_client *c = calloc(1, sizeof *c);
     if (!c || rv_connect(r->sock, &c->conn) != 0 || rv_open(c->conn, svc, NULL, &c->s) != 0)
         bench_die("cannot open a session with %s", svc);
+    c->puts_only = puts_only;
     return (struct contender){ what, kv_round, c };
 }
 
-static void kv_stop(struct contender *k)
+void kv_stop(struct contender *k)
 {
     struct kv_client *c = k->ctx;
     rv_close(c->s);
@@ -174,8 +177,8 @@ void rd_measure_kv(struct rd_results *res, struct revived *r, int quick)
     bench_pin(SERVER_CPU);
     struct contender c[3] = {
         seqpacket_start(),
-        kv_start(r, RD_KV_SVC, "kv"),
-        kv_start(r, RD_KV_RD_SVC, "kv, every request in a recovery domain"),
+        kv_start(r, RD_KV_SVC, "kv", false),
+        kv_start(r, RD_KV_RD_SVC, "kv, every request in a recovery domain", false),
     };
     struct rtt out[3];
     measure_interleaved(c, 3, &p, out);

@@ -15,6 +15,7 @@
 #ifndef RV_BENCH_TOOL_H
 #define RV_BENCH_TOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -209,6 +210,11 @@ struct rd_results {
     uint64_t sink;            /* the work's result, so it is not optimised away */
     double kv_seqpacket_us, kv_us, kv_rd_us;   /* per kv operation, end to end */
 };
+
+/* A kv client: a PUT then a GET of 1024 keys in turn (64-byte values), or
+ * PUTs alone; one operation per round. */
+struct contender kv_start(struct revived *r, const char *svc, const char *what, bool puts_only);
+void kv_stop(struct contender *c);
 
 void rd_measure(struct rd_results *res, int quick);
 void rd_measure_kv(struct rd_results *res, struct revived *r, int quick);
