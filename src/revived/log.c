@@ -20,9 +20,9 @@ int rv_log_parse_level(const char *s)
     return -1;
 }
 
-void rv_log(int level, const char *fmt, ...)
+void rv_log(enum rv_log_level level, const char *fmt, ...)
 {
-    if (level > max_level)
+    if ((int)level > max_level)
         return;
     va_list ap;
     va_start(ap, fmt);

@@ -5,12 +5,12 @@
 #ifndef RV_LOG_H
 #define RV_LOG_H
 
-enum rv_log_level { RV_LOG_ERR = 3, RV_LOG_WARNING = 4, RV_LOG_NOTICE = 5, RV_LOG_INFO = 6, RV_LOG_DEBUG = 7 };
+#include "util.h"
 
 void rv_log_set_level(int level);
 /* Parses "err", "warning", "notice", "info", "debug" or a digit 0-7; -1 if bad. */
 int rv_log_parse_level(const char *s);
-void rv_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rv_log(enum rv_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define rv_err(...) rv_log(RV_LOG_ERR, __VA_ARGS__)
 #define rv_warn(...) rv_log(RV_LOG_WARNING, __VA_ARGS__)

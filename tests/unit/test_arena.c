@@ -20,11 +20,16 @@
 #include <fcntl.h>
 #include "arena_file.h"
 #include "arena_internal.h"
-#include "journal.h"
+#include "fail.h"
 #include "revive/arena.h"
-#include "runtime.h"
 
 #define SIZE (2u << 20)
+
+static bool nothing_committed(uint64_t session, uint64_t seq)
+{
+    (void)session, (void)seq;
+    return false;
+}
 
 static int fd = -1;
 
@@ -51,7 +56,7 @@ static int setup(void **state)
     if (fd < 0 || ftruncate(fd, SIZE) < 0)
         return -1;
     remap();
-    rv_arena_recover(NULL, 0);
+    rv_arena_recover(nothing_committed);
     return 0;
 }
 
@@ -109,7 +114,7 @@ static void test_crash_rolls_back(void **state)
     in_killed_child(overwrite_twice, p);
     assert_string_equal(p, "newest");   /* the child's writes reached the arena ... */
     remap();
-    rv_arena_recover(NULL, 0);
+    rv_arena_recover(nothing_committed);
     assert_string_equal(p, "old");      /* ... and the next mapping undid them */
     assert_null(*rv_arena_root());
     assert_consistent();
@@ -129,7 +134,7 @@ static void test_commit_is_durable(void **state)
     char *p = committed_string("old");
     in_killed_child(overwrite_and_commit, p);
     remap();
-    rv_arena_recover(NULL, 0);
+    rv_arena_recover(nothing_committed);
     assert_string_equal(p, "new");
 }
 
@@ -138,24 +143,25 @@ static void test_commit_is_durable(void **state)
 static void overwrite_in_request(void *arg)
 {
     char *p = arg;
-    rv_sess s = { .id = 7 };
-    rv_request req = { .session = &s, .seq = 3 };
-    rv_rt_serving = &req;
+    rv_arena_request(7, 3);
     rv_arena_log(p, 64);
     strcpy(p, "new");   /* killed before rv_arena_commit */
 }
 
-static void recover_with_journal(uint64_t done_seq)
+/* What the runtime answers from session 7's journal: its last completed
+ * request is `done_seq`. */
+static uint64_t done_seq;
+
+static bool journal_says(uint64_t session, uint64_t seq)
 {
-    struct rv_journal *j = calloc(1, rv_journal_bytes(0));
-    assert_non_null(j);
-    j->magic = RV_JOURNAL_MAGIC;
-    rv_journal_slot(j, 0)->done_seq = done_seq;
-    rv_sess s = { .id = 7, .j = j };
-    rv_sess *all[] = { &s };
+    return session == 7 && seq <= done_seq;
+}
+
+static void recover_with_journal(uint64_t done)
+{
+    done_seq = done;
     remap();
-    rv_arena_recover(all, 1);
-    free(j);
+    rv_arena_recover(journal_says);
 }
 
 static void test_committed_journal_keeps_writes(void **state)
@@ -201,7 +207,7 @@ static void test_free_and_alloc_roll_back(void **state)
     rv_arena_abort();
     in_killed_child(free_then_reuse, p);
     remap();
-    rv_arena_recover(NULL, 0);
+    rv_arena_recover(nothing_committed);
     assert_string_equal(p, "kept, and longer than the block's first word");
     assert_consistent();
     assert_ptr_equal(rv_arena_alloc(64), next);   /* p is still allocated, nothing leaked */
@@ -253,7 +259,7 @@ static void new_revived(void)
     remap();
     if (rv_arena_file_open(dup(file_fd), SIZE, why, sizeof why) != 0)
         fail_msg("open the arena file: %s", why);
-    rv_arena_recover(NULL, 0);
+    rv_arena_recover(nothing_committed);
 }
 
 static int setup_file(void **state)
@@ -351,7 +357,7 @@ static void test_file_without_uncommitted(void **state)
     char *p = committed_string("old");
     in_killed_child(overwrite_twice, p);
     remap();
-    rv_arena_recover(NULL, 0);
+    rv_arena_recover(nothing_committed);
     new_revived();
     assert_string_equal(p, "old");
     assert_null(*rv_arena_root());
@@ -377,7 +383,7 @@ static void test_address_taken(void **state)
 
 int main(void)
 {
-    rv_rt.name = "test_arena";
+    rv__log_as("test_arena");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_crash_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_is_durable, setup, teardown),

@@ -7,8 +7,7 @@
  * send the reply from the journal. See journal.h for why that order makes
  * every crash point recoverable.
  */
-#include "runtime.h"
-#include "revive/arena.h"
+#include "serve.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +16,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "util.h"
+#include "arena_internal.h"
+#include "revive/arena.h"
 
 /* Under the mprotect policy at most one SSR is writable: the one whose
  * session's code runs or ran last. Closing is lazy, done when another
@@ -25,7 +25,6 @@
  * no mprotect at all, while a handler still never runs with any other
  * session's SSR writable. */
 static rv_sess *open_sess;
-__thread rv_request *rv_rt_serving;
 /* What a closed SSR goes back to: PROT_NONE, except during the recover hook,
  * which may read every SSR (and update some with rv_sess_update). */
 static int rest_prot = PROT_NONE;
@@ -84,6 +83,27 @@ void rv_sess_detach(rv_sess *s)
     free(s);
 }
 
+void rv_sess_unbind(rv_sess *s)
+{
+    if (rv_rt.ops->unbind) {
+        rv_sess_open_ssr(s);
+        rv_rt_set_busy(s->id, 0);
+        rv_rt.ops->unbind(s, s->ssr + 1);
+        rv_rt_set_busy(0, 0);
+    }
+    rv_sess_detach(s);
+}
+
+bool rv_sess_done(rv_sess **all, size_t n, uint64_t id, uint64_t seq)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct rv_journal *j = all[i]->j;
+        if (all[i]->id == id && j->magic == RV_JOURNAL_MAGIC && j->cur <= 1)
+            return rv_journal_committed(j)->done_seq >= seq;
+    }
+    return false;
+}
+
 void rv_sess_open_ssr(rv_sess *s)
 {
     if (rv_rt.protect != RV_PROTECT_MPROTECT || open_sess == s)
@@ -130,7 +150,7 @@ int rv_sess_bind(rv_sess *s, const char *args)
     rv_rt_set_busy(s->id, 0);
     int rc = rv_rt.ops->bind ? rv_rt.ops->bind(s, s->ssr + 1, args) : 0;
     if (rc == 0 && rv_rt.ops->validate && !rv_rt.ops->validate(s, s->ssr + 1)) {
-        rv_rt_log(3, "session %llu: bind left an SSR its own validate hook rejects", (unsigned long long)s->id);
+        rv__log(RV_LOG_ERR, "session %llu: bind left an SSR its own validate hook rejects", (unsigned long long)s->id);
         rc = RV_EAPP;   /* refused now, rather than found corrupt at the next restart */
     }
     rv_rt_set_busy(0, 0);
@@ -256,7 +276,7 @@ static void send_committed_reply(rv_sess *s)
     if (rc == 0)
         s->j->sent_seq = c->done_seq;
     else if (rc != -EAGAIN && rc != -EPIPE && rc != -ECONNRESET)
-        rv_rt_fail_stop("cannot send a committed reply");
+        rv__fail_stop("cannot send a committed reply");
 }
 
 void rv_sess_resend_reply(rv_sess *s)
@@ -274,7 +294,7 @@ static void answer_poisoned(rv_sess *s, uint64_t seq)
     next_slot(s)->reply_status = RV_EPOISON;
     rv_sess_open_ssr(s);
     rv_journal_commit(s->j, s->ssr);
-    rv_rt_log(4, "session %llu: request %llu crashed the service twice; answered with an error",
+    rv__log(RV_LOG_WARNING, "session %llu: request %llu crashed the service twice; answered with an error",
               (unsigned long long)s->id, (unsigned long long)seq);
 }
 
@@ -287,7 +307,7 @@ static void check_ssr(rv_sess *s)
     if (s->ssr->sum == rv_checksum(s->ssr + 1, rv_rt.ssr_size))
         return;
     rv_journal_rollback(s->j, s->ssr);
-    rv_rt_log(4, "session %llu: SSR changed outside its requests (wild write); restored the committed copy",
+    rv__log(RV_LOG_WARNING, "session %llu: SSR changed outside its requests (wild write); restored the committed copy",
               (unsigned long long)s->id);
 }
 
@@ -298,7 +318,7 @@ static void check_ssr(rv_sess *s)
 static void validate_before_commit(rv_sess *s)
 {
     if (rv_rt.ops->validate && !rv_rt.ops->validate(s, s->ssr + 1))
-        rv_rt_fail_stop("a change left an SSR its own validate rejects");
+        rv__fail_stop("a change left an SSR its own validate rejects");
 }
 
 static void run_handler(rv_sess *s)
@@ -313,12 +333,14 @@ static void run_handler(rv_sess *s)
     rv_sess_open_ssr(s);
     check_ssr(s);
     rv_rt_serving = &req;
+    rv_arena_request(s->id, r->seq);
     int rc = rv_rt.ops->runner ? rv_rt.ops->runner(&req, rv_rt.ops->handle) : rv_rt.ops->handle(&req);
     rv_rt_serving = NULL;
     validate_before_commit(s);
     next_slot(s)->reply_status = rc;
     rv_journal_commit(s->j, s->ssr);
     rv_arena_commit();   /* after the journal's commit point, before the reply: see arena.c */
+    rv_arena_request(0, 0);
     rv_rt_set_busy(0, 0);
 }
 
@@ -366,7 +388,7 @@ void rv_sess_on_readable(rv_sess *s)
         if (errno == ECONNRESET)
             rv_rt_unpoll(s);   /* the client is gone; revived will send UNBIND */
         else if (errno != EAGAIN && errno != EINTR)
-            rv_rt_fail_stop("cannot receive from a session socket");
+            rv__fail_stop("cannot receive from a session socket");
         return;
     }
     if (n == 0) {   /* the client is gone; revived will send UNBIND */
@@ -383,7 +405,7 @@ void rv_sess_on_readable(rv_sess *s)
     /* every path above answers: a request still in flight here means the
      * runtime's own state is wrong, and only a restart re-runs it */
     if (rv_sess_in_flight(s))
-        rv_rt_fail_stop("a request was received but not answered");
+        rv__fail_stop("a request was received but not answered");
 }
 
 /* ---- the public helpers handlers call ---- */
@@ -409,7 +431,7 @@ int rv_reply_attach(rv_request *req, unsigned slot)
 
 int rv_sess_update(rv_sess *s, void (*fn)(rv_sess *s, void *ssr, void *arg), void *arg)
 {
-    if (rv_rt_serving || rv_workers_on())
+    if (rv_rt_serving || rv_rt.workers)
         return RV_EINVAL;   /* inside a handler the SSR is already open; workers may have it */
     carry_last_reply(s);
     rv_rt_set_busy(s->id, 0);

@@ -12,7 +12,7 @@
  * STORE_FD/SESSION_LOST from the service; requests never pass through
  * revived: each session socket is polled here directly.
  */
-#include "runtime.h"
+#include "core.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -25,9 +25,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "arena_internal.h"
-#include "util.h"
-
-struct rv_runtime rv_rt = { .ctl = -1, .ep = -1 };
+#include "serve.h"
+#include "workers.h"
 
 struct watch {
     struct rv_source src;
@@ -40,72 +39,13 @@ static struct rv_source ctl_src = { RV_SRC_CTL };
 static struct rv_source sig_src = { RV_SRC_SIGNAL };
 static int sig_fd = -1;
 
-void rv_rt_log(int level, const char *fmt, ...)
-{
-    char prefix[96];
-    snprintf(prefix, sizeof prefix, "%s[%d]", rv_rt.name, (int)getpid());
-    va_list ap;
-    va_start(ap, fmt);
-    rv_log_line(level, prefix, fmt, ap);
-    va_end(ap);
-}
-
-void rv_rt_fail_stop(const char *why)
-{
-    rv_rt_log(2, "%s: failing stop, revived restarts this instance", why);
-    abort();
-}
-
-/* This thread's busy slot in the status page: 0 for the event loop's
- * thread, 1.. for workers (workers.c). */
-__thread unsigned rv_rt_slot;
-
-void rv_rt_set_busy(uint64_t session, uint64_t seq)
-{
-    struct rv_busy *b = &rv_rt.status->busy[rv_rt_slot];
-    if (session) {
-        b->session = session;
-        b->seq = seq;
-        __atomic_store_n(&b->since_ns, rv_now_ns(), __ATOMIC_RELEASE);
-    } else {
-        __atomic_store_n(&b->since_ns, 0, __ATOMIC_RELEASE);
-        b->session = 0;
-    }
-}
-
 /* ---- crash records ---- */
-
-/* Runs on the faulting thread, on the alternate stack: only stores and
- * async-signal-safe calls. "self" separates a real fault (a bad pointer,
- * abort()) from a signal someone else sent: only a real fault makes the
- * request being served a suspect. */
-static void record_crash(int sig, int code, uint64_t addr, bool self)
-{
-    struct rv_status_page *st = rv_rt.status;
-    if (st) {
-        const struct rv_busy *b = &st->busy[rv_rt_slot];   /* the faulting thread's */
-        st->crash_session = b->since_ns ? b->session : 0;
-        st->crash_seq = b->seq;
-        st->crash_code = code;
-        st->crash_addr = addr;
-        st->crash_self = self;
-        __atomic_store_n(&st->crash_signal, (uint32_t)sig, __ATOMIC_RELEASE);
-    }
-}
 
 static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
-    record_crash(sig, si->si_code, (uint64_t)(uintptr_t)si->si_addr, si->si_code > 0 || si->si_pid == getpid());
+    rv_rt_record_crash(sig, si->si_code, (uint64_t)(uintptr_t)si->si_addr, si->si_code > 0 || si->si_pid == getpid());
     raise(sig);   /* SA_RESETHAND restored the default action: die */
-}
-
-void rv_rt_escalate(int sig)
-{
-    record_crash(sig, 0, 0, true);
-    signal(sig, SIG_DFL);
-    raise(sig);
-    _exit(128 + sig);   /* a blocked signal: die all the same */
 }
 
 static int setup_signals(void)
@@ -155,68 +95,13 @@ static rv_sess *sess_take(uint64_t id)
     return NULL;
 }
 
-static int poll_add(int fd, struct rv_source *src)
-{
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = src };
-    return epoll_ctl(rv_rt.ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-/* With workers a session is one-shot: see workers.c. */
-static uint32_t session_events(void) { return rv_rt.ops->workers > 1 ? EPOLLIN | EPOLLONESHOT : EPOLLIN; }
-
-static void sess_poll(rv_sess *s)
-{
-    struct epoll_event ev = { .events = session_events(), .data.ptr = &s->src };
-    s->polling = epoll_ctl(rv_rt.ep, EPOLL_CTL_ADD, s->fd, &ev) == 0;
-}
-
-void rv_rt_rearm(rv_sess *s)
-{
-    struct epoll_event ev = { .events = session_events(), .data.ptr = &s->src };
-    if (epoll_ctl(rv_rt.ep, EPOLL_CTL_MOD, s->fd, &ev) < 0)
-        rv_rt_fail_stop("cannot re-arm a session");
-}
-
-/* The events event_loop is working through. A session that leaves the
- * epoll set may be freed while an event of it is still in the batch, so its
- * events there are struck out — only its: with workers the sessions are
- * one-shot, and an event dropped with the rest of a batch would never be
- * reported again, its request left unserved. Only the event loop's thread
- * touches the batch. */
-static struct epoll_event batch[64];
-static int batch_next, batch_len;
-
-static void strike_from_batch(const struct rv_source *src)
-{
-    for (int i = batch_next; i < batch_len; i++)
-        if (batch[i].data.ptr == src)
-            batch[i].data.ptr = NULL;
-}
-
-void rv_rt_unpoll(rv_sess *s)
-{
-    if (s->polling) {
-        epoll_ctl(rv_rt.ep, EPOLL_CTL_DEL, s->fd, NULL);
-        if (rv_rt_slot == 0)
-            strike_from_batch(&s->src);
-    }
-    s->polling = false;
-}
-
-void rv_rt_report_lost(rv_sess *s, int status, const char *why)
-{
-    rv_rt_log(3, "session %llu: %s; failing this session alone", (unsigned long long)s->id, why);
-    struct rv_hdr h = rv_hdr_make(RV_T_SESSION_LOST, s->id, 0, status, strlen(why));
-    rv_wire_send(rv_rt.ctl, &h, why, NULL, 0, 0);
-}
-
 /* ---- control channel ---- */
 
 static int ctl_recv(struct rv_msg *m)
 {
     int r = rv_wire_recv(rv_rt.ctl, m, RV_WIRE_MAX_BODY, 0);
     if (r <= 0) {
-        rv_rt_log(3, "control channel to revived %s; exiting", r == 0 ? "closed" : "broken");
+        rv__log(RV_LOG_ERR, "control channel to revived %s; exiting", r == 0 ? "closed" : "broken");
         exit(r == 0 ? 0 : 1);
     }
     return r;
@@ -228,7 +113,7 @@ static void ctl_send(uint8_t type, uint64_t seq, uint32_t op, int32_t status)
 {
     struct rv_hdr h = rv_hdr_make(type, seq, op, status, 0);
     if (rv_wire_send(rv_rt.ctl, &h, NULL, NULL, 0, 0) < 0)
-        rv_rt_fail_stop("cannot write to revived");
+        rv__fail_stop("cannot write to revived");
 }
 
 /* Checks a batch of session records against the descriptors that came with
@@ -253,7 +138,7 @@ static void take_batch(struct rv_msg *m)
 {
     long k = batch_records(m, 0);
     if (k < 0) {
-        rv_rt_log(3, "malformed session batch from revived");
+        rv__log(RV_LOG_ERR, "malformed session batch from revived");
         exit(1);
     }
     const int *fd = m->fds;
@@ -264,7 +149,7 @@ static void take_batch(struct rv_msg *m)
         rv_sess *s = rv_sess_attach(&w, fd, why, sizeof why);
         fd += rv_wire_fds_of(w.stored_mask);
         if (!s || sess_add(s) < 0) {
-            rv_rt_log(3, "session %llu: %s", (unsigned long long)w.id, s ? "out of memory" : why);
+            rv__log(RV_LOG_ERR, "session %llu: %s", (unsigned long long)w.id, s ? "out of memory" : why);
             exit(1);
         }
     }
@@ -281,7 +166,7 @@ static void map_arena(int fd, int file, uint64_t size)
     if (rc == 0 && file >= 0)
         rc = rv_arena_file_open(file, size, why, sizeof why);
     if (rc < 0) {
-        rv_rt_log(3, "%s", why);
+        rv__log(RV_LOG_ERR, "%s", why);
         exit(1);
     }
 }
@@ -291,7 +176,7 @@ static void say_hello(void)
     struct rv_wire_svc_hello hello = { .state_size = rv_rt.ops->ssr_size, .layout = rv_rt.ops->ssr_layout };
     struct rv_hdr h = rv_hdr_make(RV_T_SVC_HELLO, 0, 0, 0, sizeof hello);
     if (rv_wire_send(rv_rt.ctl, &h, &hello, NULL, 0, 0) < 0)
-        rv_rt_fail_stop("cannot write to revived");
+        rv__fail_stop("cannot write to revived");
 }
 
 static void handshake(void)
@@ -307,11 +192,11 @@ static void handshake(void)
     bool file = cfg.flags & RV_CONFIG_ARENA_FILE;
     if (m->hdr.type != RV_T_SVC_CONFIG || m->hdr.len != sizeof cfg ||
         m->nfds != 1u + (cfg.arena_size != 0) + (cfg.arena_size && file)) {
-        rv_rt_log(3, "unexpected hand-shake from revived");
+        rv__log(RV_LOG_ERR, "unexpected hand-shake from revived");
         exit(1);
     }
     if (cfg.ssr_size < rv_rt.ops->ssr_size) {   /* revived refuses this; never hand out a smaller SSR */
-        rv_rt_log(3, "the manifest's ssr_size (%llu) is smaller than the %zu bytes of state per session this "
+        rv__log(RV_LOG_ERR, "the manifest's ssr_size (%llu) is smaller than the %zu bytes of state per session this "
                   "service keeps", (unsigned long long)cfg.ssr_size, rv_rt.ops->ssr_size);
         exit(1);
     }
@@ -322,7 +207,7 @@ static void handshake(void)
     rv_rt.status = mmap(NULL, sizeof *rv_rt.status, PROT_READ | PROT_WRITE, MAP_SHARED, m->fds[0], 0);
     close(m->fds[0]);
     if (rv_rt.status == MAP_FAILED) {
-        rv_rt_log(3, "cannot map the status page: %s", strerror(errno));
+        rv__log(RV_LOG_ERR, "cannot map the status page: %s", strerror(errno));
         exit(1);
     }
     rv_rt.status->magic = RV_STATUS_MAGIC;   /* revived believes no crash record without it */
@@ -336,7 +221,7 @@ static void receive_sessions(struct rv_msg *m)
         if (m->hdr.type == RV_T_HANDOVER_END)
             return;
         if (m->hdr.type != RV_T_SESSIONS) {
-            rv_rt_log(3, "unexpected message %u during hand-over", m->hdr.type);
+            rv__log(RV_LOG_ERR, "unexpected message %u during hand-over", m->hdr.type);
             exit(1);
         }
         take_batch(m);
@@ -344,6 +229,13 @@ static void receive_sessions(struct rv_msg *m)
 }
 
 /* ---- recovery after a restart ---- */
+
+/* For the arena: did the request (session, seq) of a handed-over session
+ * commit? */
+static bool committed(uint64_t session, uint64_t seq)
+{
+    return rv_sess_done(rv_rt.sess, rv_rt.nsess, session, seq);
+}
 
 static void drop_unrecoverable(void)
 {
@@ -383,7 +275,7 @@ static void rerun_in_flight(void)
         }
     for (size_t i = 0; i < rv_rt.nsess; i++) {
         rv_sess_resend_reply(rv_rt.sess[i]);
-        sess_poll(rv_rt.sess[i]);
+        rv_rt_poll_session(rv_rt.sess[i]);
     }
 }
 
@@ -393,7 +285,7 @@ static void on_bind(struct rv_msg *m)
 {
     long k = batch_records(m, m->hdr.len >= sizeof(struct rv_wire_session) ? m->hdr.len - sizeof(struct rv_wire_session) : 0);
     if (k != 1)
-        rv_rt_fail_stop("malformed BIND from revived");
+        rv__fail_stop("malformed BIND from revived");
     struct rv_wire_session w;
     memcpy(&w, m->body, sizeof w);
     size_t alen = m->hdr.len - sizeof w;
@@ -405,7 +297,7 @@ static void on_bind(struct rv_msg *m)
     rv_sess *s = rv_sess_attach(&w, m->fds, why, sizeof why);
     int rc = s ? rv_sess_bind(s, args) : RV_ENOMEM;
     if (rc == 0 && sess_add(s) == 0)
-        sess_poll(s);
+        rv_rt_poll_session(s);
     else if (s) {
         rv_sess_detach(s);
         rc = rc ? rc : RV_ENOMEM;
@@ -413,22 +305,11 @@ static void on_bind(struct rv_msg *m)
     ctl_send(RV_T_BIND_DONE, w.id, 0, rc);
 }
 
-void rv_rt_unbind(rv_sess *s)
-{
-    if (rv_rt.ops->unbind) {
-        rv_sess_open_ssr(s);
-        rv_rt_set_busy(s->id, 0);
-        rv_rt.ops->unbind(s, s->ssr + 1);
-        rv_rt_set_busy(0, 0);
-    }
-    rv_sess_detach(s);
-}
-
 static void on_unbind(uint64_t id)
 {
     rv_sess *s = sess_take(id);
-    if (s && !(rv_workers_on() && rv_workers_defer_unbind(s)))
-        rv_rt_unbind(s);
+    if (s && !(rv_rt.workers && rv_workers_defer_unbind(s)))
+        rv_sess_unbind(s);
 }
 
 static void on_ctl(struct rv_msg *m)
@@ -439,11 +320,11 @@ static void on_ctl(struct rv_msg *m)
     case RV_T_UNBIND: on_unbind(m->hdr.seq); break;
     case RV_T_PING:
         if (rv_rt.ops->audit && !rv_rt.ops->audit())
-            rv_rt_fail_stop("the service's audit failed");
+            rv__fail_stop("the service's audit failed");
         ctl_send(RV_T_PONG, m->hdr.seq, 0, 0);
         break;
     default:
-        rv_rt_fail_stop("unexpected control message from revived");
+        rv__fail_stop("unexpected control message from revived");
     }
 }
 
@@ -451,7 +332,7 @@ static void on_signal(void)
 {
     struct signalfd_siginfo si;
     if (read(sig_fd, &si, sizeof si) == sizeof si) {
-        rv_rt_log(6, "signal %u: stopping at a request boundary", si.ssi_signo);
+        rv__log(RV_LOG_INFO, "signal %u: stopping at a request boundary", si.ssi_signo);
         exit(0);
     }
 }
@@ -459,14 +340,14 @@ static void on_signal(void)
 static void event_loop(struct rv_msg *m)
 {
     for (;;) {
-        batch_len = epoll_wait(rv_rt.ep, batch, 64, -1);
-        for (batch_next = 0; batch_next < batch_len;) {
-            struct rv_source *src = batch[batch_next++].data.ptr;
+        rv_rt_batch_len = epoll_wait(rv_rt.ep, rv_rt_batch, 64, -1);
+        for (rv_rt_batch_next = 0; rv_rt_batch_next < rv_rt_batch_len;) {
+            struct rv_source *src = rv_rt_batch[rv_rt_batch_next++].data.ptr;
             if (!src)
                 continue;   /* struck out: see strike_from_batch */
             switch (src->kind) {
             case RV_SRC_SESSION:
-                if (rv_workers_on())
+                if (rv_rt.workers)
                     rv_workers_submit((rv_sess *)src);
                 else
                     rv_sess_on_readable((rv_sess *)src);
@@ -489,7 +370,7 @@ int rv_watch_fd(int fd, void (*on_ready)(int fd, void *arg), void *arg)
     if (!w)
         return RV_ENOMEM;
     *w = (struct watch){ { RV_SRC_WATCH }, fd, on_ready, arg };
-    if (poll_add(fd, &w->src) < 0) {
+    if (rv_rt_poll_add(fd, &w->src) < 0) {
         free(w);
         return RV_EIO;
     }
@@ -512,22 +393,23 @@ int rv_store_fd(rv_sess *s, unsigned slot, int fd)
 static int start_instance(const struct rv_service_ops *ops, char *argv0)
 {
     const char *base = strrchr(argv0, '/');
-    rv_rt.name = base ? base + 1 : argv0;
+    const char *name = base ? base + 1 : argv0;
+    rv__log_as(name);
     rv_rt.ops = ops;
     const char *env = getenv("REVIVE_CTL_FD");
     char *end;
     long fd = env ? strtol(env, &end, 10) : -1;
     if (!env || *end || fd < 0 || fd > 1 << 20) {
         fprintf(stderr, "%s: a revive service is started by revived, which passes $REVIVE_CTL_FD; "
-                        "declare it in a manifest (see docs/manifest.md)\n", rv_rt.name);
+                        "declare it in a manifest (see docs/manifest.md)\n", name);
         return -1;
     }
     rv_rt.ctl = (int)fd;
     unsetenv("REVIVE_CTL_FD");
     rv_rt.ep = epoll_create1(EPOLL_CLOEXEC);
-    if (rv_rt.ep < 0 || setup_signals() < 0 || poll_add(rv_rt.ctl, &ctl_src) < 0 ||
-        poll_add(sig_fd, &sig_src) < 0) {
-        rv_rt_log(3, "cannot set up the event loop: %s", strerror(errno));
+    if (rv_rt.ep < 0 || setup_signals() < 0 || rv_rt_poll_add(rv_rt.ctl, &ctl_src) < 0 ||
+        rv_rt_poll_add(sig_fd, &sig_src) < 0) {
+        rv__log(RV_LOG_ERR, "cannot set up the event loop: %s", strerror(errno));
         return -1;
     }
     return 0;
@@ -540,12 +422,12 @@ static void start_workers(void)
     if (n <= 1)
         return;
     if (n >= RV_STATUS_SLOTS || rv_rt.protect == RV_PROTECT_MPROTECT) {
-        rv_rt_log(3, "%u workers: at most %d, and not with ssr_protect = mprotect (one writable SSR per process)",
+        rv__log(RV_LOG_ERR, "%u workers: at most %d, and not with ssr_protect = mprotect (one writable SSR per process)",
                   n, RV_STATUS_SLOTS - 1);
         exit(1);
     }
     if (rv_workers_start(n) < 0)
-        rv_rt_fail_stop("cannot start the worker threads");
+        rv__fail_stop("cannot start the worker threads");
 }
 
 int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv)
@@ -558,14 +440,14 @@ int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv)
         return 2;
     handshake();
     if (ops->init && ops->init(argc, argv) != 0) {
-        rv_rt_log(3, "init hook failed");
+        rv__log(RV_LOG_ERR, "init hook failed");
         return 1;
     }
     struct rv_msg *m = malloc(sizeof *m);
     if (!m)
         return 1;
     receive_sessions(m);
-    rv_arena_recover(rv_rt.sess, rv_rt.nsess);   /* the last instance is gone: undo its torn request */
+    rv_arena_recover(committed);   /* the last instance is gone: undo its torn request */
     drop_unrecoverable();
     call_recover_hook();
     rerun_in_flight();

@@ -24,7 +24,7 @@ int rv_set_nonblock(int fd, int on)
     return fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
 }
 
-void rv_log_line(int level, const char *prefix, const char *fmt, va_list ap)
+void rv_log_line(enum rv_log_level level, const char *prefix, const char *fmt, va_list ap)
 {
     char line[1024];
     int start = snprintf(line, sizeof line, "<%d>", level);

@@ -52,9 +52,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include "fail.h"
 #include "revive/arena.h"
-#include "journal.h"
-#include "runtime.h"
 
 #define ARENA_MAGIC 0x414e455241565201ull   /* "RVARENA" + 1 */
 #define ARENA_VERSION 1
@@ -101,6 +100,7 @@ static pthread_once_t slot_key_once = PTHREAD_ONCE_INIT;
 static __thread struct log_slot *t_slot;
 static __thread bool t_writer;
 static __thread unsigned t_shared;
+static __thread uint64_t t_session, t_seq;   /* the request this thread serves: rv_arena_request */
 
 /* ---- places ---- */
 
@@ -143,7 +143,7 @@ static void release_slot(void *p)
 static void make_slot_key(void)
 {
     if (pthread_key_create(&slot_key, release_slot) != 0)
-        rv_rt_fail_stop("cannot create the arena's thread key");
+        rv__fail_stop("cannot create the arena's thread key");
 }
 
 /* The calling thread's undo log, claimed on its first write; a thread
@@ -161,7 +161,7 @@ static struct log_slot *my_slot(void)
         }
     pthread_mutex_unlock(&slots_lock);
     if (!t_slot)
-        rv_rt_fail_stop("more threads write the arena than it has undo logs (RV_ARENA_THREADS)");
+        rv__fail_stop("more threads write the arena than it has undo logs (RV_ARENA_THREADS)");
     pthread_setspecific(slot_key, t_slot);
     return t_slot;
 }
@@ -171,7 +171,7 @@ static void need_arena(const char *what)
     if (!hdr) {
         char why[96];
         snprintf(why, sizeof why, "%s: this service has no arena (state = arena in the manifest)", what);
-        rv_rt_fail_stop(why);
+        rv__fail_stop(why);
     }
 }
 
@@ -181,7 +181,7 @@ void rv_arena_lock(void)
     if (t_writer)
         return;
     if (t_shared)
-        rv_rt_fail_stop("a thread that holds the arena's shared lock writes to it");
+        rv__fail_stop("a thread that holds the arena's shared lock writes to it");
     pthread_rwlock_wrlock(&lock);
     t_writer = true;
 }
@@ -207,17 +207,21 @@ void rv_arena_unlock_shared(void)
 
 /* ---- the undo log ---- */
 
+void rv_arena_request(uint64_t session, uint64_t seq)
+{
+    t_session = session;
+    t_seq = seq;
+}
+
 /* The log belongs to the request this thread serves (or to none): a log
  * with writes from outside a request becomes part of the next request. */
 static void tag(struct log_slot *s)
 {
-    uint64_t session = rv_rt_serving ? rv_rt_serving->session->id : 0;
-    uint64_t seq = rv_rt_serving ? rv_rt_serving->seq : 0;
     if (s->used == 0)
         s->epoch = ++hdr->epoch;
-    if (s->session != session || s->seq != seq) {
-        s->session = session;
-        s->seq = seq;
+    if (s->session != t_session || s->seq != t_seq) {
+        s->session = t_session;
+        s->seq = t_seq;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
     }
 }
@@ -243,12 +247,12 @@ void rv_arena_log(const void *addr, size_t len)
     need_arena("rv_arena_log");
     uint64_t a = (uint64_t)(uintptr_t)addr;
     if (!loggable(a, len))
-        rv_rt_fail_stop("rv_arena_log: the range is not in the arena's root or heap");
+        rv__fail_stop("rv_arena_log: the range is not in the arena's root or heap");
     rv_arena_lock();
     struct log_slot *s = my_slot();
     uint64_t size = REC_MIN + round8(len);
     if (size > RV_ARENA_LOG_BYTES - s->used)
-        rv_rt_fail_stop("a request logged more arena bytes than its undo log holds (RV_ARENA_LOG_BYTES)");
+        rv__fail_stop("a request logged more arena bytes than its undo log holds (RV_ARENA_LOG_BYTES)");
     tag(s);
     uint8_t *r = s->rec + s->used;
     memcpy(r, &a, 8);
@@ -256,7 +260,7 @@ void rv_arena_log(const void *addr, size_t len)
     memcpy(r + 16, addr, len);
     memcpy(r + size - 8, &size, 8);
     if (!check_record(r, addr, len, size))
-        rv_rt_fail_stop("rv_arena_log: the record just written does not read back");
+        rv__fail_stop("rv_arena_log: the record just written does not read back");
     __atomic_store_n(&s->used, s->used + size, __ATOMIC_RELEASE);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);   /* the caller's write comes after */
 }
@@ -267,7 +271,7 @@ static void log_fresh(const void *addr, size_t len)
 {
     struct log_slot *s = my_slot();
     if (REC_MIN > RV_ARENA_LOG_BYTES - s->used)
-        rv_rt_fail_stop("a request logged more arena bytes than its undo log holds (RV_ARENA_LOG_BYTES)");
+        rv__fail_stop("a request logged more arena bytes than its undo log holds (RV_ARENA_LOG_BYTES)");
     tag(s);
     uint8_t *r = s->rec + s->used;
     uint64_t a = (uint64_t)(uintptr_t)addr, l = len | FRESH, size = REC_MIN;
@@ -371,7 +375,7 @@ static struct block *checked_block(const void *p, const char *what)
         b->cls >= NCLASSES || b->in_use != 1) {
         char why[128];
         snprintf(why, sizeof why, "%s: %p is not an allocated block of the arena (freed twice?)", what, p);
-        rv_rt_fail_stop(why);
+        rv__fail_stop(why);
     }
     return b;
 }
@@ -432,7 +436,7 @@ void *rv_arena_alloc(size_t size)
     }
     *b = (struct block){ .magic = BLOCK_MAGIC, .cls = (uint16_t)c, .in_use = 1 };
     if (!check_alloc(b, size, c))
-        rv_rt_fail_stop("rv_arena_alloc: the block or its free list is inconsistent");
+        rv__fail_stop("rv_arena_alloc: the block or its free list is inconsistent");
     log_fresh(b, class_size(c));
     return b + 1;
 }
@@ -450,7 +454,7 @@ void rv_arena_free(void *p)
     memcpy(b + 1, &hdr->free_head[b->cls], 8);
     hdr->free_head[b->cls] = (uint64_t)(uintptr_t)b;
     if (!check_free(b))
-        rv_rt_fail_stop("rv_arena_free: the free list is inconsistent");
+        rv__fail_stop("rv_arena_free: the free list is inconsistent");
 }
 
 size_t rv_arena_usable(const void *p)
@@ -581,16 +585,6 @@ static void format(void)
     __atomic_store_n(&hdr->magic, ARENA_MAGIC, __ATOMIC_RELEASE);   /* formatted only once all is set */
 }
 
-/* The request s->session, s->seq completed: its journal says so. */
-static bool committed(const struct log_slot *s, rv_sess **all, size_t n)
-{
-    for (size_t i = 0; s->session && i < n; i++) {
-        struct rv_journal *j = all[i]->j;
-        if (rv_sess_id(all[i]) == s->session && j->magic == RV_JOURNAL_MAGIC && j->cur <= 1)
-            return rv_journal_committed(j)->done_seq >= s->seq;
-    }
-    return false;
-}
 
 /* The non-empty, not yet restored log with the highest epoch, or NULL. */
 static struct log_slot *newest_to_restore(const bool restored[RV_ARENA_THREADS])
@@ -607,17 +601,17 @@ static struct log_slot *newest_to_restore(const bool restored[RV_ARENA_THREADS])
 /* Undoes every log whose request did not commit, newest first; keeps the
  * others. Then, memory being all committed state, makes every log's
  * ranges durable (the file learns of the undo too) and forgets the logs. */
-static void settle_logs(rv_sess **all, size_t n)
+static void settle_logs(bool (*committed)(uint64_t session, uint64_t seq))
 {
     bool restored[RV_ARENA_THREADS] = { false };
     for (unsigned i = 0; i < RV_ARENA_THREADS; i++) {
         struct log_slot *s = slot_at(i);
         if (s->used && !log_valid(s))
-            rv_rt_fail_stop("an undo log of the arena is corrupt: its writes cannot be undone");
-        restored[i] = s->used && committed(s, all, n);   /* kept: nothing to restore */
+            rv__fail_stop("an undo log of the arena is corrupt: its writes cannot be undone");
+        restored[i] = s->used && s->session && committed(s->session, s->seq);   /* kept: nothing to restore */
     }
     for (struct log_slot *s; (s = newest_to_restore(restored));) {
-        rv_rt_log(5, "arena: undoing the writes of an interrupted request (session %llu, request %llu)",
+        rv__log(RV_LOG_NOTICE, "arena: undoing the writes of an interrupted request (session %llu, request %llu)",
                   (unsigned long long)s->session, (unsigned long long)s->seq);
         restore(s);
         restored[s - slot_at(0)] = true;
@@ -629,7 +623,7 @@ static void settle_logs(rv_sess **all, size_t n)
         }
 }
 
-void rv_arena_recover(rv_sess **all, size_t n)
+void rv_arena_recover(bool (*committed)(uint64_t session, uint64_t seq))
 {
     if (!hdr)
         return;
@@ -642,6 +636,6 @@ void rv_arena_recover(rv_sess **all, size_t n)
     }
     if (hdr->magic != ARENA_MAGIC || hdr->version != ARENA_VERSION || hdr->size != arena_size ||
         hdr->base != RV_ARENA_BASE)
-        rv_rt_fail_stop("the arena's header is corrupt, or from an incompatible build");
-    settle_logs(all, n);
+        rv__fail_stop("the arena's header is corrupt, or from an incompatible build");
+    settle_logs(committed);
 }

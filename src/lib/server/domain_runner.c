@@ -21,11 +21,11 @@
 #include <unistd.h>
 #include "revive/rd.h"
 #include "revive/server.h"
-#include "runtime.h"
+#include "core.h"
 
 static void escalate(int sig, const char *why)
 {
-    rv_rt_log(2, "unrecoverable fault (%s): escalating to a restart", why);
+    rv__log(RV_LOG_CRIT, "unrecoverable fault (%s): escalating to a restart", why);
     rv_rt_escalate(sig);
 }
 
@@ -99,7 +99,7 @@ static int attempt(rv_request *req, rv_handle_fn handle, int *out)
 int rv_domain_runner(rv_request *req, rv_handle_fn handle)
 {
     if (ensure_init() < 0)
-        rv_rt_fail_stop("cannot set up recovery domains");
+        rv__fail_stop("cannot set up recovery domains");
     int rc;
     for (int tries = 0; tries < 2; tries++) {
         if (attempt(req, handle, &rc))
@@ -107,7 +107,7 @@ int rv_domain_runner(rv_request *req, rv_handle_fn handle)
         rv_request_rollback(req);
         if (rc > 0)
             return RV_EAPP_BASE - rc;   /* the handler's own rd_abort(code) */
-        rv_rt_log(4, "request %llu: fault (rd code %d) rolled back%s", (unsigned long long)req->seq, rc,
+        rv__log(RV_LOG_WARNING, "request %llu: fault (rd code %d) rolled back%s", (unsigned long long)req->seq, rc,
                   tries ? "; answered with RV_EFAULT" : "; retrying once");
     }
     return RV_EFAULT;

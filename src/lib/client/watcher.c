@@ -56,7 +56,8 @@ struct watch_set {
 
 #define WAKE_TAG SIZE_MAX
 
-void rv_watcher_kick(void)
+/* Wakes the watcher to re-read the watched set. */
+static void kick(void)
 {
     int fd = __atomic_load_n(&W.wake, __ATOMIC_ACQUIRE);
     uint64_t one = 1;
@@ -185,6 +186,7 @@ int rv_watcher_start(enum rv_watch_mode mode, unsigned period_ms)
             rc = RV_ENOMEM;
         else
             W.running = true;
+        rv_cap_on_change(kick);
     }
     pthread_mutex_unlock(&W.lock);
     return rc;
@@ -195,7 +197,7 @@ void rv_watcher_stop(void)
     pthread_mutex_lock(&W.lock);
     if (W.running) {
         __atomic_store_n(&W.stopping, true, __ATOMIC_RELEASE);
-        rv_watcher_kick();
+        kick();
         pthread_join(W.thread, NULL);
         W.running = false;
     }

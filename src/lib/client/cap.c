@@ -45,6 +45,18 @@ static struct cap_entry **table;
 static size_t table_len;
 static unsigned table_version;    /* changes whenever the watched set may have */
 static bool disabled;
+/* Told whenever the watched set may have changed: the watcher, once it
+ * runs (rv_cap_on_change). */
+static void (*on_change)(void);
+
+void rv_cap_on_change(void (*fn)(void)) { __atomic_store_n(&on_change, fn, __ATOMIC_RELEASE); }
+
+static void changed(void)
+{
+    void (*fn)(void) = __atomic_load_n(&on_change, __ATOMIC_ACQUIRE);
+    if (fn)
+        fn();
+}
 
 void rv_cap_registry_enable(bool on) { disabled = !on; }
 bool rv_cap_enabled(void) { return !disabled; }
@@ -98,7 +110,7 @@ int rv_cap_add(int fd, enum rv_cap_kind kind, const char *name, const char *args
     if (rc)
         free(e);
     else
-        rv_watcher_kick();
+        changed();
     return rc;
 }
 
@@ -119,7 +131,7 @@ void rv_cap_unregister(int fd)
     }
     pthread_mutex_unlock(&table_lock);
     if (e)
-        rv_watcher_kick();
+        changed();
     if (e && e->liveness_fd >= 0 && !e->owner)
         close(e->liveness_fd);   /* registered by hand: the registry owns it */
     free(e);
@@ -161,7 +173,7 @@ int rv_cap_watch(int fd, bool on)
     pthread_mutex_unlock(&table_lock);
     if (!e)
         return RV_EINVAL;
-    rv_watcher_kick();
+    changed();
     return 0;
 }
 
@@ -182,7 +194,7 @@ void rv_cap_repaired(int fd)
         e->info.generation++;
     table_version++;
     pthread_mutex_unlock(&table_lock);
-    rv_watcher_kick();
+    changed();
 }
 
 /* On every call's path: one field, not a copy of the whole entry. */

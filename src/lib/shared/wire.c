@@ -4,9 +4,11 @@
  * arrives on a socket passes rv_wire_recv() before any other code sees it.
  */
 #include "wire.h"
+#include "revive/client.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -172,4 +174,28 @@ int rv_wire_dial(const char *path)
         close(fd);
     errno = e;
     return -1;
+}
+
+/* ---- where revived listens by default (declared in revive/client.h) ---- */
+
+const char *rv_runtime_dir(char *buf, size_t len)
+{
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    snprintf(buf, len, "%s", xdg && *xdg ? xdg : "/run");
+    size_t n = strlen(buf);
+    snprintf(buf + n, len - n, "/revive");
+    return buf;
+}
+
+const char *rv_default_socket(char *buf, size_t len)
+{
+    const char *env = getenv("REVIVE_SOCKET");
+    if (env && *env)
+        snprintf(buf, len, "%s", env);
+    else {
+        rv_runtime_dir(buf, len);
+        size_t n = strlen(buf);
+        snprintf(buf + n, len - n, "/revived.sock");
+    }
+    return buf;
 }

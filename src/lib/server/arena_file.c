@@ -44,8 +44,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "arena_file.h"
+#include "fail.h"
 #include "journal.h"
-#include "runtime.h"
 
 #define FILE_MAGIC 0x4c49464152565200ull   /* "\0RVARFIL" */
 #define FILE_VERSION 1
@@ -83,7 +83,7 @@ static void io_failed(const char *what)
 {
     char why[160];
     snprintf(why, sizeof why, "arena file: cannot %s: %s", what, strerror(errno));
-    rv_rt_fail_stop(why);
+    rv__fail_stop(why);
 }
 
 static void write_at(const void *buf, size_t len, uint64_t off, const char *what)
@@ -151,7 +151,7 @@ static uint64_t replay(uint8_t *mem)
 {
     uint8_t *log = malloc(RV_ARENA_WAL_BYTES);
     if (!log)
-        rv_rt_fail_stop("arena file: out of memory reading the redo log");
+        rv__fail_stop("arena file: out of memory reading the redo log");
     read_at(log, RV_ARENA_WAL_BYTES, wal_off(0), "read the redo log");
     uint64_t at = 0, size;
     while ((size = txn_valid(log + at, RV_ARENA_WAL_BYTES - at))) {
@@ -159,7 +159,7 @@ static uint64_t replay(uint8_t *mem)
             struct range_hdr rh;
             memcpy(&rh, log + r, sizeof rh);
             if (!range_ok(rh.off, rh.len) || r + sizeof rh + round8(rh.len) > at + size)
-                rv_rt_fail_stop("arena file: a transaction with a sound checksum names bytes outside the arena");
+                rv__fail_stop("arena file: a transaction with a sound checksum names bytes outside the arena");
             if (mem)
                 memcpy(mem + rh.off, log + r + sizeof rh, rh.len);
             mark_dirty(rh.off, rh.len);
@@ -226,7 +226,7 @@ static void txn_reserve(size_t more)
         cap *= 2;
     uint8_t *t = realloc(txn, cap);
     if (!t)
-        rv_rt_fail_stop("arena file: out of memory building a transaction");
+        rv__fail_stop("arena file: out of memory building a transaction");
     txn = t;
     txn_cap = cap;
 }
@@ -236,7 +236,7 @@ void rv_arena_file_add(const uint8_t *mem, uint64_t off, uint64_t len)
     if (fd < 0 || !len)
         return;
     if (!range_ok(off, len))
-        rv_rt_fail_stop("arena file: a range outside the arena");
+        rv__fail_stop("arena file: a range outside the arena");
     if (txn_len == 0)
         txn_len = sizeof(struct txn_hdr);
     struct range_hdr rh = { off, len };
@@ -329,5 +329,5 @@ void rv_arena_file_recover(uint8_t *mem)
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     loaded = RV_ARENA_LOADED;
     memcpy(mem + RV_ARENA_LOADED_OFF, &loaded, 8);
-    rv_rt_log(6, "arena: loaded from its file (%llu bytes of redo log replayed)", (unsigned long long)wal_end);
+    rv__log(RV_LOG_INFO, "arena: loaded from its file (%llu bytes of redo log replayed)", (unsigned long long)wal_end);
 }

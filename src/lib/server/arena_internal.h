@@ -1,25 +1,31 @@
 /* arena_internal.h — what the server runtime (and the unit test) call in
- * arena.c: the mapping at instance start, the recovery before any session
- * is served. Not a public header; the service's API is revive/arena.h. */
+ * arena.c and arena_file.c: the mapping at instance start, the request a
+ * thread serves, the recovery before any session is served, the durable
+ * copy. Not a public header; the service's API is revive/arena.h. The arena
+ * knows nothing of sessions or journals: the runtime tells it which request
+ * a thread serves and, at recovery, which requests committed. */
 #ifndef RV_ARENA_INTERNAL_H
 #define RV_ARENA_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "revive/server.h"
 
 /* Maps the arena memfd of size bytes at RV_ARENA_BASE. Returns 0, or -1
  * with a sentence in why (the address is taken, the size is wrong). */
 int rv_arena_attach(int fd, uint64_t size, char *why, size_t whylen);
 
+/* The request (session, seq) the calling thread serves from now on; its
+ * arena writes are tagged with it. (0, 0): none. */
+void rv_arena_request(uint64_t session, uint64_t seq);
+
 /* Once no other instance can write the arena any more (the hand-over is
- * over): formats a fresh arena, or checks its header and undoes every
- * undo log whose request did not commit. A log written for request seq of a
- * session in `all` whose journal has completed seq is kept (that request
- * committed; it crashed before emptying its log). Fail-stops on a corrupt
- * header or log: no request may run on an arena in an unknown state. */
-void rv_arena_recover(rv_sess **all, size_t n);
+ * over): formats a fresh arena (or loads it from its file), or checks its
+ * header and undoes every undo log whose request did not commit. A log
+ * written for a request that `committed` says completed is kept (it
+ * crashed before emptying its log). Fail-stops on a corrupt header or log:
+ * no request may run on an arena in an unknown state. */
+void rv_arena_recover(bool (*committed)(uint64_t session, uint64_t seq));
 
 /* Unmaps the arena (tests). */
 void rv_arena_detach(void);

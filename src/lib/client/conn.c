@@ -29,28 +29,6 @@ struct rv_conn {
     char err[256];
 };
 
-const char *rv_runtime_dir(char *buf, size_t len)
-{
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    snprintf(buf, len, "%s", xdg && *xdg ? xdg : "/run");
-    size_t n = strlen(buf);
-    snprintf(buf + n, len - n, "/revive");
-    return buf;
-}
-
-const char *rv_default_socket(char *buf, size_t len)
-{
-    const char *env = getenv("REVIVE_SOCKET");
-    if (env && *env)
-        snprintf(buf, len, "%s", env);
-    else {
-        rv_runtime_dir(buf, len);
-        size_t n = strlen(buf);
-        snprintf(buf + n, len - n, "/revived.sock");
-    }
-    return buf;
-}
-
 /* The name-space channel revived gave a task it started: REVIVE_NS_FD.
  * Taken once (the variable is removed) so that a second rv_connect, or a
  * child process, does not share it by accident. */

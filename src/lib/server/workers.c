@@ -14,11 +14,12 @@
  * while a worker still serves its last request: the unbind is then left
  * to that worker, which runs it when it is done (`doomed`), so a session
  * is never freed under a thread that uses it. */
-#include "runtime.h"
+#include "workers.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include "serve.h"
 
 static struct {
     pthread_mutex_t lock;
@@ -52,7 +53,7 @@ static void finish(rv_sess *s)
     s->in_worker = false;
     pthread_mutex_unlock(&pool.lock);
     if (doomed)
-        rv_rt_unbind(s);
+        rv_sess_unbind(s);
 }
 
 static void *worker_main(void *arg)
@@ -77,10 +78,10 @@ int rv_workers_start(unsigned n)
         pthread_detach(th);
     }
     pool.n = n;
+    rv_rt.workers = true;
     return 0;
 }
 
-bool rv_workers_on(void) { return pool.n > 0; }
 
 static int grow(void)
 {
@@ -101,7 +102,7 @@ void rv_workers_submit(rv_sess *s)
 {
     pthread_mutex_lock(&pool.lock);
     if (pool.len == pool.cap && grow() < 0)
-        rv_rt_fail_stop("out of memory queueing a request");
+        rv__fail_stop("out of memory queueing a request");
     s->in_worker = true;
     pool.queue[(pool.head + pool.len++) % pool.cap] = s;
     pthread_cond_signal(&pool.more);

@@ -30,7 +30,8 @@ struct rv_cap_watched {
 };
 size_t rv_cap_watched(struct rv_cap_watched *out, size_t max, unsigned *version);
 unsigned rv_cap_version(void);
-/* Wakes the watcher to re-read the watched set (watcher.c). */
-void rv_watcher_kick(void);
+/* fn is called whenever the watched set may have changed (the watcher
+ * registers its wake-up when it starts). */
+void rv_cap_on_change(void (*fn)(void));
 
 #endif

@@ -1,0 +1,84 @@
+/* core.h — the server runtime's shared state, below everything else of it
+ * but fail.h: the instance's record (rv_rt), the session record, the busy
+ * slots and crash record of the status page, and the epoll set that the
+ * event loop (server.c), the session code (serve.c) and the workers
+ * (workers.c) all register sessions in. Not a public header. */
+#ifndef RV_CORE_H
+#define RV_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include "fail.h"
+#include "journal.h"
+#include "revive/server.h"
+#include "status.h"
+#include "wire.h"
+
+enum rv_source_kind { RV_SRC_CTL, RV_SRC_SESSION, RV_SRC_WATCH, RV_SRC_SIGNAL };
+
+/* What an epoll event's data points at. */
+struct rv_source {
+    enum rv_source_kind kind;
+};
+
+/* A session as the service instance holds it (the service's handle to it is
+ * this, opaque). */
+struct rv_sess {
+    struct rv_source src;
+    uint64_t id;
+    int fd;                     /* session endpoint (server end) */
+    struct rv_ssr_hdr *ssr;
+    size_t ssr_len;
+    struct rv_journal *j;
+    size_t j_len;
+    int stored[RV_MAX_STORED_FDS];
+    uint32_t flags;             /* RV_SESS_* from the hand-over */
+    uint64_t poison_seq;
+    bool polling;               /* registered in the epoll set */
+    bool in_worker;             /* queued for or served by a worker (workers.c) */
+    bool doomed;                /* revived unbound it meanwhile: the worker unbinds */
+    void *data;
+};
+
+struct rv_runtime {
+    const struct rv_service_ops *ops;
+    int ctl;                    /* control channel to revived */
+    int ep;
+    struct rv_status_page *status;
+    uint64_t ssr_size;
+    enum rv_ssr_protect protect;
+    bool workers;               /* requests are served on the pool (workers.c) */
+    rv_sess **sess;
+    size_t nsess, capsess;
+};
+
+extern struct rv_runtime rv_rt;
+/* The request whose handler runs on this thread, if any. */
+extern __thread rv_request *rv_rt_serving;
+/* This thread's busy slot in the status page: 0 for the event loop's
+ * thread, 1.. for workers. */
+extern __thread unsigned rv_rt_slot;
+
+/* This thread serves (session, seq) from now; (0, 0): nothing. */
+void rv_rt_set_busy(uint64_t session, uint64_t seq);
+/* The crash record, from a fault handler: only stores. "self": the fault
+ * came from the process itself, not a signal another sent. */
+void rv_rt_record_crash(int sig, int code, uint64_t addr, bool self);
+/* A fault the recovery domains cannot undo (tier 1 escalates): the crash
+ * record names the request being served, then the process dies by sig. */
+void rv_rt_escalate(int sig) __attribute__((noreturn));
+/* Tells revived the session's state is lost (it fails that session alone). */
+void rv_rt_report_lost(rv_sess *s, int status, const char *why);
+
+/* ---- the epoll set ---- */
+
+int rv_rt_poll_add(int fd, struct rv_source *src);
+void rv_rt_poll_session(rv_sess *s);
+void rv_rt_unpoll(rv_sess *s);
+void rv_rt_rearm(rv_sess *s);         /* one-shot again, after a worker served it */
+/* The events the event loop is working through (server.c fills it). */
+extern struct epoll_event rv_rt_batch[64];
+extern int rv_rt_batch_next, rv_rt_batch_len;
+
+#endif
