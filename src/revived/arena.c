@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "arena_file.h"
-#include "session.h"
+#include "memfd.h"
 
 #define LOCK_WAIT_MS 2000
 

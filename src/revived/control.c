@@ -22,86 +22,15 @@
 #include "loop.h"
 #include "namespace.h"
 #include "reserve.h"
+#include "conn.h"
 #include "service.h"
-#include "session.h"
+#include "supervisor.h"
 #include "task.h"
 #include "wire.h"
-
-struct conn {
-    struct rv_handler h;
-    int fd;
-    unsigned refs;
-    struct task *task;
-    int privileged;     /* root or revived's own user: may kill and restart */
-    const struct rv_task_conf *ns;   /* a loaded task's name space; NULL: identity */
-    struct conn *next, *prev;
-};
-
-static struct conn *conns;   /* open connections, closed at shutdown */
 
 static int listen_fd = -1;
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static struct rv_msg msg;
-
-struct conn *conn_get(struct conn *c)
-{
-    c->refs++;
-    return c;
-}
-
-void conn_put(struct conn *c)
-{
-    if (--c->refs)
-        return;
-    task_put(c->task);
-    free(c);
-}
-
-const struct rv_task_conf *conn_ns(const struct conn *c) { return c->ns; }
-pid_t conn_pid(const struct conn *c) { return c->task->pid; }
-
-void conn_close(struct conn *c)
-{
-    if (c->fd < 0)
-        return;
-    dataspace_conn_closed(c);
-    loop_del(c->fd);
-    close(c->fd);
-    c->fd = -1;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    conn_put(c);
-}
-
-/* Replies never block revived: a client that does not read its replies
- * loses its connection, not everyone else's service. */
-void conn_reply(struct conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds)
-{
-    if (c->fd >= 0 && rv_wire_send(c->fd, h, body, fds, nfds, MSG_DONTWAIT) < 0)
-        conn_close(c);
-}
-
-void conn_reply_error(struct conn *c, int32_t status, const char *why)
-{
-    struct rv_hdr h = rv_hdr_make(RV_T_ERROR, 0, 0, status, strnlen(why, RV_WIRE_MAX_BODY));
-    conn_reply(c, &h, why, NULL, 0);
-}
-
-void conn_reply_open(struct conn *c, uint64_t id, int client_fd, uint32_t flags)
-{
-    struct rv_hdr h = rv_hdr_make(RV_T_OPEN_OK, id, flags, 0, 0);
-    conn_reply(c, &h, NULL, &client_fd, 1);
-}
-
-static void reply_ok(struct conn *c)
-{
-    struct rv_hdr h = rv_hdr_make(RV_T_OK, 0, 0, 0, 0);
-    conn_reply(c, &h, NULL, NULL, 0);
-}
 
 /* A NUL-terminated string that starts at off and fits in max bytes. */
 static const char *take_string(const struct rv_msg *m, size_t *off, size_t max)
@@ -130,7 +59,7 @@ static struct service *find_named(struct conn *c, const struct rv_msg *m, size_t
     const char *name = take_name(c, m, off);
     if (!name)
         return NULL;
-    int rc = ns_resolve(c->ns, name, NS_SERVICE, global, why, sizeof why);
+    int rc = ns_resolve(conn_ns(c), name, NS_SERVICE, global, why, sizeof why);
     struct service *svc = rc ? NULL : service_find(global);
     if (!rc && !svc) {
         rc = RV_ENOSVC;
@@ -152,7 +81,7 @@ static void on_open(struct conn *c, const struct rv_msg *m)
         conn_reply_error(c, RV_EPROTO, "malformed open: arguments not terminated or longer than 1024 bytes");
         return;
     }
-    service_open(svc, c, c->task, args);
+    service_open(svc, c, conn_task(c), args);
 }
 
 static void on_status(struct conn *c)
@@ -165,12 +94,12 @@ static void on_status(struct conn *c)
 
 static void on_kill_or_restart(struct conn *c, const struct rv_msg *m)
 {
-    if (c->ns) {
+    if (conn_ns(c)) {
         conn_reply_error(c, RV_EPERM, "permission denied: a task's name-space connection may not kill or "
                          "restart services");
         return;
     }
-    if (!c->privileged) {
+    if (!conn_privileged(c)) {
         conn_reply_error(c, RV_EPERM, "permission denied: only root or revived's user may kill or restart services");
         return;
     }
@@ -184,7 +113,7 @@ static void on_kill_or_restart(struct conn *c, const struct rv_msg *m)
     if (rc < 0)
         conn_reply_error(c, rc, why);
     else
-        reply_ok(c);
+        conn_reply_ok(c);
 }
 
 /* Payload: the name and nothing else. */
@@ -250,18 +179,18 @@ static void dispatch(struct conn *c, struct rv_msg *m)
     }
 }
 
-static void on_conn_event(struct rv_handler *h, uint32_t events)
+/* Reads and dispatches one request; the loop calls again for the next. */
+static void on_conn_event(struct conn *c, uint32_t events)
 {
-    struct conn *c = (struct conn *)h;
     if (!(events & EPOLLIN)) {
         conn_close(c);
         return;
     }
-    int r = rv_wire_recv(c->fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT);
+    int r = rv_wire_recv(conn_fd(c), &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT);
     if (r == -EAGAIN)
         return;
     if (r == -EPROTO) {
-        rv_info("task %d: malformed message rejected", (int)c->task->pid);
+        rv_info("task %d: malformed message rejected", (int)conn_pid(c));
         conn_reply_error(c, RV_EPROTO, "malformed message: bad magic, version or length");
         return;
     }
@@ -274,32 +203,6 @@ static void on_conn_event(struct rv_handler *h, uint32_t events)
     conn_put(c);
 }
 
-/* A connection for the process pid of user uid on fd; NULL (fd closed) if
- * it cannot be set up. */
-static struct conn *conn_new(int fd, pid_t pid, uid_t uid)
-{
-    struct conn *c = calloc(1, sizeof *c);
-    if (!c || !(c->task = task_get(pid, uid))) {
-        rv_warn("refusing a connection: %s", strerror(errno ? errno : ENOMEM));
-        free(c);
-        close(fd);
-        return NULL;
-    }
-    c->h.on_event = on_conn_event;
-    c->fd = fd;
-    c->refs = 1;
-    c->privileged = uid == 0 || uid == getuid();
-    c->next = conns;
-    if (conns)
-        conns->prev = c;
-    conns = c;
-    if (loop_add(fd, EPOLLIN, &c->h) < 0) {
-        conn_close(c);
-        return NULL;
-    }
-    return c;
-}
-
 static void accept_one(int fd)
 {
     struct ucred cred;
@@ -309,16 +212,16 @@ static void accept_one(int fd)
         close(fd);
         return;
     }
-    conn_new(fd, cred.pid, cred.uid);
+    conn_new(fd, cred.pid, cred.uid, on_conn_event);
 }
 
 /* SO_PEERCRED would name revived itself, which made the socketpair. */
-struct conn *conn_adopt(int fd, pid_t pid, const struct rv_task_conf *ns)
+struct conn *control_adopt(int fd, pid_t pid, const struct rv_task_conf *ns)
 {
-    struct conn *c = conn_new(fd, pid, getuid());
+    struct conn *c = conn_new(fd, pid, getuid(), on_conn_event);
     if (!c)
         return NULL;
-    c->ns = ns;
+    conn_set_ns(c, ns);
     return conn_get(c);
 }
 
@@ -437,8 +340,7 @@ int control_init(const char *path, char *why, size_t whylen)
 
 void control_fini(void)
 {
-    while (conns)
-        conn_close(conns);
+    conn_close_all();
     if (listen_fd >= 0) {
         close(listen_fd);
         unlink(sock_path);

@@ -33,8 +33,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "control.h"
+#include "conn.h"
 #include "log.h"
+#include "list.h"
 #include "loop.h"
 #include "namespace.h"
 #include "util.h"
@@ -81,25 +82,6 @@ static struct pending *pendings;
 static unsigned npending;
 static int timer_fd = -1;
 
-/* Doubly linked lists of the three kinds, unlinked the same way. */
-#define LIST_UNLINK(head, e)                 \
-    do {                                     \
-        if ((e)->prev)                       \
-            (e)->prev->next = (e)->next;     \
-        else                                 \
-            (head) = (e)->next;              \
-        if ((e)->next)                       \
-            (e)->next->prev = (e)->prev;     \
-    } while (0)
-#define LIST_PUSH(head, e)                   \
-    do {                                     \
-        (e)->prev = NULL;                    \
-        (e)->next = (head);                  \
-        if (head)                            \
-            (head)->prev = (e);              \
-        (head) = (e);                        \
-    } while (0)
-
 static void close_all(int *fds, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -121,7 +103,7 @@ static void lifeline_drop(struct lifeline *l)
 {
     loop_del(l->fd);
     close(l->fd);
-    LIST_UNLINK(l->ds->lifelines, l);
+    RV_LIST_UNLINK(l->ds->lifelines, l);
     l->ds->nlifelines--;
     free(l);
 }
@@ -150,7 +132,7 @@ static int lifeline_new(struct dataspace *ds, int *peer)
         free(l);
         return -1;
     }
-    LIST_PUSH(ds->lifelines, l);
+    RV_LIST_PUSH(ds->lifelines, l);
     ds->nlifelines++;
     *peer = sv[1];
     return 0;
@@ -243,9 +225,9 @@ static struct pending *take(bool (*match)(const struct pending *p, const void *a
         next = p->next;
         if (!match(p, arg))
             continue;
-        LIST_UNLINK(pendings, p);
+        RV_LIST_UNLINK(pendings, p);
         npending--;
-        LIST_PUSH(taken, p);
+        RV_LIST_PUSH(taken, p);
     }
     return taken;
 }
@@ -294,7 +276,7 @@ static void wait_for_provider(struct conn *c, const char *name, const char *aske
                            .deadline_ns = rv_now_ns() + wait_ms * UINT64_C(1000000) };
     snprintf(p->name, sizeof p->name, "%s", name);
     snprintf(p->asked, sizeof p->asked, "%s", asked);
-    LIST_PUSH(pendings, p);
+    RV_LIST_PUSH(pendings, p);
     npending++;
     rearm();
 }
@@ -316,7 +298,7 @@ static void answer_waiting(const char *name)
     }
     for (struct pending *next; p; p = next) {
         next = p->next;
-        LIST_PUSH(pendings, p);
+        RV_LIST_PUSH(pendings, p);
         npending++;
     }
     rearm();
@@ -424,7 +406,7 @@ void dataspace_provide(struct conn *c, const char *asked, uint32_t notifiers, in
     *ds = (struct dataspace){ .provider = conn_get(c), .memfd = fds[0], .size = size, .nnotifiers = notifiers };
     snprintf(ds->name, sizeof ds->name, "%s", name);
     memcpy(ds->notifiers, fds + 1, notifiers * sizeof *fds);
-    LIST_PUSH(spaces, ds);
+    RV_LIST_PUSH(spaces, ds);
     nspaces++;
     rv_info("dataspace '%s' provided by task %d: %" PRIu64 " bytes, %" PRIu32 " notifiers", name,
             (int)conn_pid(c), size, notifiers);
@@ -466,7 +448,7 @@ static void withdraw(struct dataspace *ds)
     close(ds->memfd);
     close_all(ds->notifiers, ds->nnotifiers);
     conn_put(ds->provider);
-    LIST_UNLINK(spaces, ds);
+    RV_LIST_UNLINK(spaces, ds);
     nspaces--;
     free(ds);
 }
@@ -476,7 +458,9 @@ static bool waits_on(const struct pending *p, const void *c)
     return p->c == c;
 }
 
-void dataspace_conn_closed(struct conn *c)
+/* A connection closes (conn.h's hook): what it provides is withdrawn, its
+ * waiting attaches forgotten. */
+static void conn_closed(struct conn *c)
 {
     for (struct dataspace *ds = spaces, *next; ds; ds = next) {
         next = ds->next;
@@ -492,6 +476,7 @@ void dataspace_conn_closed(struct conn *c)
 
 int dataspace_init(void)
 {
+    conn_on_close(conn_closed);
     timer_fd = timer_new();
     return timer_fd < 0 ? -1 : loop_add(timer_fd, EPOLLIN, &timer_h);
 }

@@ -11,7 +11,9 @@
  * asking. An attach that finds no provider waits (up to the time it asked
  * for, at most a minute) and is answered when one appears.
  *
- * Names are resolved in the connection's name space (namespace.h). */
+ * Names are resolved in the connection's name space (namespace.h). A
+ * closing connection (conn.h's close hook, which dataspace_init sets)
+ * withdraws what it provides and forgets its waiting attaches. */
 #ifndef RV_DATASPACE_H
 #define RV_DATASPACE_H
 
@@ -31,7 +33,5 @@ void dataspace_fini(void);
 void dataspace_provide(struct conn *c, const char *name, uint32_t notifiers, int *fds, size_t nfds);
 /* RV_T_DS_ATTACH: replies RV_T_DS_OK or RV_T_ERROR on c, now or later. */
 void dataspace_attach(struct conn *c, const char *name, uint32_t wait_ms);
-/* c is closing: withdraws what it provides, forgets its waiting attaches. */
-void dataspace_conn_closed(struct conn *c);
 
 #endif

@@ -14,49 +14,16 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "control.h"
+#include "conn.h"
+#include "list.h"
 #include "log.h"
 #include "service.h"
 #include "session.h"
 #include "util.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 #define BATCH_MAX 64
 
 static struct rv_msg msg;
-
-struct session *service_session(struct service *svc, uint64_t id)
-{
-    for (struct session *s = svc->sessions; s; s = s->next)
-        if (s->id == id)
-            return s;
-    return NULL;
-}
-
-void service_link(struct service *svc, struct session *s)
-{
-    s->next = svc->sessions;
-    s->prev = NULL;
-    if (svc->sessions)
-        svc->sessions->prev = s;
-    svc->sessions = s;
-    svc->nsessions++;
-    svc->ssr_bytes += s->charged;
-}
-
-void service_unlink(struct session *s)
-{
-    struct service *svc = s->svc;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        svc->sessions = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    s->next = s->prev = NULL;
-    svc->nsessions--;
-    svc->ssr_bytes -= s->charged;
-}
 
 /* Blocking with SO_SNDTIMEO: an instance that does not drain its control
  * channel within the timeout is hung, and is treated as such. */
@@ -87,7 +54,7 @@ static int hand_over_sessions(struct instance *in)
     struct rv_wire_session w[BATCH_MAX];
     int fds[RV_WIRE_MAX_FDS];
     size_t n = 0, nfds = 0;
-    for (struct session *s = svc->sessions; s; s = s->next) {
+    for (struct held_session *s = svc->sessions; s; s = s->next) {
         if (s->state != SESS_BOUND)
             continue;
         if (n == BATCH_MAX || nfds + 3 + RV_MAX_STORED_FDS > RV_WIRE_MAX_FDS) {
@@ -155,7 +122,7 @@ static void on_hello(struct instance *in, const struct rv_msg *m)
         in->waiting = true;
 }
 
-static void send_bind(struct service *svc, struct session *s)
+void handover_bind(struct service *svc, struct held_session *s)
 {
     uint8_t body[sizeof(struct rv_wire_session) + RV_ARGS_MAX];
     int fds[3 + RV_MAX_STORED_FDS];
@@ -177,7 +144,7 @@ static void send_bind(struct service *svc, struct session *s)
 static void announce_restart(struct service *svc)
 {
     struct rv_hdr h = rv_hdr_make(RV_T_RESTARTED, 0, 0, 0, 0);
-    for (struct session *s = svc->sessions; s; s = s->next) {
+    for (struct held_session *s = svc->sessions; s; s = s->next) {
         if (s->state == SESS_BOUND && s->maybe_lost)
             rv_wire_send(s->server_fd, &h, NULL, NULL, 0, MSG_DONTWAIT);
         s->maybe_lost = false;
@@ -187,7 +154,7 @@ static void announce_restart(struct service *svc)
 static void on_ready(struct service *svc)
 {
     svc->state = SVC_READY;
-    for (struct session *s = svc->sessions; s; s = s->next)
+    for (struct held_session *s = svc->sessions; s; s = s->next)
         s->stall_since_ns = 0;   /* waiting through a recovery is no stall */
     svc->active->last_ping_ns = rv_now_ns();
     if (svc->crash_ns) {
@@ -199,15 +166,14 @@ static void on_ready(struct service *svc)
         announce_restart(svc);
     } else
         rv_info("%s: ready", svc->conf->name);
-    for (struct session *s = svc->sessions; s && svc->active && !svc->active->killed_by_us; s = s->next)
+    for (struct held_session *s = svc->sessions; s && svc->active && !svc->active->killed_by_us; s = s->next)
         if (s->state == SESS_BINDING)
-            send_bind(svc, s);
-    service_spawn_standby(svc);
+            handover_bind(svc, s);
 }
 
 static void on_bind_done(struct service *svc, uint64_t id, int32_t status)
 {
-    struct session *s = service_session(svc, id);
+    struct held_session *s = service_session(svc, id);
     if (!s || s->state != SESS_BINDING) {
         service_abort(svc->active, "confirmed a bind revived did not ask for");
         return;
@@ -230,7 +196,7 @@ static void on_bind_done(struct service *svc, uint64_t id, int32_t status)
 
 static void on_store_fd(struct service *svc, struct rv_msg *m)
 {
-    struct session *s = service_session(svc, m->hdr.seq);
+    struct held_session *s = service_session(svc, m->hdr.seq);
     if (m->nfds != 1 || m->hdr.op >= RV_MAX_STORED_FDS || !s) {
         service_abort(svc->active, "sent a malformed STORE_FD");
         return;
@@ -241,7 +207,7 @@ static void on_store_fd(struct service *svc, struct rv_msg *m)
 
 static void on_session_lost(struct service *svc, const struct rv_msg *m)
 {
-    struct session *s = service_session(svc, m->hdr.seq);
+    struct held_session *s = service_session(svc, m->hdr.seq);
     if (!s)
         return;
     char why[256];
@@ -254,17 +220,21 @@ static void on_session_lost(struct service *svc, const struct rv_msg *m)
 
 /* Everything but HELLO belongs to the conversation with the active
  * instance; a standby saying more is lying. */
-static void dispatch(struct instance *in, struct rv_msg *m)
+static enum handover_event dispatch(struct instance *in, struct rv_msg *m)
 {
     struct service *svc = in->svc;
+    enum handover_event ev = HANDOVER_NONE;
     if (m->hdr.type != RV_T_SVC_HELLO && in != svc->active) {
         service_abort(in, "a standby sent more than its HELLO");
         rv_msg_close_fds(m);
-        return;
+        return ev;
     }
     switch (m->hdr.type) {
     case RV_T_SVC_HELLO: on_hello(in, m); break;
-    case RV_T_SVC_READY: on_ready(svc); break;
+    case RV_T_SVC_READY:
+        on_ready(svc);
+        ev = HANDOVER_READY;
+        break;
     case RV_T_BIND_DONE: on_bind_done(svc, m->hdr.seq, m->hdr.status); break;
     case RV_T_STORE_FD: on_store_fd(svc, m); break;
     case RV_T_SESSION_LOST: on_session_lost(svc, m); break;
@@ -272,18 +242,18 @@ static void dispatch(struct instance *in, struct rv_msg *m)
     default: service_abort(in, "sent an unknown control message");
     }
     rv_msg_close_fds(m);
+    return ev;
 }
 
-void handover_on_ctl(struct rv_handler *h, uint32_t events)
+enum handover_event handover_read(struct instance *in, uint32_t events)
 {
-    struct instance *in = container_of(h, struct instance, ctl_h);
     int r = (events & EPOLLIN) ? rv_wire_recv(in->ctl_fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT) : 0;
     if (r == -EAGAIN)
-        return;
+        return HANDOVER_NONE;
     if (r == -EPROTO) {
         loop_del(in->ctl_fd);
         service_abort(in, "sent a malformed control message");
-        return;
+        return HANDOVER_NONE;
     }
     if (r <= 0) {
         /* Closed, or reset because the instance died with messages of ours
@@ -291,9 +261,9 @@ void handover_on_ctl(struct rv_handler *h, uint32_t events)
          * and crash record. Blaming the channel here would make revived the
          * killer and lose the culprit. Stop listening, and wait for it. */
         loop_del(in->ctl_fd);
-        return;
+        return HANDOVER_NONE;
     }
-    dispatch(in, &msg);
+    return dispatch(in, &msg);
 }
 
 void handover_drain(struct instance *in)
@@ -302,34 +272,9 @@ void handover_drain(struct instance *in)
         dispatch(in, &msg);
 }
 
-void service_open(struct service *svc, struct conn *c, struct task *task, const char *args)
+void handover_unbind(struct held_session *s)
 {
-    if (svc->state == SVC_FAILED || svc->state == SVC_STOPPED) {
-        char why[256];
-        snprintf(why, sizeof why, "service '%s' is %s (last exit: %s)", svc->conf->name,
-                 svc->state == SVC_FAILED ? "failed" : "stopped", svc->last_exit);
-        conn_reply_error(c, svc->state == SVC_FAILED ? RV_EFAILED : RV_ESTOPPED, why);
-        return;
-    }
-    int err;
-    char why[256];
-    struct session *s = session_create(svc, task, args, &err, why, sizeof why);
-    if (!s) {
-        conn_reply_error(c, err, why);
-        return;
-    }
-    s->opener = conn_get(c);
-    service_link(svc, s);
-    if (svc->state == SVC_READY)
-        send_bind(svc, s);
-}
-
-void service_session_closed(struct session *s)
-{
-    struct service *svc = s->svc;
-    /* also while the instance recovers: it reads the UNBIND once READY */
-    if (s->state == SESS_BOUND && svc->active && svc->active->handed_over)
-        ctl_send(svc->active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0);
-    service_unlink(s);
-    session_destroy(s);
+    struct instance *active = s->svc->active;
+    if (s->state == SESS_BOUND && active && active->handed_over)
+        ctl_send(active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0);
 }

@@ -1,20 +1,36 @@
-/* handover.h — revived's side of the conversation with a service instance:
- * the start-up hand-over of every session, binds of new sessions, and what
- * the instance reports (stored descriptors, lost sessions, heartbeats). */
+/* handover.h — revived's side of the conversation with a service instance
+ * over its control channel: the start-up hand-over of every session, binds
+ * and unbinds, and what the instance reports (its state size and layout,
+ * READY, stored descriptors, lost sessions, heartbeats). It acts on what it
+ * reads and tells the supervisor, which reads the channel through it, what
+ * the supervisor must act on in turn. */
 #ifndef RV_HANDOVER_H
 #define RV_HANDOVER_H
 
 #include <stdint.h>
-#include "loop.h"
 
 struct instance;
+struct service;
+struct held_session;
 
-void handover_on_ctl(struct rv_handler *h, uint32_t events);
-/* Sends the instance every bound session, then HANDOVER_END. */
-void handover_begin(struct instance *in);
+enum handover_event {
+    HANDOVER_NONE,
+    HANDOVER_READY,     /* the active instance has recovered and serves */
+};
+
+/* Reads one message of in's control channel (its epoll events) and acts on
+ * it. A channel that closed or broke is left to the exit handler. */
+enum handover_event handover_read(struct instance *in, uint32_t events);
 /* Handles every message a dead instance left in its channel: the pidfd and
  * the channel can be ready in the same epoll batch, and what the instance
  * said before dying (a stored descriptor, a lost session) still counts. */
 void handover_drain(struct instance *in);
+/* Sends the instance every bound session, then HANDOVER_END. */
+void handover_begin(struct instance *in);
+/* Asks the active instance to bind a new session (it answers BIND_DONE). */
+void handover_bind(struct service *svc, struct held_session *s);
+/* Tells the active instance a bound session's client is gone; while it
+ * recovers, it reads this once READY. */
+void handover_unbind(struct held_session *s);
 
 #endif

@@ -15,7 +15,6 @@
 #include "child.h"
 #include "log.h"
 #include "reserve.h"
-#include "service.h"
 #include "launch.h"
 #include "util.h"
 
@@ -35,7 +34,7 @@ static int status_page(struct instance *in)
 
 static int spawn_child(struct instance *in, int child_end)
 {
-    const struct rv_service_conf *conf = in->svc->conf;
+    const struct rv_service_conf *conf = in->conf;
     char ctl_var[] = "REVIVE_CTL_FD=3";
     char *const vars[] = { ctl_var, NULL };
     return launch_program(&in->pid, conf->exec, conf->argv, child_end, vars);
@@ -82,13 +81,14 @@ fail:
     return -1;
 }
 
-struct instance *instance_spawn(struct service *svc, void (*on_exit)(struct rv_handler *, uint32_t),
+struct instance *instance_spawn(const struct rv_service_conf *conf, struct service *owner,
+                                void (*on_exit)(struct rv_handler *, uint32_t),
                                 void (*on_ctl)(struct rv_handler *, uint32_t))
 {
     struct instance *in = calloc(1, sizeof *in);
     if (!in)
         return NULL;
-    *in = (struct instance){ .svc = svc, .pidfd = -1, .ctl_fd = -1, .status_fd = -1,
+    *in = (struct instance){ .conf = conf, .svc = owner, .pidfd = -1, .ctl_fd = -1, .status_fd = -1,
                              .exit_h = { on_exit }, .ctl_h = { on_ctl } };
     reserve_release();
     int rc = start(in);
@@ -100,7 +100,7 @@ struct instance *instance_spawn(struct service *svc, void (*on_exit)(struct rv_h
         errno = e;
         return NULL;
     }
-    rv_info("%s: started instance %d", svc->conf->name, (int)in->pid);
+    rv_info("%s: started instance %d", conf->name, (int)in->pid);
     return in;
 }
 

@@ -14,12 +14,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "loop.h"
+#include "manifest.h"
 #include "status.h"
 
 struct service;
 
 struct instance {
-    struct service *svc;
+    const struct rv_service_conf *conf;
+    struct service *svc;               /* the owner's: never looked into here */
     pid_t pid;
     int pidfd, ctl_fd, status_fd;
     struct rv_status_page *status;     /* read-only view of the instance's page */
@@ -34,9 +36,11 @@ struct instance {
     bool retiring;                     /* a standby killed on purpose: never to be promoted */
 };
 
-/* Starts the service's program; the handlers run on its death and on its
- * control messages. NULL (errno set) if it cannot be started. */
-struct instance *instance_spawn(struct service *svc, void (*on_exit)(struct rv_handler *, uint32_t),
+/* Starts the program of service conf for its owner; the handlers run on its
+ * death and on its control messages. NULL (errno set) if it cannot be
+ * started. */
+struct instance *instance_spawn(const struct rv_service_conf *conf, struct service *owner,
+                                void (*on_exit)(struct rv_handler *, uint32_t),
                                 void (*on_ctl)(struct rv_handler *, uint32_t));
 int instance_signal(const struct instance *in, int sig);
 /* 1 when it has exited (si filled), 0 while it runs. */

@@ -17,7 +17,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "child.h"
+#include "conn.h"
 #include "control.h"
+#include "list.h"
 #include "log.h"
 #include "loop.h"
 #include "reserve.h"
@@ -39,8 +41,6 @@ struct task_run {
 
 static struct task_run *runs;
 static size_t nruns;
-
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 static void schedule_start(struct task_run *t)
 {
@@ -84,7 +84,7 @@ static int attach_task(struct task_run *t, int our_end)
         close(our_end);
         return -1;
     }
-    t->conn = conn_adopt(our_end, t->pid, t->conf);
+    t->conn = control_adopt(our_end, t->pid, t->conf);
     return t->conn ? 0 : -1;
 }
 
@@ -129,7 +129,7 @@ static void start_task(struct task_run *t)
 static void on_backoff(struct rv_handler *h, uint32_t events)
 {
     (void)events;
-    struct task_run *t = container_of(h, struct task_run, backoff_h);
+    struct task_run *t = rv_container_of(h, struct task_run, backoff_h);
     timer_drain(t->backoff_tfd);
     if (!t->pid)
         start_task(t);
@@ -155,7 +155,7 @@ static bool wants_restart(const struct task_run *t, bool clean_exit)
 static void on_exit_event(struct rv_handler *h, uint32_t events)
 {
     (void)events;
-    struct task_run *t = container_of(h, struct task_run, exit_h);
+    struct task_run *t = rv_container_of(h, struct task_run, exit_h);
     siginfo_t si = { 0 };
     if (!t->pid || child_reap(t->pid, t->pidfd, &si, WNOHANG) != 1)
         return;

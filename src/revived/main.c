@@ -24,7 +24,7 @@
 #include "reserve.h"
 #include "revive/client.h"
 #include "rv_config.h"
-#include "service.h"
+#include "supervisor.h"
 #include "task.h"
 
 #define MAX_SERVICES 32
@@ -233,7 +233,7 @@ static int run(const struct options *o, struct rv_manifest *m)
         return 1;
     }
     int rc = 1;
-    if (services_init(m) < 0)
+    if (supervisor_init(m) < 0)
         rv_err("cannot start the services: %s", strerror(errno));
     else if (loader_init(m) < 0)
         rv_err("cannot start the tasks: %s", strerror(errno));
@@ -245,7 +245,7 @@ static int run(const struct options *o, struct rv_manifest *m)
         rc = loop_run() == 0 ? 0 : 1;
     }
     loader_fini();   /* before services_fini, which ends the watching of children */
-    services_fini();
+    supervisor_fini();
     control_fini();  /* closing the connections withdraws every dataspace */
     dataspace_fini();
     reserve_fini();

@@ -1,27 +1,22 @@
-/* service.h — the supervisor: one struct service per manifest entry.
- *
- * A service runs as an active instance (instance.h), and optionally a hot
- * standby. revived learns of a death from the instance's pidfd, of a hang
- * from its watchdog (a request past request_timeout, a missed heartbeat, a
- * request left unserved), and answers both the same way: blame the culprit
- * request if there is one, apply the restart policy, and hand every session
- * to the next instance, the standby first. */
+/* service.h — the record revived keeps of each service of its manifest:
+ * its instances (the active one, a standby), the sessions it holds for it,
+ * its state and counters, and the two things anyone may do to an instance:
+ * kill it for a reason revived found (a hang, a lie), or refuse it (its
+ * state does not fit). When to start, restart or give up is the
+ * supervisor's (supervisor.h), the conversation with an instance is the
+ * hand-over's (handover.h), finding hangs is the watchdog's (watchdog.h). */
 #ifndef RV_SERVICE_H
 #define RV_SERVICE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
+#include "instance.h"
 #include "loop.h"
 #include "manifest.h"
-#include "instance.h"
-#include "status.h"
 #include "wire.h"
 
-struct session;
-struct conn;
-struct task;
+struct held_session;
 
 enum svc_state { SVC_STARTING, SVC_READY, SVC_RECOVERING, SVC_FAILED, SVC_STOPPED };
 
@@ -32,7 +27,7 @@ struct service {
     struct instance *standby;          /* waits to take over; NULL unless `standby = yes` */
     struct rv_handler watchdog_h, backoff_h;
     int watchdog_tfd, backoff_tfd;
-    struct session *sessions;          /* bound and binding */
+    struct held_session *sessions;     /* bound and binding */
     unsigned nsessions;
     uint64_t ssr_bytes;
     unsigned restarts, recoveries, fast_crashes;
@@ -48,28 +43,30 @@ struct service {
     char last_exit[128];
 };
 
-int services_init(const struct rv_manifest *m);
-void services_fini(void);
+/* One record per service of m, nothing started; -1 when out of memory.
+ * services_destroy frees them (their descriptors are the supervisor's). */
+int services_create(const struct rv_manifest *m);
+void services_destroy(void);
+size_t services_count(void);
+struct service *service_at(size_t i);
 struct service *service_find(const char *name);
 size_t services_status(struct rv_wire_svc_status *out, size_t max);
+const char *service_state_name(enum svc_state state);
+/* Appends to the last exit's description (" in session 7"). */
+void service_note_exit(struct service *svc, const char *note);
 
-/* Opens a session for task on behalf of connection c; replies on c. */
-void service_open(struct service *svc, struct conn *c, struct task *task, const char *args);
-void service_session_closed(struct session *s);
-/* The session list (handover.c). */
-struct session *service_session(struct service *svc, uint64_t id);
-void service_link(struct service *svc, struct session *s);
-void service_unlink(struct session *s);
+/* The sessions revived holds for the service. */
+struct held_session *service_session(struct service *svc, uint64_t id);
+void service_link(struct service *svc, struct held_session *s);
+void service_unlink(struct held_session *s);
 
-/* Starts a standby if the manifest asks for one and none runs. */
-void service_spawn_standby(struct service *svc);
-/* Kills an instance for a reason revived found (a hang, a lie). */
+/* Kills an instance for a reason revived found (a hang, a lie); for the
+ * active one, `why` becomes the last exit and no session is its culprit
+ * unless the caller blames one after. */
 void service_abort(struct instance *in, const char *why);
 /* Kills an instance that cannot run as configured (its state does not fit
  * ssr_size); once the active one is refused, the service is failed with
  * `why` as its last exit rather than restarted into the same refusal. */
 void service_refuse(struct instance *in, const char *why);
-int service_kill(struct service *svc, int sig, char *why, size_t whylen);
-int service_restart(struct service *svc, char *why, size_t whylen);
 
 #endif

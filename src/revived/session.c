@@ -1,4 +1,5 @@
-/* session.c — creating, handing over and ending sessions; see session.h. */
+/* session.c — creating, handing over and ending the sessions revived
+ * holds; see session.h. */
 #include "session.h"
 
 #include <errno.h>
@@ -12,43 +13,23 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
-#include "control.h"
+#include "conn.h"
 #include "journal.h"
 #include "log.h"
-#include "service.h"
+#include "memfd.h"
 #include "task.h"
 
 static uint64_t next_id = 1;
 
-/* A memfd that can be neither grown nor shrunk: a service that maps it can
- * trust its size, and nobody can make revived's memory grow through it. */
-int sealed_memfd(const char *name, size_t len)
-{
-    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd < 0)
-        return -1;
-    if (ftruncate(fd, (off_t)len) < 0 ||
-        fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static void on_hangup(struct rv_handler *h, uint32_t events)
 {
     (void)events;
-    struct session *s = (struct session *)h;
-    rv_info("session %llu with '%s': client gone", (unsigned long long)s->id, s->svc->conf->name);
-    if (s->state == SESS_BINDING) {   /* only the service can have closed it: the opener waits */
-        service_unlink(s);
-        session_fail(s, RV_EPROTO, "the service closed the session while opening it");
-        return;
-    }
-    service_session_closed(s);
+    struct held_session *s = (struct held_session *)h;
+    rv_info("session %llu with '%s': client gone", (unsigned long long)s->id, s->conf->name);
+    s->on_hangup(s);
 }
 
-static int make_endpoints(struct session *s, uint64_t ssr_size)
+static int make_endpoints(struct held_session *s, uint64_t ssr_size)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -76,10 +57,10 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-static void release(struct session *s)
+static void release(struct held_session *s)
 {
     if (s->journal)
-        munmap((void *)s->journal, rv_journal_bytes(s->svc->conf->ssr_size));
+        munmap((void *)s->journal, rv_journal_bytes(s->conf->ssr_size));
     if (s->server_fd >= 0)
         loop_del(s->server_fd);
     close_fd(&s->server_fd);
@@ -94,25 +75,27 @@ static void release(struct session *s)
     free(s);
 }
 
-struct session *session_create(struct service *svc, struct task *task, const char *args,
-                               int *err, char *why, size_t whylen)
+struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct task *task,
+                                    const char *args, void (*hangup)(struct held_session *s), int *err,
+                                    char *why, size_t whylen)
 {
-    uint64_t ssr_size = svc->conf->ssr_size;
+    uint64_t ssr_size = conf->ssr_size;
     uint64_t bytes = rv_ssr_bytes(ssr_size) + rv_journal_bytes(ssr_size);
-    if (task_charge(task, bytes, svc->conf->name, why, whylen) < 0) {
+    if (task_charge(task, bytes, conf->name, why, whylen) < 0) {
         *err = RV_EQUOTA;
         return NULL;
     }
-    struct session *s = calloc(1, sizeof *s);
+    struct held_session *s = calloc(1, sizeof *s);
     if (s) {
-        *s = (struct session){ .hup = { on_hangup }, .id = next_id++, .svc = svc, .task = task,
+        *s = (struct held_session){ .hup = { on_hangup }, .id = next_id++, .conf = conf, .svc = owner,
+                                    .on_hangup = hangup, .task = task,
                                .server_fd = -1, .client_fd = -1, .ssr_fd = -1, .journal_fd = -1,
                                .charged = bytes, .args = strdup(args ? args : "") };
         for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
             s->stored[i] = -1;
     }
     if (!s || !s->args || make_endpoints(s, ssr_size) < 0) {
-        snprintf(why, whylen, "cannot create a session with '%s': %s", svc->conf->name, strerror(errno));
+        snprintf(why, whylen, "cannot create a session with '%s': %s", conf->name, strerror(errno));
         *err = RV_ENOMEM;
         if (s)
             release(s);
@@ -123,14 +106,14 @@ struct session *session_create(struct service *svc, struct task *task, const cha
     return s;
 }
 
-void session_destroy(struct session *s)
+void session_destroy(struct held_session *s)
 {
     task_uncharge(s->task, s->charged);
     task_put(s->task);
     release(s);
 }
 
-void session_fail(struct session *s, int status, const char *why)
+void session_fail(struct held_session *s, int status, const char *why)
 {
     if (s->state == SESS_BOUND) {
         struct rv_hdr h = rv_hdr_make(RV_T_NOTICE, 0, 0, status, strlen(why));
@@ -141,7 +124,7 @@ void session_fail(struct session *s, int status, const char *why)
     session_destroy(s);
 }
 
-size_t session_wire(const struct session *s, struct rv_wire_session *w, int *fds)
+size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int *fds)
 {
     *w = (struct rv_wire_session){ .id = s->id };
     if (s->culprit)
@@ -162,7 +145,7 @@ size_t session_wire(const struct session *s, struct rv_wire_session *w, int *fds
     return n;
 }
 
-void session_blame(struct session *s, uint64_t seq)
+void session_blame(struct held_session *s, uint64_t seq)
 {
     if (s->crash_count && s->crash_seq == seq)
         s->crash_count++;
@@ -173,12 +156,12 @@ void session_blame(struct session *s, uint64_t seq)
     s->culprit = true;
 }
 
-bool session_request_pending(const struct session *s, uint64_t *done)
+bool session_request_pending(const struct held_session *s, uint64_t *done)
 {
     const struct rv_journal *j = s->journal;
     unsigned cur = __atomic_load_n(&j->cur, __ATOMIC_ACQUIRE) & 1;
     const struct rv_slot *c =
-        (const struct rv_slot *)((const uint8_t *)j + rv_journal_slot_offset(s->svc->conf->ssr_size, cur));
+        (const struct rv_slot *)((const uint8_t *)j + rv_journal_slot_offset(s->conf->ssr_size, cur));
     *done = c->done_seq;
     const struct rv_hdr *r = &j->req;
     if (r->magic == RV_WIRE_MAGIC && r->type == RV_T_CALL && r->seq > *done)
@@ -187,12 +170,12 @@ bool session_request_pending(const struct session *s, uint64_t *done)
     return ioctl(s->server_fd, SIOCINQ, &queued) == 0 && queued > 0;
 }
 
-bool session_died_receiving(const struct session *s)
+bool session_died_receiving(const struct held_session *s)
 {
     return __atomic_load_n(&s->journal->receiving, __ATOMIC_RELAXED) != 0;
 }
 
-void session_store_fd(struct session *s, unsigned slot, int fd)
+void session_store_fd(struct held_session *s, unsigned slot, int fd)
 {
     close_fd(&s->stored[slot]);
     s->stored[slot] = fd;

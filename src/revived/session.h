@@ -1,17 +1,22 @@
-/* session.h — one client's session with one service, as revived holds it.
+/* session.h — one client's session with one service, as revived holds it
+ * (struct held_session; the client's handle is librevive's rv_session, the
+ * service's its rv_svc_session).
  *
  * revived owns everything that must outlive a service instance: the server
- * end of the session socket, the SSR and journal memfds, and the descriptors
- * the service stored. The client holds only its end of the socket; it never
- * sees the SSR or the journal. revived polls the server end for hang-up only
- * (never for requests, which go straight to the service), so it learns when
- * the client is gone without sitting in the data path. */
+ * end of the session socket, the SSR and journal memfds, and the
+ * descriptors the service stored. The client holds only its end of the
+ * socket; it never sees the SSR or the journal. revived polls the server
+ * end for hang-up only (never for requests, which go straight to the
+ * service), so it learns when the client is gone without sitting in the
+ * data path: it tells the session's owner (the supervisor) through the
+ * hook the session was created with. */
 #ifndef RV_SESSION_H
 #define RV_SESSION_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include "loop.h"
+#include "manifest.h"
 #include "revive/server.h"
 #include "wire.h"
 
@@ -21,10 +26,12 @@ struct conn;
 
 enum session_state { SESS_BINDING, SESS_BOUND };
 
-struct session {
+struct held_session {
     struct rv_handler hup;      /* client end closed */
     uint64_t id;
-    struct service *svc;
+    const struct rv_service_conf *conf;
+    struct service *svc;        /* the owner's: never looked into here */
+    void (*on_hangup)(struct held_session *s);
     struct task *task;
     struct conn *opener;        /* waiting for the open to finish, while binding */
     enum session_state state;
@@ -40,33 +47,32 @@ struct session {
     unsigned crash_count;       /* ... and how often */
     bool culprit;               /* blamed for the latest crash */
     bool maybe_lost;            /* the instance died inside a recv of it: see journal.h */
-    struct session *next, *prev;
+    struct held_session *next, *prev;
 };
 
-/* Creates the socketpair and memfds and charges the task. On failure
- * returns NULL with an RV_E* code in *err and a sentence in why. */
-struct session *session_create(struct service *svc, struct task *task, const char *args,
-                               int *err, char *why, size_t whylen);
-void session_destroy(struct session *s);
-/* Posts a notice to the client, shuts the socket so every later call fails
- * too, and destroys the session. */
-void session_fail(struct session *s, int status, const char *why);
+/* Creates the socketpair and memfds and charges the task; on_hangup runs
+ * when the socket's other end closes. On failure returns NULL with an
+ * RV_E* code in *err and a sentence in why. */
+struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct task *task,
+                                    const char *args, void (*on_hangup)(struct held_session *s), int *err,
+                                    char *why, size_t whylen);
+void session_destroy(struct held_session *s);
+/* Posts a notice to the client (or answers the opener), shuts the socket
+ * so every later call fails too, and destroys the session. */
+void session_fail(struct held_session *s, int status, const char *why);
 /* Fills the hand-over record and its descriptors; returns how many. */
-size_t session_wire(const struct session *s, struct rv_wire_session *w, int *fds);
-void session_blame(struct session *s, uint64_t seq);
+size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int *fds);
+void session_blame(struct held_session *s, uint64_t seq);
 /* Whether a request waits for the service (queued on the socket, or taken
  * into the journal and not completed); *done gets the last completed seq.
  * The journal is the service's to write: read as a claim, bounds from the
  * manifest. */
-bool session_request_pending(const struct session *s, uint64_t *done);
+bool session_request_pending(const struct held_session *s, uint64_t *done);
 /* Whether the service instance, now dead, died inside a recv of this
  * session's next request (journal.h: receiving). A claim of the service's:
  * a lie costs its client one re-sent request, answered from the journal. */
-bool session_died_receiving(const struct session *s);
+bool session_died_receiving(const struct held_session *s);
 /* Keeps a descriptor the service stored, replacing the slot's old one. */
-void session_store_fd(struct session *s, unsigned slot, int fd);
-/* A memfd of len bytes, sealed against growing and shrinking (SSRs,
- * journals, arenas); -1 with errno. */
-int sealed_memfd(const char *name, size_t len);
+void session_store_fd(struct held_session *s, unsigned slot, int fd);
 
 #endif

@@ -1,0 +1,54 @@
+/* conn.h — a connection to revived: a client (or revivectl) on the public
+ * socket, or a task revived started, on its name-space channel.
+ *
+ * Each is bound to its task (SO_PEERCRED, or the loader's word for a
+ * task it started). Every request gets exactly one reply; an open may be
+ * answered later (once the service has bound the session), which is why a
+ * connection is reference-counted by the sessions still opening on it, the
+ * dataspaces it provides and the attaches it waits for. A client that does
+ * not read its replies loses its connection, not everyone else's service.
+ *
+ * What arrives on a connection is the caller's (control.c reads and
+ * dispatches it); what a closing connection leaves behind is told to one
+ * hook (dataspace.c's). */
+#ifndef RV_CONN_H
+#define RV_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "manifest.h"
+#include "wire.h"
+
+struct conn;
+struct task;
+
+/* A connection for the process pid of user uid on fd; on_event gets its
+ * epoll events. NULL (fd closed) if it cannot be set up. */
+struct conn *conn_new(int fd, pid_t pid, uid_t uid, void (*on_event)(struct conn *c, uint32_t events));
+/* The task name space its names resolve in (NULL: the identity one). */
+void conn_set_ns(struct conn *c, const struct rv_task_conf *ns);
+/* Closes the connection (if it is still open); references stay valid. */
+void conn_close(struct conn *c);
+void conn_close_all(void);
+/* The one hook told of every connection that closes. */
+void conn_on_close(void (*hook)(struct conn *c));
+
+struct conn *conn_get(struct conn *c);
+void conn_put(struct conn *c);
+int conn_fd(const struct conn *c);
+struct task *conn_task(const struct conn *c);
+const struct rv_task_conf *conn_ns(const struct conn *c);
+pid_t conn_pid(const struct conn *c);
+/* root or revived's own user: may kill and restart services. */
+bool conn_privileged(const struct conn *c);
+
+/* Sends one reply; a client that does not read loses its connection. */
+void conn_reply(struct conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds);
+void conn_reply_ok(struct conn *c);
+void conn_reply_error(struct conn *c, int32_t status, const char *why);
+/* Hands a session's client end to the opener; flags are RV_OPEN_*. */
+void conn_reply_open(struct conn *c, uint64_t id, int client_fd, uint32_t flags);
+
+#endif

@@ -1,0 +1,148 @@
+/* watchdog.c — see watchdog.h. Every check reads the instance's status
+ * page, which the instance writes: a claim, bounded by what revived knows
+ * (the manifest's timeouts, its own clock). */
+#include "watchdog.h"
+
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "child.h"
+#include "list.h"
+#include "loop.h"
+#include "service.h"
+#include "session.h"
+#include "util.h"
+
+static void check_request_deadline(struct service *svc, struct instance *in, uint64_t now)
+{
+    struct rv_busy oldest = { 0 };
+    uint64_t since = rv_status_oldest(in->status, &oldest);
+    uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
+    if (!limit || !since || now < since || now - since <= limit)
+        return;
+    struct held_session *s = service_session(svc, oldest.session);
+    uint64_t seq = oldest.seq;
+    service_abort(in, "hang: a request exceeded request_timeout");
+    if (s)
+        session_blame(s, seq);
+}
+
+/* A request nobody serves: queued or journaled, while the instance is idle
+ * and the session's completed seq does not move for request_timeout. The
+ * instance looks healthy (it answers pings) but has lost the request, which
+ * only a bit flip or a bug does: killing it makes the next instance re-run
+ * the request from the journal. Scanned every half timeout, not every tick:
+ * each session costs an ioctl. */
+static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
+{
+    uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
+    struct rv_busy oldest = { 0 };
+    if (!limit || rv_status_oldest(in->status, &oldest) || now - svc->stall_scan_ns < limit / 2)
+        return;
+    svc->stall_scan_ns = now;
+    for (struct held_session *s = svc->sessions; s; s = s->next) {
+        uint64_t done;
+        if (s->state != SESS_BOUND || !session_request_pending(s, &done)) {
+            s->stall_since_ns = 0;
+            continue;
+        }
+        if (!s->stall_since_ns || s->stall_done != done) {
+            s->stall_since_ns = now;
+            s->stall_done = done;
+        } else if (now - s->stall_since_ns > limit) {
+            service_abort(in, "hang: a request waited past request_timeout, unserved");
+            return;
+        }
+    }
+}
+
+/* While a request runs, its deadline is the judge: a handler may legitimately
+ * take longer than a heartbeat. Without a deadline the heartbeat still is. */
+static void check_heartbeat(struct service *svc, struct instance *in, uint64_t now)
+{
+    uint64_t period = svc->conf->heartbeat_ms * 1000000ull;
+    struct rv_busy oldest = { 0 };
+    bool busy = rv_status_oldest(in->status, &oldest) != 0;
+    if (!period || (busy && svc->conf->request_timeout_ms)) {
+        in->ping_sent_ns = 0;
+        in->last_ping_ns = now;
+        return;
+    }
+    if (in->ping_sent_ns && now - in->ping_sent_ns > period) {
+        service_abort(in, "hang: missed a heartbeat");
+        return;
+    }
+    if (!in->ping_sent_ns && now - in->last_ping_ns >= period) {
+        struct rv_hdr h = rv_hdr_make(RV_T_PING, now, 0, 0, 0);
+        if (rv_wire_send(in->ctl_fd, &h, NULL, NULL, 0, MSG_DONTWAIT) == 0)
+            in->ping_sent_ns = in->last_ping_ns = now;
+    }
+}
+
+/* Before READY an instance answers no ping, but one that is stopped (a
+ * SIGSTOP that hit it while it started or took over) will never get there:
+ * it is hung at once, not after start_timeout. */
+static void check_start(struct service *svc, struct instance *in, uint64_t now)
+{
+    char why[96];
+    if (now - in->spawn_ns > svc->conf->start_timeout_ms * 1000000ull) {
+        snprintf(why, sizeof why, "hang: not ready within start_timeout (%llu ms)",
+                 (unsigned long long)svc->conf->start_timeout_ms);
+        service_abort(in, why);
+    } else if (child_stopped(in->pid, in->pidfd))
+        service_abort(in, "hang: stopped while starting");
+}
+
+static void on_watchdog(struct rv_handler *h, uint32_t events)
+{
+    (void)events;
+    struct service *svc = rv_container_of(h, struct service, watchdog_h);
+    timer_drain(svc->watchdog_tfd);
+    struct instance *in = svc->active;
+    if (!in || in->killed_by_us)
+        return;
+    uint64_t now = rv_now_ns();
+    /* before READY too: a re-run request can hang, and must be blamed */
+    check_request_deadline(svc, in, now);
+    if (in->killed_by_us)
+        return;
+    if (svc->state != SVC_READY) {
+        check_start(svc, in, now);
+        return;
+    }
+    check_heartbeat(svc, in, now);
+    if (!in->killed_by_us)
+        check_stalls(svc, in, now);
+}
+
+static uint64_t watchdog_period_ms(const struct rv_service_conf *c)
+{
+    uint64_t p = c->start_timeout_ms;
+    if (c->request_timeout_ms && c->request_timeout_ms < p)
+        p = c->request_timeout_ms;
+    if (c->heartbeat_ms && c->heartbeat_ms < p)
+        p = c->heartbeat_ms;
+    p /= 4;
+    return p < 5 ? 5 : p;
+}
+
+int watchdog_start(struct service *svc)
+{
+    svc->watchdog_h.on_event = on_watchdog;
+    svc->watchdog_tfd = timer_new();
+    if (svc->watchdog_tfd < 0 || loop_add(svc->watchdog_tfd, EPOLLIN, &svc->watchdog_h) < 0)
+        return -1;
+    uint64_t p = watchdog_period_ms(svc->conf);
+    timer_arm(svc->watchdog_tfd, p, p);
+    return 0;
+}
+
+void watchdog_stop(struct service *svc)
+{
+    if (svc->watchdog_tfd >= 0) {
+        loop_del(svc->watchdog_tfd);
+        close(svc->watchdog_tfd);
+    }
+    svc->watchdog_tfd = -1;
+}
