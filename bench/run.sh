@@ -6,7 +6,7 @@
 set -eu
 build=${1:-build}
 [ $# -gt 0 ] && shift
-bin="$build/src/tools/rv-bench"
+bin="$build/src/tools/bench/rv-bench"
 if [ ! -x "$bin" ]; then
     echo "bench/run.sh: $bin not found; build first (make build)" >&2
     exit 1

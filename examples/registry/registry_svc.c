@@ -57,7 +57,7 @@ static int reg_set_op(rv_request *req)
         strcpy(e->key, key);
     }
     strcpy(e->value, value);
-    e->owner = rv_sess_id(req->session);
+    e->owner = rv_svc_session_id(req->session);
     return 0;
 }
 
@@ -84,10 +84,10 @@ static int registry_handle(rv_request *req)
 }
 
 /* A client that goes away takes its entries with it. */
-static void registry_unbind(rv_sess *s, void *ssr)
+static void registry_unbind(rv_svc_session *s, void *ssr)
 {
     (void)ssr;
-    uint64_t id = rv_sess_id(s);
+    uint64_t id = rv_svc_session_id(s);
     for (size_t i = 0; i < nentries;)
         if (table[i].owner == id)
             table[i] = table[--nentries];

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "revive/cap.h"
+#include "revive/dataspace.h"
 #include "ring.h"
 
 struct tally {

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "revive/cap.h"
+#include "revive/dataspace.h"
 #include "ring.h"
 
 static uint64_t fresh_id(void)

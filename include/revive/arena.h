@@ -22,7 +22,7 @@
  * Memory from rv_arena_alloc() needs no logging until it is reachable (a
  * rollback frees it again); rv_arena_alloc and rv_arena_free log their own
  * bookkeeping. Writes outside a request (the recover and bind hooks,
- * rv_sess_update) are committed by calling rv_arena_commit() yourself. The
+ * rv_svc_session_update) are committed by calling rv_arena_commit() yourself. The
  * arena is the service's from the first request or the recover hook on;
  * the init hook runs in a standby too, while another instance may still be
  * writing it.

@@ -1,7 +1,13 @@
 /* revive/base.h — the error codes and limits clients and services share.
  *
- * Calls return 0 or a negative RV_E* code. The codes are part of the wire
- * protocol (a reply's status carries them), so their values never change.
+ * Calls return 0 or a negative code. The codes are part of the wire
+ * protocol (a reply's status carries them), so their values never change,
+ * and the ranges never overlap:
+ *
+ *   -1 .. -99        revive's own (RV_E*, below)
+ *   -200 .. -399     the recovery-domain runtime's (RD_E*, revive/rd.h)
+ *   -1000 and below  a service's own: RV_EAPP_BASE - n for its code n
+ *
  * rv_strerror() turns one into a sentence fit for a log line.
  */
 #ifndef REVIVE_BASE_H
@@ -9,6 +15,10 @@
 
 /* The largest request or reply payload, in bytes. */
 #define RV_MAX_PAYLOAD 4096
+/* A service's, task's or dataspace's name: at most RV_NAME_MAX - 1 bytes. */
+#define RV_NAME_MAX 64
+/* A session's open arguments: at most RV_ARGS_MAX bytes. */
+#define RV_ARGS_MAX 1024
 
 enum rv_error {
     RV_OK = 0,
@@ -30,8 +40,7 @@ enum rv_error {
     RV_EPERM = -16,     /* the caller may not do this */
     RV_EREVOKED = -17,  /* the service restarted without keeping state (state = stateless) */
     RV_EFAULT = -18,    /* the request faulted twice; its effects were rolled back (tier 1) */
-    /* A service's own error codes are RV_EAPP_BASE and below, so they never
-     * collide with revive's (which may grow down from -17). */
+    /* A service's own error codes are RV_EAPP_BASE and below (see above). */
     RV_EAPP_BASE = -1000,
 };
 

@@ -65,8 +65,8 @@ typedef void (*rv_cap_unmap_fn)(int fd, void *arg);
 /* What the registry knows about one slot. */
 struct rv_cap_info {
     enum rv_cap_kind kind;
-    char name[64];          /* the name it was obtained by ("" for none) */
-    char args[1024];        /* session arguments */
+    char name[RV_NAME_MAX]; /* the name it was obtained by ("" for none) */
+    char args[RV_ARGS_MAX]; /* session arguments */
     bool watched;
     unsigned generation;    /* +1 at every successful repair */
     unsigned faults;        /* faults raised on it */
@@ -116,34 +116,5 @@ enum rv_watch_mode {
 /* Starts the watcher thread (one per process). RV_EBUSY if it runs. */
 int rv_watcher_start(enum rv_watch_mode mode, unsigned period_ms);
 void rv_watcher_stop(void);
-
-/* ---- dataspaces ---- */
-
-typedef struct rv_dataspace rv_dataspace;
-
-/* Provides memfd (and up to two notifier eventfds) to others under `name`
- * through revived, for as long as conn stays open. revived keeps its own
- * duplicates; the caller keeps its descriptors. The memfd must be created
- * with MFD_ALLOW_SEALING and its final size: it is sealed against resizing
- * here, so no consumer's mapping can be cut short. */
-int rv_ds_provide(rv_conn *conn, const char *name, int memfd, const int *notifiers, unsigned n);
-
-/* Looks `name` up (waiting up to wait_ms for a provider), maps it shared
- * read-write, registers it (and its notifiers) with the generic relookup
- * handler and the unmap action, watched. */
-int rv_ds_attach(rv_conn *conn, const char *name, unsigned wait_ms, rv_dataspace **out);
-void *rv_ds_addr(const rv_dataspace *ds);
-size_t rv_ds_size(const rv_dataspace *ds);
-/* The dataspace's memfd slot (its registry key) and notifier i's slot. */
-int rv_ds_fd(const rv_dataspace *ds);
-int rv_ds_notifier(const rv_dataspace *ds, unsigned i);
-/* Signals notifier i (eventfd write 1). */
-int rv_ds_notify(rv_dataspace *ds, unsigned i);
-/* Waits up to timeout_ms (-1: for ever) for notifier i; returns its count
- * (> 0), 0 on timeout, or an error. A provider that dies meanwhile raises
- * the capability fault: after a repair, RV_EREVOKED is returned once so the
- * caller restarts its protocol on the new buffer. */
-long rv_ds_wait(rv_dataspace *ds, unsigned i, int timeout_ms);
-void rv_ds_detach(rv_dataspace *ds);
 
 #endif

@@ -79,14 +79,15 @@
 
 enum rd_kind { RD_BASIC, RD_REVERSIBLE, RD_TRANSPARENT, RD_UNLOGGED };
 
-/* Error codes the runtime itself reports through rd_errno(). Codes passed to
- * rd_abort are the caller's own and should be positive. */
-#define RD_EABORT      (-1000)  /* rd_abort(0): an abort without a code */
-#define RD_EASSERT     (-1001)  /* an rd_assert failed */
-#define RD_ENOMEM      (-1002)  /* the undo log could not grow */
-#define RD_ECASCADE    (-1003)  /* rolled back because a domain it depended
+/* Error codes the runtime itself reports through rd_errno(), in the range
+ * revive/base.h keeps for them (-200..-399). Codes passed to rd_abort are
+ * the caller's own and should be positive. */
+#define RD_EABORT      (-200)  /* rd_abort(0): an abort without a code */
+#define RD_EASSERT     (-201)  /* an rd_assert failed */
+#define RD_ENOMEM      (-202)  /* the undo log could not grow */
+#define RD_ECASCADE    (-203)  /* rolled back because a domain it depended
                                    on (read uncommitted data of) failed */
-#define RD_EFAULT(sig) (-1100 - (sig))   /* a hardware fault, e.g. RD_EFAULT(SIGSEGV) */
+#define RD_EFAULT(sig) (-300 - (sig))   /* a hardware fault, e.g. RD_EFAULT(SIGSEGV) */
 
 typedef void (*rd_fn)(void *arg);
 

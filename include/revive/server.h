@@ -17,7 +17,7 @@
  *   handle(req)             one request. Write the reply with rv_reply*().
  *   validate(s, ssr)        is this SSR consistent? After a restart, and
  *                           before every commit — of a request or of an
- *                           rv_sess_update (keep it cheap): a change that
+ *                           rv_svc_session_update (keep it cheap): a change that
  *                           leaves an SSR its own validate rejects is a
  *                           fault, never committed.
  *   audit()                 at every heartbeat: are the service's own views
@@ -41,10 +41,10 @@
 
 #define RV_MAX_STORED_FDS 4
 
-typedef struct rv_sess rv_sess;
+typedef struct rv_svc_session rv_svc_session;
 
 typedef struct rv_request {
-    rv_sess *session;
+    rv_svc_session *session;
     uint64_t seq;
     uint32_t op;
     const void *data;
@@ -66,23 +66,23 @@ struct rv_service_ops {
     uint32_t ssr_layout;
     size_t ssr_size;
     int (*init)(int argc, char **argv);
-    int (*bind)(rv_sess *s, void *ssr, const char *args);
-    void (*unbind)(rv_sess *s, void *ssr);
+    int (*bind)(rv_svc_session *s, void *ssr, const char *args);
+    void (*unbind)(rv_svc_session *s, void *ssr);
     int (*handle)(rv_request *req);
-    bool (*validate)(rv_sess *s, const void *ssr);
-    int (*recover)(rv_sess **all, size_t n);
+    bool (*validate)(rv_svc_session *s, const void *ssr);
+    int (*recover)(rv_svc_session **all, size_t n);
     bool (*audit)(void);
     /* After an upgrade: the session's SSR was written by an instance of
      * layout `from`. old is a copy of it (size bytes), ssr is zeroed:
      * write the state in this instance's layout. Non-zero: the state cannot
      * be converted, and the session ends with RV_ELOST. */
-    int (*migrate)(rv_sess *s, uint32_t from, const void *old, void *ssr, size_t size);
+    int (*migrate)(rv_svc_session *s, uint32_t from, const void *old, void *ssr, size_t size);
     /* Runs handle(req). NULL: a plain call. rv_domain_runner: tier 1. */
     int (*runner)(rv_request *req, rv_handle_fn handle);
     /* Serve requests on this many threads (at most 15; 0 or 1: on the
      * event loop's own). One session's requests never run concurrently,
      * different sessions' do: then handle and unbind must be thread-safe,
-     * rv_sess_update is refused after start-up, and `ssr_protect =
+     * rv_svc_session_update is refused after start-up, and `ssr_protect =
      * mprotect` is refused (it keeps one SSR writable per process). */
     unsigned workers;
 };
@@ -116,16 +116,16 @@ int rv_reply_attach(rv_request *req, unsigned slot);
 
 /* Session descriptor store: revived keeps the descriptor for the session
  * and hands it back to every later instance. */
-int rv_store_fd(rv_sess *s, unsigned slot, int fd);
-int rv_stored_fd(const rv_sess *s, unsigned slot);   /* -1 if empty */
+int rv_store_fd(rv_svc_session *s, unsigned slot, int fd);
+int rv_stored_fd(const rv_svc_session *s, unsigned slot);   /* -1 if empty */
 
 /* Updates a session's SSR outside a request (a timer firing): fn runs with
  * the SSR writable, and the change is committed as one step. */
-int rv_sess_update(rv_sess *s, void (*fn)(rv_sess *s, void *ssr, void *arg), void *arg);
-const void *rv_sess_ssr(const rv_sess *s);          /* read-only view */
-void *rv_sess_data(const rv_sess *s);               /* per-instance pointer for the service */
-void rv_sess_set_data(rv_sess *s, void *data);
-uint64_t rv_sess_id(const rv_sess *s);
+int rv_svc_session_update(rv_svc_session *s, void (*fn)(rv_svc_session *s, void *ssr, void *arg), void *arg);
+const void *rv_svc_session_ssr(const rv_svc_session *s);          /* read-only view */
+void *rv_svc_session_data(const rv_svc_session *s);               /* per-instance pointer for the service */
+void rv_svc_session_set_data(rv_svc_session *s, void *data);
+uint64_t rv_svc_session_id(const rv_svc_session *s);
 
 /* Extra descriptors in the runtime's event loop (a timerfd). */
 int rv_watch_fd(int fd, void (*on_ready)(int fd, void *arg), void *arg);

@@ -238,14 +238,14 @@ static void volatile_wipe(void)
     memset(arena, 0, size);
 }
 
-static int kv_bind(rv_sess *s, void *ssr, const char *args)
+static int kv_bind(rv_svc_session *s, void *ssr, const char *args)
 {
     (void)s, (void)ssr, (void)args;
     inherited = false;
     return 0;
 }
 
-static bool kv_validate(rv_sess *s, const void *ssr)
+static bool kv_validate(rv_svc_session *s, const void *ssr)
 {
     (void)s, (void)ssr;
     return !inherited;

@@ -68,7 +68,7 @@ static void seed_state(uint64_t seed, uint64_t s[4])
  * seedings stay two computations. */
 static void (*volatile seeder)(uint64_t seed, uint64_t s[4]) = seed_state;
 
-static int random_bind(rv_sess *s, void *ssr, const char *args)
+static int random_bind(rv_svc_session *s, void *ssr, const char *args)
 {
     (void)s;
     struct random_ssr *r = ssr;
@@ -109,7 +109,7 @@ static int random_handle(rv_request *req)
 }
 
 /* All-zero state is the one state xoshiro can never leave or reach. */
-static bool random_validate(rv_sess *s, const void *ssr)
+static bool random_validate(rv_svc_session *s, const void *ssr)
 {
     (void)s;
     const struct random_ssr *r = ssr;

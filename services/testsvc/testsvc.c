@@ -25,7 +25,7 @@ struct test_ssr {
     uint32_t magic;
     uint32_t pad;
     uint64_t counter_v1;         /* the counter, in layout 1 */
-    uint64_t recoveries;         /* bumped by the recover hook, through rv_sess_update */
+    uint64_t recoveries;         /* bumped by the recover hook, through rv_svc_session_update */
     char fifo[200];              /* from the open arguments; "" for none */
     uint64_t counter_v2;         /* the counter, in layout 2 (an upgrade moved it) */
 };
@@ -44,16 +44,16 @@ static uint64_t *counter(struct test_ssr *t)
 
 /* Every session this instance serves, so WILD can find a victim. The list
  * dies with the instance; the recover hook rebuilds it. */
-static rv_sess *sessions[MAX_SESSIONS];
+static rv_svc_session *sessions[MAX_SESSIONS];
 static size_t nsessions;
 
-static void remember(rv_sess *s)
+static void remember(rv_svc_session *s)
 {
     if (nsessions < MAX_SESSIONS)
         sessions[nsessions++] = s;
 }
 
-static void forget(rv_sess *s)
+static void forget(rv_svc_session *s)
 {
     for (size_t i = 0; i < nsessions; i++)
         if (sessions[i] == s) {
@@ -62,7 +62,7 @@ static void forget(rv_sess *s)
         }
 }
 
-static void test_unbind(rv_sess *s, void *ssr)
+static void test_unbind(rv_svc_session *s, void *ssr)
 {
     (void)ssr;
     forget(s);
@@ -94,7 +94,7 @@ static void signal_and_block(const char *fifo)
 /* "fifo=PATH": SLOW_INCR blocks on it. "bindfifo=PATH": the bind itself
  * signals and blocks while PATH exists, so a test can kill the service
  * while revived holds an open (or a re-open) pending. */
-static int test_bind(rv_sess *s, void *ssr, const char *args)
+static int test_bind(rv_svc_session *s, void *ssr, const char *args)
 {
     struct test_ssr *t = ssr;
     *t = (struct test_ssr){ .magic = TEST_MAGIC };
@@ -116,7 +116,7 @@ static int wild_write(rv_request *req)
 {
     for (size_t i = 0; i < nsessions; i++)
         if (sessions[i] != req->session) {
-            struct test_ssr *victim = (void *)rv_sess_ssr(sessions[i]);
+            struct test_ssr *victim = (void *)rv_svc_session_ssr(sessions[i]);
             *counter(victim) += 1000000;
             return 0;
         }
@@ -260,27 +260,27 @@ static int test_handle(rv_request *req)
     return rv_reply(req, counter(t), sizeof *counter(t));
 }
 
-static bool test_validate(rv_sess *s, const void *ssr)
+static bool test_validate(rv_svc_session *s, const void *ssr)
 {
     (void)s;
     return ((const struct test_ssr *)ssr)->magic == TEST_MAGIC;
 }
 
-static void count_recovery(rv_sess *s, void *ssr, void *arg)
+static void count_recovery(rv_svc_session *s, void *ssr, void *arg)
 {
     (void)s;
     (void)arg;
     ((struct test_ssr *)ssr)->recoveries++;
 }
 
-/* Also changes every SSR through rv_sess_update, as a service that keeps
+/* Also changes every SSR through rv_svc_session_update, as a service that keeps
  * recovery bookkeeping in its SSRs would. */
-static int test_recover(rv_sess **all, size_t n)
+static int test_recover(rv_svc_session **all, size_t n)
 {
     nsessions = 0;
     for (size_t i = 0; i < n; i++) {
         remember(all[i]);
-        rv_sess_update(all[i], count_recovery, NULL);
+        rv_svc_session_update(all[i], count_recovery, NULL);
     }
     return 0;
 }
@@ -297,7 +297,7 @@ static int test_init(int argc, char **argv)
 }
 
 /* Layout 1 -> 2: the counter moves to its new field. */
-static int test_migrate(rv_sess *s, uint32_t from, const void *old, void *ssr, size_t size)
+static int test_migrate(rv_svc_session *s, uint32_t from, const void *old, void *ssr, size_t size)
 {
     (void)s;
     if (from != 1 || layout != 2 || size < sizeof(struct test_ssr))

@@ -10,7 +10,7 @@
 
 struct deadline {
     uint64_t deadline, period;
-    rv_sess *sess;
+    rv_svc_session *sess;
     size_t index;       /* position in the heap, or SIZE_MAX when not queued */
 };
 

@@ -58,14 +58,14 @@ static void rearm(void)
     timerfd_settime(tfd, TFD_TIMER_ABSTIME, &it, NULL);
 }
 
-static void notify(rv_sess *s)
+static void notify(rv_svc_session *s)
 {
     uint64_t one = 1;
     ssize_t w = write(rv_stored_fd(s, NOTIFIER_SLOT), &one, sizeof one);
     (void)w;   /* a full counter still wakes the client */
 }
 
-static void set_next(rv_sess *s, void *ssr, void *arg)
+static void set_next(rv_svc_session *s, void *ssr, void *arg)
 {
     (void)s;
     struct timer_ssr *t = ssr;
@@ -84,12 +84,12 @@ static void on_tick(int fd, void *arg)
     uint64_t now = now_ns();
     struct deadline *d;
     while ((d = heap_pop_due(&queue, now))) {
-        rv_sess *s = d->sess;
+        rv_svc_session *s = d->sess;
         notify(s);
         uint64_t next = d->deadline;
         while (next <= now)
             next += d->period;
-        rv_sess_update(s, set_next, &next);
+        rv_svc_session_update(s, set_next, &next);
         d->deadline = next;
         heap_push(&queue, d);
     }
@@ -104,7 +104,7 @@ static int timer_init(int argc, char **argv)
     return tfd < 0 ? -1 : rv_watch_fd(tfd, on_tick, NULL);
 }
 
-static int timer_bind(rv_sess *s, void *ssr, const char *args)
+static int timer_bind(rv_svc_session *s, void *ssr, const char *args)
 {
     (void)ssr;
     (void)args;
@@ -114,15 +114,15 @@ static int timer_bind(rv_sess *s, void *ssr, const char *args)
     return 0;
 }
 
-static void schedule(rv_sess *s, uint64_t deadline, uint64_t period)
+static void schedule(rv_svc_session *s, uint64_t deadline, uint64_t period)
 {
-    struct deadline *d = rv_sess_data(s);
+    struct deadline *d = rv_svc_session_data(s);
     if (!d) {
         d = calloc(1, sizeof *d);
         if (!d)
             return;
         d->sess = s;
-        rv_sess_set_data(s, d);
+        rv_svc_session_set_data(s, d);
     } else
         heap_remove(&queue, d);
     d->deadline = deadline;
@@ -164,10 +164,10 @@ static int timer_handle(rv_request *req)
     }
 }
 
-static void timer_unbind(rv_sess *s, void *ssr)
+static void timer_unbind(rv_svc_session *s, void *ssr)
 {
     (void)ssr;
-    struct deadline *d = rv_sess_data(s);
+    struct deadline *d = rv_svc_session_data(s);
     if (d) {
         heap_remove(&queue, d);
         free(d);
@@ -177,7 +177,7 @@ static void timer_unbind(rv_sess *s, void *ssr)
 
 /* Every deadline is start + k * period. (Nothing ties the stored deadline to
  * the acknowledged count: an ACK served before a late tick runs ahead of it.) */
-static bool timer_validate(rv_sess *s, const void *ssr)
+static bool timer_validate(rv_svc_session *s, const void *ssr)
 {
     (void)s;
     const struct timer_ssr *t = ssr;
@@ -210,11 +210,11 @@ static bool timer_audit(void)
  * start and period, never taken from a stored deadline that could be stale;
  * a client with expirations it has not acknowledged is woken now, and its
  * ACK will report every one of them. */
-static int timer_recover(rv_sess **all, size_t n)
+static int timer_recover(rv_svc_session **all, size_t n)
 {
     uint64_t now = now_ns();
     for (size_t i = 0; i < n; i++) {
-        const struct timer_ssr *t = rv_sess_ssr(all[i]);
+        const struct timer_ssr *t = rv_svc_session_ssr(all[i]);
         if (!t->period_ns)
             continue;
         if (due(t, now) > t->acked)

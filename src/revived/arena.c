@@ -37,7 +37,7 @@ static int lock_file(int fd)
 static int create(int fd, uint64_t arena_size)
 {
     static const char zeros[64 * 1024];
-    if (ftruncate(fd, (off_t)rv_arena_file_bytes(arena_size)) < 0)
+    if (ftruncate(fd, (off_t)rv__arena_file_bytes(arena_size)) < 0)
         return -1;
     for (uint64_t off = 0; off < RV_ARENA_WAL_BYTES; off += sizeof zeros)
         if (pwrite(fd, zeros, sizeof zeros, (off_t)(RV_ARENA_FILE_HDR + arena_size + off)) != (ssize_t)sizeof zeros)
@@ -47,7 +47,7 @@ static int create(int fd, uint64_t arena_size)
 
 static int open_file(const struct rv_service_conf *c, char *why, size_t whylen)
 {
-    uint64_t want = rv_arena_file_bytes(c->arena_size);
+    uint64_t want = rv__arena_file_bytes(c->arena_size);
     int fd = open(c->arena_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {

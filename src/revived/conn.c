@@ -72,25 +72,25 @@ void conn_close_all(void)
  * loses its connection, not everyone else's service. */
 void conn_reply(struct conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds)
 {
-    if (c->fd >= 0 && rv_wire_send(c->fd, h, body, fds, nfds, MSG_DONTWAIT) < 0)
+    if (c->fd >= 0 && rv__wire_send(c->fd, h, body, fds, nfds, MSG_DONTWAIT) < 0)
         conn_close(c);
 }
 
 void conn_reply_ok(struct conn *c)
 {
-    struct rv_hdr h = rv_hdr_make(RV_T_OK, 0, 0, 0, 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_OK, 0, 0, 0, 0);
     conn_reply(c, &h, NULL, NULL, 0);
 }
 
 void conn_reply_error(struct conn *c, int32_t status, const char *why)
 {
-    struct rv_hdr h = rv_hdr_make(RV_T_ERROR, 0, 0, status, strnlen(why, RV_WIRE_MAX_BODY));
+    struct rv_hdr h = rv__hdr_make(RV_T_ERROR, 0, 0, status, strnlen(why, RV_WIRE_MAX_BODY));
     conn_reply(c, &h, why, NULL, 0);
 }
 
 void conn_reply_open(struct conn *c, uint64_t id, int client_fd, uint32_t flags)
 {
-    struct rv_hdr h = rv_hdr_make(RV_T_OPEN_OK, id, flags, 0, 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_OPEN_OK, id, flags, 0, 0);
     conn_reply(c, &h, NULL, &client_fd, 1);
 }
 

@@ -1,6 +1,6 @@
 /* control.c — the public socket and its connections; see control.h.
  *
- * Everything here is untrusted input: each message passed rv_wire_recv's
+ * Everything here is untrusted input: each message passed rv__wire_recv's
  * framing checks, and each handler below checks its payload before use.
  * A bad message earns an RV_T_ERROR reply and the connection stays up. */
 #include "control.h"
@@ -88,7 +88,7 @@ static void on_status(struct conn *c)
 {
     static struct rv_wire_svc_status st[RV_WIRE_MAX_BODY / sizeof(struct rv_wire_svc_status)];
     size_t n = services_status(st, sizeof st / sizeof st[0]);
-    struct rv_hdr h = rv_hdr_make(RV_T_STATUS_REPLY, 0, 0, 0, n * sizeof st[0]);
+    struct rv_hdr h = rv__hdr_make(RV_T_STATUS_REPLY, 0, 0, 0, n * sizeof st[0]);
     conn_reply(c, &h, st, NULL, 0);
 }
 
@@ -138,7 +138,7 @@ static void on_ds_provide(struct conn *c, struct rv_msg *m)
     size_t off = 0;
     const char *name = take_string(m, &off, RV_NAME_MAX);
     if (!name || off != m->hdr.len) {
-        rv_msg_close_fds(m);
+        rv__msg_close_fds(m);
         conn_reply_error(c, RV_EPROTO, "malformed request: the payload must be a name of at most 63 bytes "
                          "and its NUL");
         return;
@@ -161,7 +161,7 @@ static void dispatch(struct conn *c, struct rv_msg *m)
         return;
     }
     if (m->nfds) {
-        rv_msg_close_fds(m);
+        rv__msg_close_fds(m);
         conn_reply_error(c, RV_EPROTO, "unexpected descriptors in a request");
         return;
     }
@@ -186,7 +186,7 @@ static void on_conn_event(struct conn *c, uint32_t events)
         conn_close(c);
         return;
     }
-    int r = rv_wire_recv(conn_fd(c), &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT);
+    int r = rv__wire_recv(conn_fd(c), &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT);
     if (r == -EAGAIN)
         return;
     if (r == -EPROTO) {

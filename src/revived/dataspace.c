@@ -194,7 +194,7 @@ static void answer_attach(struct conn *c, struct dataspace *ds, const char *aske
     fds[0] = ds->memfd;
     memcpy(fds + 2, ds->notifiers, ds->nnotifiers * sizeof *fds);
     uint64_t size = ds->size;
-    struct rv_hdr h = rv_hdr_make(RV_T_DS_OK, 0, ds->nnotifiers, 0, sizeof size);
+    struct rv_hdr h = rv__hdr_make(RV_T_DS_OK, 0, ds->nnotifiers, 0, sizeof size);
     conn_reply(c, &h, &size, fds, 2 + ds->nnotifiers);
     close(fds[1]);   /* sent, or the consumer is gone: then our end sees the hang-up */
 }
@@ -204,7 +204,7 @@ static void answer_attach(struct conn *c, struct dataspace *ds, const char *aske
 /* Arms the timer for the earliest deadline (never 0 ms: that disarms). */
 static void rearm(void)
 {
-    uint64_t first = UINT64_MAX, now = rv_now_ns();
+    uint64_t first = UINT64_MAX, now = rv__now_ns();
     for (struct pending *p = pendings; p; p = p->next)
         if (p->deadline_ns < first)
             first = p->deadline_ns;
@@ -251,7 +251,7 @@ static void on_timer(struct rv_handler *h, uint32_t events)
     (void)h;
     (void)events;
     timer_drain(timer_fd);
-    uint64_t now = rv_now_ns();
+    uint64_t now = rv__now_ns();
     for (struct pending *p = take(expired, &now); p;) {
         refuse(p->c, RV_ENOSVC, "no dataspace '%s' (waited %" PRIu32 " ms)", p->asked, p->wait_ms);
         p = release(p);
@@ -273,7 +273,7 @@ static void wait_for_provider(struct conn *c, const char *name, const char *aske
         return;
     }
     *p = (struct pending){ .c = conn_get(c), .wait_ms = wait_ms,
-                           .deadline_ns = rv_now_ns() + wait_ms * UINT64_C(1000000) };
+                           .deadline_ns = rv__now_ns() + wait_ms * UINT64_C(1000000) };
     snprintf(p->name, sizeof p->name, "%s", name);
     snprintf(p->asked, sizeof p->asked, "%s", asked);
     RV_LIST_PUSH(pendings, p);
@@ -410,7 +410,7 @@ void dataspace_provide(struct conn *c, const char *asked, uint32_t notifiers, in
     nspaces++;
     rv_info("dataspace '%s' provided by task %d: %" PRIu64 " bytes, %" PRIu32 " notifiers", name,
             (int)conn_pid(c), size, notifiers);
-    struct rv_hdr h = rv_hdr_make(RV_T_OK, 0, 0, 0, 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_OK, 0, 0, 0, 0);
     conn_reply(c, &h, NULL, NULL, 0);
     answer_waiting(name);
 }

@@ -30,8 +30,8 @@ static struct rv_msg msg;
 static int ctl_send(struct instance *in, uint8_t type, uint64_t seq, const void *body, size_t len,
                     const int *fds, size_t nfds)
 {
-    struct rv_hdr h = rv_hdr_make(type, seq, 0, 0, len);
-    int rc = rv_wire_send(in->ctl_fd, &h, body, fds, nfds, 0);
+    struct rv_hdr h = rv__hdr_make(type, seq, 0, 0, len);
+    int rc = rv__wire_send(in->ctl_fd, &h, body, fds, nfds, 0);
     /* a peer already dead is for the exit handler to judge, with its crash
      * record: aborting here would make revived the killer and lose the blame */
     if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET) {
@@ -143,10 +143,10 @@ void handover_bind(struct service *svc, struct held_session *s)
  * the journal if it ran. */
 static void announce_restart(struct service *svc)
 {
-    struct rv_hdr h = rv_hdr_make(RV_T_RESTARTED, 0, 0, 0, 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_RESTARTED, 0, 0, 0, 0);
     for (struct held_session *s = svc->sessions; s; s = s->next) {
         if (s->state == SESS_BOUND && s->maybe_lost)
-            rv_wire_send(s->server_fd, &h, NULL, NULL, 0, MSG_DONTWAIT);
+            rv__wire_send(s->server_fd, &h, NULL, NULL, 0, MSG_DONTWAIT);
         s->maybe_lost = false;
     }
 }
@@ -156,9 +156,9 @@ static void on_ready(struct service *svc)
     svc->state = SVC_READY;
     for (struct held_session *s = svc->sessions; s; s = s->next)
         s->stall_since_ns = 0;   /* waiting through a recovery is no stall */
-    svc->active->last_ping_ns = rv_now_ns();
+    svc->active->last_ping_ns = rv__now_ns();
     if (svc->crash_ns) {
-        svc->last_recovery_us = (rv_now_ns() - svc->crash_ns) / 1000;
+        svc->last_recovery_us = (rv__now_ns() - svc->crash_ns) / 1000;
         svc->recoveries++;
         svc->crash_ns = 0;
         rv_notice("%s: recovered in %llu us, %u sessions handed over", svc->conf->name,
@@ -226,7 +226,7 @@ static enum handover_event dispatch(struct instance *in, struct rv_msg *m)
     enum handover_event ev = HANDOVER_NONE;
     if (m->hdr.type != RV_T_SVC_HELLO && in != svc->active) {
         service_abort(in, "a standby sent more than its HELLO");
-        rv_msg_close_fds(m);
+        rv__msg_close_fds(m);
         return ev;
     }
     switch (m->hdr.type) {
@@ -241,13 +241,13 @@ static enum handover_event dispatch(struct instance *in, struct rv_msg *m)
     case RV_T_PONG: in->ping_sent_ns = 0; break;
     default: service_abort(in, "sent an unknown control message");
     }
-    rv_msg_close_fds(m);
+    rv__msg_close_fds(m);
     return ev;
 }
 
 enum handover_event handover_read(struct instance *in, uint32_t events)
 {
-    int r = (events & EPOLLIN) ? rv_wire_recv(in->ctl_fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT) : 0;
+    int r = (events & EPOLLIN) ? rv__wire_recv(in->ctl_fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT) : 0;
     if (r == -EAGAIN)
         return HANDOVER_NONE;
     if (r == -EPROTO) {
@@ -268,7 +268,7 @@ enum handover_event handover_read(struct instance *in, uint32_t events)
 
 void handover_drain(struct instance *in)
 {
-    while (rv_wire_recv(in->ctl_fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT) > 0)
+    while (rv__wire_recv(in->ctl_fd, &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT) > 0)
         dispatch(in, &msg);
 }
 

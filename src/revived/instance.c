@@ -73,7 +73,7 @@ static int start(struct instance *in)
         errno = e;
         goto fail;
     }
-    in->spawn_ns = in->last_ping_ns = rv_now_ns();
+    in->spawn_ns = in->last_ping_ns = rv__now_ns();
     return 0;
 fail:
     if (child_end >= 0)

@@ -129,7 +129,7 @@ static void start_task(struct task_run *t)
 static void on_backoff(struct rv_handler *h, uint32_t events)
 {
     (void)events;
-    struct task_run *t = rv_container_of(h, struct task_run, backoff_h);
+    struct task_run *t = rv__container_of(h, struct task_run, backoff_h);
     timer_drain(t->backoff_tfd);
     if (!t->pid)
         start_task(t);
@@ -155,7 +155,7 @@ static bool wants_restart(const struct task_run *t, bool clean_exit)
 static void on_exit_event(struct rv_handler *h, uint32_t events)
 {
     (void)events;
-    struct task_run *t = rv_container_of(h, struct task_run, exit_h);
+    struct task_run *t = rv__container_of(h, struct task_run, exit_h);
     siginfo_t si = { 0 };
     if (!t->pid || child_reap(t->pid, t->pidfd, &si, WNOHANG) != 1)
         return;

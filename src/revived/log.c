@@ -1,4 +1,4 @@
-/* log.c — see log.h: a level filter over librevive's rv_log_line(). */
+/* log.c — see log.h: a level filter over librevive's rv__log_line(). */
 #include "log.h"
 
 #include <stdarg.h>
@@ -26,6 +26,6 @@ void rv_log(enum rv_log_level level, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    rv_log_line(level, "revived", fmt, ap);
+    rv__log_line(level, "revived", fmt, ap);
     va_end(ap);
 }

@@ -38,12 +38,12 @@ static int make_endpoints(struct held_session *s, uint64_t ssr_size)
     s->client_fd = sv[1];
     char name[32];
     snprintf(name, sizeof name, "rv-ssr-%llu", (unsigned long long)s->id);
-    s->ssr_fd = sealed_memfd(name, rv_ssr_bytes(ssr_size));
+    s->ssr_fd = sealed_memfd(name, rv__ssr_bytes(ssr_size));
     snprintf(name, sizeof name, "rv-journal-%llu", (unsigned long long)s->id);
-    s->journal_fd = sealed_memfd(name, rv_journal_bytes(ssr_size));
+    s->journal_fd = sealed_memfd(name, rv__journal_bytes(ssr_size));
     if (s->ssr_fd < 0 || s->journal_fd < 0)
         return -1;
-    void *j = mmap(NULL, rv_journal_bytes(ssr_size), PROT_READ, MAP_SHARED, s->journal_fd, 0);
+    void *j = mmap(NULL, rv__journal_bytes(ssr_size), PROT_READ, MAP_SHARED, s->journal_fd, 0);
     if (j == MAP_FAILED)
         return -1;
     s->journal = j;
@@ -60,7 +60,7 @@ static void close_fd(int *fd)
 static void release(struct held_session *s)
 {
     if (s->journal)
-        munmap((void *)s->journal, rv_journal_bytes(s->conf->ssr_size));
+        munmap((void *)s->journal, rv__journal_bytes(s->conf->ssr_size));
     if (s->server_fd >= 0)
         loop_del(s->server_fd);
     close_fd(&s->server_fd);
@@ -80,7 +80,7 @@ struct held_session *session_create(const struct rv_service_conf *conf, struct s
                                     char *why, size_t whylen)
 {
     uint64_t ssr_size = conf->ssr_size;
-    uint64_t bytes = rv_ssr_bytes(ssr_size) + rv_journal_bytes(ssr_size);
+    uint64_t bytes = rv__ssr_bytes(ssr_size) + rv__journal_bytes(ssr_size);
     if (task_charge(task, bytes, conf->name, why, whylen) < 0) {
         *err = RV_EQUOTA;
         return NULL;
@@ -116,8 +116,8 @@ void session_destroy(struct held_session *s)
 void session_fail(struct held_session *s, int status, const char *why)
 {
     if (s->state == SESS_BOUND) {
-        struct rv_hdr h = rv_hdr_make(RV_T_NOTICE, 0, 0, status, strlen(why));
-        rv_wire_send(s->server_fd, &h, why, NULL, 0, MSG_DONTWAIT);
+        struct rv_hdr h = rv__hdr_make(RV_T_NOTICE, 0, 0, status, strlen(why));
+        rv__wire_send(s->server_fd, &h, why, NULL, 0, MSG_DONTWAIT);
         shutdown(s->server_fd, SHUT_RDWR);
     } else if (s->opener)
         conn_reply_error(s->opener, status, why);
@@ -161,7 +161,7 @@ bool session_request_pending(const struct held_session *s, uint64_t *done)
     const struct rv_journal *j = s->journal;
     unsigned cur = __atomic_load_n(&j->cur, __ATOMIC_ACQUIRE) & 1;
     const struct rv_slot *c =
-        (const struct rv_slot *)((const uint8_t *)j + rv_journal_slot_offset(s->conf->ssr_size, cur));
+        (const struct rv_slot *)((const uint8_t *)j + rv__journal_slot_offset(s->conf->ssr_size, cur));
     *done = c->done_seq;
     const struct rv_hdr *r = &j->req;
     if (r->magic == RV_WIRE_MAGIC && r->type == RV_T_CALL && r->seq > *done)

@@ -57,7 +57,7 @@ static void promote_standby(struct service *svc)
 {
     svc->active = svc->standby;
     svc->standby = NULL;
-    svc->active->spawn_ns = rv_now_ns();
+    svc->active->spawn_ns = rv__now_ns();
     rv_info("%s: standby %d takes over", svc->conf->name, (int)svc->active->pid);
     if (svc->active->waiting)
         handover_begin(svc->active);
@@ -177,7 +177,7 @@ static void restart_now(struct service *svc)
 /* After the active instance died, having lived lived_ns. */
 static void schedule_restart(struct service *svc, bool clean_exit, uint64_t lived_ns)
 {
-    uint64_t now = rv_now_ns();
+    uint64_t now = rv__now_ns();
     const struct rv_service_conf *c = svc->conf;
     if (svc->refused) {
         give_up(svc, SVC_FAILED, RV_EFAILED);
@@ -226,7 +226,7 @@ static void schedule_restart(struct service *svc, bool clean_exit, uint64_t live
 static void on_backoff(struct rv_handler *h, uint32_t events)
 {
     (void)events;
-    struct service *svc = rv_container_of(h, struct service, backoff_h);
+    struct service *svc = rv__container_of(h, struct service, backoff_h);
     timer_drain(svc->backoff_tfd);
     svc->pacing = false;
     if (svc->state == SVC_RECOVERING && !svc->active)
@@ -350,7 +350,7 @@ static void active_exited(struct service *svc, struct instance *in, const siginf
     if (svc->conf->state == RV_STATE_STATELESS)
         revoke_bound_sessions(svc);
     rv_notice("%s: instance %d %s", svc->conf->name, (int)in->pid, svc->last_exit);
-    uint64_t lived = rv_now_ns() - in->spawn_ns;
+    uint64_t lived = rv__now_ns() - in->spawn_ns;
     svc->active = NULL;
     instance_free(in);
     schedule_restart(svc, si->si_code == CLD_EXITED && si->si_status == 0, lived);
@@ -359,7 +359,7 @@ static void active_exited(struct service *svc, struct instance *in, const siginf
 static void on_instance_exit(struct rv_handler *h, uint32_t events)
 {
     (void)events;
-    struct instance *in = rv_container_of(h, struct instance, exit_h);
+    struct instance *in = rv__container_of(h, struct instance, exit_h);
     siginfo_t si = { 0 };
     if (instance_reap(in, &si, false) != 1)
         return;
@@ -374,7 +374,7 @@ static void on_instance_exit(struct rv_handler *h, uint32_t events)
  * would compete with the recovery for the CPU). */
 static void on_instance_ctl(struct rv_handler *h, uint32_t events)
 {
-    struct instance *in = rv_container_of(h, struct instance, ctl_h);
+    struct instance *in = rv__container_of(h, struct instance, ctl_h);
     if (handover_read(in, events) == HANDOVER_READY)
         spawn_standby(in->svc);
 }
@@ -496,12 +496,12 @@ void service_open(struct service *svc, struct conn *c, struct task *task, const 
 int service_kill(struct service *svc, int sig, char *why, size_t whylen)
 {
     bool ok = false;
-    for (size_t i = 0; i < rv_nkill_signals; i++)
-        ok |= sig == rv_kill_signals[i];
+    for (size_t i = 0; i < rv__nkill_signals; i++)
+        ok |= sig == rv__kill_signals[i];
     if (!ok) {
         char list[128];
         snprintf(why, whylen, "signal %d is not one revivectl may send (%s)", sig,
-                 rv_kill_signal_list(list, sizeof list));
+                 rv__kill_signal_list(list, sizeof list));
         return RV_EINVAL;
     }
     if (!svc->active) {

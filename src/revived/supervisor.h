@@ -19,7 +19,7 @@ void supervisor_fini(void);
 /* Opens a session for task on behalf of connection c; replies on c, now
  * (an error) or once the service has bound it. */
 void service_open(struct service *svc, struct conn *c, struct task *task, const char *args);
-/* revivectl kill: sends sig (one of rv_kill_signals) to the active instance. */
+/* revivectl kill: sends sig (one of rv__kill_signals) to the active instance. */
 int service_kill(struct service *svc, int sig, char *why, size_t whylen);
 /* revivectl restart: a new process at a request boundary (an upgrade), or
  * the start of a failed service. */

@@ -17,7 +17,7 @@
 static void check_request_deadline(struct service *svc, struct instance *in, uint64_t now)
 {
     struct rv_busy oldest = { 0 };
-    uint64_t since = rv_status_oldest(in->status, &oldest);
+    uint64_t since = rv__status_oldest(in->status, &oldest);
     uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
     if (!limit || !since || now < since || now - since <= limit)
         return;
@@ -38,7 +38,7 @@ static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
 {
     uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
     struct rv_busy oldest = { 0 };
-    if (!limit || rv_status_oldest(in->status, &oldest) || now - svc->stall_scan_ns < limit / 2)
+    if (!limit || rv__status_oldest(in->status, &oldest) || now - svc->stall_scan_ns < limit / 2)
         return;
     svc->stall_scan_ns = now;
     for (struct held_session *s = svc->sessions; s; s = s->next) {
@@ -63,7 +63,7 @@ static void check_heartbeat(struct service *svc, struct instance *in, uint64_t n
 {
     uint64_t period = svc->conf->heartbeat_ms * 1000000ull;
     struct rv_busy oldest = { 0 };
-    bool busy = rv_status_oldest(in->status, &oldest) != 0;
+    bool busy = rv__status_oldest(in->status, &oldest) != 0;
     if (!period || (busy && svc->conf->request_timeout_ms)) {
         in->ping_sent_ns = 0;
         in->last_ping_ns = now;
@@ -74,8 +74,8 @@ static void check_heartbeat(struct service *svc, struct instance *in, uint64_t n
         return;
     }
     if (!in->ping_sent_ns && now - in->last_ping_ns >= period) {
-        struct rv_hdr h = rv_hdr_make(RV_T_PING, now, 0, 0, 0);
-        if (rv_wire_send(in->ctl_fd, &h, NULL, NULL, 0, MSG_DONTWAIT) == 0)
+        struct rv_hdr h = rv__hdr_make(RV_T_PING, now, 0, 0, 0);
+        if (rv__wire_send(in->ctl_fd, &h, NULL, NULL, 0, MSG_DONTWAIT) == 0)
             in->ping_sent_ns = in->last_ping_ns = now;
     }
 }
@@ -97,12 +97,12 @@ static void check_start(struct service *svc, struct instance *in, uint64_t now)
 static void on_watchdog(struct rv_handler *h, uint32_t events)
 {
     (void)events;
-    struct service *svc = rv_container_of(h, struct service, watchdog_h);
+    struct service *svc = rv__container_of(h, struct service, watchdog_h);
     timer_drain(svc->watchdog_tfd);
     struct instance *in = svc->active;
     if (!in || in->killed_by_us)
         return;
-    uint64_t now = rv_now_ns();
+    uint64_t now = rv__now_ns();
     /* before READY too: a re-run request can hang, and must be blamed */
     check_request_deadline(svc, in, now);
     if (in->killed_by_us)

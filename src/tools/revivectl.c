@@ -23,14 +23,14 @@ static void usage(FILE *f)
                "  kill sends SIGNAL (default KILL) to the service's running instance; SIGNAL is one of\n"
                "  %s (with or without SIG; STOP makes a hang).\n"
                "  restart starts the program anew at a request boundary (an upgrade), or a failed service.\n",
-            rv_kill_signal_list(list, sizeof list));
+            rv__kill_signal_list(list, sizeof list));
 }
 
 static int dial(const char *path)
 {
     char buf[108];
     path = path ? path : rv_default_socket(buf, sizeof buf);
-    int fd = rv_wire_dial(path);
+    int fd = rv__wire_dial(path);
     if (fd < 0)
         fprintf(stderr, "revivectl: cannot reach revived at %s: %s\n", path, strerror(errno));
     return fd;
@@ -40,8 +40,8 @@ static int dial(const char *path)
 static int request(int fd, uint8_t type, uint32_t op, const char *name, struct rv_msg *m)
 {
     size_t len = name ? strlen(name) + 1 : 0;
-    struct rv_hdr h = rv_hdr_make(type, 0, op, 0, len);
-    if (rv_wire_send(fd, &h, name, NULL, 0, 0) < 0 || rv_wire_recv(fd, m, RV_WIRE_MAX_BODY, 0) <= 0) {
+    struct rv_hdr h = rv__hdr_make(type, 0, op, 0, len);
+    if (rv__wire_send(fd, &h, name, NULL, 0, 0) < 0 || rv__wire_recv(fd, m, RV_WIRE_MAX_BODY, 0) <= 0) {
         fprintf(stderr, "revivectl: no answer from revived\n");
         return -1;
     }
@@ -117,9 +117,9 @@ static int parse_signal(const char *s)
 {
     if (strncasecmp(s, "SIG", 3) == 0)
         s += 3;
-    for (size_t i = 0; i < rv_nkill_signals; i++)
-        if (strcasecmp(s, sigabbrev_np(rv_kill_signals[i])) == 0)
-            return rv_kill_signals[i];
+    for (size_t i = 0; i < rv__nkill_signals; i++)
+        if (strcasecmp(s, sigabbrev_np(rv__kill_signals[i])) == 0)
+            return rv__kill_signals[i];
     return -1;
 }
 
@@ -140,7 +140,7 @@ int main(int argc, char **argv)
             if ((sig = parse_signal(optarg)) < 0) {
                 char list[128];
                 fprintf(stderr, "revivectl: unknown signal '%s' (one of %s)\n", optarg,
-                        rv_kill_signal_list(list, sizeof list));
+                        rv__kill_signal_list(list, sizeof list));
                 return 2;
             }
             break;

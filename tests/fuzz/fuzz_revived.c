@@ -71,7 +71,7 @@ static void open_pool(void)
 static size_t message(uint8_t *buf, uint8_t type, uint32_t op, const char *a, size_t alen,
                       const char *b, size_t blen)
 {
-    struct rv_hdr h = rv_hdr_make(type, 0, op, 0, alen + blen);
+    struct rv_hdr h = rv__hdr_make(type, 0, op, 0, alen + blen);
     memcpy(buf, &h, sizeof h);
     memcpy(buf + sizeof h, a, alen);
     memcpy(buf + sizeof h + alen, b, blen);
@@ -167,14 +167,14 @@ static void drain(int fd)
 {
     static struct rv_msg m;
     int r;
-    while ((r = rv_wire_recv(fd, &m, RV_WIRE_MAX_BODY, 0)) == 1) {
+    while ((r = rv__wire_recv(fd, &m, RV_WIRE_MAX_BODY, 0)) == 1) {
         opened += m.hdr.type == RV_T_OPEN_OK;
         attached += m.hdr.type == RV_T_DS_OK;
         refused += m.hdr.type == RV_T_ERROR;
-        rv_msg_close_fds(&m);
+        rv__msg_close_fds(&m);
     }
     if (r != 0 && r != -ECONNRESET)
-        live_die("revived sent a malformed reply (rv_wire_recv: %d)", r);
+        live_die("revived sent a malformed reply (rv__wire_recv: %d)", r);
 }
 
 /* One connection's worth of datagrams; returns how many were sent. */

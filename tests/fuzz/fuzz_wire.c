@@ -1,5 +1,5 @@
 /* fuzz_wire.c — fuzz target for the wire protocol's parsers (src/lib/wire.c):
- * rv_wire_check on raw bytes, and rv_wire_recv on the same bytes sent as real
+ * rv__wire_check on raw bytes, and rv__wire_recv on the same bytes sent as real
  * SOCK_SEQPACKET datagrams, with and without descriptors.
  *
  * Input layout: byte 0 is a control byte, the rest is datagram bytes.
@@ -7,8 +7,8 @@
  *   bits 3-4  the max_body the receiver passes (8192, 4096, 64 or 0)
  *   bit 5     split: bytes 1-2 (little-endian) pick a cut, the bytes after
  *             them are sent as two datagrams, the second without descriptors
- * For each datagram the target checks that rv_wire_recv agrees with
- * rv_wire_check, returns the header and payload unchanged and the
+ * For each datagram the target checks that rv__wire_recv agrees with
+ * rv__wire_check, returns the header and payload unchanged and the
  * descriptors sent when it accepts, and that no descriptor leaks (the
  * count of /proc/self/fd is unchanged) whatever it decides.
  *
@@ -39,7 +39,7 @@ static struct rv_msg msg;
 
 static void die(const char *what, size_t len, int r)
 {
-    fprintf(stderr, "fuzz_wire: %s (datagram of %zu bytes, rv_wire_recv returned %d)\n", what, len, r);
+    fprintf(stderr, "fuzz_wire: %s (datagram of %zu bytes, rv__wire_recv returned %d)\n", what, len, r);
     abort();
 }
 
@@ -89,7 +89,7 @@ static void send_datagram(const uint8_t *buf, size_t len, size_t nfds)
         die("sendmsg failed", len, -errno);
 }
 
-/* What rv_wire_recv must answer for this datagram: 0 for an empty one
+/* What rv__wire_recv must answer for this datagram: 0 for an empty one
  * with no descriptors (indistinguishable from the peer closing), 1 for a
  * well-formed one that fits the receive buffer, -EPROTO otherwise. */
 static int expected(const uint8_t *buf, size_t len, size_t nfds, size_t max_body)
@@ -97,7 +97,7 @@ static int expected(const uint8_t *buf, size_t len, size_t nfds, size_t max_body
     if (len == 0 && nfds == 0)
         return 0;
     int fits = len <= sizeof msg.hdr + sizeof msg.body;
-    return fits && rv_wire_check(buf, len, max_body) == 0 ? 1 : -EPROTO;
+    return fits && rv__wire_check(buf, len, max_body) == 0 ? 1 : -EPROTO;
 }
 
 static void check_accepted(const uint8_t *buf, size_t len, size_t nfds, size_t fds_before)
@@ -108,17 +108,17 @@ static void check_accepted(const uint8_t *buf, size_t len, size_t nfds, size_t f
         die("message differs from the datagram", len, 1);
     if (count_fds() != fds_before + nfds)
         die("descriptors received are not open", len, 1);
-    rv_msg_close_fds(&msg);
+    rv__msg_close_fds(&msg);
 }
 
 static void run_datagram(const uint8_t *buf, size_t len, size_t nfds, size_t max_body)
 {
-    (void)rv_wire_check(buf, len, max_body);
+    (void)rv__wire_check(buf, len, max_body);
     send_datagram(buf, len, nfds);
     size_t before = count_fds();
-    int r = rv_wire_recv(sv[1], &msg, max_body, MSG_DONTWAIT);
+    int r = rv__wire_recv(sv[1], &msg, max_body, MSG_DONTWAIT);
     if (r != expected(buf, len, nfds, max_body))
-        die("rv_wire_recv disagrees with rv_wire_check", len, r);
+        die("rv__wire_recv disagrees with rv__wire_check", len, r);
     if (r == 1)
         check_accepted(buf, len, nfds, before);
     else if (msg.nfds != 0)
@@ -133,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     setup_once();
     if (size > FUZZ_MAX_INPUT)
         size = FUZZ_MAX_INPUT;
-    (void)rv_wire_check(data, size, RV_WIRE_MAX_BODY);
+    (void)rv__wire_check(data, size, RV_WIRE_MAX_BODY);
     if (size == 0)
         return 0;
     uint8_t ctl = data[0];
@@ -155,7 +155,7 @@ static size_t put_message(uint8_t *buf, size_t off, size_t cap, uint8_t type, si
 {
     if (!off || off + sizeof(struct rv_hdr) + len > cap)
         return 0;
-    struct rv_hdr h = rv_hdr_make(type, 1, 0, 0, len);
+    struct rv_hdr h = rv__hdr_make(type, 1, 0, 0, len);
     memcpy(buf + off, &h, sizeof h);
     for (size_t i = 0; i < len; i++)
         buf[off + sizeof h + i] = (uint8_t)('a' + i % 26);

@@ -143,7 +143,7 @@ void live_fd_dump(const struct live *l)
 
 int live_dial(const struct live *l)
 {
-    int fd = rv_wire_dial(l->sock);
+    int fd = rv__wire_dial(l->sock);
     if (fd < 0)
         live_die("cannot connect to %s: %s", l->sock, strerror(errno));
     return fd;
@@ -151,8 +151,8 @@ int live_dial(const struct live *l)
 
 void live_request(int fd, uint8_t type, uint32_t op, const char *name, struct rv_msg *m)
 {
-    struct rv_hdr h = rv_hdr_make(type, 0, op, 0, name ? strlen(name) + 1 : 0);
-    if (rv_wire_send(fd, &h, name, NULL, 0, 0) < 0 || rv_wire_recv(fd, m, RV_WIRE_MAX_BODY, 0) != 1)
+    struct rv_hdr h = rv__hdr_make(type, 0, op, 0, name ? strlen(name) + 1 : 0);
+    if (rv__wire_send(fd, &h, name, NULL, 0, 0) < 0 || rv__wire_recv(fd, m, RV_WIRE_MAX_BODY, 0) != 1)
         live_die("no answer from revived to a request of type %u", type);
     if (m->hdr.type == RV_T_ERROR)
         live_die("revived refused a request of type %u: %.*s", type, (int)m->hdr.len, (const char *)m->body);

@@ -149,11 +149,11 @@ static struct rv_msg msg;
 /* Sends a request with descriptors; returns the reply's type. */
 static uint8_t ask(int fd, uint8_t type, uint32_t op, const char *name, const int *fds, size_t nfds)
 {
-    struct rv_hdr h = rv_hdr_make(type, 0, op, 0, strlen(name) + 1);
+    struct rv_hdr h = rv__hdr_make(type, 0, op, 0, strlen(name) + 1);
     struct pollfd p = { fd, POLLIN, 0 };
-    if (rv_wire_send(fd, &h, name, fds, nfds, 0) < 0)
+    if (rv__wire_send(fd, &h, name, fds, nfds, 0) < 0)
         live_die("cannot send a request of type %u", type);
-    if (poll(&p, 1, BOUND_MS) != 1 || rv_wire_recv(fd, &msg, RV_WIRE_MAX_BODY, 0) != 1)
+    if (poll(&p, 1, BOUND_MS) != 1 || rv__wire_recv(fd, &msg, RV_WIRE_MAX_BODY, 0) != 1)
         live_die("no answer from revived to a request of type %u", type);
     return msg.hdr.type;
 }
@@ -161,7 +161,7 @@ static uint8_t ask(int fd, uint8_t type, uint32_t op, const char *name, const in
 static void expect_reply(int fd, uint8_t want)
 {
     struct pollfd p = { fd, POLLIN, 0 };
-    if (poll(&p, 1, BOUND_MS) != 1 || rv_wire_recv(fd, &msg, RV_WIRE_MAX_BODY, 0) != 1 || msg.hdr.type != want)
+    if (poll(&p, 1, BOUND_MS) != 1 || rv__wire_recv(fd, &msg, RV_WIRE_MAX_BODY, 0) != 1 || msg.hdr.type != want)
         live_die("revived did not answer with message type %u", want);
 }
 
@@ -172,7 +172,7 @@ static int take_lifeline(void)
         live_die("revived answered an attach with message type %u", msg.hdr.type);
     int life = msg.fds[1];
     msg.fds[1] = -1;
-    rv_msg_close_fds(&msg);
+    rv__msg_close_fds(&msg);
     return life;
 }
 
@@ -183,8 +183,8 @@ static void dataspace_scenario(const struct live *l)
     if (fds[0] < 0 || fds[1] < 0 || ftruncate(fds[0], 4096) < 0 || fcntl(fds[0], F_ADD_SEALS, F_SEAL_SHRINK) < 0 ||
         pipe2(p, O_CLOEXEC) < 0)
         live_die("cannot make a dataspace");
-    struct rv_hdr h = rv_hdr_make(RV_T_DS_ATTACH, 0, BOUND_MS, 0, 3);
-    if (rv_wire_send(cons, &h, "vg", NULL, 0, 0) < 0)
+    struct rv_hdr h = rv__hdr_make(RV_T_DS_ATTACH, 0, BOUND_MS, 0, 3);
+    if (rv__wire_send(cons, &h, "vg", NULL, 0, 0) < 0)
         live_die("cannot send an attach");
     live_status(cons, "random");   /* answered first: the attach waits */
     if (ask(prov, RV_T_DS_PROVIDE, 1, "vg", fds, 2) != RV_T_OK)

@@ -54,8 +54,8 @@ static void say(const char *report, const char *line)
 /* Sends the request and waits for its one reply. */
 static void ask(int ns, uint8_t type, uint32_t op, const char *name, size_t len)
 {
-    struct rv_hdr h = rv_hdr_make(type, 0, op, 0, len);
-    if (rv_wire_send(ns, &h, name, NULL, 0, 0) < 0 || rv_wire_recv(ns, &msg, RV_WIRE_MAX_BODY, 0) != 1)
+    struct rv_hdr h = rv__hdr_make(type, 0, op, 0, len);
+    if (rv__wire_send(ns, &h, name, NULL, 0, 0) < 0 || rv__wire_recv(ns, &msg, RV_WIRE_MAX_BODY, 0) != 1)
         exit(22);
 }
 
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
     describe(mode, what, sizeof what);
     snprintf(line, sizeof line, "%s %ld %s\n", task, run, what);
     say(report, line);
-    while (rv_wire_recv(ns, &msg, RV_WIRE_MAX_BODY, 0) == 1)
-        rv_msg_close_fds(&msg);
+    while (rv__wire_recv(ns, &msg, RV_WIRE_MAX_BODY, 0) == 1)
+        rv__msg_close_fds(&msg);
     return 0;
 }

@@ -126,12 +126,12 @@ static void test_kill_signals_listed(void **state)
     assert_true(n >= 4);
     const char *hup[] = { RV_IT_REVIVECTL, "--socket", d.sock, "kill", "test", "--signal", "HUP", NULL };
     expect_run(hup, 2, NULL, "one of SEGV");
-    int fd = rv_wire_dial(d.sock);
+    int fd = rv__wire_dial(d.sock);
     assert_true(fd >= 0);
-    struct rv_hdr h = rv_hdr_make(RV_T_KILL, 0, SIGHUP, 0, 5);
+    struct rv_hdr h = rv__hdr_make(RV_T_KILL, 0, SIGHUP, 0, 5);
     static struct rv_msg reply;
-    assert_int_equal(rv_wire_send(fd, &h, "test", NULL, 0, 0), 0);
-    assert_int_equal(rv_wire_recv(fd, &reply, RV_WIRE_MAX_BODY, 0), 1);
+    assert_int_equal(rv__wire_send(fd, &h, "test", NULL, 0, 0), 0);
+    assert_int_equal(rv__wire_recv(fd, &reply, RV_WIRE_MAX_BODY, 0), 1);
     assert_int_equal(reply.hdr.type, RV_T_ERROR);
     if (!memmem(reply.body, reply.hdr.len, "SEGV, KILL", 10))
         fail_msg("revived's refusal does not list the signals: %.*s", (int)reply.hdr.len, (const char *)reply.body);

@@ -23,7 +23,7 @@
 /* The pid of the revived that answers on sock (it made the socket). */
 static pid_t revived_pid(const char *sock)
 {
-    int fd = rv_wire_dial(sock);
+    int fd = rv__wire_dial(sock);
     assert_true(fd >= 0);
     struct ucred cred;
     socklen_t len = sizeof cred;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "harness.h"
 #include "revive/cap.h"
+#include "revive/dataspace.h"
 #include "../../examples/ringbuf/ring.h"
 
 #define ATTACH_WAIT_MS 5000

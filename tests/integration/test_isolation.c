@@ -107,7 +107,7 @@ static void test_client_death_frees(void **state)
     struct svc_status st;
     svc_status(&d, "test", &st);
     assert_int_equal(st.sessions, 3);
-    assert_int_equal(st.ssr_bytes, 3 * (long long)(rv_ssr_bytes(TEST_SSR_SIZE) + rv_journal_bytes(TEST_SSR_SIZE)));
+    assert_int_equal(st.ssr_bytes, 3 * (long long)(rv__ssr_bytes(TEST_SSR_SIZE) + rv__journal_bytes(TEST_SSR_SIZE)));
     kill(child, SIGKILL);
     assert_int_equal(waitpid(child, NULL, 0), child);
     wait_status(&d, "test", all_freed, NULL, &st);
@@ -119,7 +119,7 @@ static void test_quota(void **state)
     (void)state;
     struct rvd d;
     rvd_start(&d, "[revived]\nmax_ssr_bytes = 64K\n[service test]\nexec = rv-svc-test\nssr_size = 256\n");
-    size_t per = rv_ssr_bytes(TEST_SSR_SIZE) + rv_journal_bytes(TEST_SSR_SIZE);
+    size_t per = rv__ssr_bytes(TEST_SSR_SIZE) + rv__journal_bytes(TEST_SSR_SIZE);
     size_t fit = (64 * 1024) / per;
     assert_true(fit >= 1);
     rv_conn *c;
@@ -143,7 +143,7 @@ static void test_quota(void **state)
 
 static int dial(const struct rvd *d)
 {
-    int fd = rv_wire_dial(d->sock);
+    int fd = rv__wire_dial(d->sock);
     assert_true(fd >= 0);
     return fd;
 }
@@ -191,16 +191,16 @@ static void expect_reject(int sock, const struct bad *b, uint8_t type, struct rv
 {
     uint8_t buf[sizeof(struct rv_hdr) + 64];
     send_raw(sock, buf, bad_datagram(b, buf), b->with_fd ? STDIN_FILENO : -1);
-    int r = rv_wire_recv(sock, m, RV_WIRE_MAX_BODY, 0);
+    int r = rv__wire_recv(sock, m, RV_WIRE_MAX_BODY, 0);
     if (r != 1 || m->hdr.type != type || m->hdr.status != RV_EPROTO)
         fail_msg("%s: answer %d, type %u, status %d", b->what, r, r == 1 ? m->hdr.type : 0,
                  r == 1 ? m->hdr.status : 0);
-    rv_msg_close_fds(m);
+    rv__msg_close_fds(m);
 }
 
 static struct rv_hdr hdr(uint8_t type, uint32_t len)
 {
-    return rv_hdr_make(type, 0, 0, 0, len);
+    return rv__hdr_make(type, 0, 0, 0, len);
 }
 
 static struct rv_hdr hdr_with(uint16_t magic, uint8_t version, uint8_t type, uint32_t len)
@@ -231,7 +231,7 @@ static void test_public_malformed(void **state)
         expect_reject(sock, &cases[i], RV_T_ERROR, &m);
     struct rv_hdr h = hdr(RV_T_STATUS, 0);
     send_raw(sock, &h, sizeof h, -1);
-    assert_int_equal(rv_wire_recv(sock, &m, RV_WIRE_MAX_BODY, 0), 1);
+    assert_int_equal(rv__wire_recv(sock, &m, RV_WIRE_MAX_BODY, 0), 1);
     assert_int_equal(m.hdr.type, RV_T_STATUS_REPLY);
     close(sock);
     rv_session *s = open_session(&d, "test", NULL);

@@ -38,15 +38,15 @@ static struct rv_msg msg;
 
 static int dial(const struct rvd *d)
 {
-    int fd = rv_wire_dial(d->sock);
+    int fd = rv__wire_dial(d->sock);
     assert_true(fd >= 0);
     return fd;
 }
 
 static void send_req(int fd, uint8_t type, uint32_t op, const char *name, const int *fds, size_t nfds)
 {
-    struct rv_hdr h = rv_hdr_make(type, 0, op, 0, name ? strlen(name) + 1 : 0);
-    assert_int_equal(rv_wire_send(fd, &h, name, fds, nfds, 0), 0);
+    struct rv_hdr h = rv__hdr_make(type, 0, op, 0, name ? strlen(name) + 1 : 0);
+    assert_int_equal(rv__wire_send(fd, &h, name, fds, nfds, 0), 0);
 }
 
 /* The next message on fd, within IT_WAIT_MS. */
@@ -55,7 +55,7 @@ static struct rv_msg *recv_reply(int fd)
     struct pollfd p = { fd, POLLIN, 0 };
     if (poll(&p, 1, IT_WAIT_MS) != 1)
         fail_msg("no reply from revived within %d ms", IT_WAIT_MS);
-    assert_int_equal(rv_wire_recv(fd, &msg, RV_WIRE_MAX_BODY, 0), 1);
+    assert_int_equal(rv__wire_recv(fd, &msg, RV_WIRE_MAX_BODY, 0), 1);
     return &msg;
 }
 
@@ -218,13 +218,13 @@ static void test_provide_attach_shares_memory(void **state)
 static void __attribute__((noreturn)) provider_child(const struct rvd *d, int ready)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int fd = rv_wire_dial(d->sock);
+    int fd = rv__wire_dial(d->sock);
     int memfd = memfd_create("rv-it-ds", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0 || memfd < 0 || ftruncate(memfd, DS_SIZE) < 0 || fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0 ||
         pwrite(memfd, "alive", 6, 0) != 6)
         _exit(1);
-    struct rv_hdr h = rv_hdr_make(RV_T_DS_PROVIDE, 0, 0, 0, 6);
-    if (rv_wire_send(fd, &h, "video", &memfd, 1, 0) < 0 || rv_wire_recv(fd, &msg, RV_WIRE_MAX_BODY, 0) != 1 ||
+    struct rv_hdr h = rv__hdr_make(RV_T_DS_PROVIDE, 0, 0, 0, 6);
+    if (rv__wire_send(fd, &h, "video", &memfd, 1, 0) < 0 || rv__wire_recv(fd, &msg, RV_WIRE_MAX_BODY, 0) != 1 ||
         msg.hdr.type != RV_T_OK || write(ready, "R", 1) != 1)
         _exit(1);
     for (;;)
@@ -306,7 +306,7 @@ static void test_attach_waits_for_provider(void **state)
     char *p = map(m->fds[0], DS_SIZE);
     assert_string_equal(p, "here at last");
     munmap(p, DS_SIZE);
-    rv_msg_close_fds(m);
+    rv__msg_close_fds(m);
     close(memfd);
     close(prov);
     close(cons);
@@ -386,14 +386,14 @@ static void test_bad_provide(void **state)
     expect_bad_provide(fd, 0, "", (int[]){ good }, 1, RV_EINVAL, "bad name ''");
     send_req(fd, RV_T_DS_ATTACH, 0, "x", (int[]){ good }, 1);
     expect_error(fd, RV_EPROTO, "unexpected descriptors");
-    struct rv_hdr h = rv_hdr_make(RV_T_DS_ATTACH, 0, 0, 0, 4);
-    assert_int_equal(rv_wire_send(fd, &h, "x\0yz", NULL, 0, 0), 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_DS_ATTACH, 0, 0, 0, 4);
+    assert_int_equal(rv__wire_send(fd, &h, "x\0yz", NULL, 0, 0), 0);
     expect_error(fd, RV_EPROTO, "2 bytes after the name");
-    h = rv_hdr_make(RV_T_DS_PROVIDE, 0, 0, 0, 2);
-    assert_int_equal(rv_wire_send(fd, &h, "xy", (int[]){ good }, 1, 0), 0);
+    h = rv__hdr_make(RV_T_DS_PROVIDE, 0, 0, 0, 2);
+    assert_int_equal(rv__wire_send(fd, &h, "xy", (int[]){ good }, 1, 0), 0);
     expect_error(fd, RV_EPROTO, "the payload must be a name of at most 63 bytes and its NUL");
-    h = rv_hdr_make(RV_T_DS_PROVIDE, 0, 0, 0, 4);
-    assert_int_equal(rv_wire_send(fd, &h, "x\0yz", (int[]){ good }, 1, 0), 0);
+    h = rv__hdr_make(RV_T_DS_PROVIDE, 0, 0, 0, 4);
+    assert_int_equal(rv__wire_send(fd, &h, "x\0yz", (int[]){ good }, 1, 0), 0);
     expect_error(fd, RV_EPROTO, "the payload must be a name");
 
     if (fd_count(d.pid) != baseline) {

@@ -36,8 +36,8 @@ static int fd = -1;
 static void remap(void)
 {
     char why[160];
-    rv_arena_detach();
-    if (rv_arena_attach(fd, SIZE, why, sizeof why) != 0)
+    rv__arena_detach();
+    if (rv__arena_attach(fd, SIZE, why, sizeof why) != 0)
         fail_msg("attach: %s", why);
 }
 
@@ -56,14 +56,14 @@ static int setup(void **state)
     if (fd < 0 || ftruncate(fd, SIZE) < 0)
         return -1;
     remap();
-    rv_arena_recover(nothing_committed);
+    rv__arena_recover(nothing_committed);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    rv_arena_detach();
+    rv__arena_detach();
     close(fd);
     return 0;
 }
@@ -114,7 +114,7 @@ static void test_crash_rolls_back(void **state)
     in_killed_child(overwrite_twice, p);
     assert_string_equal(p, "newest");   /* the child's writes reached the arena ... */
     remap();
-    rv_arena_recover(nothing_committed);
+    rv__arena_recover(nothing_committed);
     assert_string_equal(p, "old");      /* ... and the next mapping undid them */
     assert_null(*rv_arena_root());
     assert_consistent();
@@ -134,7 +134,7 @@ static void test_commit_is_durable(void **state)
     char *p = committed_string("old");
     in_killed_child(overwrite_and_commit, p);
     remap();
-    rv_arena_recover(nothing_committed);
+    rv__arena_recover(nothing_committed);
     assert_string_equal(p, "new");
 }
 
@@ -143,7 +143,7 @@ static void test_commit_is_durable(void **state)
 static void overwrite_in_request(void *arg)
 {
     char *p = arg;
-    rv_arena_request(7, 3);
+    rv__arena_request(7, 3);
     rv_arena_log(p, 64);
     strcpy(p, "new");   /* killed before rv_arena_commit */
 }
@@ -161,7 +161,7 @@ static void recover_with_journal(uint64_t done)
 {
     done_seq = done;
     remap();
-    rv_arena_recover(journal_says);
+    rv__arena_recover(journal_says);
 }
 
 static void test_committed_journal_keeps_writes(void **state)
@@ -207,7 +207,7 @@ static void test_free_and_alloc_roll_back(void **state)
     rv_arena_abort();
     in_killed_child(free_then_reuse, p);
     remap();
-    rv_arena_recover(nothing_committed);
+    rv__arena_recover(nothing_committed);
     assert_string_equal(p, "kept, and longer than the block's first word");
     assert_consistent();
     assert_ptr_equal(rv_arena_alloc(64), next);   /* p is still allocated, nothing leaked */
@@ -252,14 +252,14 @@ static int file_fd = -1;
 static void new_revived(void)
 {
     char why[160];
-    rv_arena_detach();
+    rv__arena_detach();
     close(fd);
     fd = memfd_create("test-arena", MFD_CLOEXEC);
     assert_int_equal(ftruncate(fd, SIZE), 0);
     remap();
-    if (rv_arena_file_open(dup(file_fd), SIZE, why, sizeof why) != 0)
+    if (rv__arena_file_open(dup(file_fd), SIZE, why, sizeof why) != 0)
         fail_msg("open the arena file: %s", why);
-    rv_arena_recover(nothing_committed);
+    rv__arena_recover(nothing_committed);
 }
 
 static int setup_file(void **state)
@@ -267,7 +267,7 @@ static int setup_file(void **state)
     (void)state;
     snprintf(file_path, sizeof file_path, "/tmp/rv-test-arena-%d", (int)getpid());
     file_fd = open(file_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (file_fd < 0 || ftruncate(file_fd, (off_t)rv_arena_file_bytes(SIZE)) < 0)
+    if (file_fd < 0 || ftruncate(file_fd, (off_t)rv__arena_file_bytes(SIZE)) < 0)
         return -1;
     fd = memfd_create("test-arena", MFD_CLOEXEC);
     new_revived();
@@ -357,7 +357,7 @@ static void test_file_without_uncommitted(void **state)
     char *p = committed_string("old");
     in_killed_child(overwrite_twice, p);
     remap();
-    rv_arena_recover(nothing_committed);
+    rv__arena_recover(nothing_committed);
     new_revived();
     assert_string_equal(p, "old");
     assert_null(*rv_arena_root());
@@ -370,13 +370,13 @@ static void test_address_taken(void **state)
 {
     (void)state;
     char why[160];
-    rv_arena_detach();
+    rv__arena_detach();
     void *squat = mmap((void *)RV_ARENA_BASE, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     assert_ptr_equal(squat, (void *)RV_ARENA_BASE);
-    assert_int_equal(rv_arena_attach(fd, SIZE, why, sizeof why), -1);
+    assert_int_equal(rv__arena_attach(fd, SIZE, why, sizeof why), -1);
     assert_non_null(strstr(why, "something else is mapped there"));
     munmap(squat, 4096);
-    assert_int_equal(rv_arena_attach(fd, SIZE + 4096, why, sizeof why), -1);
+    assert_int_equal(rv__arena_attach(fd, SIZE + 4096, why, sizeof why), -1);
     assert_non_null(strstr(why, "not the"));
     remap();
 }

@@ -48,11 +48,11 @@ static int session_setup(void **state)
     struct session *s = calloc(1, sizeof *s);
     if (!s)
         return -1;
-    s->sbytes = rv_ssr_bytes(SSR_SIZE);
-    s->jbytes = rv_journal_bytes(SSR_SIZE);
+    s->sbytes = rv__ssr_bytes(SSR_SIZE);
+    s->jbytes = rv__journal_bytes(SSR_SIZE);
     s->ssr = map_memfd("test-ssr", s->sbytes);
     s->j = map_memfd("test-journal", s->jbytes);
-    rv_session_format(s->j, s->ssr, SSR_SIZE, LAYOUT);
+    rv__session_format(s->j, s->ssr, SSR_SIZE, LAYOUT);
     *state = s;
     return 0;
 }
@@ -80,13 +80,13 @@ static void assert_ssr_is(struct session *s, uint8_t tag)
     for (size_t i = 0; i < SSR_SIZE; i++)
         if (data_of(s)[i] != (uint8_t)(i * 7 + tag))
             fail_msg("SSR byte %zu is %u, want state %u", i, data_of(s)[i], tag);
-    assert_true(rv_ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
+    assert_true(rv__ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
 }
 
 static void commit_state(struct session *s, uint8_t tag)
 {
     fill(s, tag);
-    rv_journal_commit(s->j, s->ssr);
+    rv__journal_commit(s->j, s->ssr);
 }
 
 /* A commit that dies just before its last store: every byte of the next
@@ -109,11 +109,11 @@ static void format_commits_a_valid_zero_state(void **state)
     assert_int_equal(s->ssr->size, SSR_SIZE);
     assert_int_equal(s->j->magic, RV_JOURNAL_MAGIC);
     assert_int_equal(s->j->version, RV_JOURNAL_VERSION);
-    assert_true(rv_ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
-    assert_true(rv_journal_committed_valid(s->j));
-    struct rv_slot *c = rv_journal_committed(s->j);
+    assert_true(rv__ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
+    assert_true(rv__journal_committed_valid(s->j));
+    struct rv_slot *c = rv__journal_committed(s->j);
     static const uint8_t zero[SSR_SIZE];
-    assert_memory_equal(rv_slot_ssr(c), zero, SSR_SIZE);
+    assert_memory_equal(rv__slot_ssr(c), zero, SSR_SIZE);
     assert_int_equal(c->done_seq, 0);
     assert_int_equal(c->reply_attach, -1);
 }
@@ -124,16 +124,16 @@ static void commit_stores_image_and_checksum(void **state)
     uint32_t before = s->j->cur;
     commit_state(s, 1);
     assert_int_equal(s->j->cur, before ^ 1);
-    struct rv_slot *c = rv_journal_committed(s->j);
-    assert_memory_equal(rv_slot_ssr(c), data_of(s), SSR_SIZE);
-    assert_true(c->sum == rv_checksum(data_of(s), SSR_SIZE));
+    struct rv_slot *c = rv__journal_committed(s->j);
+    assert_memory_equal(rv__slot_ssr(c), data_of(s), SSR_SIZE);
+    assert_true(c->sum == rv__checksum(data_of(s), SSR_SIZE));
     assert_true(s->ssr->sum == c->sum);
-    assert_true(rv_ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
-    assert_true(rv_journal_committed_valid(s->j));
+    assert_true(rv__ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
+    assert_true(rv__journal_committed_valid(s->j));
     /* a second commit alternates slots */
     commit_state(s, 2);
     assert_int_equal(s->j->cur, before);
-    assert_memory_equal(rv_slot_ssr(rv_journal_committed(s->j)), data_of(s), SSR_SIZE);
+    assert_memory_equal(rv__slot_ssr(rv__journal_committed(s->j)), data_of(s), SSR_SIZE);
 }
 
 static void rollback_restores_committed_image(void **state)
@@ -141,8 +141,8 @@ static void rollback_restores_committed_image(void **state)
     struct session *s = *state;
     commit_state(s, 1);
     fill(s, 2);   /* a request's writes, never committed */
-    assert_false(rv_ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
-    rv_journal_rollback(s->j, s->ssr);
+    assert_false(rv__ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
+    rv__journal_rollback(s->j, s->ssr);
     assert_ssr_is(s, 1);
 }
 
@@ -151,20 +151,20 @@ static void crash_before_flip_keeps_old_state(void **state)
     struct session *s = *state;
     commit_state(s, 1);
     commit_crashing_before_flip(s, 2);
-    rv_journal_rollback(s->j, s->ssr);
+    rv__journal_rollback(s->j, s->ssr);
     assert_ssr_is(s, 1);
-    assert_true(rv_journal_committed_valid(s->j));
+    assert_true(rv__journal_committed_valid(s->j));
 }
 
 static void crash_while_writing_next_slot_keeps_old_state(void **state)
 {
     struct session *s = *state;
     commit_state(s, 1);
-    struct rv_slot *next = rv_journal_slot(s->j, s->j->cur ^ 1);
-    memset(rv_slot_ssr(next), 0xee, SSR_SIZE / 2);   /* a torn copy */
+    struct rv_slot *next = rv__journal_slot(s->j, s->j->cur ^ 1);
+    memset(rv__slot_ssr(next), 0xee, SSR_SIZE / 2);   /* a torn copy */
     next->sum = 12345;
     fill(s, 2);
-    rv_journal_rollback(s->j, s->ssr);
+    rv__journal_rollback(s->j, s->ssr);
     assert_ssr_is(s, 1);
 }
 
@@ -174,7 +174,7 @@ static void crash_after_flip_keeps_new_state(void **state)
     commit_state(s, 1);
     commit_state(s, 2);
     fill(s, 3);   /* the next request had begun writing */
-    rv_journal_rollback(s->j, s->ssr);
+    rv__journal_rollback(s->j, s->ssr);
     assert_ssr_is(s, 2);
 }
 
@@ -185,9 +185,9 @@ static void ssr_valid_detects_changed_bytes(void **state)
     static const size_t where[] = { 0, 1, 31, 32, 500, SSR_SIZE - 1 };
     for (size_t i = 0; i < sizeof where / sizeof *where; i++) {
         data_of(s)[where[i]] ^= 0x10;
-        assert_false(rv_ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
+        assert_false(rv__ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
         data_of(s)[where[i]] ^= 0x10;
-        assert_true(rv_ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
+        assert_true(rv__ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
     }
 }
 
@@ -195,35 +195,35 @@ static void ssr_valid_detects_bad_header(void **state)
 {
     struct session *s = *state;
     commit_state(s, 1);
-    assert_false(rv_ssr_valid(s->ssr, LAYOUT + 1, SSR_SIZE));
-    assert_false(rv_ssr_valid(s->ssr, LAYOUT, SSR_SIZE - 1));
+    assert_false(rv__ssr_valid(s->ssr, LAYOUT + 1, SSR_SIZE));
+    assert_false(rv__ssr_valid(s->ssr, LAYOUT, SSR_SIZE - 1));
     s->ssr->magic ^= 1;
-    assert_false(rv_ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
+    assert_false(rv__ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
     s->ssr->magic ^= 1;
     s->ssr->size = SSR_SIZE - 1;
-    assert_false(rv_ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
+    assert_false(rv__ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
     s->ssr->size = SSR_SIZE;
     s->ssr->layout = LAYOUT + 1;
-    assert_false(rv_ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
+    assert_false(rv__ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
     s->ssr->layout = LAYOUT;
-    assert_true(rv_ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
+    assert_true(rv__ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
 }
 
 static void committed_valid_detects_corruption(void **state)
 {
     struct session *s = *state;
     commit_state(s, 1);
-    struct rv_slot *c = rv_journal_committed(s->j);
-    rv_slot_ssr(c)[SSR_SIZE - 1] ^= 0x80;
-    assert_false(rv_journal_committed_valid(s->j));
-    rv_slot_ssr(c)[SSR_SIZE - 1] ^= 0x80;
-    assert_true(rv_journal_committed_valid(s->j));
+    struct rv_slot *c = rv__journal_committed(s->j);
+    rv__slot_ssr(c)[SSR_SIZE - 1] ^= 0x80;
+    assert_false(rv__journal_committed_valid(s->j));
+    rv__slot_ssr(c)[SSR_SIZE - 1] ^= 0x80;
+    assert_true(rv__journal_committed_valid(s->j));
     c->reply_len = RV_MAX_PAYLOAD + 1;
-    assert_false(rv_journal_committed_valid(s->j));
+    assert_false(rv__journal_committed_valid(s->j));
     /* the other slot's state is irrelevant */
     c->reply_len = 0;
-    memset(rv_slot_ssr(rv_journal_slot(s->j, s->j->cur ^ 1)), 0xab, SSR_SIZE);
-    assert_true(rv_journal_committed_valid(s->j));
+    memset(rv__slot_ssr(rv__journal_slot(s->j, s->j->cur ^ 1)), 0xab, SSR_SIZE);
+    assert_true(rv__journal_committed_valid(s->j));
 }
 
 static void checksum_sees_every_single_bit_flip(void **state)
@@ -236,18 +236,18 @@ static void checksum_sees_every_single_bit_flip(void **state)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         buf[i] = (uint8_t)x;
     }
-    uint64_t base = rv_checksum(buf, N);
-    assert_true(rv_checksum(buf, N) == base);
+    uint64_t base = rv__checksum(buf, N);
+    assert_true(rv__checksum(buf, N) == base);
     for (size_t i = 0; i < N; i++)
         for (int b = 0; b < 8; b++) {
             buf[i] ^= (uint8_t)(1u << b);
-            if (rv_checksum(buf, N) == base)
+            if (rv__checksum(buf, N) == base)
                 fail_msg("flipping bit %d of byte %zu leaves the checksum unchanged", b, i);
             buf[i] ^= (uint8_t)(1u << b);
         }
     /* the length is part of the sum: a zero tail is not invisible */
     static const uint8_t zeros[64];
-    assert_true(rv_checksum(zeros, 63) != rv_checksum(zeros, 64));
+    assert_true(rv__checksum(zeros, 63) != rv__checksum(zeros, 64));
 }
 
 static void sizes_are_page_multiples_and_big_enough(void **state)
@@ -257,7 +257,7 @@ static void sizes_are_page_multiples_and_big_enough(void **state)
     static const uint64_t sizes[] = { 0, 1, 63, 64, 1000, 4095, 4096, 4097, 1u << 20 };
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         uint64_t n = sizes[i];
-        size_t sb = rv_ssr_bytes(n), jb = rv_journal_bytes(n);
+        size_t sb = rv__ssr_bytes(n), jb = rv__journal_bytes(n);
         assert_int_equal(sb % pg, 0);
         assert_int_equal(jb % pg, 0);
         assert_true(sb >= sizeof(struct rv_ssr_hdr) + n);
@@ -265,7 +265,7 @@ static void sizes_are_page_multiples_and_big_enough(void **state)
         struct rv_journal *j = map_memfd("test-journal", jb);
         j->ssr_size = n;
         uint8_t *base = (uint8_t *)j;
-        uint8_t *s0 = (uint8_t *)rv_journal_slot(j, 0), *s1 = (uint8_t *)rv_journal_slot(j, 1);
+        uint8_t *s0 = (uint8_t *)rv__journal_slot(j, 0), *s1 = (uint8_t *)rv__journal_slot(j, 1);
         assert_true(s0 >= base + sizeof *j);
         assert_true(s0 + sizeof(struct rv_slot) + n <= s1);
         assert_true((size_t)(s1 + sizeof(struct rv_slot) + n - base) <= jb);

@@ -1,8 +1,8 @@
 /* test_wire.c — unit tests of revive's wire protocol (src/lib/wire.c).
  *
- * rv_wire_check is tested on buffers: it must accept exactly the datagrams
+ * rv__wire_check is tested on buffers: it must accept exactly the datagrams
  * that hold a whole header of our magic and version whose length field
- * matches the bytes that came. rv_wire_send/rv_wire_recv are tested over a
+ * matches the bytes that came. rv__wire_send/rv__wire_recv are tested over a
  * real socketpair(AF_UNIX, SOCK_SEQPACKET), the kind every revive channel
  * uses, including descriptor passing. Whenever a message is rejected its
  * descriptors must be closed, so those tests compare the number of entries
@@ -43,7 +43,7 @@ static size_t count_fds(void)
  * followed by `len` bytes of a recognisable pattern. */
 static size_t make_datagram(uint8_t *buf, uint8_t type, uint32_t len)
 {
-    struct rv_hdr h = rv_hdr_make(type, 7, 9, -3, len);
+    struct rv_hdr h = rv__hdr_make(type, 7, 9, -3, len);
     memcpy(buf, &h, HDR);
     for (uint32_t i = 0; i < len; i++)
         buf[HDR + i] = (uint8_t)(i * 31 + 1);
@@ -69,7 +69,7 @@ static int sockets_teardown(void **state)
     return 0;
 }
 
-/* Sends raw bytes with optional descriptors, bypassing rv_wire_send's own
+/* Sends raw bytes with optional descriptors, bypassing rv__wire_send's own
  * checks, the way a hostile peer would. */
 static void send_raw(int sock, const void *buf, size_t n, const int *fds, size_t nfds)
 {
@@ -130,20 +130,20 @@ static void round_trip_fds(int *sv, size_t n)
 {
     int fds[RV_WIRE_MAX_FDS], rfd;
     open_pipe_fds(fds, n, &rfd);
-    struct rv_hdr h = rv_hdr_make(RV_T_BIND, 1, 0, 0, 3);
-    assert_int_equal(rv_wire_send(sv[0], &h, "abc", fds, n, 0), 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_BIND, 1, 0, 0, 3);
+    assert_int_equal(rv__wire_send(sv[0], &h, "abc", fds, n, 0), 0);
     close_all(fds, n);
     static struct rv_msg m;
-    assert_int_equal(rv_wire_recv(sv[1], &m, RV_WIRE_MAX_BODY, 0), 1);
+    assert_int_equal(rv__wire_recv(sv[1], &m, RV_WIRE_MAX_BODY, 0), 1);
     assert_memory_equal(m.body, "abc", 3);
     assert_pipe_fds(&m, n, rfd);
-    rv_msg_close_fds(&m);
+    rv__msg_close_fds(&m);
     assert_int_equal(m.nfds, 0);
     close(rfd);
 }
 
 /* Sends a datagram with nfds descriptors that the receiver must reject,
- * and checks rv_wire_recv returns -EPROTO without leaking them. */
+ * and checks rv__wire_recv returns -EPROTO without leaking them. */
 static void assert_rejected_leaking_none(int *sv, const void *buf, size_t n, size_t max_body, size_t nfds)
 {
     int fds[RV_WIRE_MAX_FDS + 1], rfd;
@@ -152,7 +152,7 @@ static void assert_rejected_leaking_none(int *sv, const void *buf, size_t n, siz
     close_all(fds, nfds);
     size_t before = count_fds();
     static struct rv_msg m;
-    assert_int_equal(rv_wire_recv(sv[1], &m, max_body, MSG_DONTWAIT), -EPROTO);
+    assert_int_equal(rv__wire_recv(sv[1], &m, max_body, MSG_DONTWAIT), -EPROTO);
     assert_int_equal(m.nfds, 0);
     assert_int_equal(count_fds(), before);
     close(rfd);
@@ -163,7 +163,7 @@ static void assert_rejected_without_leak(int *sv, const void *buf, size_t n, siz
     assert_rejected_leaking_none(sv, buf, n, max_body, 3);
 }
 
-/* ------------------------------------------------------- rv_wire_check */
+/* ------------------------------------------------------- rv__wire_check */
 
 static void check_accepts_well_formed(void **state)
 {
@@ -172,8 +172,8 @@ static void check_accepts_well_formed(void **state)
     static const uint32_t lens[] = { 0, 1, 23, 24, 1000, RV_WIRE_MAX_BODY };
     for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
         size_t n = make_datagram(buf, RV_T_CALL, lens[i]);
-        assert_int_equal(rv_wire_check(buf, n, RV_WIRE_MAX_BODY), 0);
-        assert_int_equal(rv_wire_check(buf, n, lens[i]), 0);
+        assert_int_equal(rv__wire_check(buf, n, RV_WIRE_MAX_BODY), 0);
+        assert_int_equal(rv__wire_check(buf, n, lens[i]), 0);
     }
 }
 
@@ -183,7 +183,7 @@ static void check_rejects_short(void **state)
     uint8_t buf[HDR];
     make_datagram(buf, RV_T_CALL, 0);
     for (size_t n = 0; n < HDR; n++)
-        assert_int_equal(rv_wire_check(buf, n, RV_WIRE_MAX_BODY), -EPROTO);
+        assert_int_equal(rv__wire_check(buf, n, RV_WIRE_MAX_BODY), -EPROTO);
 }
 
 static void check_rejects_bad_magic_and_version(void **state)
@@ -193,13 +193,13 @@ static void check_rejects_bad_magic_and_version(void **state)
     size_t n = make_datagram(buf, RV_T_CALL, 8);
     struct rv_hdr *h = (struct rv_hdr *)buf;
     h->magic = RV_WIRE_MAGIC ^ 0x0100;
-    assert_int_equal(rv_wire_check(buf, n, RV_WIRE_MAX_BODY), -EPROTO);
+    assert_int_equal(rv__wire_check(buf, n, RV_WIRE_MAX_BODY), -EPROTO);
     h->magic = RV_WIRE_MAGIC;
-    assert_int_equal(rv_wire_check(buf, n, RV_WIRE_MAX_BODY), 0);
+    assert_int_equal(rv__wire_check(buf, n, RV_WIRE_MAX_BODY), 0);
     static const uint8_t versions[] = { 0, RV_WIRE_VERSION + 1, 255 };
     for (size_t i = 0; i < sizeof versions; i++) {
         h->version = versions[i];
-        assert_int_equal(rv_wire_check(buf, n, RV_WIRE_MAX_BODY), -EPROTO);
+        assert_int_equal(rv__wire_check(buf, n, RV_WIRE_MAX_BODY), -EPROTO);
     }
 }
 
@@ -208,9 +208,9 @@ static void check_rejects_len_too_large(void **state)
     (void)state;
     static uint8_t buf[HDR + RV_WIRE_MAX_BODY + 1];
     size_t n = make_datagram(buf, RV_T_CALL, 100);
-    assert_int_equal(rv_wire_check(buf, n, 99), -EPROTO);
+    assert_int_equal(rv__wire_check(buf, n, 99), -EPROTO);
     n = make_datagram(buf, RV_T_CALL, RV_WIRE_MAX_BODY + 1);
-    assert_int_equal(rv_wire_check(buf, n, RV_WIRE_MAX_BODY), -EPROTO);
+    assert_int_equal(rv__wire_check(buf, n, RV_WIRE_MAX_BODY), -EPROTO);
 }
 
 static void check_rejects_len_mismatch(void **state)
@@ -218,15 +218,15 @@ static void check_rejects_len_mismatch(void **state)
     (void)state;
     uint8_t buf[HDR + 64];
     size_t n = make_datagram(buf, RV_T_CALL, 32);
-    assert_int_equal(rv_wire_check(buf, n - 1, RV_WIRE_MAX_BODY), -EPROTO);
-    assert_int_equal(rv_wire_check(buf, n + 1, RV_WIRE_MAX_BODY), -EPROTO);
-    assert_int_equal(rv_wire_check(buf, HDR, RV_WIRE_MAX_BODY), -EPROTO);
+    assert_int_equal(rv__wire_check(buf, n - 1, RV_WIRE_MAX_BODY), -EPROTO);
+    assert_int_equal(rv__wire_check(buf, n + 1, RV_WIRE_MAX_BODY), -EPROTO);
+    assert_int_equal(rv__wire_check(buf, HDR, RV_WIRE_MAX_BODY), -EPROTO);
     /* a length field near 2^32 must not wrap around the size check */
     ((struct rv_hdr *)buf)->len = UINT32_MAX;
-    assert_int_equal(rv_wire_check(buf, n, SIZE_MAX), -EPROTO);
+    assert_int_equal(rv__wire_check(buf, n, SIZE_MAX), -EPROTO);
 }
 
-/* ------------------------------------------------ rv_wire_send / _recv */
+/* ------------------------------------------------ rv__wire_send / _recv */
 
 static void round_trip_header_and_payload(void **state)
 {
@@ -234,17 +234,17 @@ static void round_trip_header_and_payload(void **state)
     uint8_t payload[1000];
     for (size_t i = 0; i < sizeof payload; i++)
         payload[i] = (uint8_t)(i ^ 0x5a);
-    struct rv_hdr h = rv_hdr_make(RV_T_REPLY, 0x123456789abcdefull, 77, RV_EAPP, sizeof payload);
-    assert_int_equal(rv_wire_send(sv[0], &h, payload, NULL, 0, 0), 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_REPLY, 0x123456789abcdefull, 77, RV_EAPP, sizeof payload);
+    assert_int_equal(rv__wire_send(sv[0], &h, payload, NULL, 0, 0), 0);
     static struct rv_msg m;
-    assert_int_equal(rv_wire_recv(sv[1], &m, RV_WIRE_MAX_BODY, 0), 1);
+    assert_int_equal(rv__wire_recv(sv[1], &m, RV_WIRE_MAX_BODY, 0), 1);
     assert_memory_equal(&m.hdr, &h, HDR);
     assert_memory_equal(m.body, payload, sizeof payload);
     assert_int_equal(m.nfds, 0);
     /* and an empty payload */
-    h = rv_hdr_make(RV_T_PING, 1, 2, 3, 0);
-    assert_int_equal(rv_wire_send(sv[1], &h, NULL, NULL, 0, 0), 0);
-    assert_int_equal(rv_wire_recv(sv[0], &m, RV_WIRE_MAX_BODY, 0), 1);
+    h = rv__hdr_make(RV_T_PING, 1, 2, 3, 0);
+    assert_int_equal(rv__wire_send(sv[1], &h, NULL, NULL, 0, 0), 0);
+    assert_int_equal(rv__wire_recv(sv[0], &m, RV_WIRE_MAX_BODY, 0), 1);
     assert_memory_equal(&m.hdr, &h, HDR);
 }
 
@@ -260,14 +260,14 @@ static void send_refuses_oversize(void **state)
 {
     int *sv = *state;
     static uint8_t body[RV_WIRE_MAX_BODY + 1];
-    struct rv_hdr h = rv_hdr_make(RV_T_CALL, 1, 0, 0, sizeof body);
-    assert_int_equal(rv_wire_send(sv[0], &h, body, NULL, 0, 0), -EINVAL);
+    struct rv_hdr h = rv__hdr_make(RV_T_CALL, 1, 0, 0, sizeof body);
+    assert_int_equal(rv__wire_send(sv[0], &h, body, NULL, 0, 0), -EINVAL);
     int fds[RV_WIRE_MAX_FDS + 1] = { 0 };
-    h = rv_hdr_make(RV_T_CALL, 1, 0, 0, 0);
-    assert_int_equal(rv_wire_send(sv[0], &h, NULL, fds, RV_WIRE_MAX_FDS + 1, 0), -EINVAL);
+    h = rv__hdr_make(RV_T_CALL, 1, 0, 0, 0);
+    assert_int_equal(rv__wire_send(sv[0], &h, NULL, fds, RV_WIRE_MAX_FDS + 1, 0), -EINVAL);
     /* nothing was sent */
     static struct rv_msg m;
-    assert_int_equal(rv_wire_recv(sv[1], &m, RV_WIRE_MAX_BODY, MSG_DONTWAIT), -EAGAIN);
+    assert_int_equal(rv__wire_recv(sv[1], &m, RV_WIRE_MAX_BODY, MSG_DONTWAIT), -EAGAIN);
 }
 
 static void rejects_body_over_max_and_closes_fds(void **state)
@@ -279,7 +279,7 @@ static void rejects_body_over_max_and_closes_fds(void **state)
 
 static void rejects_truncated_datagram(void **state)
 {
-    /* The header is valid and its length matches the bytes rv_wire_recv
+    /* The header is valid and its length matches the bytes rv__wire_recv
      * can take, but the datagram was longer: only MSG_TRUNC tells. */
     static uint8_t buf[HDR + RV_WIRE_MAX_BODY + 100];
     make_datagram(buf, RV_T_CALL, RV_WIRE_MAX_BODY);
@@ -313,31 +313,31 @@ static void rejects_foreign_control_data(void **state)
     int *sv = *state;
     int on = 1;
     assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on), 0);
-    struct rv_hdr h = rv_hdr_make(RV_T_PING, 1, 0, 0, 0);
-    assert_int_equal(rv_wire_send(sv[0], &h, NULL, NULL, 0, 0), 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_PING, 1, 0, 0, 0);
+    assert_int_equal(rv__wire_send(sv[0], &h, NULL, NULL, 0, 0), 0);
     static struct rv_msg m;
-    assert_int_equal(rv_wire_recv(sv[1], &m, RV_WIRE_MAX_BODY, 0), -EPROTO);
+    assert_int_equal(rv__wire_recv(sv[1], &m, RV_WIRE_MAX_BODY, 0), -EPROTO);
 }
 
 static void empty_queue_is_eagain(void **state)
 {
     int *sv = *state;
     static struct rv_msg m;
-    assert_int_equal(rv_wire_recv(sv[1], &m, RV_WIRE_MAX_BODY, MSG_DONTWAIT), -EAGAIN);
+    assert_int_equal(rv__wire_recv(sv[1], &m, RV_WIRE_MAX_BODY, MSG_DONTWAIT), -EAGAIN);
 }
 
 static void peer_close_gives_zero(void **state)
 {
     int *sv = *state;
-    struct rv_hdr h = rv_hdr_make(RV_T_PONG, 5, 0, 0, 0);
-    assert_int_equal(rv_wire_send(sv[1], &h, NULL, NULL, 0, 0), 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_PONG, 5, 0, 0, 0);
+    assert_int_equal(rv__wire_send(sv[1], &h, NULL, NULL, 0, 0), 0);
     close(sv[1]);
     sv[1] = -1;
     static struct rv_msg m;
     /* what was queued before the close still arrives, then the end */
-    assert_int_equal(rv_wire_recv(sv[0], &m, RV_WIRE_MAX_BODY, 0), 1);
+    assert_int_equal(rv__wire_recv(sv[0], &m, RV_WIRE_MAX_BODY, 0), 1);
     assert_int_equal(m.hdr.seq, 5);
-    assert_int_equal(rv_wire_recv(sv[0], &m, RV_WIRE_MAX_BODY, 0), 0);
+    assert_int_equal(rv__wire_recv(sv[0], &m, RV_WIRE_MAX_BODY, 0), 0);
 }
 
 #define SOCK_TEST(f) cmocka_unit_test_setup_teardown(f, sockets_setup, sockets_teardown)

@@ -46,10 +46,10 @@ static size_t table_len;
 static unsigned table_version;    /* changes whenever the watched set may have */
 static bool disabled;
 /* Told whenever the watched set may have changed: the watcher, once it
- * runs (rv_cap_on_change). */
+ * runs (rv__cap_on_change). */
 static void (*on_change)(void);
 
-void rv_cap_on_change(void (*fn)(void)) { __atomic_store_n(&on_change, fn, __ATOMIC_RELEASE); }
+void rv__cap_on_change(void (*fn)(void)) { __atomic_store_n(&on_change, fn, __ATOMIC_RELEASE); }
 
 static void changed(void)
 {
@@ -59,7 +59,7 @@ static void changed(void)
 }
 
 void rv_cap_registry_enable(bool on) { disabled = !on; }
-bool rv_cap_enabled(void) { return !disabled; }
+bool rv__cap_enabled(void) { return !disabled; }
 
 static struct cap_entry *entry_of(int fd)
 {
@@ -82,7 +82,7 @@ static int grow_to(size_t len)
     return 0;
 }
 
-int rv_cap_add(int fd, enum rv_cap_kind kind, const char *name, const char *args, int liveness_fd,
+int rv__cap_add(int fd, enum rv_cap_kind kind, const char *name, const char *args, int liveness_fd,
                rv_cap_fault_fn fault, void *owner)
 {
     if (disabled)
@@ -118,7 +118,7 @@ int rv_cap_register(int fd, enum rv_cap_kind kind, const char *name, int livenes
 {
     if (kind < RV_CAP_NAMESPACE || kind > RV_CAP_NOTIFIER)
         return RV_EINVAL;
-    return rv_cap_add(fd, kind, name, NULL, liveness_fd, NULL, NULL);
+    return rv__cap_add(fd, kind, name, NULL, liveness_fd, NULL, NULL);
 }
 
 void rv_cap_unregister(int fd)
@@ -177,7 +177,7 @@ int rv_cap_watch(int fd, bool on)
     return 0;
 }
 
-void *rv_cap_owner(int fd)
+void *rv__cap_owner(int fd)
 {
     pthread_mutex_lock(&table_lock);
     struct cap_entry *e = entry_of(fd);
@@ -186,7 +186,7 @@ void *rv_cap_owner(int fd)
     return owner;
 }
 
-void rv_cap_repaired(int fd)
+void rv__cap_repaired(int fd)
 {
     pthread_mutex_lock(&table_lock);
     struct cap_entry *e = entry_of(fd);
@@ -198,7 +198,7 @@ void rv_cap_repaired(int fd)
 }
 
 /* On every call's path: one field, not a copy of the whole entry. */
-unsigned rv_cap_generation(int fd)
+unsigned rv__cap_generation(int fd)
 {
     if (disabled)
         return 0;
@@ -209,14 +209,14 @@ unsigned rv_cap_generation(int fd)
     return g;
 }
 
-size_t rv_cap_watched(struct rv_cap_watched *out, size_t max, unsigned *version)
+size_t rv__cap_watched(struct rv__cap_watched *out, size_t max, unsigned *version)
 {
     size_t n = 0;
     pthread_mutex_lock(&table_lock);
     for (size_t fd = 0; fd < table_len && n < max; fd++) {
         struct cap_entry *e = table[fd];
         if (e && e->info.watched && e->liveness_fd >= 0)
-            out[n++] = (struct rv_cap_watched){ .fd = (int)fd, .liveness_fd = e->liveness_fd,
+            out[n++] = (struct rv__cap_watched){ .fd = (int)fd, .liveness_fd = e->liveness_fd,
                                                 .generation = e->info.generation };
     }
     *version = table_version;
@@ -224,7 +224,7 @@ size_t rv_cap_watched(struct rv_cap_watched *out, size_t max, unsigned *version)
     return n;
 }
 
-unsigned rv_cap_version(void)
+unsigned rv__cap_version(void)
 {
     pthread_mutex_lock(&table_lock);
     unsigned v = table_version;
@@ -278,14 +278,14 @@ int rv_cap_fault(int fd, int err, unsigned seen)
             p.unmap(fd, p.unmap_arg);
         rc = p.fault(fd, err, p.fault_arg);
         if (rc == 0)
-            rv_cap_repaired(fd);
+            rv__cap_repaired(fd);
     }
     fault_depth--;
     pthread_mutex_unlock(&fault_lock);
     return rc;
 }
 
-bool rv_cap_is_fault(int err)
+bool rv__cap_is_fault(int err)
 {
     /* Not RV_ELOST: a session whose state was lost has lost data its client
      * must hear about; only a handler of the client's own, which restores
@@ -293,7 +293,7 @@ bool rv_cap_is_fault(int err)
     return err == RV_EREVOKED || err == RV_ECLOSED || err == RV_EFAILED || err == RV_ESTOPPED;
 }
 
-bool rv_cap_custom_handler(int fd)
+bool rv__cap_custom_handler(int fd)
 {
     pthread_mutex_lock(&table_lock);
     struct cap_entry *e = entry_of(fd);

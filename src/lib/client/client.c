@@ -83,23 +83,23 @@ static int open_fd(rv_conn *c, const char *name, const char *args, int *fd, uint
 {
     size_t nl = strlen(name), al = strlen(args);
     if (nl == 0 || nl >= RV_NAME_MAX || al > RV_ARGS_MAX)
-        return rv_conn_fail(c, RV_EINVAL, "service name or arguments too long");
+        return rv__conn_fail(c, RV_EINVAL, "service name or arguments too long");
     char body[RV_NAME_MAX + RV_ARGS_MAX + 2];
     memcpy(body, name, nl + 1);
     memcpy(body + nl + 1, args, al + 1);
     struct rv_msg *m = malloc(sizeof *m);
     if (!m)
         return RV_ENOMEM;
-    struct rv_hdr h = rv_hdr_make(RV_T_OPEN, 0, 0, 0, nl + al + 2);
-    int rc = rv_conn_request(c, &h, body, NULL, 0, m);
+    struct rv_hdr h = rv__hdr_make(RV_T_OPEN, 0, 0, 0, nl + al + 2);
+    int rc = rv__conn_request(c, &h, body, NULL, 0, m);
     if (rc == 0 && (m->hdr.type != RV_T_OPEN_OK || m->nfds != 1))
-        rc = rv_conn_fail(c, RV_EPROTO, "unexpected answer from revived");
+        rc = rv__conn_fail(c, RV_EPROTO, "unexpected answer from revived");
     else if (rc == 0) {
         *fd = m->fds[0];
         *flags = m->hdr.op;
         m->nfds = 0;
     }
-    rv_msg_close_fds(m);
+    rv__msg_close_fds(m);
     free(m);
     return rc;
 }
@@ -108,9 +108,9 @@ static int open_fd(rv_conn *c, const char *name, const char *args, int *fd, uint
  * closed it (the name-space capability's own fault). */
 static int open_again(rv_session *s, const struct rv_cap_info *info, int *fd, uint32_t *flags)
 {
-    int cfd = rv_conn_fd(s->conn);
+    int cfd = rv__conn_fd(s->conn);
     int rc = open_fd(s->conn, info->name, info->args, fd, flags);
-    if (rc == RV_ECONNECT && rv_cap_fault(cfd, rc, rv_cap_generation(cfd)) == 0)
+    if (rc == RV_ECONNECT && rv_cap_fault(cfd, rc, rv__cap_generation(cfd)) == 0)
         rc = open_fd(s->conn, info->name, info->args, fd, flags);
     return rc;
 }
@@ -119,7 +119,7 @@ int rv_cap_reopen(int fd, int err)
 {
     (void)err;
     struct rv_cap_info info;
-    rv_session *s = rv_cap_owner(fd);
+    rv_session *s = rv__cap_owner(fd);
     if (!s || rv_cap_info(fd, &info) < 0 || info.kind != RV_CAP_SESSION)
         return RV_EINVAL;
     uint32_t flags = 0;
@@ -155,14 +155,14 @@ int rv_open(rv_conn *c, const char *name, const char *args, rv_session **out)
     uint32_t flags = 0;
     int rc = open_fd(c, name, args, &s->fd, &flags);
     if (rc == 0)
-        rc = rv_cap_add(s->fd, RV_CAP_SESSION, name, args, -1, generic_reopen, s);
+        rc = rv__cap_add(s->fd, RV_CAP_SESSION, name, args, -1, generic_reopen, s);
     if (rc) {
         if (s->fd >= 0)
             close(s->fd);
         free(s);
         return rc;
     }
-    s->conn = rv_conn_get(c);
+    s->conn = rv__conn_get(c);
     s->keeps_state = flags & RV_OPEN_KEEPS_STATE;
     *out = s;
     return 0;
@@ -178,8 +178,8 @@ static int session_end(rv_session *s, int status, const char *text, size_t len)
 
 static int send_call(rv_session *s, uint32_t op, const void *req, size_t req_len)
 {
-    struct rv_hdr h = rv_hdr_make(RV_T_CALL, s->seq, op, 0, req_len);
-    int rc = rv_wire_send(s->fd, &h, req, NULL, 0, 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_CALL, s->seq, op, 0, req_len);
+    int rc = rv__wire_send(s->fd, &h, req, NULL, 0, 0);
     /* a send that fails still leaves a notice to read, if revived posted one */
     return rc < 0 && rc != -EPIPE && rc != -ECONNRESET ? RV_EIO : 0;
 }
@@ -193,7 +193,7 @@ static int await_reply(rv_session *s, struct rv_msg *m, const struct rv_hdr *cal
 {
     int resent_garbled = 0;
     for (;;) {
-        int r = rv_wire_recv(s->fd, m, RV_MAX_PAYLOAD, 0);
+        int r = rv__wire_recv(s->fd, m, RV_MAX_PAYLOAD, 0);
         if (r == 0)
             return session_end(s, RV_ECLOSED, CLOSED_TEXT, strlen(CLOSED_TEXT));
         if (r == -ECONNRESET)
@@ -201,11 +201,11 @@ static int await_reply(rv_session *s, struct rv_msg *m, const struct rv_hdr *cal
         if (r < 0)
             return r == -EPROTO ? RV_EPROTO : RV_EIO;
         if (m->hdr.type == RV_T_NOTICE) {
-            rv_msg_close_fds(m);
+            rv__msg_close_fds(m);
             return session_end(s, m->hdr.status < 0 ? m->hdr.status : RV_ECLOSED, (const char *)m->body, m->hdr.len);
         }
         if (m->hdr.type == RV_T_RESTARTED) {
-            rv_msg_close_fds(m);
+            rv__msg_close_fds(m);
             if (send_call(s, call->op, req, call->len) < 0)
                 return RV_EIO;
             continue;
@@ -214,18 +214,18 @@ static int await_reply(rv_session *s, struct rv_msg *m, const struct rv_hdr *cal
             /* The service rejected a request it could not even read the
              * seq of: ours, the only one outstanding. It may have been
              * garbled on the way (a soft error): send it once more. */
-            rv_msg_close_fds(m);
+            rv__msg_close_fds(m);
             if (resent_garbled++ || send_call(s, call->op, req, call->len) < 0)
                 return RV_EPROTO;
             continue;
         }
         if (m->hdr.type != RV_T_REPLY || m->hdr.seq != s->seq) {
-            rv_msg_close_fds(m);   /* a duplicate of an earlier reply */
+            rv__msg_close_fds(m);   /* a duplicate of an earlier reply */
             continue;
         }
         int status = m->hdr.status;
         if (m->hdr.len > cap) {
-            rv_msg_close_fds(m);
+            rv__msg_close_fds(m);
             return RV_ETOOBIG;
         }
         if (m->hdr.len)   /* reply may be NULL when cap is 0 */
@@ -253,7 +253,7 @@ static int call_once(rv_session *s, uint32_t op, const void *req, size_t req_len
     ++s->seq;
     if (send_call(s, op, req, req_len) < 0)
         return RV_EIO;
-    struct rv_hdr call = rv_hdr_make(RV_T_CALL, s->seq, op, 0, req_len);
+    struct rv_hdr call = rv__hdr_make(RV_T_CALL, s->seq, op, 0, req_len);
     return await_reply(s, &s->msg, &call, req, reply, reply_cap, reply_len, fd);
 }
 
@@ -281,11 +281,11 @@ static int state_lost(rv_session *s, int rc)
  * a handler of the client's own, which restores that state, may. */
 static bool repairable(const rv_session *s, int rc)
 {
-    if (!rv_cap_enabled())
+    if (!rv__cap_enabled())
         return false;
     if (s->keeps_state)
-        return rc == RV_ELOST && rv_cap_custom_handler(s->fd);
-    return rv_cap_is_fault(rc);
+        return rc == RV_ELOST && rv__cap_custom_handler(s->fd);
+    return rv__cap_is_fault(rc);
 }
 
 int rv_call_fd(rv_session *s, uint32_t op, const void *req, size_t req_len,
@@ -296,7 +296,7 @@ int rv_call_fd(rv_session *s, uint32_t op, const void *req, size_t req_len,
     if (req_len > RV_MAX_PAYLOAD)
         return RV_ETOOBIG;
     for (int repairs = 0;; repairs++) {
-        unsigned gen = rv_cap_generation(s->fd);
+        unsigned gen = rv__cap_generation(s->fd);
         int rc = call_once(s, op, req, req_len, reply, reply_cap, reply_len, fd);
         if (s->keeps_state)
             rc = state_lost(s, rc);
@@ -329,7 +329,7 @@ void rv_close(rv_session *s)
     if (s) {
         rv_cap_unregister(s->fd);
         close(s->fd);
-        rv_conn_put(s->conn);
+        rv__conn_put(s->conn);
         free(s);
     }
 }

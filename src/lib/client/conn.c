@@ -52,7 +52,7 @@ static int reconnect(int fd, int err, void *arg)
     rv_conn *c = arg;
     if (!c->path[0])
         return err;   /* an inherited channel cannot be dialled again */
-    int nfd = rv_wire_dial(c->path);
+    int nfd = rv__wire_dial(c->path);
     if (nfd < 0)
         return RV_ECONNECT;
     int rc = dup3(nfd, fd, O_CLOEXEC) < 0 ? RV_EIO : 0;
@@ -75,7 +75,7 @@ int rv_connect(const char *path, rv_conn **out)
             return RV_EINVAL;
         }
         strcpy(c->path, path);
-        c->fd = rv_wire_dial(path);
+        c->fd = rv__wire_dial(path);
     }
     if (c->fd < 0) {
         int e = errno;
@@ -83,18 +83,18 @@ int rv_connect(const char *path, rv_conn **out)
         errno = e;
         return RV_ECONNECT;
     }
-    rv_cap_add(c->fd, RV_CAP_NAMESPACE, c->path, NULL, -1, reconnect, c);
+    rv__cap_add(c->fd, RV_CAP_NAMESPACE, c->path, NULL, -1, reconnect, c);
     *out = c;
     return 0;
 }
 
-rv_conn *rv_conn_get(rv_conn *c)
+rv_conn *rv__conn_get(rv_conn *c)
 {
     c->refs++;
     return c;
 }
 
-void rv_conn_put(rv_conn *c)
+void rv__conn_put(rv_conn *c)
 {
     if (c && --c->refs == 0) {
         rv_cap_unregister(c->fd);
@@ -103,11 +103,11 @@ void rv_conn_put(rv_conn *c)
     }
 }
 
-void rv_disconnect(rv_conn *c) { rv_conn_put(c); }
+void rv_disconnect(rv_conn *c) { rv__conn_put(c); }
 
 const char *rv_conn_error(const rv_conn *c) { return c->err; }
 
-int rv_conn_fd(const rv_conn *c) { return c->fd; }
+int rv__conn_fd(const rv_conn *c) { return c->fd; }
 
 static int fail_with(rv_conn *c, int status, const char *text, size_t len)
 {
@@ -115,20 +115,20 @@ static int fail_with(rv_conn *c, int status, const char *text, size_t len)
     return status;
 }
 
-int rv_conn_fail(rv_conn *c, int status, const char *text)
+int rv__conn_fail(rv_conn *c, int status, const char *text)
 {
     return fail_with(c, status, text, strlen(text));
 }
 
-int rv_conn_request(rv_conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,
+int rv__conn_request(rv_conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,
                     struct rv_msg *m)
 {
     m->nfds = 0;   /* the caller closes m's descriptors, also when nothing came */
-    if (rv_wire_send(c->fd, h, body, fds, nfds, 0) < 0)
-        return rv_conn_fail(c, RV_ECONNECT, "revived closed the connection");
-    int r = rv_wire_recv(c->fd, m, RV_WIRE_MAX_BODY, 0);
+    if (rv__wire_send(c->fd, h, body, fds, nfds, 0) < 0)
+        return rv__conn_fail(c, RV_ECONNECT, "revived closed the connection");
+    int r = rv__wire_recv(c->fd, m, RV_WIRE_MAX_BODY, 0);
     if (r <= 0)
-        return rv_conn_fail(c, r == 0 ? RV_ECONNECT : RV_EPROTO, "no answer from revived");
+        return rv__conn_fail(c, r == 0 ? RV_ECONNECT : RV_EPROTO, "no answer from revived");
     if (m->hdr.type == RV_T_ERROR)
         return fail_with(c, m->hdr.status < 0 ? m->hdr.status : RV_EPROTO, (const char *)m->body, m->hdr.len);
     c->err[0] = '\0';

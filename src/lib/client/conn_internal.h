@@ -7,14 +7,14 @@
 #include "revive/client.h"
 #include "wire.h"
 
-rv_conn *rv_conn_get(rv_conn *c);
-void rv_conn_put(rv_conn *c);
-int rv_conn_fd(const rv_conn *c);
+rv_conn *rv__conn_get(rv_conn *c);
+void rv__conn_put(rv_conn *c);
+int rv__conn_fd(const rv_conn *c);
 /* Records the sentence rv_conn_error() returns; returns status. */
-int rv_conn_fail(rv_conn *c, int status, const char *text);
+int rv__conn_fail(rv_conn *c, int status, const char *text);
 /* Sends h (+ body, fds) and receives the answer into m. 0 for an answer
  * other than RV_T_ERROR; else the error, its sentence recorded. */
-int rv_conn_request(rv_conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,
+int rv__conn_request(rv_conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,
                     struct rv_msg *m);
 
 #endif

@@ -15,6 +15,7 @@
  * The relookup then maps the new provider's memfd over the same range and
  * dup2()s the new notifiers and lifeline onto the old numbers. */
 #include "revive/cap.h"
+#include "revive/dataspace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,10 +64,10 @@ static int take_grant(rv_conn *c, struct rv_msg *m, struct grant *g)
 {
     if (m->hdr.type != RV_T_DS_OK || m->hdr.op > MAX_NOTIFIERS || m->nfds != 2 + m->hdr.op ||
         m->hdr.len != sizeof g->size)
-        return rv_conn_fail(c, RV_EPROTO, "unexpected answer from revived");
+        return rv__conn_fail(c, RV_EPROTO, "unexpected answer from revived");
     memcpy(&g->size, m->body, sizeof g->size);
     if (g->size == 0 || g->size > SIZE_MAX / 2)
-        return rv_conn_fail(c, RV_EPROTO, "revived sent a dataspace of impossible size");
+        return rv__conn_fail(c, RV_EPROTO, "revived sent a dataspace of impossible size");
     g->memfd = m->fds[0];
     g->lifeline = m->fds[1];
     g->nnotifiers = m->hdr.op;
@@ -80,15 +81,15 @@ static int request_attach(rv_conn *c, const char *name, unsigned wait_ms, struct
 {
     size_t nl = strlen(name);
     if (nl == 0 || nl >= RV_NAME_MAX)
-        return rv_conn_fail(c, RV_EINVAL, "dataspace name empty or too long");
+        return rv__conn_fail(c, RV_EINVAL, "dataspace name empty or too long");
     struct rv_msg *m = malloc(sizeof *m);
     if (!m)
         return RV_ENOMEM;
-    struct rv_hdr h = rv_hdr_make(RV_T_DS_ATTACH, 0, wait_ms, 0, nl + 1);
-    int rc = rv_conn_request(c, &h, name, NULL, 0, m);
+    struct rv_hdr h = rv__hdr_make(RV_T_DS_ATTACH, 0, wait_ms, 0, nl + 1);
+    int rc = rv__conn_request(c, &h, name, NULL, 0, m);
     if (rc == 0)
         rc = take_grant(c, m, g);
-    rv_msg_close_fds(m);
+    rv__msg_close_fds(m);
     free(m);
     return rc;
 }
@@ -97,11 +98,11 @@ int rv_ds_provide(rv_conn *c, const char *name, int memfd, const int *notifiers,
 {
     size_t nl = strlen(name);
     if (nl == 0 || nl >= RV_NAME_MAX || n > MAX_NOTIFIERS || memfd < 0)
-        return rv_conn_fail(c, RV_EINVAL, "bad dataspace: empty or long name, too many notifiers, no memfd");
+        return rv__conn_fail(c, RV_EINVAL, "bad dataspace: empty or long name, too many notifiers, no memfd");
     /* revived accepts only a memfd whose size is final (see its check). */
     int seals = fcntl(memfd, F_GET_SEALS);
     if ((seals < 0 || !(seals & F_SEAL_SHRINK)) && fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
-        return rv_conn_fail(c, RV_EINVAL, "cannot seal the memfd against resizing: create it with "
+        return rv__conn_fail(c, RV_EINVAL, "cannot seal the memfd against resizing: create it with "
                                           "MFD_ALLOW_SEALING and its final size");
     int fds[1 + MAX_NOTIFIERS] = { memfd };
     for (unsigned i = 0; i < n; i++)
@@ -109,11 +110,11 @@ int rv_ds_provide(rv_conn *c, const char *name, int memfd, const int *notifiers,
     struct rv_msg *m = malloc(sizeof *m);
     if (!m)
         return RV_ENOMEM;
-    struct rv_hdr h = rv_hdr_make(RV_T_DS_PROVIDE, 0, n, 0, nl + 1);
-    int rc = rv_conn_request(c, &h, name, fds, 1 + n, m);
+    struct rv_hdr h = rv__hdr_make(RV_T_DS_PROVIDE, 0, n, 0, nl + 1);
+    int rc = rv__conn_request(c, &h, name, fds, 1 + n, m);
     if (rc == 0 && m->hdr.type != RV_T_OK)
-        rc = rv_conn_fail(c, RV_EPROTO, "unexpected answer from revived");
-    rv_msg_close_fds(m);
+        rc = rv__conn_fail(c, RV_EPROTO, "unexpected answer from revived");
+    rv__msg_close_fds(m);
     free(m);
     return rc;
 }
@@ -169,7 +170,7 @@ static void zero_mapping(int fd, void *arg)
 int rv_cap_relookup(int fd, int err)
 {
     (void)err;
-    rv_dataspace *ds = rv_cap_owner(fd);
+    rv_dataspace *ds = rv__cap_owner(fd);
     if (!ds)
         return RV_EINVAL;
     struct grant g;
@@ -179,9 +180,9 @@ int rv_cap_relookup(int fd, int err)
     if (rc == 0) {   /* the siblings are repaired with it */
         for (unsigned i = 0; i < ds->nnotifiers; i++)
             if (ds->notifiers[i] != fd)
-                rv_cap_repaired(ds->notifiers[i]);
+                rv__cap_repaired(ds->notifiers[i]);
         if (ds->fd != fd)
-            rv_cap_repaired(ds->fd);
+            rv__cap_repaired(ds->fd);
     }
     return rc;
 }
@@ -194,11 +195,11 @@ static int generic_relookup(int fd, int err, void *arg)
 
 static int register_all(rv_dataspace *ds)
 {
-    int rc = rv_cap_add(ds->fd, RV_CAP_DATASPACE, ds->name, NULL, ds->lifeline, generic_relookup, ds);
+    int rc = rv__cap_add(ds->fd, RV_CAP_DATASPACE, ds->name, NULL, ds->lifeline, generic_relookup, ds);
     rc = rc ? rc : rv_cap_set_unmap(ds->fd, zero_mapping, ds);
     for (unsigned i = 0; i < ds->nnotifiers && rc == 0; i++)
-        rc = rv_cap_add(ds->notifiers[i], RV_CAP_NOTIFIER, ds->name, NULL, -1, generic_relookup, ds);
-    if (rc == 0 && rv_cap_enabled())
+        rc = rv__cap_add(ds->notifiers[i], RV_CAP_NOTIFIER, ds->name, NULL, -1, generic_relookup, ds);
+    if (rc == 0 && rv__cap_enabled())
         rc = rv_cap_watch(ds->fd, true);
     return rc;
 }
@@ -224,7 +225,7 @@ int rv_ds_attach(rv_conn *c, const char *name, unsigned wait_ms, rv_dataspace **
         return rc;
     }
     snprintf(ds->name, sizeof ds->name, "%s", name);
-    ds->conn = rv_conn_get(c);
+    ds->conn = rv__conn_get(c);
     ds->wait_ms = wait_ms;
     ds->fd = g.memfd;
     ds->lifeline = g.lifeline;
@@ -261,7 +262,7 @@ int rv_ds_notify(rv_dataspace *ds, unsigned i)
 {
     if (i >= ds->nnotifiers)
         return RV_EINVAL;
-    unsigned seen = rv_cap_generation(ds->fd);
+    unsigned seen = rv__cap_generation(ds->fd);
     if (lifeline_dead(ds))
         return lifeline_fault(ds, seen);
     uint64_t one = 1;
@@ -272,7 +273,7 @@ long rv_ds_wait(rv_dataspace *ds, unsigned i, int timeout_ms)
 {
     if (i >= ds->nnotifiers)
         return RV_EINVAL;
-    unsigned seen = rv_cap_generation(ds->fd);
+    unsigned seen = rv__cap_generation(ds->fd);
     struct pollfd p[2] = { { .fd = ds->notifiers[i], .events = POLLIN }, { .fd = ds->lifeline, .events = POLLIN } };
     int n;
     while ((n = poll(p, 2, timeout_ms)) < 0 && errno == EINTR)
@@ -281,7 +282,7 @@ long rv_ds_wait(rv_dataspace *ds, unsigned i, int timeout_ms)
         return RV_EIO;
     if (n == 0)
         return 0;
-    if (p[1].revents || rv_cap_generation(ds->fd) != seen)
+    if (p[1].revents || rv__cap_generation(ds->fd) != seen)
         return lifeline_fault(ds, seen);
     uint64_t count;
     if (read(ds->notifiers[i], &count, sizeof count) != sizeof count)
@@ -300,6 +301,6 @@ void rv_ds_detach(rv_dataspace *ds)
     close(ds->lifeline);
     for (unsigned i = 0; i < ds->nnotifiers; i++)
         close(ds->notifiers[i]);
-    rv_conn_put(ds->conn);
+    rv__conn_put(ds->conn);
     free(ds);
 }

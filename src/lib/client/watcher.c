@@ -48,7 +48,7 @@ static struct {
  * on the old descriptor number, which is why a change rebuilds the set
  * rather than patching it: the kernel dropped the closed description. */
 struct watch_set {
-    struct rv_cap_watched *caps;
+    struct rv__cap_watched *caps;
     size_t n, cap;
     unsigned version;
     int ep;
@@ -68,11 +68,11 @@ static void kick(void)
 static int read_set(struct watch_set *s)
 {
     for (;;) {
-        s->n = rv_cap_watched(s->caps, s->cap, &s->version);
+        s->n = rv__cap_watched(s->caps, s->cap, &s->version);
         if (s->n < s->cap)
             return 0;
         size_t cap = s->cap ? s->cap * 2 : 64;
-        struct rv_cap_watched *c = realloc(s->caps, cap * sizeof *c);
+        struct rv__cap_watched *c = realloc(s->caps, cap * sizeof *c);
         if (!c)
             return -1;
         s->caps = c;
@@ -117,7 +117,7 @@ static void fault_dead(const struct watch_set *s, const struct epoll_event *ev, 
             drain_wake();
             continue;
         }
-        const struct rv_cap_watched *c = &s->caps[ev[i].data.u64];
+        const struct rv__cap_watched *c = &s->caps[ev[i].data.u64];
         if (rv_cap_fault(c->fd, RV_EREVOKED, c->generation) != 0)
             rv_cap_watch(c->fd, false);
     }
@@ -159,7 +159,7 @@ static void *watcher_main(void *arg)
     struct watch_set s = { .ep = -1 };
     int64_t due = now_ms() + W.period_ms;
     while (!__atomic_load_n(&W.stopping, __ATOMIC_ACQUIRE)) {
-        if ((s.ep < 0 || rv_cap_version() != s.version) && refresh(&s) < 0)
+        if ((s.ep < 0 || rv__cap_version() != s.version) && refresh(&s) < 0)
             break;   /* out of memory or descriptors: stop watching rather than spin */
         watch_once(&s, &due);
     }
@@ -186,7 +186,7 @@ int rv_watcher_start(enum rv_watch_mode mode, unsigned period_ms)
             rc = RV_ENOMEM;
         else
             W.running = true;
-        rv_cap_on_change(kick);
+        rv__cap_on_change(kick);
     }
     pthread_mutex_unlock(&W.lock);
     return rc;

@@ -100,7 +100,7 @@ static pthread_once_t slot_key_once = PTHREAD_ONCE_INIT;
 static __thread struct log_slot *t_slot;
 static __thread bool t_writer;
 static __thread unsigned t_shared;
-static __thread uint64_t t_session, t_seq;   /* the request this thread serves: rv_arena_request */
+static __thread uint64_t t_session, t_seq;   /* the request this thread serves: rv__arena_request */
 
 /* ---- places ---- */
 
@@ -207,7 +207,7 @@ void rv_arena_unlock_shared(void)
 
 /* ---- the undo log ---- */
 
-void rv_arena_request(uint64_t session, uint64_t seq)
+void rv__arena_request(uint64_t session, uint64_t seq)
 {
     t_session = session;
     t_seq = seq;
@@ -322,16 +322,16 @@ static void restore(const struct log_slot *s)
  * is now, as one transaction, durable before the log is forgotten. */
 static void make_durable(const struct log_slot *s)
 {
-    if (!rv_arena_file_on())
+    if (!rv__arena_file_on())
         return;
     for (uint64_t at = 0; at < s->used;) {
         uint64_t a, len;
         memcpy(&a, s->rec + at, 8);
         memcpy(&len, s->rec + at + 8, 8);
-        rv_arena_file_add((const uint8_t *)hdr, a - RV_ARENA_BASE, len & ~FRESH);
+        rv__arena_file_add((const uint8_t *)hdr, a - RV_ARENA_BASE, len & ~FRESH);
         at += len & FRESH ? REC_MIN : REC_MIN + round8(len);
     }
-    rv_arena_file_commit((const uint8_t *)hdr);
+    rv__arena_file_commit((const uint8_t *)hdr);
 }
 
 static void forget(struct log_slot *s)
@@ -540,7 +540,7 @@ void **rv_arena_root(void)
     return hdr ? &hdr->root : NULL;
 }
 
-int rv_arena_attach(int fd, uint64_t size, char *why, size_t whylen)
+int rv__arena_attach(int fd, uint64_t size, char *why, size_t whylen)
 {
     struct stat st;
     if (size < HEAP_OFFSET + class_size(NCLASSES - 1) || fstat(fd, &st) < 0 || (uint64_t)st.st_size != size) {
@@ -565,9 +565,9 @@ int rv_arena_attach(int fd, uint64_t size, char *why, size_t whylen)
     return 0;
 }
 
-void rv_arena_detach(void)
+void rv__arena_detach(void)
 {
-    rv_arena_file_detach();
+    rv__arena_file_detach();
     if (hdr)
         munmap(hdr, arena_size);
     hdr = NULL;
@@ -623,15 +623,15 @@ static void settle_logs(bool (*committed)(uint64_t session, uint64_t seq))
         }
 }
 
-void rv_arena_recover(bool (*committed)(uint64_t session, uint64_t seq))
+void rv__arena_recover(bool (*committed)(uint64_t session, uint64_t seq))
 {
     if (!hdr)
         return;
-    rv_arena_file_recover((uint8_t *)hdr);
+    rv__arena_file_recover((uint8_t *)hdr);
     if (hdr->magic == 0) {
         format();
-        rv_arena_file_add((const uint8_t *)hdr, 0, sizeof *hdr);
-        rv_arena_file_commit((const uint8_t *)hdr);
+        rv__arena_file_add((const uint8_t *)hdr, 0, sizeof *hdr);
+        rv__arena_file_commit((const uint8_t *)hdr);
         return;
     }
     if (hdr->magic != ARENA_MAGIC || hdr->version != ARENA_VERSION || hdr->size != arena_size ||

@@ -60,7 +60,7 @@ struct file_hdr {
 struct txn_hdr {
     uint64_t magic, generation;
     uint64_t bytes;           /* the whole transaction, this header included */
-    uint64_t sum;             /* rv_checksum of the transaction with sum = 0 */
+    uint64_t sum;             /* rv__checksum of the transaction with sum = 0 */
 };
 
 struct range_hdr {
@@ -141,7 +141,7 @@ static uint64_t txn_valid(const uint8_t *t, uint64_t room)
     uint64_t sum = h.sum;
     struct txn_hdr zeroed = h;
     zeroed.sum = 0;
-    uint64_t check = rv_checksum(&zeroed, sizeof zeroed) ^ rv_checksum(t + sizeof h, h.bytes - sizeof h);
+    uint64_t check = rv__checksum(&zeroed, sizeof zeroed) ^ rv__checksum(t + sizeof h, h.bytes - sizeof h);
     return check == sum ? h.bytes : 0;
 }
 
@@ -231,7 +231,7 @@ static void txn_reserve(size_t more)
     txn_cap = cap;
 }
 
-void rv_arena_file_add(const uint8_t *mem, uint64_t off, uint64_t len)
+void rv__arena_file_add(const uint8_t *mem, uint64_t off, uint64_t len)
 {
     if (fd < 0 || !len)
         return;
@@ -248,7 +248,7 @@ void rv_arena_file_add(const uint8_t *mem, uint64_t off, uint64_t len)
     mark_dirty(off, len);
 }
 
-void rv_arena_file_commit(const uint8_t *mem)
+void rv__arena_file_commit(const uint8_t *mem)
 {
     if (fd < 0 || txn_len == 0)
         return;
@@ -256,7 +256,7 @@ void rv_arena_file_commit(const uint8_t *mem)
         checkpoint(mem);   /* the transaction's pages are marked: a too-big one goes straight in */
     if (txn_len <= RV_ARENA_WAL_BYTES - wal_end) {
         struct txn_hdr h = { .magic = TXN_MAGIC, .generation = fh.generation, .bytes = txn_len };
-        h.sum = rv_checksum(&h, sizeof h) ^ rv_checksum(txn + sizeof h, txn_len - sizeof h);
+        h.sum = rv__checksum(&h, sizeof h) ^ rv__checksum(txn + sizeof h, txn_len - sizeof h);
         memcpy(txn, &h, sizeof h);
         write_at(txn, txn_len, wal_off(wal_end), "append to the redo log");
         sync_file();
@@ -267,7 +267,7 @@ void rv_arena_file_commit(const uint8_t *mem)
 
 /* ---- opening and loading ---- */
 
-void rv_arena_file_detach(void)
+void rv__arena_file_detach(void)
 {
     if (fd >= 0)
         close(fd);
@@ -277,15 +277,15 @@ void rv_arena_file_detach(void)
     wal_end = txn_len = 0;
 }
 
-int rv_arena_file_open(int file, uint64_t size, char *why, size_t whylen)
+int rv__arena_file_open(int file, uint64_t size, char *why, size_t whylen)
 {
     struct stat st;
-    rv_arena_file_detach();
+    rv__arena_file_detach();
     fd = file;
     arena_bytes = size;
-    if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != rv_arena_file_bytes(size) || size % PAGE) {
+    if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != rv__arena_file_bytes(size) || size % PAGE) {
         snprintf(why, whylen, "the arena file is not the %llu bytes an arena of %llu needs",
-                 (unsigned long long)rv_arena_file_bytes(size), (unsigned long long)size);
+                 (unsigned long long)rv__arena_file_bytes(size), (unsigned long long)size);
         return -1;
     }
     if (pread(fd, &fh, sizeof fh, 0) != (ssize_t)sizeof fh) {   /* not read_at: no fail-stop here */
@@ -312,9 +312,9 @@ int rv_arena_file_open(int file, uint64_t size, char *why, size_t whylen)
     return 0;
 }
 
-bool rv_arena_file_on(void) { return fd >= 0; }
+bool rv__arena_file_on(void) { return fd >= 0; }
 
-void rv_arena_file_recover(uint8_t *mem)
+void rv__arena_file_recover(uint8_t *mem)
 {
     if (fd < 0)
         return;

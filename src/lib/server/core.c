@@ -5,17 +5,17 @@
 #include <string.h>
 #include <unistd.h>
 
-struct rv_runtime rv_rt = { .ctl = -1, .ep = -1 };
-__thread rv_request *rv_rt_serving;
-__thread unsigned rv_rt_slot;
+struct rv_runtime rv__rt = { .ctl = -1, .ep = -1 };
+__thread rv_request *rv__rt_serving;
+__thread unsigned rv__rt_slot;
 
-void rv_rt_set_busy(uint64_t session, uint64_t seq)
+void rv__rt_set_busy(uint64_t session, uint64_t seq)
 {
-    struct rv_busy *b = &rv_rt.status->busy[rv_rt_slot];
+    struct rv_busy *b = &rv__rt.status->busy[rv__rt_slot];
     if (session) {
         b->session = session;
         b->seq = seq;
-        __atomic_store_n(&b->since_ns, rv_now_ns(), __ATOMIC_RELEASE);
+        __atomic_store_n(&b->since_ns, rv__now_ns(), __ATOMIC_RELEASE);
     } else {
         __atomic_store_n(&b->since_ns, 0, __ATOMIC_RELEASE);
         b->session = 0;
@@ -28,11 +28,11 @@ void rv_rt_set_busy(uint64_t session, uint64_t seq)
  * async-signal-safe calls. "self" separates a real fault (a bad pointer,
  * abort()) from a signal someone else sent: only a real fault makes the
  * request being served a suspect. */
-void rv_rt_record_crash(int sig, int code, uint64_t addr, bool self)
+void rv__rt_record_crash(int sig, int code, uint64_t addr, bool self)
 {
-    struct rv_status_page *st = rv_rt.status;
+    struct rv_status_page *st = rv__rt.status;
     if (st) {
-        const struct rv_busy *b = &st->busy[rv_rt_slot];   /* the faulting thread's */
+        const struct rv_busy *b = &st->busy[rv__rt_slot];   /* the faulting thread's */
         st->crash_session = b->since_ns ? b->session : 0;
         st->crash_seq = b->seq;
         st->crash_code = code;
@@ -42,42 +42,42 @@ void rv_rt_record_crash(int sig, int code, uint64_t addr, bool self)
     }
 }
 
-void rv_rt_escalate(int sig)
+void rv__rt_escalate(int sig)
 {
-    rv_rt_record_crash(sig, 0, 0, true);
+    rv__rt_record_crash(sig, 0, 0, true);
     signal(sig, SIG_DFL);
     raise(sig);
     _exit(128 + sig);   /* a blocked signal: die all the same */
 }
 
-void rv_rt_report_lost(rv_sess *s, int status, const char *why)
+void rv__rt_report_lost(rv_svc_session *s, int status, const char *why)
 {
     rv__log(RV_LOG_ERR, "session %llu: %s; failing this session alone", (unsigned long long)s->id, why);
-    struct rv_hdr h = rv_hdr_make(RV_T_SESSION_LOST, s->id, 0, status, strlen(why));
-    rv_wire_send(rv_rt.ctl, &h, why, NULL, 0, 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_SESSION_LOST, s->id, 0, status, strlen(why));
+    rv__wire_send(rv__rt.ctl, &h, why, NULL, 0, 0);
 }
 
 /* ---- the epoll set ---- */
 
-int rv_rt_poll_add(int fd, struct rv_source *src)
+int rv__rt_poll_add(int fd, struct rv_source *src)
 {
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = src };
-    return epoll_ctl(rv_rt.ep, EPOLL_CTL_ADD, fd, &ev);
+    return epoll_ctl(rv__rt.ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
 /* With workers a session is one-shot: see workers.c. */
-static uint32_t session_events(void) { return rv_rt.ops->workers > 1 ? EPOLLIN | EPOLLONESHOT : EPOLLIN; }
+static uint32_t session_events(void) { return rv__rt.ops->workers > 1 ? EPOLLIN | EPOLLONESHOT : EPOLLIN; }
 
-void rv_rt_poll_session(rv_sess *s)
+void rv__rt_poll_session(rv_svc_session *s)
 {
     struct epoll_event ev = { .events = session_events(), .data.ptr = &s->src };
-    s->polling = epoll_ctl(rv_rt.ep, EPOLL_CTL_ADD, s->fd, &ev) == 0;
+    s->polling = epoll_ctl(rv__rt.ep, EPOLL_CTL_ADD, s->fd, &ev) == 0;
 }
 
-void rv_rt_rearm(rv_sess *s)
+void rv__rt_rearm(rv_svc_session *s)
 {
     struct epoll_event ev = { .events = session_events(), .data.ptr = &s->src };
-    if (epoll_ctl(rv_rt.ep, EPOLL_CTL_MOD, s->fd, &ev) < 0)
+    if (epoll_ctl(rv__rt.ep, EPOLL_CTL_MOD, s->fd, &ev) < 0)
         rv__fail_stop("cannot re-arm a session");
 }
 
@@ -86,21 +86,21 @@ void rv_rt_rearm(rv_sess *s)
  * workers the sessions are one-shot, and an event dropped with the rest of
  * a batch would never be reported again, its request left unserved. Only
  * the event loop's thread touches the batch. */
-struct epoll_event rv_rt_batch[64];
-int rv_rt_batch_next, rv_rt_batch_len;
+struct epoll_event rv__rt_batch[64];
+int rv__rt_batch_next, rv__rt_batch_len;
 
 static void strike_from_batch(const struct rv_source *src)
 {
-    for (int i = rv_rt_batch_next; i < rv_rt_batch_len; i++)
-        if (rv_rt_batch[i].data.ptr == src)
-            rv_rt_batch[i].data.ptr = NULL;
+    for (int i = rv__rt_batch_next; i < rv__rt_batch_len; i++)
+        if (rv__rt_batch[i].data.ptr == src)
+            rv__rt_batch[i].data.ptr = NULL;
 }
 
-void rv_rt_unpoll(rv_sess *s)
+void rv__rt_unpoll(rv_svc_session *s)
 {
     if (s->polling) {
-        epoll_ctl(rv_rt.ep, EPOLL_CTL_DEL, s->fd, NULL);
-        if (rv_rt_slot == 0)
+        epoll_ctl(rv__rt.ep, EPOLL_CTL_DEL, s->fd, NULL);
+        if (rv__rt_slot == 0)
             strike_from_batch(&s->src);
     }
     s->polling = false;

@@ -1,5 +1,5 @@
 /* core.h — the server runtime's shared state, below everything else of it
- * but fail.h: the instance's record (rv_rt), the session record, the busy
+ * but fail.h: the instance's record (rv__rt), the session record, the busy
  * slots and crash record of the status page, and the epoll set that the
  * event loop (server.c), the session code (serve.c) and the workers
  * (workers.c) all register sessions in. Not a public header. */
@@ -24,7 +24,7 @@ struct rv_source {
 
 /* A session as the service instance holds it (the service's handle to it is
  * this, opaque). */
-struct rv_sess {
+struct rv_svc_session {
     struct rv_source src;
     uint64_t id;
     int fd;                     /* session endpoint (server end) */
@@ -49,36 +49,36 @@ struct rv_runtime {
     uint64_t ssr_size;
     enum rv_ssr_protect protect;
     bool workers;               /* requests are served on the pool (workers.c) */
-    rv_sess **sess;
+    rv_svc_session **sess;
     size_t nsess, capsess;
 };
 
-extern struct rv_runtime rv_rt;
+extern struct rv_runtime rv__rt;
 /* The request whose handler runs on this thread, if any. */
-extern __thread rv_request *rv_rt_serving;
+extern __thread rv_request *rv__rt_serving;
 /* This thread's busy slot in the status page: 0 for the event loop's
  * thread, 1.. for workers. */
-extern __thread unsigned rv_rt_slot;
+extern __thread unsigned rv__rt_slot;
 
 /* This thread serves (session, seq) from now; (0, 0): nothing. */
-void rv_rt_set_busy(uint64_t session, uint64_t seq);
+void rv__rt_set_busy(uint64_t session, uint64_t seq);
 /* The crash record, from a fault handler: only stores. "self": the fault
  * came from the process itself, not a signal another sent. */
-void rv_rt_record_crash(int sig, int code, uint64_t addr, bool self);
+void rv__rt_record_crash(int sig, int code, uint64_t addr, bool self);
 /* A fault the recovery domains cannot undo (tier 1 escalates): the crash
  * record names the request being served, then the process dies by sig. */
-void rv_rt_escalate(int sig) __attribute__((noreturn));
+void rv__rt_escalate(int sig) __attribute__((noreturn));
 /* Tells revived the session's state is lost (it fails that session alone). */
-void rv_rt_report_lost(rv_sess *s, int status, const char *why);
+void rv__rt_report_lost(rv_svc_session *s, int status, const char *why);
 
 /* ---- the epoll set ---- */
 
-int rv_rt_poll_add(int fd, struct rv_source *src);
-void rv_rt_poll_session(rv_sess *s);
-void rv_rt_unpoll(rv_sess *s);
-void rv_rt_rearm(rv_sess *s);         /* one-shot again, after a worker served it */
+int rv__rt_poll_add(int fd, struct rv_source *src);
+void rv__rt_poll_session(rv_svc_session *s);
+void rv__rt_unpoll(rv_svc_session *s);
+void rv__rt_rearm(rv_svc_session *s);         /* one-shot again, after a worker served it */
 /* The events the event loop is working through (server.c fills it). */
-extern struct epoll_event rv_rt_batch[64];
-extern int rv_rt_batch_next, rv_rt_batch_len;
+extern struct epoll_event rv__rt_batch[64];
+extern int rv__rt_batch_next, rv__rt_batch_len;
 
 #endif

@@ -26,7 +26,7 @@
 static void escalate(int sig, const char *why)
 {
     rv__log(RV_LOG_CRIT, "unrecoverable fault (%s): escalating to a restart", why);
-    rv_rt_escalate(sig);
+    rv__rt_escalate(sig);
 }
 
 /* rd's fault handlers replace the runtime's crash-record handlers, so

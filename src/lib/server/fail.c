@@ -16,7 +16,7 @@ void rv__log(enum rv_log_level level, const char *fmt, ...)
     snprintf(prefix, sizeof prefix, "%s[%d]", log_name, (int)getpid());
     va_list ap;
     va_start(ap, fmt);
-    rv_log_line(level, prefix, fmt, ap);
+    rv__log_line(level, prefix, fmt, ap);
     va_end(ap);
 }
 

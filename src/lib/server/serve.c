@@ -24,9 +24,9 @@
  * session's code is about to run, so a client calling again and again costs
  * no mprotect at all, while a handler still never runs with any other
  * session's SSR writable. */
-static rv_sess *open_sess;
+static rv_svc_session *open_sess;
 /* What a closed SSR goes back to: PROT_NONE, except during the recover hook,
- * which may read every SSR (and update some with rv_sess_update). */
+ * which may read every SSR (and update some with rv_svc_session_update). */
 static int rest_prot = PROT_NONE;
 
 /* MAP_POPULATE: a new instance touches every session's SSR and journal
@@ -38,9 +38,9 @@ static void *map_fd(int fd, size_t len, int prot)
     return p == MAP_FAILED ? NULL : p;
 }
 
-rv_sess *rv_sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen)
+rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen)
 {
-    rv_sess *s = calloc(1, sizeof *s);
+    rv_svc_session *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(why, whylen, "out of memory");
         return NULL;
@@ -50,9 +50,9 @@ rv_sess *rv_sess_attach(const struct rv_wire_session *w, const int *fds, char *w
     s->flags = w->flags;
     s->poison_seq = w->poison_seq;
     s->fd = fds[0];
-    s->ssr_len = rv_ssr_bytes(rv_rt.ssr_size);
-    s->j_len = rv_journal_bytes(rv_rt.ssr_size);
-    int initial = rv_rt.protect == RV_PROTECT_MPROTECT ? PROT_NONE : PROT_READ | PROT_WRITE;
+    s->ssr_len = rv__ssr_bytes(rv__rt.ssr_size);
+    s->j_len = rv__journal_bytes(rv__rt.ssr_size);
+    int initial = rv__rt.protect == RV_PROTECT_MPROTECT ? PROT_NONE : PROT_READ | PROT_WRITE;
     s->ssr = map_fd(fds[1], s->ssr_len, initial);
     s->j = map_fd(fds[2], s->j_len, PROT_READ | PROT_WRITE);
     close(fds[1]);
@@ -61,17 +61,17 @@ rv_sess *rv_sess_attach(const struct rv_wire_session *w, const int *fds, char *w
         s->stored[i] = (w->stored_mask & (1u << i)) ? fds[k++] : -1;
     if (!s->ssr || !s->j) {
         snprintf(why, whylen, "cannot map SSR or journal: %s", strerror(errno));
-        rv_sess_detach(s);
+        rv__sess_detach(s);
         return NULL;
     }
     return s;
 }
 
-void rv_sess_detach(rv_sess *s)
+void rv__sess_detach(rv_svc_session *s)
 {
     if (open_sess == s)
         open_sess = NULL;
-    rv_rt_unpoll(s);
+    rv__rt_unpoll(s);
     if (s->ssr)
         munmap(s->ssr, s->ssr_len);
     if (s->j)
@@ -83,58 +83,58 @@ void rv_sess_detach(rv_sess *s)
     free(s);
 }
 
-void rv_sess_unbind(rv_sess *s)
+void rv__sess_unbind(rv_svc_session *s)
 {
-    if (rv_rt.ops->unbind) {
-        rv_sess_open_ssr(s);
-        rv_rt_set_busy(s->id, 0);
-        rv_rt.ops->unbind(s, s->ssr + 1);
-        rv_rt_set_busy(0, 0);
+    if (rv__rt.ops->unbind) {
+        rv__sess_open_ssr(s);
+        rv__rt_set_busy(s->id, 0);
+        rv__rt.ops->unbind(s, s->ssr + 1);
+        rv__rt_set_busy(0, 0);
     }
-    rv_sess_detach(s);
+    rv__sess_detach(s);
 }
 
-bool rv_sess_done(rv_sess **all, size_t n, uint64_t id, uint64_t seq)
+bool rv__sess_done(rv_svc_session **all, size_t n, uint64_t id, uint64_t seq)
 {
     for (size_t i = 0; i < n; i++) {
         struct rv_journal *j = all[i]->j;
         if (all[i]->id == id && j->magic == RV_JOURNAL_MAGIC && j->cur <= 1)
-            return rv_journal_committed(j)->done_seq >= seq;
+            return rv__journal_committed(j)->done_seq >= seq;
     }
     return false;
 }
 
-void rv_sess_open_ssr(rv_sess *s)
+void rv__sess_open_ssr(rv_svc_session *s)
 {
-    if (rv_rt.protect != RV_PROTECT_MPROTECT || open_sess == s)
+    if (rv__rt.protect != RV_PROTECT_MPROTECT || open_sess == s)
         return;
-    rv_ssr_close_open();
+    rv__ssr_close_open();
     mprotect(s->ssr, s->ssr_len, PROT_READ | PROT_WRITE);
     open_sess = s;
 }
 
-void rv_ssr_close_open(void)
+void rv__ssr_close_open(void)
 {
     if (open_sess)
         mprotect(open_sess->ssr, open_sess->ssr_len, rest_prot);
     open_sess = NULL;
 }
 
-void rv_ssr_rest_all(rv_sess **all, size_t n, int prot)
+void rv__ssr_rest_all(rv_svc_session **all, size_t n, int prot)
 {
-    rv_ssr_close_open();
+    rv__ssr_close_open();
     rest_prot = prot;
-    for (size_t i = 0; rv_rt.protect == RV_PROTECT_MPROTECT && i < n; i++)
+    for (size_t i = 0; rv__rt.protect == RV_PROTECT_MPROTECT && i < n; i++)
         mprotect(all[i]->ssr, all[i]->ssr_len, prot);
 }
 
 /* The slot the next commit will write. */
-static struct rv_slot *next_slot(rv_sess *s)
+static struct rv_slot *next_slot(rv_svc_session *s)
 {
-    return rv_journal_slot(s->j, s->j->cur ^ 1);
+    return rv__journal_slot(s->j, s->j->cur ^ 1);
 }
 
-static void prepare_next(rv_sess *s, uint64_t done_seq)
+static void prepare_next(rv_svc_session *s, uint64_t done_seq)
 {
     struct rv_slot *n = next_slot(s);
     n->done_seq = done_seq;
@@ -143,39 +143,39 @@ static void prepare_next(rv_sess *s, uint64_t done_seq)
     n->reply_attach = -1;
 }
 
-int rv_sess_bind(rv_sess *s, const char *args)
+int rv__sess_bind(rv_svc_session *s, const char *args)
 {
-    rv_sess_open_ssr(s);
-    rv_session_format(s->j, s->ssr, rv_rt.ssr_size, rv_rt.ops->ssr_layout);
-    rv_rt_set_busy(s->id, 0);
-    int rc = rv_rt.ops->bind ? rv_rt.ops->bind(s, s->ssr + 1, args) : 0;
-    if (rc == 0 && rv_rt.ops->validate && !rv_rt.ops->validate(s, s->ssr + 1)) {
+    rv__sess_open_ssr(s);
+    rv__session_format(s->j, s->ssr, rv__rt.ssr_size, rv__rt.ops->ssr_layout);
+    rv__rt_set_busy(s->id, 0);
+    int rc = rv__rt.ops->bind ? rv__rt.ops->bind(s, s->ssr + 1, args) : 0;
+    if (rc == 0 && rv__rt.ops->validate && !rv__rt.ops->validate(s, s->ssr + 1)) {
         rv__log(RV_LOG_ERR, "session %llu: bind left an SSR its own validate hook rejects", (unsigned long long)s->id);
         rc = RV_EAPP;   /* refused now, rather than found corrupt at the next restart */
     }
-    rv_rt_set_busy(0, 0);
+    rv__rt_set_busy(0, 0);
     if (rc == 0) {
         prepare_next(s, 0);
-        rv_journal_commit(s->j, s->ssr);
+        rv__journal_commit(s->j, s->ssr);
         s->j->bound = 1;
     }
     return rc;
 }
 
-bool rv_sess_in_flight(rv_sess *s)
+bool rv__sess_in_flight(rv_svc_session *s)
 {
     const struct rv_hdr *r = &s->j->req;
     return r->magic == RV_WIRE_MAGIC && r->version == RV_WIRE_VERSION && r->type == RV_T_CALL &&
            r->len <= RV_MAX_PAYLOAD &&
-           r->seq > rv_journal_committed(s->j)->done_seq;
+           r->seq > rv__journal_committed(s->j)->done_seq;
 }
 
 /* The slot the next commit will write, with the committed slot's last
  * reply carried over, so a retry of that request is still answered from
  * it: for commits that complete no request. */
-static void carry_last_reply(rv_sess *s)
+static void carry_last_reply(rv_svc_session *s)
 {
-    struct rv_slot *c = rv_journal_committed(s->j), *n = next_slot(s);
+    struct rv_slot *c = rv__journal_committed(s->j), *n = next_slot(s);
     n->done_seq = c->done_seq;
     n->reply_status = c->reply_status;
     n->reply_attach = c->reply_attach;
@@ -185,35 +185,35 @@ static void carry_last_reply(rv_sess *s)
 
 /* The live SSR becomes the committed image again, stamped as this
  * instance's: an interrupted request's changes (or a wild write) undone. */
-static void restore_committed(rv_sess *s, uint32_t layout)
+static void restore_committed(rv_svc_session *s, uint32_t layout)
 {
-    rv_journal_rollback(s->j, s->ssr);
+    rv__journal_rollback(s->j, s->ssr);
     s->ssr->magic = RV_SSR_MAGIC;
     s->ssr->layout = layout;
-    s->ssr->size = rv_rt.ssr_size;
+    s->ssr->size = rv__rt.ssr_size;
 }
 
 /* An SSR another layout wrote is never read as this one's: the service's
  * migrate hook converts the committed image (into a zeroed SSR, from a
  * copy), or the session is lost. An interrupted request re-runs on the
  * converted state. */
-static bool migrate_ssr(rv_sess *s, uint32_t from, char *why, size_t whylen)
+static bool migrate_ssr(rv_svc_session *s, uint32_t from, char *why, size_t whylen)
 {
-    uint32_t to = rv_rt.ops->ssr_layout;
-    if (!rv_rt.ops->migrate) {
+    uint32_t to = rv__rt.ops->ssr_layout;
+    if (!rv__rt.ops->migrate) {
         snprintf(why, whylen, "its state has layout %u and this instance reads layout %u (the service has "
                  "no migrate hook)", from, to);
         return false;
     }
-    void *old = malloc(rv_rt.ssr_size ? rv_rt.ssr_size : 1);
+    void *old = malloc(rv__rt.ssr_size ? rv__rt.ssr_size : 1);
     if (!old) {
         snprintf(why, whylen, "out of memory migrating its state");
         return false;
     }
     restore_committed(s, to);
-    memcpy(old, s->ssr + 1, rv_rt.ssr_size);
-    memset(s->ssr + 1, 0, rv_rt.ssr_size);
-    int rc = rv_rt.ops->migrate(s, from, old, s->ssr + 1, rv_rt.ssr_size);
+    memcpy(old, s->ssr + 1, rv__rt.ssr_size);
+    memset(s->ssr + 1, 0, rv__rt.ssr_size);
+    int rc = rv__rt.ops->migrate(s, from, old, s->ssr + 1, rv__rt.ssr_size);
     free(old);
     if (rc)
         snprintf(why, whylen, "the migrate hook could not convert its state from layout %u to %u (%d)", from, to, rc);
@@ -226,15 +226,15 @@ static bool migrate_ssr(rv_sess *s, uint32_t from, char *why, size_t whylen)
  * repaired from it; only then does the service's own validate hook judge
  * the contents. A session whose recovery crashed the service twice (its
  * validate or migrate hook) is lost alone. */
-bool rv_sess_recover(rv_sess *s, char *why, size_t whylen)
+bool rv__sess_recover(rv_svc_session *s, char *why, size_t whylen)
 {
     struct rv_journal *j = s->j;
     if (j->magic != RV_JOURNAL_MAGIC || j->version != RV_JOURNAL_VERSION ||
-        j->ssr_size != rv_rt.ssr_size || j->cur > 1 || !j->bound) {
+        j->ssr_size != rv__rt.ssr_size || j->cur > 1 || !j->bound) {
         snprintf(why, whylen, "journal header is corrupt");
         return false;
     }
-    if (!rv_journal_committed_valid(j)) {
+    if (!rv__journal_committed_valid(j)) {
         snprintf(why, whylen, "committed SSR image fails its checksum");
         return false;
     }
@@ -243,70 +243,70 @@ bool rv_sess_recover(rv_sess *s, char *why, size_t whylen)
         return false;
     }
     j->receiving = 0;   /* revived read it when the last instance died */
-    uint32_t layout = rv_journal_committed(j)->layout;
-    rv_sess_open_ssr(s);
-    rv_rt_set_busy(s->id, 0);
-    bool ok = true, migrated = layout != rv_rt.ops->ssr_layout;
+    uint32_t layout = rv__journal_committed(j)->layout;
+    rv__sess_open_ssr(s);
+    rv__rt_set_busy(s->id, 0);
+    bool ok = true, migrated = layout != rv__rt.ops->ssr_layout;
     if (migrated)
         ok = migrate_ssr(s, layout, why, whylen);
-    else if (rv_sess_in_flight(s) || !rv_ssr_valid(s->ssr, layout, rv_rt.ssr_size))
+    else if (rv__sess_in_flight(s) || !rv__ssr_valid(s->ssr, layout, rv__rt.ssr_size))
         restore_committed(s, layout);
-    if (ok && rv_rt.ops->validate && !rv_rt.ops->validate(s, s->ssr + 1)) {
+    if (ok && rv__rt.ops->validate && !rv__rt.ops->validate(s, s->ssr + 1)) {
         snprintf(why, whylen, "the service's validate hook rejected the SSR%s", migrated ? " after migrating it" : "");
         ok = false;
     }
     if (ok && migrated) {
         carry_last_reply(s);
-        rv_journal_commit(j, s->ssr);
+        rv__journal_commit(j, s->ssr);
     }
-    rv_rt_set_busy(0, 0);
+    rv__rt_set_busy(0, 0);
     return ok;
 }
 
-static void send_committed_reply(rv_sess *s)
+static void send_committed_reply(rv_svc_session *s)
 {
-    struct rv_slot *c = rv_journal_committed(s->j);
-    struct rv_hdr h = rv_hdr_make(RV_T_REPLY, c->done_seq, 0, c->reply_status, c->reply_len);
+    struct rv_slot *c = rv__journal_committed(s->j);
+    struct rv_hdr h = rv__hdr_make(RV_T_REPLY, c->done_seq, 0, c->reply_status, c->reply_len);
     int fd = c->reply_attach >= 0 && c->reply_attach < RV_MAX_STORED_FDS ? s->stored[c->reply_attach] : -1;
     /* MSG_DONTWAIT: a client that stops reading must not stall the service;
      * it has one call outstanding, so a full buffer means it broke protocol.
      * A client gone is revived's to notice. Any other failure means our own
      * state is wrong (a committed reply that cannot be sent): fail stop. */
-    int rc = rv_wire_send(s->fd, &h, c->reply, fd >= 0 ? &fd : NULL, fd >= 0, MSG_DONTWAIT);
+    int rc = rv__wire_send(s->fd, &h, c->reply, fd >= 0 ? &fd : NULL, fd >= 0, MSG_DONTWAIT);
     if (rc == 0)
         s->j->sent_seq = c->done_seq;
     else if (rc != -EAGAIN && rc != -EPIPE && rc != -ECONNRESET)
         rv__fail_stop("cannot send a committed reply");
 }
 
-void rv_sess_resend_reply(rv_sess *s)
+void rv__sess_resend_reply(rv_svc_session *s)
 {
-    struct rv_slot *c = rv_journal_committed(s->j);
+    struct rv_slot *c = rv__journal_committed(s->j);
     if (c->done_seq > 0 && s->j->sent_seq != c->done_seq)
         send_committed_reply(s);
 }
 
 /* Answers the journaled request without running the handler: the request
  * crashed the service twice, so its client alone gets an error. */
-static void answer_poisoned(rv_sess *s, uint64_t seq)
+static void answer_poisoned(rv_svc_session *s, uint64_t seq)
 {
     prepare_next(s, seq);
     next_slot(s)->reply_status = RV_EPOISON;
-    rv_sess_open_ssr(s);
-    rv_journal_commit(s->j, s->ssr);
+    rv__sess_open_ssr(s);
+    rv__journal_commit(s->j, s->ssr);
     rv__log(RV_LOG_WARNING, "session %llu: request %llu crashed the service twice; answered with an error",
               (unsigned long long)s->id, (unsigned long long)seq);
 }
 
 /* In checksum mode a wild write into this SSR since its last commit shows
  * as a mismatch; the committed copy is the state to restore. */
-static void check_ssr(rv_sess *s)
+static void check_ssr(rv_svc_session *s)
 {
-    if (rv_rt.protect != RV_PROTECT_CHECKSUM)
+    if (rv__rt.protect != RV_PROTECT_CHECKSUM)
         return;
-    if (s->ssr->sum == rv_checksum(s->ssr + 1, rv_rt.ssr_size))
+    if (s->ssr->sum == rv__checksum(s->ssr + 1, rv__rt.ssr_size))
         return;
-    rv_journal_rollback(s->j, s->ssr);
+    rv__journal_rollback(s->j, s->ssr);
     rv__log(RV_LOG_WARNING, "session %llu: SSR changed outside its requests (wild write); restored the committed copy",
               (unsigned long long)s->id);
 }
@@ -314,46 +314,46 @@ static void check_ssr(rv_sess *s)
 /* A corrupted value stored into the SSR (a soft error, a wild pointer)
  * that breaks the service's own invariants must not become the state every
  * later instance recovers from: fail stop, and the next instance re-runs
- * from the committed SSR. For requests and rv_sess_update alike. */
-static void validate_before_commit(rv_sess *s)
+ * from the committed SSR. For requests and rv_svc_session_update alike. */
+static void validate_before_commit(rv_svc_session *s)
 {
-    if (rv_rt.ops->validate && !rv_rt.ops->validate(s, s->ssr + 1))
+    if (rv__rt.ops->validate && !rv__rt.ops->validate(s, s->ssr + 1))
         rv__fail_stop("a change left an SSR its own validate rejects");
 }
 
-static void run_handler(rv_sess *s)
+static void run_handler(rv_svc_session *s)
 {
     const struct rv_hdr *r = &s->j->req;
     rv_request req = {
         .session = s, .seq = r->seq, .op = r->op, .data = s->j->req_body, .len = r->len,
-        .ssr = rv_rt.ssr_size ? s->ssr + 1 : NULL, .ssr_size = rv_rt.ssr_size,
+        .ssr = rv__rt.ssr_size ? s->ssr + 1 : NULL, .ssr_size = rv__rt.ssr_size,
     };
     prepare_next(s, r->seq);
-    rv_rt_set_busy(s->id, r->seq);
-    rv_sess_open_ssr(s);
+    rv__rt_set_busy(s->id, r->seq);
+    rv__sess_open_ssr(s);
     check_ssr(s);
-    rv_rt_serving = &req;
-    rv_arena_request(s->id, r->seq);
-    int rc = rv_rt.ops->runner ? rv_rt.ops->runner(&req, rv_rt.ops->handle) : rv_rt.ops->handle(&req);
-    rv_rt_serving = NULL;
+    rv__rt_serving = &req;
+    rv__arena_request(s->id, r->seq);
+    int rc = rv__rt.ops->runner ? rv__rt.ops->runner(&req, rv__rt.ops->handle) : rv__rt.ops->handle(&req);
+    rv__rt_serving = NULL;
     validate_before_commit(s);
     next_slot(s)->reply_status = rc;
-    rv_journal_commit(s->j, s->ssr);
+    rv__journal_commit(s->j, s->ssr);
     rv_arena_commit();   /* after the journal's commit point, before the reply: see arena.c */
-    rv_arena_request(0, 0);
-    rv_rt_set_busy(0, 0);
+    rv__arena_request(0, 0);
+    rv__rt_set_busy(0, 0);
 }
 
 void rv_request_rollback(rv_request *req)
 {
-    rv_sess *s = req->session;
+    rv_svc_session *s = req->session;
     rv_arena_abort();   /* the attempt's arena writes, from the arena's own log */
-    rv_journal_rollback(s->j, s->ssr);
+    rv__journal_rollback(s->j, s->ssr);
     prepare_next(s, req->seq);
 }
 
 /* Serves the request that sits in the journal. */
-void rv_sess_rerun(rv_sess *s)
+void rv__sess_rerun(rv_svc_session *s)
 {
     uint64_t seq = s->j->req.seq;
     if ((s->flags & RV_SESS_POISONED) && seq == s->poison_seq)
@@ -366,17 +366,17 @@ void rv_sess_rerun(rv_sess *s)
 /* A malformed request, or one older than the last completed (no client of
  * ours sends one): answered with an error, never dropped, so no caller
  * waits for ever. */
-static void reject_request(rv_sess *s, ssize_t n)
+static void reject_request(rv_svc_session *s, ssize_t n)
 {
-    struct rv_hdr h = rv_hdr_make(RV_T_REPLY, 0, 0, RV_EPROTO, 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_REPLY, 0, 0, RV_EPROTO, 0);
     if ((size_t)n >= sizeof h && s->j->req.magic == RV_WIRE_MAGIC)
         h.seq = s->j->req.seq;
     /* forget it, so a restart does not mistake it for a request in flight */
     memset(&s->j->req, 0, sizeof s->j->req);
-    rv_wire_send(s->fd, &h, NULL, NULL, 0, MSG_DONTWAIT);
+    rv__wire_send(s->fd, &h, NULL, NULL, 0, MSG_DONTWAIT);
 }
 
-void rv_sess_on_readable(rv_sess *s)
+void rv__sess_on_readable(rv_svc_session *s)
 {
     struct rv_journal *j = s->j;
     __atomic_store_n(&j->receiving, 1, __ATOMIC_RELAXED);
@@ -386,25 +386,25 @@ void rv_sess_on_readable(rv_sess *s)
         __atomic_store_n(&j->receiving, 0, __ATOMIC_RELAXED);   /* journaled, or nothing taken */
     if (n < 0) {
         if (errno == ECONNRESET)
-            rv_rt_unpoll(s);   /* the client is gone; revived will send UNBIND */
+            rv__rt_unpoll(s);   /* the client is gone; revived will send UNBIND */
         else if (errno != EAGAIN && errno != EINTR)
             rv__fail_stop("cannot receive from a session socket");
         return;
     }
     if (n == 0) {   /* the client is gone; revived will send UNBIND */
-        rv_rt_unpoll(s);
+        rv__rt_unpoll(s);
         return;
     }
-    uint64_t done = rv_journal_committed(j)->done_seq;
-    if (rv_wire_check(&j->req, (size_t)n, RV_MAX_PAYLOAD) < 0 || j->req.type != RV_T_CALL || j->req.seq < done)
+    uint64_t done = rv__journal_committed(j)->done_seq;
+    if (rv__wire_check(&j->req, (size_t)n, RV_MAX_PAYLOAD) < 0 || j->req.type != RV_T_CALL || j->req.seq < done)
         reject_request(s, n);
     else if (j->req.seq > done)
-        rv_sess_rerun(s);
+        rv__sess_rerun(s);
     else
         send_committed_reply(s);    /* a retry of the last call */
     /* every path above answers: a request still in flight here means the
      * runtime's own state is wrong, and only a restart re-runs it */
-    if (rv_sess_in_flight(s))
+    if (rv__sess_in_flight(s))
         rv__fail_stop("a request was received but not answered");
 }
 
@@ -429,27 +429,27 @@ int rv_reply_attach(rv_request *req, unsigned slot)
     return 0;
 }
 
-int rv_sess_update(rv_sess *s, void (*fn)(rv_sess *s, void *ssr, void *arg), void *arg)
+int rv_svc_session_update(rv_svc_session *s, void (*fn)(rv_svc_session *s, void *ssr, void *arg), void *arg)
 {
-    if (rv_rt_serving || rv_rt.workers)
+    if (rv__rt_serving || rv__rt.workers)
         return RV_EINVAL;   /* inside a handler the SSR is already open; workers may have it */
     carry_last_reply(s);
-    rv_rt_set_busy(s->id, 0);
-    rv_sess_open_ssr(s);
+    rv__rt_set_busy(s->id, 0);
+    rv__sess_open_ssr(s);
     check_ssr(s);
     fn(s, s->ssr + 1, arg);
     validate_before_commit(s);
-    rv_journal_commit(s->j, s->ssr);
-    rv_rt_set_busy(0, 0);
+    rv__journal_commit(s->j, s->ssr);
+    rv__rt_set_busy(0, 0);
     return 0;
 }
 
-const void *rv_sess_ssr(const rv_sess *s) { return s->ssr + 1; }
-void *rv_sess_data(const rv_sess *s) { return s->data; }
-void rv_sess_set_data(rv_sess *s, void *data) { s->data = data; }
-uint64_t rv_sess_id(const rv_sess *s) { return s->id; }
+const void *rv_svc_session_ssr(const rv_svc_session *s) { return s->ssr + 1; }
+void *rv_svc_session_data(const rv_svc_session *s) { return s->data; }
+void rv_svc_session_set_data(rv_svc_session *s, void *data) { s->data = data; }
+uint64_t rv_svc_session_id(const rv_svc_session *s) { return s->id; }
 
-int rv_stored_fd(const rv_sess *s, unsigned slot)
+int rv_stored_fd(const rv_svc_session *s, unsigned slot)
 {
     return slot < RV_MAX_STORED_FDS ? s->stored[slot] : -1;
 }

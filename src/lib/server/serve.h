@@ -8,22 +8,22 @@
 #include <stddef.h>
 #include "core.h"
 
-rv_sess *rv_sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen);
-void rv_sess_detach(rv_sess *s);
-int rv_sess_bind(rv_sess *s, const char *args);
+rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen);
+void rv__sess_detach(rv_svc_session *s);
+int rv__sess_bind(rv_svc_session *s, const char *args);
 /* The unbind hook, then detach: the client went away. */
-void rv_sess_unbind(rv_sess *s);
-bool rv_sess_recover(rv_sess *s, char *why, size_t whylen);
-bool rv_sess_in_flight(rv_sess *s);
-void rv_sess_rerun(rv_sess *s);
-void rv_sess_resend_reply(rv_sess *s);
-void rv_sess_on_readable(rv_sess *s);
+void rv__sess_unbind(rv_svc_session *s);
+bool rv__sess_recover(rv_svc_session *s, char *why, size_t whylen);
+bool rv__sess_in_flight(rv_svc_session *s);
+void rv__sess_rerun(rv_svc_session *s);
+void rv__sess_resend_reply(rv_svc_session *s);
+void rv__sess_on_readable(rv_svc_session *s);
 /* Whether the request (session id, seq) of a session in `all` completed:
  * its journal says so. */
-bool rv_sess_done(rv_sess **all, size_t n, uint64_t id, uint64_t seq);
-void rv_sess_open_ssr(rv_sess *s);           /* make s's SSR the writable one */
-void rv_ssr_close_open(void);                 /* no SSR writable */
+bool rv__sess_done(rv_svc_session **all, size_t n, uint64_t id, uint64_t seq);
+void rv__sess_open_ssr(rv_svc_session *s);           /* make s's SSR the writable one */
+void rv__ssr_close_open(void);                 /* no SSR writable */
 /* Closes the open SSR and gives every SSR `prot` while none is open. */
-void rv_ssr_rest_all(rv_sess **all, size_t n, int prot);
+void rv__ssr_rest_all(rv_svc_session **all, size_t n, int prot);
 
 #endif

@@ -44,7 +44,7 @@ static int sig_fd = -1;
 static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
-    rv_rt_record_crash(sig, si->si_code, (uint64_t)(uintptr_t)si->si_addr, si->si_code > 0 || si->si_pid == getpid());
+    rv__rt_record_crash(sig, si->si_code, (uint64_t)(uintptr_t)si->si_addr, si->si_code > 0 || si->si_pid == getpid());
     raise(sig);   /* SA_RESETHAND restored the default action: die */
 }
 
@@ -70,26 +70,26 @@ static int setup_signals(void)
 
 /* ---- the session table ---- */
 
-static int sess_add(rv_sess *s)
+static int sess_add(rv_svc_session *s)
 {
-    if (rv_rt.nsess == rv_rt.capsess) {
-        size_t cap = rv_rt.capsess ? rv_rt.capsess * 2 : 64;
-        rv_sess **n = realloc(rv_rt.sess, cap * sizeof *n);
+    if (rv__rt.nsess == rv__rt.capsess) {
+        size_t cap = rv__rt.capsess ? rv__rt.capsess * 2 : 64;
+        rv_svc_session **n = realloc(rv__rt.sess, cap * sizeof *n);
         if (!n)
             return -1;
-        rv_rt.sess = n;
-        rv_rt.capsess = cap;
+        rv__rt.sess = n;
+        rv__rt.capsess = cap;
     }
-    rv_rt.sess[rv_rt.nsess++] = s;
+    rv__rt.sess[rv__rt.nsess++] = s;
     return 0;
 }
 
-static rv_sess *sess_take(uint64_t id)
+static rv_svc_session *sess_take(uint64_t id)
 {
-    for (size_t i = 0; i < rv_rt.nsess; i++)
-        if (rv_rt.sess[i]->id == id) {
-            rv_sess *s = rv_rt.sess[i];
-            rv_rt.sess[i] = rv_rt.sess[--rv_rt.nsess];
+    for (size_t i = 0; i < rv__rt.nsess; i++)
+        if (rv__rt.sess[i]->id == id) {
+            rv_svc_session *s = rv__rt.sess[i];
+            rv__rt.sess[i] = rv__rt.sess[--rv__rt.nsess];
             return s;
         }
     return NULL;
@@ -99,7 +99,7 @@ static rv_sess *sess_take(uint64_t id)
 
 static int ctl_recv(struct rv_msg *m)
 {
-    int r = rv_wire_recv(rv_rt.ctl, m, RV_WIRE_MAX_BODY, 0);
+    int r = rv__wire_recv(rv__rt.ctl, m, RV_WIRE_MAX_BODY, 0);
     if (r <= 0) {
         rv__log(RV_LOG_ERR, "control channel to revived %s; exiting", r == 0 ? "closed" : "broken");
         exit(r == 0 ? 0 : 1);
@@ -111,8 +111,8 @@ static int ctl_recv(struct rv_msg *m)
  * an opener waiting): a failed send ends the instance. */
 static void ctl_send(uint8_t type, uint64_t seq, uint32_t op, int32_t status)
 {
-    struct rv_hdr h = rv_hdr_make(type, seq, op, status, 0);
-    if (rv_wire_send(rv_rt.ctl, &h, NULL, NULL, 0, 0) < 0)
+    struct rv_hdr h = rv__hdr_make(type, seq, op, status, 0);
+    if (rv__wire_send(rv__rt.ctl, &h, NULL, NULL, 0, 0) < 0)
         rv__fail_stop("cannot write to revived");
 }
 
@@ -129,7 +129,7 @@ static long batch_records(const struct rv_msg *m, size_t extra)
         memcpy(&w, m->body + i * sizeof w, sizeof w);
         if (w.stored_mask >> RV_MAX_STORED_FDS)
             return -1;
-        want += rv_wire_fds_of(w.stored_mask);
+        want += rv__wire_fds_of(w.stored_mask);
     }
     return want == m->nfds ? (long)k : -1;
 }
@@ -146,8 +146,8 @@ static void take_batch(struct rv_msg *m)
         struct rv_wire_session w;
         memcpy(&w, m->body + (size_t)i * sizeof w, sizeof w);
         char why[128];
-        rv_sess *s = rv_sess_attach(&w, fd, why, sizeof why);
-        fd += rv_wire_fds_of(w.stored_mask);
+        rv_svc_session *s = rv__sess_attach(&w, fd, why, sizeof why);
+        fd += rv__wire_fds_of(w.stored_mask);
         if (!s || sess_add(s) < 0) {
             rv__log(RV_LOG_ERR, "session %llu: %s", (unsigned long long)w.id, s ? "out of memory" : why);
             exit(1);
@@ -161,10 +161,10 @@ static void take_batch(struct rv_msg *m)
 static void map_arena(int fd, int file, uint64_t size)
 {
     char why[160];
-    int rc = rv_arena_attach(fd, size, why, sizeof why);
+    int rc = rv__arena_attach(fd, size, why, sizeof why);
     close(fd);
     if (rc == 0 && file >= 0)
-        rc = rv_arena_file_open(file, size, why, sizeof why);
+        rc = rv__arena_file_open(file, size, why, sizeof why);
     if (rc < 0) {
         rv__log(RV_LOG_ERR, "%s", why);
         exit(1);
@@ -173,9 +173,9 @@ static void map_arena(int fd, int file, uint64_t size)
 
 static void say_hello(void)
 {
-    struct rv_wire_svc_hello hello = { .state_size = rv_rt.ops->ssr_size, .layout = rv_rt.ops->ssr_layout };
-    struct rv_hdr h = rv_hdr_make(RV_T_SVC_HELLO, 0, 0, 0, sizeof hello);
-    if (rv_wire_send(rv_rt.ctl, &h, &hello, NULL, 0, 0) < 0)
+    struct rv_wire_svc_hello hello = { .state_size = rv__rt.ops->ssr_size, .layout = rv__rt.ops->ssr_layout };
+    struct rv_hdr h = rv__hdr_make(RV_T_SVC_HELLO, 0, 0, 0, sizeof hello);
+    if (rv__wire_send(rv__rt.ctl, &h, &hello, NULL, 0, 0) < 0)
         rv__fail_stop("cannot write to revived");
 }
 
@@ -195,22 +195,22 @@ static void handshake(void)
         rv__log(RV_LOG_ERR, "unexpected hand-shake from revived");
         exit(1);
     }
-    if (cfg.ssr_size < rv_rt.ops->ssr_size) {   /* revived refuses this; never hand out a smaller SSR */
+    if (cfg.ssr_size < rv__rt.ops->ssr_size) {   /* revived refuses this; never hand out a smaller SSR */
         rv__log(RV_LOG_ERR, "the manifest's ssr_size (%llu) is smaller than the %zu bytes of state per session this "
-                  "service keeps", (unsigned long long)cfg.ssr_size, rv_rt.ops->ssr_size);
+                  "service keeps", (unsigned long long)cfg.ssr_size, rv__rt.ops->ssr_size);
         exit(1);
     }
     if (cfg.arena_size)
         map_arena(m->fds[1], file ? m->fds[2] : -1, cfg.arena_size);
-    rv_rt.ssr_size = cfg.ssr_size;
-    rv_rt.protect = (enum rv_ssr_protect)cfg.protect;
-    rv_rt.status = mmap(NULL, sizeof *rv_rt.status, PROT_READ | PROT_WRITE, MAP_SHARED, m->fds[0], 0);
+    rv__rt.ssr_size = cfg.ssr_size;
+    rv__rt.protect = (enum rv_ssr_protect)cfg.protect;
+    rv__rt.status = mmap(NULL, sizeof *rv__rt.status, PROT_READ | PROT_WRITE, MAP_SHARED, m->fds[0], 0);
     close(m->fds[0]);
-    if (rv_rt.status == MAP_FAILED) {
+    if (rv__rt.status == MAP_FAILED) {
         rv__log(RV_LOG_ERR, "cannot map the status page: %s", strerror(errno));
         exit(1);
     }
-    rv_rt.status->magic = RV_STATUS_MAGIC;   /* revived believes no crash record without it */
+    rv__rt.status->magic = RV_STATUS_MAGIC;   /* revived believes no crash record without it */
     free(m);
 }
 
@@ -234,33 +234,33 @@ static void receive_sessions(struct rv_msg *m)
  * commit? */
 static bool committed(uint64_t session, uint64_t seq)
 {
-    return rv_sess_done(rv_rt.sess, rv_rt.nsess, session, seq);
+    return rv__sess_done(rv__rt.sess, rv__rt.nsess, session, seq);
 }
 
 static void drop_unrecoverable(void)
 {
-    for (size_t i = 0; i < rv_rt.nsess;) {
-        rv_sess *s = rv_rt.sess[i];
+    for (size_t i = 0; i < rv__rt.nsess;) {
+        rv_svc_session *s = rv__rt.sess[i];
         char why[128];
-        if (rv_sess_recover(s, why, sizeof why)) {
+        if (rv__sess_recover(s, why, sizeof why)) {
             i++;
             continue;
         }
-        rv_rt_report_lost(s, RV_ELOST, why);
-        rv_rt.sess[i] = rv_rt.sess[--rv_rt.nsess];
-        rv_sess_detach(s);
+        rv__rt_report_lost(s, RV_ELOST, why);
+        rv__rt.sess[i] = rv__rt.sess[--rv__rt.nsess];
+        rv__sess_detach(s);
     }
 }
 
 static void call_recover_hook(void)
 {
-    if (!rv_rt.ops->recover || rv_rt.nsess == 0)
+    if (!rv__rt.ops->recover || rv__rt.nsess == 0)
         return;
-    rv_ssr_rest_all(rv_rt.sess, rv_rt.nsess, PROT_READ);
-    rv_rt_set_busy((uint64_t)-1, 0);
-    rv_rt.ops->recover(rv_rt.sess, rv_rt.nsess);
-    rv_rt_set_busy(0, 0);
-    rv_ssr_rest_all(rv_rt.sess, rv_rt.nsess, PROT_NONE);
+    rv__ssr_rest_all(rv__rt.sess, rv__rt.nsess, PROT_READ);
+    rv__rt_set_busy((uint64_t)-1, 0);
+    rv__rt.ops->recover(rv__rt.sess, rv__rt.nsess);
+    rv__rt_set_busy(0, 0);
+    rv__ssr_rest_all(rv__rt.sess, rv__rt.nsess, PROT_NONE);
 }
 
 /* In-flight requests run again, the suspected culprit's last: if it crashes
@@ -268,14 +268,14 @@ static void call_recover_hook(void)
 static void rerun_in_flight(void)
 {
     for (int culprit = 0; culprit < 2; culprit++)
-        for (size_t i = 0; i < rv_rt.nsess; i++) {
-            rv_sess *s = rv_rt.sess[i];
-            if (!!(s->flags & RV_SESS_CULPRIT) == culprit && rv_sess_in_flight(s))
-                rv_sess_rerun(s);
+        for (size_t i = 0; i < rv__rt.nsess; i++) {
+            rv_svc_session *s = rv__rt.sess[i];
+            if (!!(s->flags & RV_SESS_CULPRIT) == culprit && rv__sess_in_flight(s))
+                rv__sess_rerun(s);
         }
-    for (size_t i = 0; i < rv_rt.nsess; i++) {
-        rv_sess_resend_reply(rv_rt.sess[i]);
-        rv_rt_poll_session(rv_rt.sess[i]);
+    for (size_t i = 0; i < rv__rt.nsess; i++) {
+        rv__sess_resend_reply(rv__rt.sess[i]);
+        rv__rt_poll_session(rv__rt.sess[i]);
     }
 }
 
@@ -294,12 +294,12 @@ static void on_bind(struct rv_msg *m)
     memcpy(args, m->body + sizeof w, alen);
     args[alen] = '\0';
     char why[128];
-    rv_sess *s = rv_sess_attach(&w, m->fds, why, sizeof why);
-    int rc = s ? rv_sess_bind(s, args) : RV_ENOMEM;
+    rv_svc_session *s = rv__sess_attach(&w, m->fds, why, sizeof why);
+    int rc = s ? rv__sess_bind(s, args) : RV_ENOMEM;
     if (rc == 0 && sess_add(s) == 0)
-        rv_rt_poll_session(s);
+        rv__rt_poll_session(s);
     else if (s) {
-        rv_sess_detach(s);
+        rv__sess_detach(s);
         rc = rc ? rc : RV_ENOMEM;
     }
     ctl_send(RV_T_BIND_DONE, w.id, 0, rc);
@@ -307,9 +307,9 @@ static void on_bind(struct rv_msg *m)
 
 static void on_unbind(uint64_t id)
 {
-    rv_sess *s = sess_take(id);
-    if (s && !(rv_rt.workers && rv_workers_defer_unbind(s)))
-        rv_sess_unbind(s);
+    rv_svc_session *s = sess_take(id);
+    if (s && !(rv__rt.workers && rv__workers_defer_unbind(s)))
+        rv__sess_unbind(s);
 }
 
 static void on_ctl(struct rv_msg *m)
@@ -319,7 +319,7 @@ static void on_ctl(struct rv_msg *m)
     case RV_T_BIND: on_bind(m); break;
     case RV_T_UNBIND: on_unbind(m->hdr.seq); break;
     case RV_T_PING:
-        if (rv_rt.ops->audit && !rv_rt.ops->audit())
+        if (rv__rt.ops->audit && !rv__rt.ops->audit())
             rv__fail_stop("the service's audit failed");
         ctl_send(RV_T_PONG, m->hdr.seq, 0, 0);
         break;
@@ -340,17 +340,17 @@ static void on_signal(void)
 static void event_loop(struct rv_msg *m)
 {
     for (;;) {
-        rv_rt_batch_len = epoll_wait(rv_rt.ep, rv_rt_batch, 64, -1);
-        for (rv_rt_batch_next = 0; rv_rt_batch_next < rv_rt_batch_len;) {
-            struct rv_source *src = rv_rt_batch[rv_rt_batch_next++].data.ptr;
+        rv__rt_batch_len = epoll_wait(rv__rt.ep, rv__rt_batch, 64, -1);
+        for (rv__rt_batch_next = 0; rv__rt_batch_next < rv__rt_batch_len;) {
+            struct rv_source *src = rv__rt_batch[rv__rt_batch_next++].data.ptr;
             if (!src)
                 continue;   /* struck out: see strike_from_batch */
             switch (src->kind) {
             case RV_SRC_SESSION:
-                if (rv_rt.workers)
-                    rv_workers_submit((rv_sess *)src);
+                if (rv__rt.workers)
+                    rv__workers_submit((rv_svc_session *)src);
                 else
-                    rv_sess_on_readable((rv_sess *)src);
+                    rv__sess_on_readable((rv_svc_session *)src);
                 break;
             case RV_SRC_CTL: on_ctl(m); break;
             case RV_SRC_SIGNAL: on_signal(); break;
@@ -370,19 +370,19 @@ int rv_watch_fd(int fd, void (*on_ready)(int fd, void *arg), void *arg)
     if (!w)
         return RV_ENOMEM;
     *w = (struct watch){ { RV_SRC_WATCH }, fd, on_ready, arg };
-    if (rv_rt_poll_add(fd, &w->src) < 0) {
+    if (rv__rt_poll_add(fd, &w->src) < 0) {
         free(w);
         return RV_EIO;
     }
     return 0;
 }
 
-int rv_store_fd(rv_sess *s, unsigned slot, int fd)
+int rv_store_fd(rv_svc_session *s, unsigned slot, int fd)
 {
     if (slot >= RV_MAX_STORED_FDS || fd < 0)
         return RV_EINVAL;
-    struct rv_hdr h = rv_hdr_make(RV_T_STORE_FD, s->id, slot, 0, 0);
-    if (rv_wire_send(rv_rt.ctl, &h, NULL, &fd, 1, 0) < 0)
+    struct rv_hdr h = rv__hdr_make(RV_T_STORE_FD, s->id, slot, 0, 0);
+    if (rv__wire_send(rv__rt.ctl, &h, NULL, &fd, 1, 0) < 0)
         return RV_EIO;
     if (s->stored[slot] >= 0 && s->stored[slot] != fd)
         close(s->stored[slot]);
@@ -395,7 +395,7 @@ static int start_instance(const struct rv_service_ops *ops, char *argv0)
     const char *base = strrchr(argv0, '/');
     const char *name = base ? base + 1 : argv0;
     rv__log_as(name);
-    rv_rt.ops = ops;
+    rv__rt.ops = ops;
     const char *env = getenv("REVIVE_CTL_FD");
     char *end;
     long fd = env ? strtol(env, &end, 10) : -1;
@@ -404,11 +404,11 @@ static int start_instance(const struct rv_service_ops *ops, char *argv0)
                         "declare it in a manifest (see docs/manifest.md)\n", name);
         return -1;
     }
-    rv_rt.ctl = (int)fd;
+    rv__rt.ctl = (int)fd;
     unsetenv("REVIVE_CTL_FD");
-    rv_rt.ep = epoll_create1(EPOLL_CLOEXEC);
-    if (rv_rt.ep < 0 || setup_signals() < 0 || rv_rt_poll_add(rv_rt.ctl, &ctl_src) < 0 ||
-        rv_rt_poll_add(sig_fd, &sig_src) < 0) {
+    rv__rt.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (rv__rt.ep < 0 || setup_signals() < 0 || rv__rt_poll_add(rv__rt.ctl, &ctl_src) < 0 ||
+        rv__rt_poll_add(sig_fd, &sig_src) < 0) {
         rv__log(RV_LOG_ERR, "cannot set up the event loop: %s", strerror(errno));
         return -1;
     }
@@ -418,15 +418,15 @@ static int start_instance(const struct rv_service_ops *ops, char *argv0)
 /* After recovery, which runs on this thread alone. */
 static void start_workers(void)
 {
-    unsigned n = rv_rt.ops->workers;
+    unsigned n = rv__rt.ops->workers;
     if (n <= 1)
         return;
-    if (n >= RV_STATUS_SLOTS || rv_rt.protect == RV_PROTECT_MPROTECT) {
+    if (n >= RV_STATUS_SLOTS || rv__rt.protect == RV_PROTECT_MPROTECT) {
         rv__log(RV_LOG_ERR, "%u workers: at most %d, and not with ssr_protect = mprotect (one writable SSR per process)",
                   n, RV_STATUS_SLOTS - 1);
         exit(1);
     }
-    if (rv_workers_start(n) < 0)
+    if (rv__workers_start(n) < 0)
         rv__fail_stop("cannot start the worker threads");
 }
 
@@ -447,7 +447,7 @@ int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv)
     if (!m)
         return 1;
     receive_sessions(m);
-    rv_arena_recover(committed);   /* the last instance is gone: undo its torn request */
+    rv__arena_recover(committed);   /* the last instance is gone: undo its torn request */
     drop_unrecoverable();
     call_recover_hook();
     rerun_in_flight();

@@ -24,17 +24,17 @@
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t more;
-    rv_sess **queue;          /* ring of readable sessions */
+    rv_svc_session **queue;          /* ring of readable sessions */
     size_t cap, head, len;
     unsigned n;
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER };
 
-static rv_sess *take(void)
+static rv_svc_session *take(void)
 {
     pthread_mutex_lock(&pool.lock);
     while (pool.len == 0)
         pthread_cond_wait(&pool.more, &pool.lock);
-    rv_sess *s = pool.queue[pool.head];
+    rv_svc_session *s = pool.queue[pool.head];
     pool.head = (pool.head + 1) % pool.cap;
     pool.len--;
     pthread_mutex_unlock(&pool.lock);
@@ -44,30 +44,30 @@ static rv_sess *take(void)
 /* After serving: re-arm the session, or run the unbind revived asked for
  * meanwhile. The re-arm happens under the lock, before in_worker clears:
  * once it clears, the event loop may unbind and free the session. */
-static void finish(rv_sess *s)
+static void finish(rv_svc_session *s)
 {
     pthread_mutex_lock(&pool.lock);
     bool doomed = s->doomed;
     if (!doomed && s->polling)
-        rv_rt_rearm(s);
+        rv__rt_rearm(s);
     s->in_worker = false;
     pthread_mutex_unlock(&pool.lock);
     if (doomed)
-        rv_sess_unbind(s);
+        rv__sess_unbind(s);
 }
 
 static void *worker_main(void *arg)
 {
-    rv_rt_slot = (unsigned)(uintptr_t)arg;
+    rv__rt_slot = (unsigned)(uintptr_t)arg;
     for (;;) {
-        rv_sess *s = take();
-        rv_sess_on_readable(s);
+        rv_svc_session *s = take();
+        rv__sess_on_readable(s);
         finish(s);
     }
     return NULL;
 }
 
-int rv_workers_start(unsigned n)
+int rv__workers_start(unsigned n)
 {
     /* each session is in the ring at most once (one-shot), and revived
      * bounds the sessions per instance: the ring grows on demand */
@@ -78,7 +78,7 @@ int rv_workers_start(unsigned n)
         pthread_detach(th);
     }
     pool.n = n;
-    rv_rt.workers = true;
+    rv__rt.workers = true;
     return 0;
 }
 
@@ -86,7 +86,7 @@ int rv_workers_start(unsigned n)
 static int grow(void)
 {
     size_t cap = pool.cap ? pool.cap * 2 : 64;
-    rv_sess **q = malloc(cap * sizeof *q);
+    rv_svc_session **q = malloc(cap * sizeof *q);
     if (!q)
         return -1;
     for (size_t i = 0; i < pool.len; i++)
@@ -98,7 +98,7 @@ static int grow(void)
     return 0;
 }
 
-void rv_workers_submit(rv_sess *s)
+void rv__workers_submit(rv_svc_session *s)
 {
     pthread_mutex_lock(&pool.lock);
     if (pool.len == pool.cap && grow() < 0)
@@ -109,7 +109,7 @@ void rv_workers_submit(rv_sess *s)
     pthread_mutex_unlock(&pool.lock);
 }
 
-bool rv_workers_defer_unbind(rv_sess *s)
+bool rv__workers_defer_unbind(rv_svc_session *s)
 {
     pthread_mutex_lock(&pool.lock);
     bool busy = s->in_worker;

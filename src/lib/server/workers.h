@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include "core.h"
 
-int rv_workers_start(unsigned n);
-void rv_workers_submit(rv_sess *s);
+int rv__workers_start(unsigned n);
+void rv__workers_submit(rv_svc_session *s);
 /* True if a worker has s: it will unbind s when done. */
-bool rv_workers_defer_unbind(rv_sess *s);
+bool rv__workers_defer_unbind(rv_svc_session *s);
 
 #endif

@@ -18,7 +18,7 @@
 #define RV_ARENA_FILE_HDR 4096u
 #define RV_ARENA_WAL_BYTES (4u << 20)
 
-static inline uint64_t rv_arena_file_bytes(uint64_t arena_size)
+static inline uint64_t rv__arena_file_bytes(uint64_t arena_size)
 {
     return RV_ARENA_FILE_HDR + arena_size + RV_ARENA_WAL_BYTES;
 }

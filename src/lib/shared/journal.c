@@ -11,7 +11,7 @@ static size_t page_round(size_t n)
     return (n + pg - 1) / pg * pg;
 }
 
-size_t rv_ssr_bytes(uint64_t ssr_size)
+size_t rv__ssr_bytes(uint64_t ssr_size)
 {
     return page_round(sizeof(struct rv_ssr_hdr) + ssr_size);
 }
@@ -22,53 +22,53 @@ static size_t slot_bytes(uint64_t ssr_size)
     return (sizeof(struct rv_slot) + ssr_size + 63) & ~(size_t)63;
 }
 
-size_t rv_journal_bytes(uint64_t ssr_size)
+size_t rv__journal_bytes(uint64_t ssr_size)
 {
     return page_round(sizeof(struct rv_journal) + 2 * slot_bytes(ssr_size));
 }
 
-size_t rv_journal_slot_offset(uint64_t ssr_size, unsigned i)
+size_t rv__journal_slot_offset(uint64_t ssr_size, unsigned i)
 {
     return sizeof(struct rv_journal) + (i & 1) * slot_bytes(ssr_size);
 }
 
-struct rv_slot *rv_journal_slot(struct rv_journal *j, unsigned i)
+struct rv_slot *rv__journal_slot(struct rv_journal *j, unsigned i)
 {
-    return (struct rv_slot *)((uint8_t *)j + rv_journal_slot_offset(j->ssr_size, i));
+    return (struct rv_slot *)((uint8_t *)j + rv__journal_slot_offset(j->ssr_size, i));
 }
 
-void rv_journal_commit(struct rv_journal *j, struct rv_ssr_hdr *ssr)
+void rv__journal_commit(struct rv_journal *j, struct rv_ssr_hdr *ssr)
 {
     unsigned next = j->cur ^ 1;
-    struct rv_slot *s = rv_journal_slot(j, next);
-    memcpy(rv_slot_ssr(s), ssr + 1, j->ssr_size);
+    struct rv_slot *s = rv__journal_slot(j, next);
+    memcpy(rv__slot_ssr(s), ssr + 1, j->ssr_size);
     s->layout = ssr->layout;
-    s->sum = rv_checksum(rv_slot_ssr(s), j->ssr_size);
+    s->sum = rv__checksum(rv__slot_ssr(s), j->ssr_size);
     ssr->sum = s->sum;
     /* the commit point: everything above is in place before cur flips */
     __atomic_store_n(&j->cur, next, __ATOMIC_RELEASE);
 }
 
-void rv_journal_rollback(struct rv_journal *j, struct rv_ssr_hdr *ssr)
+void rv__journal_rollback(struct rv_journal *j, struct rv_ssr_hdr *ssr)
 {
-    struct rv_slot *s = rv_journal_committed(j);
-    memcpy(ssr + 1, rv_slot_ssr(s), j->ssr_size);
+    struct rv_slot *s = rv__journal_committed(j);
+    memcpy(ssr + 1, rv__slot_ssr(s), j->ssr_size);
     ssr->sum = s->sum;
 }
 
-bool rv_journal_committed_valid(struct rv_journal *j)
+bool rv__journal_committed_valid(struct rv_journal *j)
 {
-    struct rv_slot *s = rv_journal_committed(j);
-    return s->reply_len <= RV_MAX_PAYLOAD && s->sum == rv_checksum(rv_slot_ssr(s), j->ssr_size);
+    struct rv_slot *s = rv__journal_committed(j);
+    return s->reply_len <= RV_MAX_PAYLOAD && s->sum == rv__checksum(rv__slot_ssr(s), j->ssr_size);
 }
 
-bool rv_ssr_valid(const struct rv_ssr_hdr *ssr, uint32_t layout, uint64_t size)
+bool rv__ssr_valid(const struct rv_ssr_hdr *ssr, uint32_t layout, uint64_t size)
 {
     return ssr->magic == RV_SSR_MAGIC && ssr->layout == layout && ssr->size == size &&
-           ssr->sum == rv_checksum(ssr + 1, size);
+           ssr->sum == rv__checksum(ssr + 1, size);
 }
 
-void rv_session_format(struct rv_journal *j, struct rv_ssr_hdr *ssr, uint64_t ssr_size, uint32_t layout)
+void rv__session_format(struct rv_journal *j, struct rv_ssr_hdr *ssr, uint64_t ssr_size, uint32_t layout)
 {
     memset(ssr, 0, sizeof *ssr + ssr_size);
     ssr->magic = RV_SSR_MAGIC;
@@ -79,14 +79,14 @@ void rv_session_format(struct rv_journal *j, struct rv_ssr_hdr *ssr, uint64_t ss
     j->version = RV_JOURNAL_VERSION;
     j->ssr_size = ssr_size;
     for (unsigned i = 0; i < 2; i++) {
-        struct rv_slot *s = rv_journal_slot(j, i);
+        struct rv_slot *s = rv__journal_slot(j, i);
         memset(s, 0, sizeof *s);
         s->reply_attach = -1;
     }
-    rv_journal_commit(j, ssr);
+    rv__journal_commit(j, ssr);
 }
 
-uint64_t rv_checksum(const void *data, size_t len)
+uint64_t rv__checksum(const void *data, size_t len)
 {
     const uint64_t k = 0x9e3779b97f4a7c15ull;
     uint64_t h[4] = { len, k, ~len, ~k };

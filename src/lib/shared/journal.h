@@ -37,7 +37,7 @@ struct rv_ssr_hdr {
     uint32_t magic;
     uint32_t layout;     /* the service's ssr_layout */
     uint64_t size;       /* bytes after this header */
-    uint64_t sum;        /* rv_checksum of those bytes, as of the last commit */
+    uint64_t sum;        /* rv__checksum of those bytes, as of the last commit */
     uint64_t reserved[5];
 };
 _Static_assert(sizeof(struct rv_ssr_hdr) == 64, "SSR header is one cache line");
@@ -69,33 +69,33 @@ struct rv_journal {
     uint8_t req_body[RV_MAX_PAYLOAD];
 };
 
-size_t rv_ssr_bytes(uint64_t ssr_size);      /* memfd size of an SSR */
-size_t rv_journal_bytes(uint64_t ssr_size);  /* memfd size of a journal */
+size_t rv__ssr_bytes(uint64_t ssr_size);      /* memfd size of an SSR */
+size_t rv__journal_bytes(uint64_t ssr_size);  /* memfd size of a journal */
 
-struct rv_slot *rv_journal_slot(struct rv_journal *j, unsigned i);
+struct rv_slot *rv__journal_slot(struct rv_journal *j, unsigned i);
 /* Where slot i starts, from the journal's start. revived, which reads
  * journals as a service's claims, computes it from the manifest's ssr_size. */
-size_t rv_journal_slot_offset(uint64_t ssr_size, unsigned i);
-static inline struct rv_slot *rv_journal_committed(struct rv_journal *j)
+size_t rv__journal_slot_offset(uint64_t ssr_size, unsigned i);
+static inline struct rv_slot *rv__journal_committed(struct rv_journal *j)
 {
-    return rv_journal_slot(j, __atomic_load_n(&j->cur, __ATOMIC_ACQUIRE));
+    return rv__journal_slot(j, __atomic_load_n(&j->cur, __ATOMIC_ACQUIRE));
 }
-static inline uint8_t *rv_slot_ssr(struct rv_slot *s) { return (uint8_t *)(s + 1); }
+static inline uint8_t *rv__slot_ssr(struct rv_slot *s) { return (uint8_t *)(s + 1); }
 
 /* Commit: the caller filled slot !cur (reply fields); this copies the SSR
  * image and its layout into it, checksums, and flips cur. */
-void rv_journal_commit(struct rv_journal *j, struct rv_ssr_hdr *ssr);
+void rv__journal_commit(struct rv_journal *j, struct rv_ssr_hdr *ssr);
 /* Copies the committed image back over the SSR. */
-void rv_journal_rollback(struct rv_journal *j, struct rv_ssr_hdr *ssr);
+void rv__journal_rollback(struct rv_journal *j, struct rv_ssr_hdr *ssr);
 /* The committed slot's image matches its checksum. */
-bool rv_journal_committed_valid(struct rv_journal *j);
+bool rv__journal_committed_valid(struct rv_journal *j);
 /* The SSR matches its header (magic, layout, size, checksum). */
-bool rv_ssr_valid(const struct rv_ssr_hdr *ssr, uint32_t layout, uint64_t size);
+bool rv__ssr_valid(const struct rv_ssr_hdr *ssr, uint32_t layout, uint64_t size);
 /* First-time formatting of a fresh session's SSR and journal. */
-void rv_session_format(struct rv_journal *j, struct rv_ssr_hdr *ssr, uint64_t ssr_size, uint32_t layout);
+void rv__session_format(struct rv_journal *j, struct rv_ssr_hdr *ssr, uint64_t ssr_size, uint32_t layout);
 
 /* A fast non-cryptographic 64-bit checksum (four independent multiply-xor
  * lanes, so it runs near memory speed). Catches wild writes, not attackers. */
-uint64_t rv_checksum(const void *data, size_t len);
+uint64_t rv__checksum(const void *data, size_t len);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#define rv_container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define rv__container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 #define RV_LIST_PUSH(head, e)                \
     do {                                     \

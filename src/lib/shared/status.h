@@ -36,7 +36,7 @@ struct rv_status_page {
 
 /* The longest-running request of any thread: its start (0: all idle), and
  * in *oldest a copy of its slot. */
-static inline uint64_t rv_status_oldest(const struct rv_status_page *st, struct rv_busy *oldest)
+static inline uint64_t rv__status_oldest(const struct rv_status_page *st, struct rv_busy *oldest)
 {
     uint64_t first = 0;
     for (int i = 0; i < RV_STATUS_SLOTS; i++) {

@@ -9,14 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
-uint64_t rv_now_ns(void)
+uint64_t rv__now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int rv_set_nonblock(int fd, int on)
+int rv__set_nonblock(int fd, int on)
 {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0)
@@ -24,7 +24,7 @@ int rv_set_nonblock(int fd, int on)
     return fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
 }
 
-void rv_log_line(enum rv_log_level level, const char *prefix, const char *fmt, va_list ap)
+void rv__log_line(enum rv_log_level level, const char *prefix, const char *fmt, va_list ap)
 {
     char line[1024];
     int start = snprintf(line, sizeof line, "<%d>", level);

@@ -1,7 +1,7 @@
 /* wire.c — framing, validation and descriptor passing for revive's protocol.
  *
  * The checks here are the first line of revived's defence: everything that
- * arrives on a socket passes rv_wire_recv() before any other code sees it.
+ * arrives on a socket passes rv__wire_recv() before any other code sees it.
  */
 #include "wire.h"
 #include "revive/client.h"
@@ -15,19 +15,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-const int rv_kill_signals[] = { SIGSEGV, SIGKILL, SIGABRT, SIGSTOP, SIGTERM, SIGBUS, SIGILL, SIGFPE };
-const size_t rv_nkill_signals = sizeof rv_kill_signals / sizeof rv_kill_signals[0];
+const int rv__kill_signals[] = { SIGSEGV, SIGKILL, SIGABRT, SIGSTOP, SIGTERM, SIGBUS, SIGILL, SIGFPE };
+const size_t rv__nkill_signals = sizeof rv__kill_signals / sizeof rv__kill_signals[0];
 
-const char *rv_kill_signal_list(char *buf, size_t len)
+const char *rv__kill_signal_list(char *buf, size_t len)
 {
     size_t n = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < rv_nkill_signals && n < len; i++)
-        n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", sigabbrev_np(rv_kill_signals[i]));
+    for (size_t i = 0; i < rv__nkill_signals && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", sigabbrev_np(rv__kill_signals[i]));
     return buf;
 }
 
-struct rv_hdr rv_hdr_make(uint8_t type, uint64_t seq, uint32_t op, int32_t status, size_t len)
+struct rv_hdr rv__hdr_make(uint8_t type, uint64_t seq, uint32_t op, int32_t status, size_t len)
 {
     struct rv_hdr h = {
         .magic = RV_WIRE_MAGIC, .version = RV_WIRE_VERSION, .type = type,
@@ -36,7 +36,7 @@ struct rv_hdr rv_hdr_make(uint8_t type, uint64_t seq, uint32_t op, int32_t statu
     return h;
 }
 
-int rv_wire_send(int sock, const struct rv_hdr *hdr, const void *payload,
+int rv__wire_send(int sock, const struct rv_hdr *hdr, const void *payload,
                  const int *fds, size_t nfds, int flags)
 {
     if (nfds > RV_WIRE_MAX_FDS || hdr->len > RV_WIRE_MAX_BODY)
@@ -77,7 +77,7 @@ static int hdr_valid(const struct rv_hdr *h, size_t n, size_t max_body)
            h->len <= max_body && h->len == n - sizeof *h;
 }
 
-int rv_wire_check(const void *buf, size_t n, size_t max_body)
+int rv__wire_check(const void *buf, size_t n, size_t max_body)
 {
     struct rv_hdr h;
     if (n < sizeof h)
@@ -86,7 +86,7 @@ int rv_wire_check(const void *buf, size_t n, size_t max_body)
     return hdr_valid(&h, n, max_body) ? 0 : -EPROTO;
 }
 
-void rv_msg_close_fds(struct rv_msg *m)
+void rv__msg_close_fds(struct rv_msg *m)
 {
     for (size_t i = 0; i < m->nfds; i++)
         close(m->fds[i]);
@@ -120,7 +120,7 @@ static int take_fds(struct msghdr *mh, struct rv_msg *m)
     return bad ? -EPROTO : 0;
 }
 
-int rv_wire_recv(int sock, struct rv_msg *m, size_t max_body, int flags)
+int rv__wire_recv(int sock, struct rv_msg *m, size_t max_body, int flags)
 {
     struct iovec iov[2] = {
         { .iov_base = &m->hdr, .iov_len = sizeof m->hdr },
@@ -145,20 +145,20 @@ int rv_wire_recv(int sock, struct rv_msg *m, size_t max_body, int flags)
     if (n == 0 && m->nfds == 0)
         return 0;
     if (fdres < 0 || (mh.msg_flags & MSG_TRUNC) || !hdr_valid(&m->hdr, (size_t)n, max_body)) {
-        rv_msg_close_fds(m);
+        rv__msg_close_fds(m);
         return -EPROTO;
     }
     return 1;
 }
 
-int rv_wire_send_error(int sock, int32_t status, const char *text, int flags)
+int rv__wire_send_error(int sock, int32_t status, const char *text, int flags)
 {
     size_t len = strnlen(text, RV_WIRE_MAX_BODY - 1);
-    struct rv_hdr h = rv_hdr_make(RV_T_ERROR, 0, 0, status, len);
-    return rv_wire_send(sock, &h, text, NULL, 0, flags);
+    struct rv_hdr h = rv__hdr_make(RV_T_ERROR, 0, 0, status, len);
+    return rv__wire_send(sock, &h, text, NULL, 0, flags);
 }
 
-int rv_wire_dial(const char *path)
+int rv__wire_dial(const char *path)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     if (strlen(path) >= sizeof sa.sun_path) {

@@ -7,7 +7,7 @@
  *   - session sockets (client <-> service, revived may post a notice),
  *   - the public socket (clients and revivectl <-> revived),
  *   - each service instance's control channel (service <-> revived).
- * rv_wire_recv() checks everything a peer controls (magic, version, the
+ * rv__wire_recv() checks everything a peer controls (magic, version, the
  * length against the datagram size, descriptor counts) before anyone looks at
  * a payload, so a malformed message is an error, never a crash.
  */
@@ -22,8 +22,6 @@
 #define RV_WIRE_VERSION 1
 #define RV_WIRE_MAX_BODY 16384 /* control payloads; session payloads stop at RV_MAX_PAYLOAD */
 #define RV_WIRE_MAX_FDS 252   /* the kernel's SCM_MAX_FD is 253 */
-#define RV_NAME_MAX 64
-#define RV_ARGS_MAX 1024
 
 struct rv_hdr {
     uint16_t magic;
@@ -128,40 +126,40 @@ struct rv_msg {
     size_t nfds;
 };
 
-static inline size_t rv_wire_fds_of(uint32_t stored_mask)
+static inline size_t rv__wire_fds_of(uint32_t stored_mask)
 {
     return 3 + (size_t)__builtin_popcount(stored_mask);
 }
 
 /* The signals `revivectl kill` may ask revived to send, in the order it
  * lists them: the one list revivectl parses and revived checks. */
-extern const int rv_kill_signals[];
-extern const size_t rv_nkill_signals;
+extern const int rv__kill_signals[];
+extern const size_t rv__nkill_signals;
 /* Their names without "SIG", joined by ", ", into buf. */
-const char *rv_kill_signal_list(char *buf, size_t len);
+const char *rv__kill_signal_list(char *buf, size_t len);
 
 /* Sends one message. flags go to sendmsg (MSG_DONTWAIT). Returns 0 or -errno. */
-int rv_wire_send(int sock, const struct rv_hdr *hdr, const void *payload,
+int rv__wire_send(int sock, const struct rv_hdr *hdr, const void *payload,
                  const int *fds, size_t nfds, int flags);
-/* Builds a header for rv_wire_send. */
-struct rv_hdr rv_hdr_make(uint8_t type, uint64_t seq, uint32_t op, int32_t status, size_t len);
+/* Builds a header for rv__wire_send. */
+struct rv_hdr rv__hdr_make(uint8_t type, uint64_t seq, uint32_t op, int32_t status, size_t len);
 
 /* Receives and checks one message into m. Returns 1 for a message, 0 when the
  * peer closed, -EAGAIN, -EPROTO for a malformed message (its descriptors are
  * closed), or -errno. max_body bounds the accepted payload. */
-int rv_wire_recv(int sock, struct rv_msg *m, size_t max_body, int flags);
+int rv__wire_recv(int sock, struct rv_msg *m, size_t max_body, int flags);
 
-/* Checks a received datagram of n bytes: the pure part of rv_wire_recv,
+/* Checks a received datagram of n bytes: the pure part of rv__wire_recv,
  * exposed for unit tests and the fuzzer. Returns 0 or -EPROTO. */
-int rv_wire_check(const void *buf, size_t n, size_t max_body);
+int rv__wire_check(const void *buf, size_t n, size_t max_body);
 
-void rv_msg_close_fds(struct rv_msg *m);
+void rv__msg_close_fds(struct rv_msg *m);
 
 /* Sends RV_T_ERROR with a sentence. */
-int rv_wire_send_error(int sock, int32_t status, const char *text, int flags);
+int rv__wire_send_error(int sock, int32_t status, const char *text, int flags);
 
 /* A SOCK_SEQPACKET connection (close-on-exec) to the socket at path, or -1
  * with errno (ENAMETOOLONG for a path sun_path cannot hold). */
-int rv_wire_dial(const char *path);
+int rv__wire_dial(const char *path);
 
 #endif

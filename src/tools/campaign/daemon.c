@@ -178,13 +178,13 @@ void cp_daemon_stop(struct cp_daemon *d, pid_t orphan)
 
 int cp_status(const struct cp_daemon *d, struct rv_wire_svc_status *st)
 {
-    int fd = rv_wire_dial(d->sock);
+    int fd = rv__wire_dial(d->sock);
     if (fd < 0)
         return -1;
     struct rv_msg *m = malloc(sizeof *m);
-    struct rv_hdr h = rv_hdr_make(RV_T_STATUS, 0, 0, 0, 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_STATUS, 0, 0, 0, 0);
     int rc = -1;
-    if (m && rv_wire_send(fd, &h, NULL, NULL, 0, 0) == 0 && rv_wire_recv(fd, m, RV_WIRE_MAX_BODY, 0) > 0 &&
+    if (m && rv__wire_send(fd, &h, NULL, NULL, 0, 0) == 0 && rv__wire_recv(fd, m, RV_WIRE_MAX_BODY, 0) > 0 &&
         m->hdr.type == RV_T_STATUS_REPLY && m->hdr.len >= sizeof *st) {
         memcpy(st, m->body, sizeof *st);
         st->name[sizeof st->name - 1] = st->state[sizeof st->state - 1] = '\0';

@@ -471,7 +471,7 @@ static void write_file(const char *dir, const struct output *out, const struct r
 
 /* ---- options ---- */
 
-/* The build tree this binary sits in: BUILD/src/tools/rv-bench. */
+/* The build tree this binary sits in: BUILD/src/tools/bench/rv-bench. */
 static void default_build_dir(char *buf, size_t len)
 {
     char exe[PATH_MAX];
@@ -479,7 +479,7 @@ static void default_build_dir(char *buf, size_t len)
     if (n < 0)
         bench_die("cannot find myself (/proc/self/exe): %m; pass --build DIR");
     exe[n] = '\0';
-    snprintf(buf, len, "%s", dirname(dirname(dirname(exe))));
+    snprintf(buf, len, "%s", dirname(dirname(dirname(dirname(exe)))));
 }
 
 static void usage(FILE *f)

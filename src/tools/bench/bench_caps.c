@@ -69,13 +69,13 @@ static void pin_or_die(int cpu)
 
 /* ---- the registry on a call ---- */
 
-/* ns per rv_cap_generation(fd): exactly what rv_call_fd adds per call. */
+/* ns per rv__cap_generation(fd): exactly what rv_call_fd adds per call. */
 static double lookup_ns(int fd)
 {
     volatile unsigned sink = 0;
     uint64_t t0 = bench_now_ns();
     for (int i = 0; i < LOOKUPS; i++)
-        sink += rv_cap_generation(fd);
+        sink += rv__cap_generation(fd);
     (void)sink;
     return (double)(bench_now_ns() - t0) / LOOKUPS;
 }
@@ -385,7 +385,7 @@ static void report_registry(FILE *f, const struct caps_results *res)
     }
     double call_ns = res->on[CAPS_SAME].median_us * 1e3;
     fprintf(f, "\nThe registry's whole share of a call: rv_call_fd looks the session's generation up before "
-               "every call (`rv_cap_generation`, a mutex and a table lookup), registered or not. Timed alone "
+               "every call (`rv__cap_generation`, a mutex and a table lookup), registered or not. Timed alone "
                "over %d lookups: %.1f ns for a registered session (%.2f%% of the same-core call), %.1f ns for "
                "an unregistered one (%.2f%%). The paper: +%.2f%% per CPU-local IPC.\n\n",
             LOOKUPS, res->lookup_on_ns, 100 * res->lookup_on_ns / call_ns, res->lookup_off_ns,

@@ -175,7 +175,7 @@ struct caps_results {
     int have_cross, have_two;
     struct plan plan[CAPS_NPLACE];
     struct rtt on[CAPS_NPLACE], off[CAPS_NPLACE];   /* null call, registry on / off */
-    double lookup_on_ns, lookup_off_ns;             /* rv_cap_generation, registered or not */
+    double lookup_on_ns, lookup_off_ns;             /* rv__cap_generation, registered or not */
     int reps;                                       /* pairs of runs per watcher cell */
     unsigned mults;                                 /* multiplications per run */
     double job_ms[CAPS_NPLACE];                     /* a run without the watcher, median */

@@ -87,7 +87,7 @@ static void exec_revived(const struct revived *r, const char *revived_bin, const
 
 static int dial(const char *path)
 {
-    int fd = rv_wire_dial(path);
+    int fd = rv__wire_dial(path);
     if (fd < 0)
         bench_die("cannot reach revived at %s: %m", path);
     return fd;
@@ -169,8 +169,8 @@ void revived_stop(struct revived *r)
 struct rv_wire_svc_status revived_status(struct revived *r, const char *name)
 {
     static struct rv_msg m;
-    struct rv_hdr h = rv_hdr_make(RV_T_STATUS, 0, 0, 0, 0);
-    if (rv_wire_send(r->ctl, &h, NULL, NULL, 0, 0) < 0 || rv_wire_recv(r->ctl, &m, RV_WIRE_MAX_BODY, 0) <= 0 ||
+    struct rv_hdr h = rv__hdr_make(RV_T_STATUS, 0, 0, 0, 0);
+    if (rv__wire_send(r->ctl, &h, NULL, NULL, 0, 0) < 0 || rv__wire_recv(r->ctl, &m, RV_WIRE_MAX_BODY, 0) <= 0 ||
         m.hdr.type != RV_T_STATUS_REPLY)
         bench_die("no status from revived");
     struct rv_wire_svc_status st;
