@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "revive/version.h"
 #include "registry.h"
 
 static volatile sig_atomic_t stop;
@@ -32,7 +33,7 @@ static int parse(int argc, char **argv, struct opts *o)
     static const struct option lo[] = {
         { "socket", required_argument, NULL, 's' }, { "name", required_argument, NULL, 'n' },
         { "service", required_argument, NULL, 'v' }, { "keys", required_argument, NULL, 'k' },
-        { "report", required_argument, NULL, 'r' }, { NULL, 0, NULL, 0 },
+        { "report", required_argument, NULL, 'r' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
     };
     *o = (struct opts){ .name = "demo", .service = "registry", .keys = 8 };
     int c;
@@ -43,6 +44,7 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'v': o->service = optarg; break;
         case 'k': o->keys = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'r': o->report = optarg; break;
+        case 'V': printf("rv-registry-demo %s\n", REVIVE_VERSION); exit(0);
         default: return -1;
         }
     }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "revive/version.h"
 #include "revive/cap.h"
 #include "revive/dataspace.h"
 #include "ring.h"
@@ -96,7 +97,8 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "socket", required_argument, NULL, 's' }, { "watch", required_argument, NULL, 'w' },
         { "period-ms", required_argument, NULL, 'p' }, { "records", required_argument, NULL, 'n' },
-        { "report", required_argument, NULL, 'r' }, { NULL, 0, NULL, 0 },
+        { "report", required_argument, NULL, 'r' },
+        { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
     };
     const char *sock = NULL, *out = NULL, *watch = "event";
     unsigned long long want = 0;
@@ -109,6 +111,7 @@ int main(int argc, char **argv)
         case 'p': period = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'n': want = strtoull(optarg, NULL, 10); break;
         case 'r': out = optarg; break;
+        case 'V': printf("rv-ring-consumer %s\n", REVIVE_VERSION); return 0;
         default: return usage();
         }
     }

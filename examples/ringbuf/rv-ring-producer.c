@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include "revive/version.h"
 #include "revive/cap.h"
 #include "revive/dataspace.h"
 #include "ring.h"
@@ -91,7 +92,8 @@ static int provide(rv_conn *conn, int memfd, const int *notifiers)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = { { "socket", required_argument, NULL, 's' },
-                                          { "rate", required_argument, NULL, 'r' }, { NULL, 0, NULL, 0 } };
+                                          { "rate", required_argument, NULL, 'r' },
+                                          { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
     const char *sock = NULL;
     long rate = 20000;
     int c;
@@ -100,7 +102,10 @@ int main(int argc, char **argv)
             sock = optarg;
         else if (c == 'r')
             rate = strtol(optarg, NULL, 10);
-        else {
+        else if (c == 'V') {
+            printf("rv-ring-producer %s\n", REVIVE_VERSION);
+            return 0;
+        } else {
             fprintf(stderr, "usage: rv-ring-producer [--socket PATH] [--rate N]\n");
             return 2;
         }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kv.h"
+#include "revive/version.h"
 #include "revive/client.h"
 
 enum { EXIT_NOTFOUND = 1, EXIT_USAGE = 2, EXIT_REVIVE = 3 };
@@ -163,7 +164,8 @@ static int run(rv_session *s, int argc, char **argv)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "socket", required_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "socket", required_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
     };
     const char *sock = NULL;
     int c;
@@ -171,6 +173,7 @@ int main(int argc, char **argv)
         switch (c) {
         case 's': sock = optarg; break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf("rv-kv %s\n", REVIVE_VERSION); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }
     }

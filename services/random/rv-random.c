@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "random.h"
+#include "revive/version.h"
 #include "revive/client.h"
 
 static void usage(FILE *f)
@@ -29,6 +30,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "socket", required_argument, NULL, 's' }, { "seed", required_argument, NULL, 'e' },
         { "count", required_argument, NULL, 'c' },  { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     const char *sock = NULL, *seed = NULL;
@@ -46,6 +48,7 @@ int main(int argc, char **argv)
             have_count = 1;
             break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf("rv-random %s\n", REVIVE_VERSION); return 0;
         default: usage(stderr); return 2;
         }
     }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "revive/version.h"
 #include "revive/client.h"
 #include "timer.h"
 
@@ -105,6 +106,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "socket", required_argument, NULL, 's' }, { "period-ms", required_argument, NULL, 'p' },
         { "count", required_argument, NULL, 'c' },  { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     const char *sock = NULL;
@@ -126,6 +128,7 @@ int main(int argc, char **argv)
             }
             break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf("rv-tick %s\n", REVIVE_VERSION); return 0;
         default: usage(stderr); return 2;
         }
     }

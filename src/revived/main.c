@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include "manifest.h"
 #include "reserve.h"
 #include "revive/client.h"
+#include "revive/version.h"
 #include "rv_config.h"
 #include "supervisor.h"
 #include "task.h"
@@ -50,6 +53,22 @@ static const char *builtin_services(char *buf, size_t len)
     return buf;
 }
 
+/* Where bare exec names are looked for when $REVIVE_SERVICE_PATH is not
+ * set: an installed revived looks in the install directory alone; one
+ * that runs from its build tree looks in the tree's services/ first, so a
+ * fresh build works without installing. */
+static const char *default_service_path(void)
+{
+    static char path[2 * PATH_MAX];
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    bool in_tree = n > 0 && strncmp(exe, RV_BUILD_ROOT "/", strlen(RV_BUILD_ROOT) + 1) == 0;
+    snprintf(path, sizeof path, "%s%s%s", in_tree ? RV_SERVICE_DIR_BUILD : "", in_tree ? ":" : "",
+             RV_SERVICE_DIR_INSTALL);
+    return path;
+}
+
 static void usage(FILE *f)
 {
     char builtin[256];
@@ -62,7 +81,7 @@ static void usage(FILE *f)
             "                    listening, then log to syslog and leave the terminal alone)\n"
             "  --log-level LEVEL err, warning, notice (default), info or debug\n"
             "Bare exec names are looked up in $REVIVE_SERVICE_PATH (default %s), then $PATH.\n",
-            builtin_services(builtin, sizeof builtin), RV_SERVICE_PATH);
+            builtin_services(builtin, sizeof builtin), default_service_path());
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -87,7 +106,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             }
             break;
         case 'h': usage(stdout); exit(0);
-        case 'V': printf("revived %s\n", RV_VERSION); exit(0);
+        case 'V': printf("revived %s\n", REVIVE_VERSION); exit(0);
         default: usage(stderr); return -1;
         }
     }
@@ -101,7 +120,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 static int load_manifest(const struct options *o, struct rv_manifest *m)
 {
     const char *path = getenv("REVIVE_SERVICE_PATH");
-    path = path && *path ? path : RV_SERVICE_PATH;
+    path = path && *path ? path : default_service_path();
     char err[512];
     int rc = o->manifest ? rv_manifest_load_file(o->manifest, path, m, err, sizeof err)
                          : rv_manifest_load_text(rv_default_manifest, "<embedded manifest>", path, m, err, sizeof err);

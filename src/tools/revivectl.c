@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "revive/version.h"
 #include "revive/client.h"
 #include "wire.h"
 
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "socket", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
         { "signal", required_argument, NULL, 'g' }, { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     const char *sock = NULL;
@@ -145,6 +147,7 @@ int main(int argc, char **argv)
             }
             break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf("revivectl %s\n", REVIVE_VERSION); return 0;
         default: usage(stderr); return 2;
         }
     }

@@ -25,6 +25,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "arena_internal.h"
+#include "revive/version.h"
 #include "serve.h"
 #include "workers.h"
 
@@ -434,6 +435,10 @@ int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--help") == 0) {
         printf("%s: a revive service; revived starts it from its manifest (see docs/manifest.md)\n", argv[0]);
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+        printf("%s (revive %s)\n", argv[0], REVIVE_VERSION);
         return 0;
     }
     if (start_instance(ops, argv[0]) < 0)

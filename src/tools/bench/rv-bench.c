@@ -34,6 +34,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include "revive/version.h"
 #include "bench.h"
 #include "bench_tool.h"
 
@@ -520,6 +521,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     static const struct option opts[] = {
         { "quick", no_argument, NULL, 'q' }, { "out", required_argument, NULL, 'o' },
         { "build", required_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { "only", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 },
     };
     *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS | SECT_RD | SECT_STORM | SECT_ARENA };
@@ -534,6 +536,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return -1;
             break;
         case 'h': usage(stdout); exit(0);
+        case 'V': printf("rv-bench %s\n", REVIVE_VERSION); exit(0);
         default: usage(stderr); return -1;
         }
     }

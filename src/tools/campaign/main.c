@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "campaign.h"
+#include "revive/version.h"
 #include "revive/cap.h"
 
 struct options {
@@ -108,6 +109,7 @@ static int parse(int argc, char **argv, struct options *o)
         { "seed", required_argument, NULL, 'S' },    { "out", required_argument, NULL, 'o' },
         { "quick", no_argument, NULL, 'q' },         { "check", no_argument, NULL, 'c' },
         { "first", required_argument, NULL, 'f' },   { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { "baseline", no_argument, NULL, 'b' },      { "continuous", no_argument, NULL, 'C' },
         { NULL, 0, NULL, 0 },
     };
@@ -126,6 +128,7 @@ static int parse(int argc, char **argv, struct options *o)
         case 'C': o->continuous = true; break;
         case 'c': o->check = true; break;
         case 'h': usage(stdout); exit(0);
+        case 'V': printf("rv-campaign %s\n", REVIVE_VERSION); exit(0);
         default: return -1;
         }
     }

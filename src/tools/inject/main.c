@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "revive/version.h"
 #include "inject.h"
 
 #define MAX_MODULES 32
@@ -118,12 +119,17 @@ static int parse_args(int argc, char **argv, struct options *o)
         { "pid", 1, 0, 'p' }, { "type", 1, 0, 't' }, { "seed", 1, 0, 's' },
         { "functions", 1, 0, 'f' }, { "module", 1, 0, 'm' }, { "breakpoint", 1, 0, 'b' },
         { "timeout-ms", 1, 0, 'T' }, { "observe-ms", 1, 0, 'o' }, { "keep-running", 0, 0, 'k' },
-        { "armed-fd", 1, 0, 'a' }, { "json", 0, 0, 'j' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
+        { "armed-fd", 1, 0, 'a' }, { "json", 0, 0, 'j' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' },
+        { 0, 0, 0, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, "+h", longs, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
+            exit(0);
+        }
+        if (c == 'V') {
+            printf("rv-inject %s\n", REVIVE_VERSION);
             exit(0);
         }
         if (set_option(o, c, optarg) < 0)
