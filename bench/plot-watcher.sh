@@ -3,7 +3,7 @@
 # 000 §4): overhead of the capability watcher on a CPU-bound job against the
 # number of watched capabilities (log scale), one line per watch period and
 # one for event mode.
-#   bench/plot-watcher.sh [DIR]    (default docs/bench)
+#   bench/plot-watcher.sh [DIR]    (default docs/benchmarks)
 # Reads DIR/watcher.dat as `rv-bench --out DIR` writes it (job and watcher
 # on one core; columns: capabilities, then the overhead by CPU time at 1,
 # 10, 100 ms and in event mode, then the same by wall-clock time, then the
@@ -12,7 +12,7 @@
 # not, and on one core it is the overhead less its indirect part (caches).
 # Log y: event mode is ~0.001%. Writes DIR/watcher.png.
 set -eu
-dir=${1:-docs/bench}
+dir=${1:-docs/benchmarks}
 dat=$dir/watcher.dat
 if [ ! -f "$dat" ]; then
     echo "plot-watcher.sh: $dat not found; run rv-bench --only caps --out $dir first" >&2

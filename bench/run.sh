@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh — what `make bench` runs: rv-bench from the build tree, with its
-# report kept in docs/bench/ (results.md, results.csv) next to the analysis
+# report kept in docs/benchmarks/ (results.md, results.csv) next to the analysis
 # in docs/EVALUATION.md. Usage: bench/run.sh BUILD_DIR [rv-bench options]
 # (e.g. --quick). Run from the repository root, as make does.
 set -eu
@@ -11,5 +11,5 @@ if [ ! -x "$bin" ]; then
     echo "bench/run.sh: $bin not found; build first (make build)" >&2
     exit 1
 fi
-mkdir -p docs/bench
-exec "$bin" --out docs/bench "$@"
+mkdir -p docs/benchmarks
+exec "$bin" --out docs/benchmarks "$@"

@@ -1,5 +1,5 @@
 /* ring.h — the `ringbuf` example: L4ReAnimator's shared-memory
- * producer/consumer buffer (paper 000 §3.3) on revive.
+ * producer/consumer buffer (L4ReAnimator §3.3) on revive.
  *
  * The producer (rv-ring-producer) provides one dataspace, "ring", with two
  * notifiers through revived: DATA (the producer signals new records) and

@@ -1,5 +1,5 @@
 /* revive/cap.h — capabilities, capability faults and their handlers: tier 3
- * of revive's recovery (L4ReAnimator, paper 000), for every case where a
+ * of revive's recovery (L4ReAnimator), for every case where a
  * session cannot survive on its own.
  *
  * Every capability a task holds is a file descriptor — a session endpoint,

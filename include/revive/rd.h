@@ -1,5 +1,5 @@
 /* revive/rd.h — recovery domains: undo one faulty piece of work in a live
- * process (tier 1 of revive's escalation; Akeso, seed 002, is the spec).
+ * process (tier 1 of revive's escalation; Akeso is the spec).
  *
  * A recovery domain is an interval of execution on one thread. Writes made
  * inside it are undo-logged (rd_log_range by hand, or the compiler's write

@@ -1,4 +1,4 @@
-/* test_dataspace.c — dataspaces and the watcher (issue 3, item 6): the
+/* test_dataspace.c — dataspaces and the watcher: the
  * example producer (a real process) is killed while this consumer has its
  * whole buffer mapped and invokes nothing. The watcher must find the death
  * — at once in event mode, within a period in periodic mode — the unmap

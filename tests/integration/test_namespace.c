@@ -1,4 +1,4 @@
-/* test_namespace.c — revived's side of issue 3: dataspaces, their
+/* test_namespace.c — revived's side of client reanimation: dataspaces, their
  * lifelines, and tasks revived starts with a name space of their own.
  *
  * The dataspace tests speak the wire protocol on raw connections to the

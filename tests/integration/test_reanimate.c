@@ -1,4 +1,4 @@
-/* test_reanimate.c — client reanimation (tier 3, issue 3): sessions a
+/* test_reanimate.c — client reanimation (tier 3): sessions a
  * `state = stateless` service loses when it is killed come back through
  * librevive's capability faults, transparently to the caller; a custom
  * handler restores the client's server-side state; a service that cannot

@@ -1,4 +1,4 @@
-/* test_tier1.c — tier 1 in the server runtime (issue 4, item 3): with
+/* test_tier1.c — tier 1 in the server runtime: with
  * `.runner = rv_domain_runner` (rv-svc-test-rd, which also serves on 4
  * worker threads) a fault in a request is
  * rolled back inside the live process and the request retried once; a

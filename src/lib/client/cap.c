@@ -1,6 +1,6 @@
 /* cap.c — the capability registry: one entry per descriptor librevive
  * hands out, and the capability fault that repairs one (L4ReAnimator's
- * registry, paper 000 §3.2).
+ * registry, L4ReAnimator §3.2).
  *
  * The table is indexed by descriptor number, because the descriptor *is*
  * the capability slot: a repair dup2()s the new object onto the old number,

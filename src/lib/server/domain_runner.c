@@ -1,5 +1,5 @@
 /* domain_runner.c — tier 1 in the server runtime: each request in a root
- * recovery domain (Akeso, seed 002; include/revive/server.h says when a
+ * recovery domain (Akeso; include/revive/server.h says when a
  * service may opt in).
  *
  * A library of its own (revive-rd-runner) because it needs an rd library,

@@ -1,5 +1,5 @@
-/* bench_caps.c — what issue 3's capabilities cost, measured the way
- * L4ReAnimator's §4 (paper 000) measures them.
+/* bench_caps.c — what capabilities cost, measured the way
+ * L4ReAnimator's §4 measures them.
  *
  *   registry  the null call of bench_calls.c on a session the registry
  *             knows (on, the default) and on one opened while it was off,

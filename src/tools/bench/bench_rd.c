@@ -1,4 +1,4 @@
-/* bench_rd.c — what recovery domains cost (issue 4), on an in-process
+/* bench_rd.c — what recovery domains cost, on an in-process
  * workload: the hash table of bench_ht.c, one operation per step.
  *
  *   plain     the table compiled plainly: the baseline;
@@ -97,7 +97,7 @@ void rd_measure(struct rd_results *res, int quick)
 
 void rd_report(FILE *f, const struct rd_results *res)
 {
-    fprintf(f, "## Recovery domains: an in-process hash table (issue 4)\n\n"
+    fprintf(f, "## Recovery domains: an in-process hash table\n\n"
                "Open addressing, 64K slots, 16K keys; per operation 50%% lookups, 40%% inserts or "
                "updates, 10%% deletes, chosen by an LCG (the same sequence for every contender). Median "
                "over %d repetitions of %ld operations, interleaved, on one pinned core; ns per operation "
@@ -193,7 +193,7 @@ void rd_measure_kv(struct rd_results *res, struct revived *r, int quick)
 void rd_report_kv(FILE *f, const struct rd_results *res)
 {
     double ratio = res->kv_rd_us / res->kv_us;
-    fprintf(f, "## Recovery domains end to end: kv through revive (issue 4)\n\n"
+    fprintf(f, "## Recovery domains end to end: kv through revive\n\n"
                "One client, same core as revived and kv; alternating PUT (64-byte value, 1024 keys) and GET, "
                "median over 20 interleaved batches. `kv` is rv-svc-kv (arena, 4 workers, hand-logged "
                "arena writes); `kv-rd` is the same source built with the store instrumentation and every "

@@ -1,5 +1,5 @@
 /* campaign.h — the parts of rv-campaign, the fault-injection campaign runner
- * of issue 5 (after CuriOS §6.1).
+ * (after CuriOS §6.1).
  *
  * One experiment: a fresh revived with one service (daemon.c), the
  * injector (rvi_run, inject.h) attached to the service's instance and armed,

@@ -1,4 +1,4 @@
-/* continuous.c — Akeso's continuous mode (paper 002 §6.2): how many faults
+/* continuous.c — Akeso's continuous mode (§6.2): how many faults
  * does one running system survive?
  *
  * Akeso injected a normally fatal fault every 300,000 + rand(300,000) basic
@@ -107,7 +107,7 @@ static void summary(FILE *md, const char *cmdline, const struct cp_campaign *c, 
             t->failed ? "yes" : "no (limit reached)", last->restarts, secs);
     fputs("\nA fault is survived when, after it, every client of its round and a fresh session were "
           "served correctly (a client told of an error counts as survived with loss). Akeso "
-          "(paper 002, §6.2): 35.4 faults survived on average (17 to 72), 97.2% of faults.\n", md);
+          "(§6.2): 35.4 faults survived on average (17 to 72), 97.2% of faults.\n", md);
     if (t->failed)
         cp_markdown_failures(md, &t->failure, 1);
 }

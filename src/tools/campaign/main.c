@@ -1,4 +1,4 @@
-/* main.c — rv-campaign, the fault-injection campaign runner (issue 5).
+/* main.c — rv-campaign, the fault-injection campaign runner.
  *
  *   rv-campaign --service random|timer|kv --type M|R -n N [--seed S]
  *               [--first I] [--baseline] [--continuous] [--out DIR]
@@ -11,7 +11,7 @@
  * librevive runtime), run the workload concurrently, stop
  * the window when the workload is done, check that a fresh session is
  * served correctly, read revived's counters, classify. Writes
- * DIR/<service>-<type>.csv and .md (default DIR: docs/evaluation).
+ * DIR/<service>-<type>.csv and .md (default DIR: docs/fault-injection).
  * --baseline runs the service with state preservation off (daemon.c: for
  * random and timer `state = stateless`, a restart revokes the sessions; for
  * kv a variant whose restart empties its table and loses the sessions),
@@ -113,7 +113,7 @@ static int parse(int argc, char **argv, struct options *o)
         { "baseline", no_argument, NULL, 'b' },      { "continuous", no_argument, NULL, 'C' },
         { NULL, 0, NULL, 0 },
     };
-    *o = (struct options){ .c = { .svc = -1, .fault = -1, .seed = 1 }, .out = "docs/evaluation" };
+    *o = (struct options){ .c = { .svc = -1, .fault = -1, .seed = 1 }, .out = "docs/fault-injection" };
     int c;
     while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
         switch (c) {

@@ -3,11 +3,11 @@
 # fault type (M, R) with a CSV in DIR, one bar of the manifested faults split
 # into recovered / recovered with loss / not recovered, in percent; beside
 # it the baseline campaign's bar (state preservation off), where there is one.
-#   src/tools/campaign/plot.sh [DIR]    (default docs/evaluation)
+#   src/tools/campaign/plot.sh [DIR]    (default docs/fault-injection)
 # Reads DIR/<service>-<M|R>[-baseline].csv as rv-campaign writes them; writes
 # DIR/recovery.dat (the numbers) and DIR/recovery.png.
 set -eu
-dir=${1:-docs/evaluation}
+dir=${1:-docs/fault-injection}
 dat=$dir/recovery.dat
 echo "# bar manifested recovered% with_loss% not_recovered%" > "$dat"
 for svc in random timer kv; do

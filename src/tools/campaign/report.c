@@ -69,8 +69,8 @@ static void headline(FILE *f, const struct cp_experiment *e, int n)
             pct(rec[CP_RECOVERED], man), rec[CP_RECOVERED_WITH_LOSS], pct(rec[CP_RECOVERED_WITH_LOSS], man),
             rec[CP_NOT_RECOVERED], pct(rec[CP_NOT_RECOVERED], man));
     fputs("The papers, same measure (recovered among manifested faults, a lost client counted as "
-          "recovered): CuriOS (paper 001, Figure 5) 87-100% per service and fault type; "
-          "Akeso (paper 002) 97.2%.\n", f);
+          "recovered): CuriOS (Figure 5) 87-100% per service and fault type; "
+          "Akeso 97.2%.\n", f);
 }
 
 void cp_markdown_failures(FILE *f, const struct cp_experiment *e, int n)
