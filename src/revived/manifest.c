@@ -53,7 +53,7 @@
 #define SSR_SIZE_MAX (64 * MiB)
 #define MAX_SSR_BYTES_MAX (64 * GiB)
 /* An arena holds its allocator's header and undo logs (about 0.5 MiB, see
- * src/lib/arena.c) besides the heap; it is mapped whole, in pages. */
+ * src/lib/server/arena.c) besides the heap; it is mapped whole, in pages. */
 #define ARENA_SIZE_MIN (1 * MiB)
 #define ARENA_SIZE_MAX (64 * GiB)
 #define ARENA_SIZE_DEFAULT (64 * MiB)

@@ -1,4 +1,4 @@
-/* fuzz_wire.c — fuzz target for the wire protocol's parsers (src/lib/wire.c):
+/* fuzz_wire.c — fuzz target for the wire protocol's parsers (src/lib/shared/wire.c):
  * rv__wire_check on raw bytes, and rv__wire_recv on the same bytes sent as real
  * SOCK_SEQPACKET datagrams, with and without descriptors.
  *
@@ -16,7 +16,7 @@
  *     build/tests/fuzz/fuzz_wire -n 100000 -s 42     # or: FILE... to replay
  * Run coverage-guided with clang's libFuzzer (apt-get install clang):
  *     clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *         -Iinclude -Isrc/lib tests/fuzz/fuzz_wire.c src/lib/wire.c -o /tmp/fuzz_wire
+ *         -Iinclude -Isrc/lib/shared tests/fuzz/fuzz_wire.c src/lib/shared/wire.c -o /tmp/fuzz_wire
  *     mkdir -p /tmp/corpus && /tmp/fuzz_wire /tmp/corpus -max_total_time=60
  */
 #include "fuzz.h"

@@ -1,5 +1,5 @@
 /* test_arena.c — unit tests of the arena's persistent undo log and allocator
- * (src/lib/arena.c), with real deaths: a forked child shares the arena's
+ * (src/lib/server/arena.c), with real deaths: a forked child shares the arena's
  * memfd mapping, writes through the log and is killed (SIGKILL, so nothing
  * of it runs after the write); the parent then maps the arena afresh, as
  * the next service instance would, and recovers it. */

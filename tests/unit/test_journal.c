@@ -1,5 +1,5 @@
 /* test_journal.c — unit tests of the SSR/journal layout and its commit rule
- * (src/lib/journal.c).
+ * (src/lib/shared/journal.c).
  *
  * Each test formats a fresh session in two memfds mapped shared, as the
  * service runtime maps the ones revived hands it. A crash is simulated by

@@ -1,4 +1,4 @@
-/* test_wire.c — unit tests of revive's wire protocol (src/lib/wire.c).
+/* test_wire.c — unit tests of revive's wire protocol (src/lib/shared/wire.c).
  *
  * rv__wire_check is tested on buffers: it must accept exactly the datagrams
  * that hold a whole header of our magic and version whose length field
