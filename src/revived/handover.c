@@ -15,7 +15,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "conn.h"
-#include "list.h"
 #include "log.h"
 #include "service.h"
 #include "session.h"

@@ -263,7 +263,7 @@ static int run(const struct options *o, struct rv_manifest *m)
             leave_terminal();
         rc = loop_run() == 0 ? 0 : 1;
     }
-    loader_fini();   /* before services_fini, which ends the watching of children */
+    loader_fini();   /* before supervisor_fini, which ends the watching of children */
     supervisor_fini();
     control_fini();  /* closing the connections withdraws every dataspace */
     dataspace_fini();
