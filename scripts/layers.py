@@ -30,8 +30,8 @@ LAYERS = {
         ['session'],
         ['dataspace'],
         ['namespace', 'conn'],
-        ['task', 'arena', 'launch', 'child', 'reserve', 'log', 'manifest', 'default_manifest'],
-        ['memfd', 'loop'],
+        ['task', 'arena', 'held', 'launch', 'child', 'reserve', 'manifest', 'default_manifest'],
+        ['memfd', 'loop', 'log'],
     ],
     'librevive': [
         ['client', 'dataspace', 'watcher', 'server'],

@@ -127,6 +127,13 @@ void *rv_svc_session_data(const rv_svc_session *s);               /* per-instanc
 void rv_svc_session_set_data(rv_svc_session *s, void *data);
 uint64_t rv_svc_session_id(const rv_svc_session *s);
 
+/* Descriptors revived holds for the service as a whole and hands to every
+ * instance (docs/manifest.md): the `image` file, opened read-write, and
+ * the FUSE device of the file system revived mounts at `mount` (the
+ * service serves it; revive/fuse.h). -1 when the manifest gives none. */
+enum rv_service_fd { RV_FD_IMAGE, RV_FD_FUSE };
+int rv_service_fd(enum rv_service_fd which);
+
 /* Extra descriptors in the runtime's event loop (a timerfd). */
 int rv_watch_fd(int fd, void (*on_ready)(int fd, void *arg), void *arg);
 

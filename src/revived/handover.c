@@ -107,12 +107,10 @@ static void on_hello(struct instance *in, const struct rv_msg *m)
     }
     if (!state_fits(in, m))
         return;
-    const struct rv_service_conf *c = in->svc->conf;
-    struct rv_wire_svc_config cfg = { .ssr_size = c->ssr_size, .protect = c->ssr_protect,
-                                      .arena_size = c->arena_size,
-                                      .flags = in->svc->arena_file_fd >= 0 ? RV_CONFIG_ARENA_FILE : 0 };
-    int fds[3] = { in->status_fd, in->svc->arena_fd, in->svc->arena_file_fd };
-    size_t nfds = c->arena_size ? (in->svc->arena_file_fd >= 0 ? 3 : 2) : 1;
+    struct rv_wire_svc_config cfg;
+    int fds[5];
+    size_t nfds = service_config(in->svc, &cfg, fds);
+    fds[0] = in->status_fd;
     if (ctl_send(in, RV_T_SVC_CONFIG, 0, &cfg, sizeof cfg, fds, nfds) < 0)
         return;
     if (in == in->svc->active)

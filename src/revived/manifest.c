@@ -485,6 +485,37 @@ static int key_arena_file(struct load *L, const char *v)
     return parse_file_path(L, v, &cur(L)->arena_file);
 }
 
+/* The file must exist, and be one revived can hand over read-write: a
+ * regular file or a block device. */
+static int key_image(struct load *L, const char *v)
+{
+    char **image = &cur(L)->image;
+    if (parse_file_path(L, v, image) < 0)
+        return -1;
+    struct stat st;
+    if (stat(*image, &st) < 0)
+        return bad(L, "'%s': %s", *image, strerror(errno));
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+        return bad(L, "'%s' is neither a regular file nor a block device", *image);
+    return 0;
+}
+
+/* A directory; revived creates it (and its parents) when it mounts. */
+static int key_mount(struct load *L, const char *v)
+{
+    char **mount = &cur(L)->mount;
+    if (v[0] != '/')
+        return bad(L, "'%s' is not an absolute path", v);
+    if (strlen(v) >= 128)
+        return bad(L, "'%s' is longer than 127 bytes", v);
+    struct stat st;
+    if (stat(v, &st) == 0 && !S_ISDIR(st.st_mode))
+        return bad(L, "'%s' exists and is not a directory", v);
+    if (!(*mount = strdup(v)))
+        return out_of_memory(L);
+    return 0;
+}
+
 static int key_request_timeout(struct load *L, const char *v)
 {
     return parse_duration(L, v, &cur(L)->request_timeout_ms);
@@ -604,6 +635,8 @@ static const struct key service_keys[] = {
     {"ssr_size", key_ssr_size},
     {"arena_size", key_arena_size},
     {"arena_file", key_arena_file},
+    {"image", key_image},
+    {"mount", key_mount},
     {"restart", key_restart},
     {"max_restarts", key_max_restarts},
     {"backoff", key_backoff},
@@ -1010,6 +1043,8 @@ void rv_manifest_free(struct rv_manifest *m)
     for (size_t i = 0; i < m->nservices; i++) {
         free_program(m->services[i].exec, m->services[i].argv);
         free(m->services[i].arena_file);
+        free(m->services[i].image);
+        free(m->services[i].mount);
     }
     for (size_t i = 0; i < m->ntasks; i++) {
         free_program(m->tasks[i].exec, m->tasks[i].argv);

@@ -31,6 +31,8 @@ struct rv_service_conf {
     uint64_t ssr_size;        /* bytes of service-visible SSR per session */
     uint64_t arena_size;      /* state = arena: bytes of its arena; else 0 */
     char *arena_file;         /* state = arena: where the arena is kept durable (absolute); NULL: memory only */
+    char *image;              /* a file revived opens read-write for the service (absolute); NULL: none */
+    char *mount;              /* where revived mounts the service's FUSE file system (absolute); NULL: none */
     enum rv_restart restart;
     unsigned max_restarts;    /* at most this many restarts ... */
     uint64_t restart_window_ms; /* ... within this window, else the service is failed */

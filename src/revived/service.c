@@ -28,7 +28,7 @@ int services_create(const struct rv_manifest *m)
     for (size_t i = 0; i < nservices; i++) {
         const struct rv_service_conf *c = &m->services[i];
         services[i] = (struct service){ .conf = c, .state = SVC_STARTING, .watchdog_tfd = -1, .backoff_tfd = -1,
-                                        .arena_fd = -1, .arena_file_fd = -1 };
+                                        .arena_fd = -1, .arena_file_fd = -1, .held = HELD_NONE };
         snprintf(services[i].last_exit, sizeof services[i].last_exit, "-");
         services[i].restart_ns = calloc(c->max_restarts ? c->max_restarts : 1, sizeof *services[i].restart_ns);
         if (!services[i].restart_ns)
@@ -67,6 +67,8 @@ size_t services_status(struct rv_wire_svc_status *out, size_t max)
         snprintf(o->name, sizeof o->name, "%s", svc->conf->name);
         snprintf(o->state, sizeof o->state, "%s", state_names[svc->state]);
         snprintf(o->last_exit, sizeof o->last_exit, "%s", svc->last_exit);
+        if (svc->held.mounted)
+            snprintf(o->mount, sizeof o->mount, "%s", svc->conf->mount);
         o->pid = svc->active ? svc->active->pid : 0;
         o->standby_pid = svc->standby ? svc->standby->pid : 0;
         o->restarts = svc->restarts;
@@ -83,6 +85,28 @@ void service_note_exit(struct service *svc, const char *note)
 {
     size_t l = strlen(svc->last_exit);
     snprintf(svc->last_exit + l, sizeof svc->last_exit - l, "%s", note);
+}
+
+size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[5])
+{
+    const struct rv_service_conf *c = svc->conf;
+    *cfg = (struct rv_wire_svc_config){ .ssr_size = c->ssr_size, .protect = c->ssr_protect, .arena_size = c->arena_size };
+    size_t n = 1;
+    if (c->arena_size)
+        fds[n++] = svc->arena_fd;
+    if (svc->arena_file_fd >= 0) {
+        cfg->flags |= RV_CONFIG_ARENA_FILE;
+        fds[n++] = svc->arena_file_fd;
+    }
+    if (svc->held.image_fd >= 0) {
+        cfg->flags |= RV_CONFIG_IMAGE;
+        fds[n++] = svc->held.image_fd;
+    }
+    if (svc->held.fuse_fd >= 0) {
+        cfg->flags |= RV_CONFIG_FUSE;
+        fds[n++] = svc->held.fuse_fd;
+    }
+    return n;
 }
 
 /* ---- sessions ---- */

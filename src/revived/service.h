@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "held.h"
 #include "instance.h"
 #include "loop.h"
 #include "manifest.h"
@@ -40,6 +41,7 @@ struct service {
     bool refused;                      /* the active instance was refused (service_refuse) */
     int arena_fd;                      /* state = arena: held for revived's whole run; else -1 */
     int arena_file_fd;                 /* arena_file: its durable copy, locked; else -1 */
+    struct held held;                  /* its image, its FUSE device and mount */
     char last_exit[128];
 };
 
@@ -54,6 +56,10 @@ size_t services_status(struct rv_wire_svc_status *out, size_t max);
 const char *service_state_name(enum svc_state state);
 /* Appends to the last exit's description (" in session 7"). */
 void service_note_exit(struct service *svc, const char *note);
+
+/* What an instance is configured with (SVC_CONFIG) and the descriptors
+ * that go with it, fds[0] left for its status page; returns their count. */
+size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[5]);
 
 /* The sessions revived holds for the service. */
 struct held_session *service_session(struct service *svc, uint64_t id);

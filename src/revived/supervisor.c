@@ -369,14 +369,23 @@ static void on_instance_exit(struct rv_handler *h, uint32_t events)
         standby_exited(in->svc, in, &si);
 }
 
-/* The instance's control channel, read through the hand-over; READY from
- * the active instance is the moment to start a standby (not before: it
+/* The instance's control channel, read through the hand-over. READY from
+ * the active instance is the moment to mount its file system (it can
+ * answer the kernel's INIT now), and to start a standby (not before: it
  * would compete with the recovery for the CPU). */
 static void on_instance_ctl(struct rv_handler *h, uint32_t events)
 {
     struct instance *in = rv__container_of(h, struct instance, ctl_h);
-    if (handover_read(in, events) == HANDOVER_READY)
-        spawn_standby(in->svc);
+    if (handover_read(in, events) != HANDOVER_READY)
+        return;
+    struct service *svc = in->svc;
+    char why[256];
+    if (held_mount(svc->conf, &svc->held, why, sizeof why) < 0) {
+        rv_err("%s: %s", svc->conf->name, why);
+        service_refuse(in, why);
+        return;
+    }
+    spawn_standby(svc);
 }
 
 /* ---- set-up and tear-down ---- */
@@ -384,6 +393,16 @@ static void on_instance_ctl(struct rv_handler *h, uint32_t events)
 /* The arena outlives every instance, like the sessions' SSRs: created
  * once, zero-filled (the first instance formats it, or loads it from its
  * arena_file), handed to each. */
+static int make_held(struct service *svc)
+{
+    char why[512];
+    if (held_open(svc->conf, &svc->held, why, sizeof why) < 0) {
+        rv_err("%s", why);
+        return -1;
+    }
+    return 0;
+}
+
 static int make_arena(struct service *svc)
 {
     char why[512];
@@ -401,7 +420,7 @@ static int start_service(struct service *svc)
     svc->backoff_h.on_event = on_backoff;
     svc->backoff_tfd = timer_new();
     if (svc->backoff_tfd < 0 || loop_add(svc->backoff_tfd, EPOLLIN, &svc->backoff_h) < 0 ||
-        watchdog_start(svc) < 0 || make_arena(svc) < 0)
+        watchdog_start(svc) < 0 || make_arena(svc) < 0 || make_held(svc) < 0)
         return -1;
     return spawn_active(svc);
 }
@@ -433,6 +452,7 @@ static void stop_service(struct service *svc)
         service_unlink(s);
         session_destroy(s);
     }
+    held_close(svc->conf, &svc->held);
     watchdog_stop(svc);
     if (svc->backoff_tfd >= 0) {
         loop_del(svc->backoff_tfd);

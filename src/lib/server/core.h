@@ -49,6 +49,7 @@ struct rv_runtime {
     uint64_t ssr_size;
     enum rv_ssr_protect protect;
     bool workers;               /* requests are served on the pool (workers.c) */
+    int image_fd, fuse_fd;      /* rv_service_fd's; -1: none */
     rv_svc_session **sess;
     size_t nsess, capsess;
 };

@@ -190,9 +190,12 @@ static void handshake(void)
     struct rv_wire_svc_config cfg = { 0 };
     if (m->hdr.type == RV_T_SVC_CONFIG && m->hdr.len == sizeof cfg)
         memcpy(&cfg, m->body, sizeof cfg);
-    bool file = cfg.flags & RV_CONFIG_ARENA_FILE;
-    if (m->hdr.type != RV_T_SVC_CONFIG || m->hdr.len != sizeof cfg ||
-        m->nfds != 1u + (cfg.arena_size != 0) + (cfg.arena_size && file)) {
+    bool file = cfg.flags & RV_CONFIG_ARENA_FILE, image = cfg.flags & RV_CONFIG_IMAGE, fuse = cfg.flags & RV_CONFIG_FUSE;
+    size_t n = 1u + (cfg.arena_size != 0);
+    int file_fd = cfg.arena_size && file ? m->fds[n++] : -1;
+    rv__rt.image_fd = image ? m->fds[n++] : -1;
+    rv__rt.fuse_fd = fuse ? m->fds[n++] : -1;
+    if (m->hdr.type != RV_T_SVC_CONFIG || m->hdr.len != sizeof cfg || m->nfds != n || (file && !cfg.arena_size)) {
         rv__log(RV_LOG_ERR, "unexpected hand-shake from revived");
         exit(1);
     }
@@ -202,7 +205,7 @@ static void handshake(void)
         exit(1);
     }
     if (cfg.arena_size)
-        map_arena(m->fds[1], file ? m->fds[2] : -1, cfg.arena_size);
+        map_arena(m->fds[1], file_fd, cfg.arena_size);
     rv__rt.ssr_size = cfg.ssr_size;
     rv__rt.protect = (enum rv_ssr_protect)cfg.protect;
     rv__rt.status = mmap(NULL, sizeof *rv__rt.status, PROT_READ | PROT_WRITE, MAP_SHARED, m->fds[0], 0);
@@ -376,6 +379,11 @@ int rv_watch_fd(int fd, void (*on_ready)(int fd, void *arg), void *arg)
         return RV_EIO;
     }
     return 0;
+}
+
+int rv_service_fd(enum rv_service_fd which)
+{
+    return which == RV_FD_IMAGE ? rv__rt.image_fd : which == RV_FD_FUSE ? rv__rt.fuse_fd : -1;
 }
 
 int rv_store_fd(rv_svc_session *s, unsigned slot, int fd)

@@ -54,7 +54,7 @@ enum rv_msg_type {
     RV_T_DS_OK = 26,        /* op = notifiers, payload: u64 size; + memfd, lifeline, notifiers */
     /* service control channel */
     RV_T_SVC_HELLO = 32,    /* service: struct rv_wire_svc_hello */
-    RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page fd [+ arena fd [+ file]] */
+    RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page fd [+ the RV_CONFIG_* ones] */
     RV_T_SESSIONS = 34,     /* revived: struct rv_wire_session[] + their fds */
     RV_T_HANDOVER_END = 35, /* revived: every session has been handed over */
     RV_T_SVC_READY = 36,    /* service: recovered, serving */
@@ -78,8 +78,10 @@ struct rv_wire_svc_hello {
 };
 _Static_assert(sizeof(struct rv_wire_svc_hello) == 16, "svc_hello has no padding");
 
-/* rv_wire_svc_config's flags. */
-enum { RV_CONFIG_ARENA_FILE = 1u };   /* the arena's file follows its memfd */
+/* rv_wire_svc_config's flags: which descriptors follow the status page, in
+ * this order: the arena's memfd (arena_size != 0) and its file, the image,
+ * the FUSE device. */
+enum { RV_CONFIG_ARENA_FILE = 1u, RV_CONFIG_IMAGE = 2u, RV_CONFIG_FUSE = 4u };
 
 struct rv_wire_svc_config {
     uint64_t ssr_size;
@@ -117,6 +119,7 @@ struct rv_wire_svc_status {
     uint64_t ssr_bytes;
     uint64_t last_recovery_us;
     uint64_t requests_failed; /* poisoned requests and lost sessions */
+    char mount[128];          /* where its file system is mounted; "" for none */
 };
 
 struct rv_msg {
