@@ -79,6 +79,8 @@ static void print_status(const struct rv_wire_svc_status *st, size_t n, int json
         if (!json) {
             printf("%-12.63s %-11.15s %7d %8u %8u %10" PRIu64 "  %.127s\n", s->name, s->state, s->pid,
                    s->restarts, s->sessions, s->ssr_bytes, s->last_exit);
+            if (s->mount[0])
+                printf("%-12s mounted at %s\n", "", s->mount);
             continue;
         }
         printf("%s{\"name\":", i ? "," : "");
@@ -90,6 +92,8 @@ static void print_status(const struct rv_wire_svc_status *st, size_t n, int json
                s->pid, s->standby_pid, s->restarts, s->recoveries, s->sessions, s->ssr_bytes, s->last_recovery_us,
                s->requests_failed);
         print_json_string(s->last_exit);
+        printf(",\"mount\":");
+        print_json_string(s->mount);
         printf("}");
     }
     if (json)
@@ -107,7 +111,7 @@ static int cmd_status(int fd, int json, struct rv_msg *m)
     memcpy(st, m->body, n * sizeof *st);
     for (size_t i = 0; i < n; i++) {   /* never trust a peer's strings to be terminated */
         st[i].name[sizeof st[i].name - 1] = st[i].state[sizeof st[i].state - 1] = '\0';
-        st[i].last_exit[sizeof st[i].last_exit - 1] = '\0';
+        st[i].last_exit[sizeof st[i].last_exit - 1] = st[i].mount[sizeof st[i].mount - 1] = '\0';
     }
     print_status(st, n, json);
     free(st);
