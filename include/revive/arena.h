@@ -60,6 +60,12 @@ void **rv_arena_root(void);
 /* A block of at least size bytes (8-aligned), or NULL when the arena is
  * full or size is 0 or above RV_ARENA_ALLOC_MAX. */
 void *rv_arena_alloc(size_t size);
+/* size bytes in whole pages (page-aligned), for a big buffer that lives as
+ * long as the arena (a redo log, a table): never given back. Only the
+ * allocation is logged (a rollback gives the pages back); what the service
+ * writes into them is its own to log, or to keep by a protocol of its own.
+ * NULL when the arena has no room. */
+void *rv_arena_alloc_pages(size_t size);
 /* Returns a block; the rollback of the request brings it back intact. */
 void rv_arena_free(void *p);
 /* The bytes a block can hold (at least what was asked for). */

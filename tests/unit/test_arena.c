@@ -233,6 +233,43 @@ static void test_alloc_limits(void **state)
     assert_consistent();
 }
 
+static void take_pages(void *arg)
+{
+    (void)arg;
+    if (!rv_arena_alloc_pages(100 * 1024))
+        _exit(1);
+}
+
+/* Pages come page-aligned from the top, blocks never grow into them, an
+ * interrupted request's pages come back, and a full arena says NULL. */
+static void test_alloc_pages(void **state)
+{
+    (void)state;
+    uint8_t *a = rv_arena_alloc_pages(5000);
+    assert_non_null(a);
+    assert_int_equal((uintptr_t)a % 4096, 0);
+    assert_true((uintptr_t)a + 8192 <= RV_ARENA_BASE + SIZE);
+    memset(a, 0xab, 8192);
+    rv_arena_commit();
+    in_killed_child(take_pages, NULL);
+    remap();
+    rv__arena_recover(nothing_committed);
+    uint8_t *b = rv_arena_alloc_pages(4096);
+    assert_ptr_equal(b, a - 4096);   /* the child's 100 KiB were given back */
+    rv_arena_commit();
+    assert_null(rv_arena_alloc_pages(SIZE));
+    size_t blocks = 0;
+    while (rv_arena_alloc(RV_ARENA_ALLOC_MAX)) {
+        blocks++;
+        rv_arena_commit();
+    }
+    rv_arena_commit();
+    assert_true(blocks > 0);
+    for (int i = 0; i < 8192; i++)
+        assert_int_equal(a[i], 0xab);   /* no block was cut from the pages */
+    assert_consistent();
+}
+
 static void test_check_finds_corruption(void **state)
 {
     (void)state;
@@ -391,6 +428,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_uncommitted_journal_undoes_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_and_alloc_roll_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_finds_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_address_taken, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_outlives_memory, setup_file, teardown_file),

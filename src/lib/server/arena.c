@@ -39,7 +39,8 @@
  * Allocator: 19 size classes from 32 to 16384 bytes (steps of 1.5x and
  * 2x), each block an 8-byte header {magic, class, in use} and its payload;
  * a free list per class, linked through the first payload word; new blocks
- * are cut from `bump`. Everything it changes is logged in the caller's log,
+ * are cut from `bump`. Whole pages for big, long-lived buffers are cut from
+ * the other end (`top`, growing down) and never given back. Everything it changes is logged in the caller's log,
  * including the whole block on free: a request that frees a block and then
  * gets it back from alloc can still be rolled back to the old contents.
  */
@@ -79,7 +80,7 @@ struct arena_hdr {
     void *root;               /* the service's */
     uint64_t bump;            /* address of the first byte never allocated */
     uint64_t epoch;
-    uint64_t reserved;
+    uint64_t top;             /* the lowest byte rv_arena_alloc_pages gave out; 0: none yet */
     uint64_t free_head[NCLASSES];
 };
 _Static_assert(sizeof(struct arena_hdr) <= HDR_BYTES, "the header fits its page");
@@ -106,6 +107,8 @@ static __thread uint64_t t_session, t_seq;   /* the request this thread serves: 
 
 static uint64_t heap_start(void) { return RV_ARENA_BASE + HEAP_OFFSET; }
 static uint64_t arena_end(void) { return RV_ARENA_BASE + arena_size; }
+/* Where the blocks may grow to: below the pages given out. */
+static uint64_t heap_end(void) { return hdr->top ? hdr->top : arena_end(); }
 
 static struct log_slot *slot_at(unsigned i)
 {
@@ -428,7 +431,7 @@ void *rv_arena_alloc(size_t size)
         rv_arena_log(b, sizeof *b + 8);
         memcpy(&hdr->free_head[c], b + 1, 8);
     } else {
-        if (class_size(c) > arena_end() - hdr->bump)
+        if (class_size(c) > heap_end() - hdr->bump)
             return NULL;
         rv_arena_log(&hdr->bump, 8);
         b = (struct block *)(uintptr_t)hdr->bump;
@@ -457,6 +460,19 @@ void rv_arena_free(void *p)
         rv__fail_stop("rv_arena_free: the free list is inconsistent");
 }
 
+void *rv_arena_alloc_pages(size_t size)
+{
+    need_arena("rv_arena_alloc_pages");
+    uint64_t n = ((uint64_t)size + 4095) & ~(uint64_t)4095;
+    rv_arena_lock();
+    if (size == 0 || n > heap_end() - hdr->bump)
+        return NULL;
+    uint64_t at = heap_end() - n;
+    rv_arena_log(&hdr->top, 8);
+    hdr->top = at;
+    return (void *)(uintptr_t)at;
+}
+
 size_t rv_arena_usable(const void *p)
 {
     need_arena("rv_arena_usable");
@@ -475,8 +491,8 @@ static int bad(char *why, size_t whylen, const char *fmt, unsigned long long a, 
 static int check_heap(uint64_t nfree[NCLASSES], char *why, size_t whylen)
 {
     uint64_t a = heap_start();
-    if (hdr->bump < a || hdr->bump > arena_end())
-        return bad(why, whylen, "bump %#llx is outside the heap (ends %#llx)", hdr->bump, arena_end());
+    if (hdr->bump < a || hdr->bump > heap_end() || heap_end() > arena_end() || heap_end() % 4096)
+        return bad(why, whylen, "bump %#llx is outside the heap (ends %#llx)", hdr->bump, heap_end());
     while (a < hdr->bump) {
         const struct block *b = (const struct block *)(uintptr_t)a;
         if (b->magic != BLOCK_MAGIC || b->cls >= NCLASSES || b->in_use > 1 ||
