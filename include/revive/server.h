@@ -23,8 +23,11 @@
  *   audit()                 at every heartbeat: are the service's own views
  *                           sound (a timer armed for its earliest deadline)?
  *                           false is a hang: revived restarts the instance.
- *   recover(all, n)         after a restart, with every surviving session:
- *                           rebuild global views (a timer queue) from SSRs.
+ *   recover(all, n)         in the instance that takes over (the first one
+ *                           too), before it serves, with every surviving
+ *                           session (n may be 0): rebuild global views (a
+ *                           timer queue) from SSRs; start serving what is
+ *                           not a session (a FUSE mount, revive/fuse.h).
  *   migrate(s, from, ...)   after an upgrade, per session whose SSR another
  *                           layout wrote: convert it (else RV_ELOST).
  *

@@ -258,7 +258,7 @@ static void drop_unrecoverable(void)
 
 static void call_recover_hook(void)
 {
-    if (!rv__rt.ops->recover || rv__rt.nsess == 0)
+    if (!rv__rt.ops->recover)
         return;
     rv__ssr_rest_all(rv__rt.sess, rv__rt.nsess, PROT_READ);
     rv__rt_set_busy((uint64_t)-1, 0);
