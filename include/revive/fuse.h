@@ -37,16 +37,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* What outlives an instance; put it in the arena, zeroed at first. */
+/* What outlives an instance; put it in the arena, zeroed at first. It
+ * belongs to one mount: revived mounts afresh each time it starts, and an
+ * arena kept in a file (arena_file) outlives that mount. */
 struct rv_fuse_state {
+    uint64_t mount_id;          /* the mount it belongs to (revived's name for it) */
     uint32_t init_len;          /* 0 until the first INIT was read */
-    uint32_t reserved;
+    uint32_t crash_count;       /* how often an instance died serving crash_unique */
     uint64_t serving;           /* the unique being served; 0: none */
-    uint64_t crash_unique;      /* the request the instance last died serving ... */
-    uint32_t crash_count;       /* ... and how often */
-    uint32_t reserved2;
+    uint64_t crash_unique;
     uint8_t init[256];          /* the kernel's INIT request, as read */
 };
+
+/* Is the mount new to state: revived mounted it since state was last
+ * served (or state is new), so there is nothing to take over and whatever
+ * the service keeps per open file of the mount is stale? rv_fuse_start
+ * then makes state the new mount's. */
+bool rv_fuse_is_new_mount(const struct rv_fuse_state *state);
 
 /* Serves rv_service_fd(RV_FD_FUSE) with ops from the runtime's event loop.
  * Call it from the recover hook (it runs in the active instance only,

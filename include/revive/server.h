@@ -129,6 +129,10 @@ const void *rv_svc_session_ssr(const rv_svc_session *s);          /* read-only v
 void *rv_svc_session_data(const rv_svc_session *s);               /* per-instance pointer for the service */
 void rv_svc_session_set_data(rv_svc_session *s, void *data);
 uint64_t rv_svc_session_id(const rv_svc_session *s);
+/* The user and group of the process that opened the session, as the
+ * kernel told revived (SO_PEERCRED): what a service checks permissions
+ * against. */
+void rv_svc_session_peer(const rv_svc_session *s, uint32_t *uid, uint32_t *gid);
 
 /* Descriptors revived holds for the service as a whole and hands to every
  * instance (docs/manifest.md): the `image` file, opened read-write, and
@@ -136,6 +140,12 @@ uint64_t rv_svc_session_id(const rv_svc_session *s);
  * service serves it; revive/fuse.h). -1 when the manifest gives none. */
 enum rv_service_fd { RV_FD_IMAGE, RV_FD_FUSE };
 int rv_service_fd(enum rv_service_fd which);
+
+/* A line in revived's log, as the service's own (name and pid first):
+ * stderr, or syslog when revived runs detached (its standard streams are
+ * /dev/null then, so a service's own fprintf(stderr) is lost there).
+ * priority is syslog(3)'s: LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO. */
+void rv_svc_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Extra descriptors in the runtime's event loop (a timerfd). */
 int rv_watch_fd(int fd, void (*on_ready)(int fd, void *arg), void *arg);

@@ -18,6 +18,8 @@ struct conn {
     int fd;
     unsigned refs;
     struct task *task;
+    uid_t uid;
+    gid_t gid;
     bool privileged;
     const struct rv_task_conf *ns;   /* a loaded task's name space; NULL: identity */
     struct conn *next, *prev;
@@ -47,6 +49,12 @@ struct task *conn_task(const struct conn *c) { return c->task; }
 const struct rv_task_conf *conn_ns(const struct conn *c) { return c->ns; }
 pid_t conn_pid(const struct conn *c) { return c->task->pid; }
 bool conn_privileged(const struct conn *c) { return c->privileged; }
+
+void conn_cred(const struct conn *c, uid_t *uid, gid_t *gid)
+{
+    *uid = c->uid;
+    *gid = c->gid;
+}
 void conn_set_ns(struct conn *c, const struct rv_task_conf *ns) { c->ns = ns; }
 
 void conn_close(struct conn *c)
@@ -100,7 +108,7 @@ static void on_conn_event(struct rv_handler *h, uint32_t events)
     c->on_event(c, events);
 }
 
-struct conn *conn_new(int fd, pid_t pid, uid_t uid, void (*on_event)(struct conn *c, uint32_t events))
+struct conn *conn_new(int fd, pid_t pid, uid_t uid, gid_t gid, void (*on_event)(struct conn *c, uint32_t events))
 {
     struct conn *c = calloc(1, sizeof *c);
     if (!c || !(c->task = task_get(pid, uid))) {
@@ -113,6 +121,8 @@ struct conn *conn_new(int fd, pid_t pid, uid_t uid, void (*on_event)(struct conn
     c->on_event = on_event;
     c->fd = fd;
     c->refs = 1;
+    c->uid = uid;
+    c->gid = gid;
     c->privileged = uid == 0 || uid == getuid();
     RV_LIST_PUSH(conns, c);
     if (loop_add(fd, EPOLLIN, &c->h) < 0) {

@@ -24,9 +24,11 @@
 struct conn;
 struct task;
 
-/* A connection for the process pid of user uid on fd; on_event gets its
- * epoll events. NULL (fd closed) if it cannot be set up. */
-struct conn *conn_new(int fd, pid_t pid, uid_t uid, void (*on_event)(struct conn *c, uint32_t events));
+/* A connection for the process pid of user uid, group gid on fd; on_event
+ * gets its epoll events. NULL (fd closed) if it cannot be set up. */
+struct conn *conn_new(int fd, pid_t pid, uid_t uid, gid_t gid, void (*on_event)(struct conn *c, uint32_t events));
+/* Who is at the other end, as the kernel said when it connected. */
+void conn_cred(const struct conn *c, uid_t *uid, gid_t *gid);
 /* The task name space its names resolve in (NULL: the identity one). */
 void conn_set_ns(struct conn *c, const struct rv_task_conf *ns);
 /* Closes the connection (if it is still open); references stay valid. */

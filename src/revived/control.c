@@ -212,13 +212,13 @@ static void accept_one(int fd)
         close(fd);
         return;
     }
-    conn_new(fd, cred.pid, cred.uid, on_conn_event);
+    conn_new(fd, cred.pid, cred.uid, cred.gid, on_conn_event);
 }
 
 /* SO_PEERCRED would name revived itself, which made the socketpair. */
 struct conn *control_adopt(int fd, pid_t pid, const struct rv_task_conf *ns)
 {
-    struct conn *c = conn_new(fd, pid, getuid(), on_conn_event);
+    struct conn *c = conn_new(fd, pid, getuid(), getgid(), on_conn_event);
     if (!c)
         return NULL;
     conn_set_ns(c, ns);

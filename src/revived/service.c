@@ -104,6 +104,7 @@ size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg,
     }
     if (svc->held.fuse_fd >= 0) {
         cfg->flags |= RV_CONFIG_FUSE;
+        cfg->mount_id = svc->held.mount_id;
         fds[n++] = svc->held.fuse_fd;
     }
     return n;

@@ -126,7 +126,7 @@ void session_fail(struct held_session *s, int status, const char *why)
 
 size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int *fds)
 {
-    *w = (struct rv_wire_session){ .id = s->id };
+    *w = (struct rv_wire_session){ .id = s->id, .uid = s->uid, .gid = s->gid };
     if (s->culprit)
         w->flags |= RV_SESS_CULPRIT;
     if (s->crash_count >= 2) {

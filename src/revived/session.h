@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "loop.h"
 #include "manifest.h"
 #include "revive/server.h"
@@ -33,6 +34,8 @@ struct held_session {
     struct service *svc;        /* the owner's: never looked into here */
     void (*on_hangup)(struct held_session *s);
     struct task *task;
+    uid_t uid;                  /* the opener's credentials, for the service */
+    gid_t gid;
     struct conn *opener;        /* waiting for the open to finish, while binding */
     enum session_state state;
     int server_fd, client_fd;   /* client_fd only until handed to the opener */

@@ -126,6 +126,7 @@ static void give_up(struct service *svc, enum svc_state state, int status)
     rv_log(state == SVC_FAILED ? RV_LOG_ERR : RV_LOG_NOTICE, "%s", why);
     fail_all_sessions(svc, status, why);
     stop_standby(svc);
+    held_unmount(svc->conf, &svc->held);
 }
 
 /* ---- the restart policy ---- */
@@ -370,22 +371,13 @@ static void on_instance_exit(struct rv_handler *h, uint32_t events)
 }
 
 /* The instance's control channel, read through the hand-over. READY from
- * the active instance is the moment to mount its file system (it can
- * answer the kernel's INIT now), and to start a standby (not before: it
+ * the active instance is the moment to start a standby (not before: it
  * would compete with the recovery for the CPU). */
 static void on_instance_ctl(struct rv_handler *h, uint32_t events)
 {
     struct instance *in = rv__container_of(h, struct instance, ctl_h);
-    if (handover_read(in, events) != HANDOVER_READY)
-        return;
-    struct service *svc = in->svc;
-    char why[256];
-    if (held_mount(svc->conf, &svc->held, why, sizeof why) < 0) {
-        rv_err("%s: %s", svc->conf->name, why);
-        service_refuse(in, why);
-        return;
-    }
-    spawn_standby(svc);
+    if (handover_read(in, events) == HANDOVER_READY)
+        spawn_standby(in->svc);
 }
 
 /* ---- set-up and tear-down ---- */
@@ -506,6 +498,7 @@ void service_open(struct service *svc, struct conn *c, struct task *task, const 
         return;
     }
     s->opener = conn_get(c);
+    conn_cred(c, &s->uid, &s->gid);
     service_link(svc, s);
     if (svc->state == SVC_READY)
         handover_bind(svc, s);
@@ -558,6 +551,10 @@ int service_restart(struct service *svc, char *why, size_t whylen)
     memset(svc->restart_ns, 0, (svc->conf->max_restarts ? svc->conf->max_restarts : 1) * sizeof *svc->restart_ns);
     svc->fast_crashes = 0;
     svc->refused = false;
+    if (held_mount(svc->conf, &svc->held, why, whylen) < 0) {
+        svc->state = SVC_FAILED;
+        return RV_EIO;
+    }
     svc->state = SVC_STARTING;
     if (spawn_active(svc) < 0) {
         snprintf(why, whylen, "cannot start '%s': %s", svc->conf->name, strerror(errno));

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "core.h"
 #include "fail.h"
 #include "revive/server.h"
 
@@ -119,6 +120,11 @@ static void take_over(int fd)
             strerror(errno));
 }
 
+bool rv_fuse_is_new_mount(const struct rv_fuse_state *state)
+{
+    return state->mount_id != rv__rt.mount_id;
+}
+
 int rv_fuse_start(const struct fuse_lowlevel_ops *ops, size_t ops_size, void *userdata,
                   struct rv_fuse_state *state)
 {
@@ -126,6 +132,10 @@ int rv_fuse_start(const struct fuse_lowlevel_ops *ops, size_t ops_size, void *us
     if (fd < 0 || !state)
         return RV_EINVAL;
     st = state;
+    if (rv_fuse_is_new_mount(st)) {
+        memset(st, 0, sizeof *st);
+        __atomic_store_n(&st->mount_id, rv__rt.mount_id, __ATOMIC_RELEASE);
+    }
     char *argv[] = { "revive-fuse", NULL };
     struct fuse_args args = FUSE_ARGS_INIT(1, argv);
     se = fuse_session_new(&args, ops, ops_size, userdata);

@@ -35,6 +35,7 @@ struct rv_svc_session {
     int stored[RV_MAX_STORED_FDS];
     uint32_t flags;             /* RV_SESS_* from the hand-over */
     uint64_t poison_seq;
+    uint32_t uid, gid;          /* the opener's, from revived */
     bool polling;               /* registered in the epoll set */
     bool in_worker;             /* queued for or served by a worker (workers.c) */
     bool doomed;                /* revived unbound it meanwhile: the worker unbinds */
@@ -50,6 +51,7 @@ struct rv_runtime {
     enum rv_ssr_protect protect;
     bool workers;               /* requests are served on the pool (workers.c) */
     int image_fd, fuse_fd;      /* rv_service_fd's; -1: none */
+    uint64_t mount_id;          /* revived's name for the mount fuse_fd serves */
     rv_svc_session **sess;
     size_t nsess, capsess;
 };

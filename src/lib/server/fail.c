@@ -1,5 +1,6 @@
 /* fail.c — see fail.h. */
 #include "fail.h"
+#include "revive/server.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,13 +11,27 @@ static const char *log_name = "service";
 
 void rv__log_as(const char *name) { log_name = name; }
 
-void rv__log(enum rv_log_level level, const char *fmt, ...)
+static void log_line(enum rv_log_level level, const char *fmt, va_list ap)
 {
     char prefix[96];
     snprintf(prefix, sizeof prefix, "%s[%d]", log_name, (int)getpid());
+    rv__log_line(level, prefix, fmt, ap);
+}
+
+void rv__log(enum rv_log_level level, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    rv__log_line(level, prefix, fmt, ap);
+    log_line(level, fmt, ap);
+    va_end(ap);
+}
+
+void rv_svc_log(int priority, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(priority < RV_LOG_CRIT ? RV_LOG_CRIT : priority > RV_LOG_DEBUG ? RV_LOG_DEBUG : (enum rv_log_level)priority,
+             fmt, ap);
     va_end(ap);
 }
 

@@ -49,6 +49,8 @@ rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds,
     s->id = w->id;
     s->flags = w->flags;
     s->poison_seq = w->poison_seq;
+    s->uid = w->uid;
+    s->gid = w->gid;
     s->fd = fds[0];
     s->ssr_len = rv__ssr_bytes(rv__rt.ssr_size);
     s->j_len = rv__journal_bytes(rv__rt.ssr_size);
@@ -448,6 +450,12 @@ const void *rv_svc_session_ssr(const rv_svc_session *s) { return s->ssr + 1; }
 void *rv_svc_session_data(const rv_svc_session *s) { return s->data; }
 void rv_svc_session_set_data(rv_svc_session *s, void *data) { s->data = data; }
 uint64_t rv_svc_session_id(const rv_svc_session *s) { return s->id; }
+
+void rv_svc_session_peer(const rv_svc_session *s, uint32_t *uid, uint32_t *gid)
+{
+    *uid = s->uid;
+    *gid = s->gid;
+}
 
 int rv_stored_fd(const rv_svc_session *s, unsigned slot)
 {

@@ -195,6 +195,7 @@ static void handshake(void)
     int file_fd = cfg.arena_size && file ? m->fds[n++] : -1;
     rv__rt.image_fd = image ? m->fds[n++] : -1;
     rv__rt.fuse_fd = fuse ? m->fds[n++] : -1;
+    rv__rt.mount_id = cfg.mount_id;
     if (m->hdr.type != RV_T_SVC_CONFIG || m->hdr.len != sizeof cfg || m->nfds != n || (file && !cfg.arena_size)) {
         rv__log(RV_LOG_ERR, "unexpected hand-shake from revived");
         exit(1);

@@ -88,8 +88,9 @@ struct rv_wire_svc_config {
     uint32_t protect;
     uint32_t flags;         /* RV_CONFIG_* */
     uint64_t arena_size;    /* state = arena: the arena memfd follows the status page; else 0 */
+    uint64_t mount_id;      /* with RV_CONFIG_FUSE: this run's mount, never 0 */
 };
-_Static_assert(sizeof(struct rv_wire_svc_config) == 24, "svc_config has no padding");
+_Static_assert(sizeof(struct rv_wire_svc_config) == 32, "svc_config has no padding");
 
 enum { RV_SESS_CULPRIT = 1u, RV_SESS_POISONED = 2u };
 
@@ -105,6 +106,7 @@ struct rv_wire_session {
     uint64_t poison_seq;    /* with RV_SESS_POISONED: answer this seq with an error */
     uint32_t flags;
     uint32_t stored_mask;
+    uint32_t uid, gid;      /* of the process that opened it (SO_PEERCRED) */
 };
 
 struct rv_wire_svc_status {
