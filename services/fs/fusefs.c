@@ -265,6 +265,17 @@ static int count_open(uint32_t ino, int delta)
     return after == 0 && delta < 0 && fss_native_count(ino) == 0 ? fsc_release_orphan(ino) : 0;
 }
 
+/* The mount has atomic O_TRUNC (libfuse's default): an open with O_TRUNC
+ * truncates, in the same transaction as the open. */
+static int open_file(uint32_t ino, int flags)
+{
+    struct stat st;
+    int rc = fsc_getattr(ino, &st);
+    if (rc == 0 && (flags & O_TRUNC) && S_ISREG(st.st_mode) && st.st_size > 0)
+        rc = fsc_setattr(ino, &(struct fsc_setattr){ .set = FSC_SET_SIZE, .size = 0 });
+    return rc < 0 ? rc : count_open(ino, +1);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 {
     uint32_t ino;
@@ -273,10 +284,8 @@ static void op_open(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
         fuse_reply_open(req, fi);
         return;
     }
-    struct stat st;
     ino = ino_of(node);
-    int rc = fsc_getattr(ino, &st);
-    rc = finish(rc < 0 ? rc : count_open(ino, +1), true, ino);
+    int rc = finish(open_file(ino, fi->flags), true, ino);
     if (rc < 0)
         reply_rc(req, rc);
     else
@@ -290,9 +299,12 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
     if (!answered_before(&ino)) {
         struct fsc_cred c = cred_of(req);
         int rc = fsc_mknod(ino_of(parent), name, (mode & 07777) | S_IFREG, 0, &c, &ino);
+        bool made = rc == 0;
         if (rc == -EEXIST && !(fi->flags & O_EXCL))
             rc = fsc_lookup(ino_of(parent), name, &ino);   /* made meanwhile (not through this mount) */
-        rc = finish(rc < 0 ? rc : count_open(ino, +1), true, ino);
+        if (rc == 0)
+            rc = made ? count_open(ino, +1) : open_file(ino, fi->flags);
+        rc = finish(rc, true, ino);
         if (rc < 0) {
             reply_rc(req, rc);
             return;
