@@ -30,6 +30,7 @@ fs_cleanup() {
 fs_start() {
     BUILD=$1
     TMP=$(mktemp -d /tmp/rv-fs-XXXXXX)
+    chmod 755 "$TMP"        # fs-posix checks what `nobody` may do under it
     trap fs_cleanup EXIT
     IMG=$TMP/image MNT=$TMP/mnt SOCK=$TMP/revived.sock LOG=$TMP/revived.log
     REVIVECTL=$BUILD/src/tools/revivectl

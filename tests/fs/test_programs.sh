@@ -17,6 +17,7 @@
 #   churn   rename/unlink/link/mkdir/rmdir from 4 processes, each call
 #           checked against a model (fs-churn); the trees
 #   build   a C project built with meson and ninja, and run
+#   posix   the semantics programs rely on (fs-posix), eight times over
 set -euo pipefail
 workload=$1 build=$2 src=$3
 . "$(dirname "$0")/lib.sh"
@@ -113,6 +114,12 @@ run_churn() {
     done
     for p in $pids; do wait "$p"; done
     shape "$1" | grep churn >"$1.result"
+}
+
+run_posix() {
+    for round in 1 2 3 4 5 6 7 8; do
+        "$build/tests/fs/fs-posix" "$1/posix$round"
+    done >"$1.result"
 }
 
 run_build() {
