@@ -147,6 +147,13 @@ int rv_service_fd(enum rv_service_fd which);
  * priority is syslog(3)'s: LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO. */
 void rv_svc_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The service cannot run at all (its image is no file system, something
+ * it needs is missing): logs the sentence, leaves it for revived — it
+ * becomes the last exit `revivectl status` shows and clients that cannot
+ * open a session read — and exits 1. revived's restart policy decides what
+ * follows. */
+void rv_svc_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
 /* Extra descriptors in the runtime's event loop (a timerfd). */
 int rv_watch_fd(int fd, void (*on_ready)(int fd, void *arg), void *arg);
 

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <syslog.h>
 #include <unistd.h>
 #include "fs.h"
 #include "fscore.h"
@@ -762,25 +761,21 @@ static void count_native_opens(rv_svc_session **all, size_t n)
     }
 }
 
-/* Without its image the service cannot serve at all: it says why and
- * exits, and revived's restart policy decides what follows. */
-static void cannot_serve(const char *why)
-{
-    rv_svc_log(LOG_ERR, "%s", why);
-    exit(1);
-}
-
+/* Without its image the service cannot serve at all: it says why (in the
+ * log, and as its last exit) and exits; revived's restart policy decides
+ * what follows. */
 static int fs_recover(rv_svc_session **all, size_t n)
 {
+    char why[256];
     if (rv_service_fd(RV_FD_IMAGE) < 0)
-        cannot_serve("the manifest gives no image (image = PATH)");
+        rv_svc_fatal("the manifest gives no image (image = PATH)");
     settle_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (settle_fd < 0 || rv_watch_fd(settle_fd, on_settle, NULL) < 0)
-        cannot_serve("cannot watch an eventfd");
-    if (fss_recover(all, n, ssr_txn_seq, count_native_opens) < 0)
-        cannot_serve("cannot open the file system (the reason is above)");
+        rv_svc_fatal("cannot watch an eventfd: %s", strerror(errno));
+    if (fss_recover(all, n, ssr_txn_seq, count_native_opens, why, sizeof why) < 0)
+        rv_svc_fatal("%s", why);
     if (rv_service_fd(RV_FD_FUSE) >= 0 && fusefs_start() < 0)
-        cannot_serve("cannot serve the FUSE mount");
+        rv_svc_fatal("cannot serve the FUSE mount");
     return 0;
 }
 

@@ -20,6 +20,9 @@
 #define FS_ERRNO(rc) (RV_EAPP_BASE - (rc))         /* rc <= RV_EAPP_BASE - 1 */
 #define FS_MAX_FDS 32                               /* open files per session */
 #define FS_IO_MAX (RV_MAX_PAYLOAD - 32)             /* bytes one read or write moves */
+/* rv-svc-fs-test only: making a directory of this name crashes the
+ * service, every time (tests/integration/test_fs.c's poisonous request). */
+#define FS_TEST_CRASH_NAME ".rv-crash"
 
 enum fs_op {
     FS_OPEN = 1,        /* struct fs_open_req, path          -> u32 fd */

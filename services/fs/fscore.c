@@ -28,6 +28,9 @@
 #include <unistd.h>
 #include "revive/server.h"
 #include "txnio.h"
+#ifdef FS_TEST_HOOKS
+#include "fs.h"
+#endif
 
 #define LINK_MAX_EXT4 65000     /* the kernel's EXT4_LINK_MAX */
 #define ORPHAN_WALK_MAX 100000  /* a longer chain is a loop in a corrupt image */
@@ -86,7 +89,7 @@ static int open_image(char *why, size_t whylen)
 {
     errcode_t e = ext2fs_open2("revive-image", NULL, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0, txnio_manager, &fs);
     if (e) {
-        snprintf(why, whylen, "the image is not an ext2/ext3/ext4 file system libext2fs can open: %s",
+        snprintf(why, whylen, "the image is not an ext2/3/4 file system: %s",
                  error_message(e));
         fs = NULL;
         return -EINVAL;
@@ -105,6 +108,7 @@ static int open_image(char *why, size_t whylen)
 
 int fsc_mount(bool (*is_open)(uint32_t ino), char *why, size_t whylen)
 {
+    initialize_ext2_error_table();      /* error_message() then names libext2fs's codes */
     file_is_open = is_open;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -476,6 +480,10 @@ static int create_with(uint32_t dir, const char *name, unsigned mode, const stru
 
 int fsc_mkdir(uint32_t dir, const char *name, mode_t mode, const struct fsc_cred *cred, uint32_t *ino)
 {
+#ifdef FS_TEST_HOOKS
+    if (strcmp(name, FS_TEST_CRASH_NAME) == 0)
+        abort();
+#endif
     inode_t d;
     int rc = read_inode(dir, &d);
     if (rc < 0)

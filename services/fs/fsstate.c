@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <syslog.h>
 #include "fscore.h"
 #include "revive/arena.h"
 #include "txnio.h"
@@ -260,25 +259,22 @@ static int reap_orphans(void)
 }
 
 int fss_recover(rv_svc_session **all, size_t n, uint64_t (*ssr_txn_seq)(const rv_svc_session *s),
-                void (*count_native_opens)(rv_svc_session **all, size_t n))
+                void (*count_native_opens)(rv_svc_session **all, size_t n), char *why, size_t whylen)
 {
-    char why[256];
     int rc = find_or_make_state();
     if (rc < 0) {
-        rv_svc_log(LOG_ERR, "%s", rc == -ENOMEM ? "the arena is too small for the redo log (arena_size >= 8M)"
-                                                         : "the arena holds something else than fs's state");
+        snprintf(why, whylen, "%s", rc == -ENOMEM ? "the arena is too small for the redo log: give it arena_size = 16M"
+                                                  : "the arena holds something other than fs's state");
         return rc;
     }
     if ((rc = txnio_attach(rv_service_fd(RV_FD_IMAGE), st->log, st->log_bytes)) < 0) {
-        rv_svc_log(LOG_ERR, "cannot map the image: %s", strerror(-rc));
+        snprintf(why, whylen, "cannot map the image: %s", strerror(-rc));
         return rc;
     }
     settle_pending(all, n, ssr_txn_seq);
     txnio_settle(apply_meta);       /* an uncommitted log is thrown away */
-    if ((rc = fsc_mount(fss_is_open, why, sizeof why)) < 0) {
-        rv_svc_log(LOG_ERR, "%s", why);
+    if ((rc = fsc_mount(fss_is_open, why, whylen)) < 0)
         return rc;
-    }
     fss_native_reset();
     count_native_opens(all, n);
     if (rv_service_fd(RV_FD_FUSE) >= 0 && rv_fuse_is_new_mount(&st->fuse)) {
@@ -288,5 +284,7 @@ int fss_recover(rv_svc_session **all, size_t n, uint64_t (*ssr_txn_seq)(const rv
         memset(st->journal, 0, sizeof st->journal);
         memset(&st->mount_opens, 0, sizeof st->mount_opens + MOUNT_OPEN_MAX * sizeof(struct open_count));
     }
-    return reap_orphans();
+    if ((rc = reap_orphans()) < 0)
+        snprintf(why, whylen, "cannot free the files unlinked while open: %s", strerror(-rc));
+    return rc;
 }

@@ -42,7 +42,7 @@ struct service {
     int arena_fd;                      /* state = arena: held for revived's whole run; else -1 */
     int arena_file_fd;                 /* arena_file: its durable copy, locked; else -1 */
     struct held held;                  /* its image, its FUSE device and mount */
-    char last_exit[128];
+    char last_exit[224];
 };
 
 /* One record per service of m, nothing started; -1 when out of memory.

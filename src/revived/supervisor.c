@@ -238,6 +238,21 @@ static void on_backoff(struct rv_handler *h, uint32_t events)
 
 /* ---- death ---- */
 
+/* What the instance said on its way out (rv_svc_fatal), made a printable
+ * line of bounded length whatever it wrote; NULL if nothing. */
+static const char *last_words(const struct instance *in)
+{
+    static char words[sizeof in->status->last_words];
+    const struct rv_status_page *st = in->status;
+    if (!st || st->magic != RV_STATUS_MAGIC || !st->last_words[0])
+        return NULL;
+    size_t i = 0;
+    for (; i < sizeof words - 1 && st->last_words[i]; i++)
+        words[i] = st->last_words[i] >= ' ' && st->last_words[i] < 127 ? st->last_words[i] : '?';
+    words[i] = '\0';
+    return words;
+}
+
 static void describe_exit(struct service *svc, const struct instance *in, const siginfo_t *si)
 {
     char *d = svc->last_exit;
@@ -245,7 +260,7 @@ static void describe_exit(struct service *svc, const struct instance *in, const 
     if (in->killed_by_us)
         return;   /* the watchdog already said why */
     if (si->si_code == CLD_EXITED)
-        snprintf(d, n, "exited with status %d", si->si_status);
+        snprintf(d, n, "exited with status %d%s%s", si->si_status, last_words(in) ? ": " : "", last_words(in) ?: "");
     else
         snprintf(d, n, "killed by SIG%s", sigabbrev_np(si->si_status) ? sigabbrev_np(si->si_status) : "?");
 }
@@ -484,7 +499,7 @@ static void on_session_hangup(struct held_session *s)
 void service_open(struct service *svc, struct conn *c, struct task *task, const char *args)
 {
     if (svc->state == SVC_FAILED || svc->state == SVC_STOPPED) {
-        char why[256];
+        char why[384];
         snprintf(why, sizeof why, "service '%s' is %s (last exit: %s)", svc->conf->name,
                  service_state_name(svc->state), svc->last_exit);
         conn_reply_error(c, svc->state == SVC_FAILED ? RV_EFAILED : RV_ESTOPPED, why);

@@ -68,7 +68,7 @@ void ctl(const struct rvd *d, const char *cmd, const char *svc, const char *sig)
 
 struct svc_status {
     char state[16];
-    char last_exit[128];
+    char last_exit[224];
     long long pid, standby_pid, restarts, recoveries, sessions, ssr_bytes, requests_failed;
 };
 /* One service's line of `revivectl status --json`. */

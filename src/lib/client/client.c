@@ -47,7 +47,7 @@ struct rv_session {
     int dead;           /* a notice or EOF ended it: later calls fail at once */
     int dead_status;
     int last_status;    /* of the last call */
-    char err[256];
+    char err[384];
     struct rv_msg msg;  /* receive buffer, kept off the call path's allocator */
 };
 

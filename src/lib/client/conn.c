@@ -26,7 +26,7 @@ struct rv_conn {
     int fd;
     unsigned refs;
     char path[108];     /* "" for an inherited name-space channel */
-    char err[256];
+    char err[384];
 };
 
 /* The name-space channel revived gave a task it started: REVIVE_NS_FD.

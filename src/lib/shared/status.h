@@ -32,6 +32,7 @@ struct rv_status_page {
     uint64_t crash_seq;
     uint64_t crash_addr;
     struct rv_busy busy[RV_STATUS_SLOTS];
+    char last_words[96];      /* rv_svc_fatal's sentence: why it exited, if it said */
 };
 
 /* The longest-running request of any thread: its start (0: all idle), and

@@ -112,7 +112,7 @@ struct rv_wire_session {
 struct rv_wire_svc_status {
     char name[RV_NAME_MAX];
     char state[16];
-    char last_exit[128];
+    char last_exit[224];
     int32_t pid;
     int32_t standby_pid;      /* 0: none */
     uint32_t restarts;
