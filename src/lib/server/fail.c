@@ -1,12 +1,10 @@
 /* fail.c — see fail.h. */
 #include "fail.h"
-#include "core.h"
 #include "revive/server.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 static const char *log_name = "service";
@@ -35,23 +33,6 @@ void rv_svc_log(int priority, const char *fmt, ...)
     log_line(priority < RV_LOG_CRIT ? RV_LOG_CRIT : priority > RV_LOG_DEBUG ? RV_LOG_DEBUG : (enum rv_log_level)priority,
              fmt, ap);
     va_end(ap);
-}
-
-void rv_svc_fatal(const char *fmt, ...)
-{
-    char why[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    rv__log(RV_LOG_ERR, "%s", why);
-    if (rv__rt.status) {
-        char *words = rv__rt.status->last_words;
-        size_t n = sizeof rv__rt.status->last_words - 1;
-        memcpy(words, why, n);
-        words[n] = '\0';
-    }
-    exit(1);
 }
 
 void rv__fail_stop(const char *why)

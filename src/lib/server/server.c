@@ -382,6 +382,23 @@ int rv_watch_fd(int fd, void (*on_ready)(int fd, void *arg), void *arg)
     return 0;
 }
 
+void rv_svc_fatal(const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    rv__log(RV_LOG_ERR, "%s", why);
+    if (rv__rt.status) {
+        char *words = rv__rt.status->last_words;
+        size_t n = sizeof rv__rt.status->last_words - 1;
+        memcpy(words, why, n);
+        words[n] = '\0';
+    }
+    exit(1);
+}
+
 int rv_service_fd(enum rv_service_fd which)
 {
     return which == RV_FD_IMAGE ? rv__rt.image_fd : which == RV_FD_FUSE ? rv__rt.fuse_fd : -1;
