@@ -24,6 +24,8 @@ struct msg {
 
 static void add(struct msg *m, const void *p, size_t len)
 {
+    if (len == 0)
+        return;
     if (m->len + len > sizeof m->b) {
         m->too_long = true;
         return;

@@ -28,7 +28,7 @@
 /* ---- bench_util.c ---- */
 
 uint64_t bench_now_ns(void);
-int bench_pin(int cpu);               /* this thread, and what it spawns */
+int bench_pin(int cpu);               /* this thread, and what it spawns; -1: every CPU */
 void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* A growable list of samples, in microseconds. */
@@ -221,5 +221,28 @@ void rd_measure_kv(struct rd_results *res, struct revived *r, int quick);
 void rd_report(FILE *f, const struct rd_results *res);
 void rd_report_kv(FILE *f, const struct rd_results *res);
 void rd_csv(FILE *f, const struct rd_results *res);
+
+/* ---- bench_fs.c ---- */
+
+enum { FS_REVIVE, FS_FUSE2FS, FS_EXT4, FS_NTARGETS };
+enum { FS_SEQ_WRITE, FS_SEQ_READ, FS_RAND_WRITE, FS_RAND_READ, FS_CREATE, FS_STAT, FS_UNLINK, FS_NROWS };
+enum { FS_PINNED, FS_FREE, FS_NPLACES };
+
+struct fs_results {
+    double v[FS_NPLACES][FS_NROWS][FS_NTARGETS];   /* MiB/s, IOPS or files/s */
+    int reps;
+    int stall_kills;
+    double stall_p50_us, stall_p99_us, stall_max_us;   /* per kill: the longest write */
+    double calm_p50_us, calm_max_us;                   /* the same windows without kills */
+    int fuse2fs_err;          /* the writer's errno after fuse2fs was killed */
+    double fuse2fs_ms;        /* kill -> that error */
+    int fuse2fs_stat_err;     /* stat of its mount point afterwards */
+};
+
+/* Starts its own revived (rv-svc-fs), fuse2fs and a loop-mounted ext4 on
+ * three fresh images; needs root, e2fsprogs and fuse2fs. */
+void fs_measure(struct fs_results *res, const char *build, int quick);
+void fs_report(FILE *f, const struct fs_results *res);
+void fs_csv(FILE *f, const struct fs_results *res);
 
 #endif

@@ -66,7 +66,7 @@ static const size_t recovery_sessions[] = { 1, 100, 1000 };
 #define NRECOVERY (sizeof recovery_sessions / sizeof recovery_sessions[0])
 #define CROSS_RECOVERY_SESSIONS 100
 
-enum { SECT_CALLS = 1, SECT_CAPS = 2, SECT_RD = 4, SECT_STORM = 8, SECT_ARENA = 16 };
+enum { SECT_CALLS = 1, SECT_CAPS = 2, SECT_RD = 4, SECT_STORM = 8, SECT_ARENA = 16, SECT_FS = 32 };
 #define STORM_KILLS 200
 
 struct options {
@@ -86,6 +86,7 @@ struct results {
     struct rd_results rd;
     struct storm_result storm[2];   /* with a standby, with a new process */
     struct arena_results arena;
+    struct fs_results fs;
 };
 
 /* ---- running ---- */
@@ -207,6 +208,8 @@ static void run_all(struct results *res, const struct options *o)
         fprintf(stderr, "rv-bench: recovery domains on a hash table ...\n");
         rd_measure(&res->rd, o->quick);
     }
+    if (o->sections & SECT_FS)
+        fs_measure(&res->fs, o->build, o->quick);
 }
 
 /* ---- reporting ---- */
@@ -389,6 +392,18 @@ static void write_arena_csv(FILE *f, const struct results *res, const struct con
     arena_csv(f, &res->arena);
 }
 
+static void write_fs_md(FILE *f, const struct results *res, const struct context *c)
+{
+    print_header(f, "rv-bench results: the file system", c);
+    fs_report(f, &res->fs);
+}
+
+static void write_fs_csv(FILE *f, const struct results *res, const struct context *c)
+{
+    (void)c;
+    fs_csv(f, &res->fs);
+}
+
 static void write_rd_csv(FILE *f, const struct results *res, const struct context *c)
 {
     (void)c;
@@ -452,6 +467,7 @@ static const struct output {
     { SECT_RD, "rd.md", write_rd_md }, { SECT_RD, "rd.csv", write_rd_csv },
     { SECT_STORM, "storm.md", write_storm_md }, { SECT_STORM, "storm.csv", write_storm_csv },
     { SECT_ARENA, "arena.md", write_arena_md }, { SECT_ARENA, "arena.csv", write_arena_csv },
+    { SECT_FS, "fs.md", write_fs_md }, { SECT_FS, "fs.csv", write_fs_csv },
 };
 #define NOUTPUTS (sizeof outputs / sizeof outputs[0])
 
@@ -485,15 +501,16 @@ static void default_build_dir(char *buf, size_t len)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps|rd|storm|arena] [--out DIR] [--build DIR]\n"
+    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs] [--out DIR] [--build DIR]\n"
                "  --quick      fewer round trips and kills (a smoke run, noisier figures)\n"
                "  --only SECT  calls: round trips and recovery; caps: the capability registry and watcher;\n"
                "               rd: recovery domains (hash table, kv end to end);\n"
                "               storm: recovery while the service is killed every 10 ms;\n"
-               "               arena: a kv put with the arena in memory and in a file (arena_file)\n"
+               "               arena: a kv put with the arena in memory and in a file (arena_file);\n"
+               "               fs: the file system's mount beside fuse2fs and ext4 (root)\n"
                "  --out DIR    also write DIR/results.md and .csv (calls), DIR/caps.md, .csv and\n"
                "               DIR/watcher.dat (caps), DIR/rd.md and .csv (rd), DIR/storm.md and .csv,\n"
-               "               DIR/arena.md and .csv\n"
+               "               DIR/arena.md and .csv, DIR/fs.md and .csv\n"
                "  --build DIR  the build tree with revived and rv-svc-bench (default: this binary's)\n");
 }
 
@@ -509,8 +526,10 @@ static int parse_section(const char *arg, int *sections)
         *sections = SECT_STORM;
     else if (strcmp(arg, "arena") == 0)
         *sections = SECT_ARENA;
+    else if (strcmp(arg, "fs") == 0)
+        *sections = SECT_FS;
     else {
-        fprintf(stderr, "rv-bench: --only '%s': no such section (calls, caps, rd, storm or arena)\n", arg);
+        fprintf(stderr, "rv-bench: --only '%s': no such section (calls, caps, rd, storm, arena or fs)\n", arg);
         return -1;
     }
     return 0;
@@ -524,7 +543,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         { "version", no_argument, NULL, 'V' },
         { "only", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 },
     };
-    *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS | SECT_RD | SECT_STORM | SECT_ARENA };
+    *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS | SECT_RD | SECT_STORM | SECT_ARENA |
+                                       (geteuid() == 0 ? SECT_FS : 0) };  /* fs mounts: root only */
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
