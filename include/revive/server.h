@@ -150,7 +150,8 @@ void rv_svc_log(int priority, const char *fmt, ...) __attribute__((format(printf
 /* The service cannot run at all (its image is no file system, something
  * it needs is missing): logs the sentence, leaves it for revived — it
  * becomes the last exit `revivectl status` shows and clients that cannot
- * open a session read — and exits 1. revived's restart policy decides what
+ * open a session read — and exits 1 at once (_exit: nothing to clean up
+ * that revived does not hold). revived's restart policy decides what
  * follows. */
 void rv_svc_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
