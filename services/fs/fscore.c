@@ -18,6 +18,7 @@
 #include "fscore.h"
 
 #include <dirent.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -27,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "revive/server.h"
+#include "fsdir.h"
 #include "txnio.h"
 #ifdef FS_TEST_HOOKS
 #include "fs.h"
@@ -85,6 +87,35 @@ static const char *unsupported_feature(struct ext2_super_block *s)
     return NULL;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The pages libext2fs rewrites whole at every flush — the superblock's, the
+ * group descriptors', every bitmap's — for txnio to log only when changed. */
+static int compare_flushed_pages(void)
+{
+    static uint64_t *pages;
+    size_t cap = 1 + fs->desc_blocks + 2 * (size_t)fs->group_desc_count, n = 0;
+    uint64_t *p = realloc(pages, cap * sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    pages = p;
+    uint64_t per_page = TXN_PAGE / fs->blocksize ? TXN_PAGE / fs->blocksize : 1;
+    pages[n++] = 0;
+    for (dgrp_t i = 0; i < fs->desc_blocks; i++)
+        pages[n++] = ext2fs_descriptor_block_loc2(fs, fs->super->s_first_data_block, i) / per_page;
+    for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
+        pages[n++] = ext2fs_block_bitmap_loc(fs, g) / per_page;
+        pages[n++] = ext2fs_inode_bitmap_loc(fs, g) / per_page;
+    }
+    qsort(pages, n, sizeof *pages, cmp_u64);
+    txnio_compare_pages(pages, n);
+    return 0;
+}
+
 static int open_image(char *why, size_t whylen)
 {
     errcode_t e = ext2fs_open2("revive-image", NULL, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0, txnio_manager, &fs);
@@ -103,6 +134,12 @@ static int open_image(char *why, size_t whylen)
     }
     fs->flags |= EXT2_FLAG_MASTER_SB_ONLY;     /* backups are e2fsck's, not every transaction's */
     fs->umask = 0;
+    if (compare_flushed_pages() < 0) {
+        snprintf(why, whylen, "out of memory");
+        ext2fs_free(fs);
+        fs = NULL;
+        return -ENOMEM;
+    }
     return 0;
 }
 
@@ -144,6 +181,7 @@ static void throw_away(void)
     txnio_abort();
     if (!reopen)
         return;
+    fsdir_forget_all();
     char why[256];
     ext2fs_free(fs);
     if (open_image(why, sizeof why) < 0) {
@@ -321,11 +359,7 @@ int fsc_lookup(uint32_t dir, const char *name, uint32_t *ino)
         return rc;
     if (!LINUX_S_ISDIR(d.i_mode))
         return -ENOTDIR;
-    ext2_ino_t found;
-    rc = errno_of(ext2fs_lookup(fs, dir, name, (int)strlen(name), NULL, &found));
-    if (rc == 0)
-        *ino = found;
-    return rc;
+    return errno_of(fsdir_lookup(fs, dir, name, ino));
 }
 
 static int dir_for_change(uint32_t dir, const char *name)
@@ -349,15 +383,14 @@ static int file_type(unsigned mode)
     }
 }
 
-/* Adds name -> ino to dir, growing the directory by a block when full. */
 static int add_entry(uint32_t dir, const char *name, uint32_t ino, unsigned mode)
 {
-    errcode_t e = ext2fs_link(fs, dir, name, ino, file_type(mode));
-    if (e == EXT2_ET_DIR_NO_SPACE) {
-        if ((e = ext2fs_expand_dir(fs, dir)) == 0)
-            e = ext2fs_link(fs, dir, name, ino, file_type(mode));
-    }
-    return errno_of(e);
+    return errno_of(fsdir_add(fs, dir, name, ino, file_type(mode)));
+}
+
+static int remove_entry(uint32_t dir, const char *name, uint32_t ino)
+{
+    return errno_of(fsdir_remove(fs, dir, name, ino));
 }
 
 /* ---- creating ---- */
@@ -439,30 +472,21 @@ int fsc_mknod(uint32_t dir, const char *name, mode_t mode, dev_t rdev, const str
     return 0;
 }
 
-/* Runs a libext2fs creation that links into dir itself, growing dir once
- * if it was full (the failed try undid its allocations). */
-static errcode_t create_expanding(uint32_t dir, errcode_t (*make)(uint32_t dir, uint32_t ino, const char *name, const char *arg),
-                                  uint32_t ino, const char *name, const char *arg)
-{
-    errcode_t e = make(dir, ino, name, arg);
-    if (e == EXT2_ET_DIR_NO_SPACE && (e = ext2fs_expand_dir(fs, dir)) == 0)
-        e = make(dir, ino, name, arg);
-    return e;
-}
-
-static errcode_t make_dir(uint32_t dir, uint32_t ino, const char *name, const char *arg)
+/* libext2fs makes the inode (a directory's first block, a symlink's
+ * target), and the entry is added here, as for every other name. */
+static errcode_t make_dir(uint32_t dir, uint32_t ino, const char *arg)
 {
     (void)arg;
-    return ext2fs_mkdir(fs, dir, ino, name);
+    return ext2fs_mkdir(fs, dir, ino, NULL);
 }
 
-static errcode_t make_symlink(uint32_t dir, uint32_t ino, const char *name, const char *target)
+static errcode_t make_symlink(uint32_t dir, uint32_t ino, const char *target)
 {
-    return ext2fs_symlink(fs, dir, ino, name, target);
+    return ext2fs_symlink(fs, dir, ino, NULL, target);
 }
 
 static int create_with(uint32_t dir, const char *name, unsigned mode, const struct fsc_cred *cred, uint32_t *ino,
-                       errcode_t (*make)(uint32_t, uint32_t, const char *, const char *), const char *arg)
+                       errcode_t (*make)(uint32_t, uint32_t, const char *), const char *arg)
 {
     int rc = dir_for_change(dir, name);
     if (rc < 0)
@@ -470,7 +494,7 @@ static int create_with(uint32_t dir, const char *name, unsigned mode, const stru
     ext2_ino_t child;
     if ((rc = errno_of(ext2fs_new_inode(fs, dir, (int)mode, NULL, &child))) < 0)
         return rc;
-    if ((rc = errno_of(create_expanding(dir, make, child, name, arg))) < 0)
+    if ((rc = errno_of(make(dir, child, arg))) < 0 || (rc = add_entry(dir, name, child, mode)) < 0)
         return rc;
     if ((rc = finish_new(dir, child, mode, cred)) < 0 || (rc = touch(dir, true)) < 0)
         return rc;
@@ -627,32 +651,11 @@ static int dir_adjust_links(uint32_t dir, int delta)
     return write_inode(dir, &d);
 }
 
-struct emptiness {
-    bool empty;
-    uint32_t parent;
-};
-
-static int check_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *d, int offset, int blocksize, char *buf,
-                       void *arg)
-{
-    (void)dir, (void)entry, (void)offset, (void)blocksize, (void)buf;
-    struct emptiness *e = arg;
-    int len = ext2fs_dirent_name_len(d);
-    if (d->inode == 0 || (len == 1 && d->name[0] == '.'))
-        return 0;
-    if (len == 2 && d->name[0] == '.' && d->name[1] == '.') {
-        e->parent = d->inode;
-        return 0;
-    }
-    e->empty = false;
-    return DIRENT_ABORT;
-}
-
 static int dir_empty(uint32_t dir)
 {
-    struct emptiness e = { .empty = true };
-    int rc = errno_of(ext2fs_dir_iterate2(fs, dir, 0, NULL, check_entry, &e));
-    return rc < 0 ? rc : e.empty ? 0 : -ENOTEMPTY;
+    bool empty;
+    int rc = errno_of(fsdir_is_empty(fs, dir, &empty));
+    return rc < 0 ? rc : empty ? 0 : -ENOTEMPTY;
 }
 
 int fsc_unlink(uint32_t dir, const char *name)
@@ -664,7 +667,7 @@ int fsc_unlink(uint32_t dir, const char *name)
         return rc;
     if (LINUX_S_ISDIR(in.i_mode))
         return -EISDIR;
-    if ((rc = errno_of(ext2fs_unlink(fs, dir, name, ino, 0))) < 0 || (rc = touch(dir, true)) < 0)
+    if ((rc = remove_entry(dir, name, ino)) < 0 || (rc = touch(dir, true)) < 0)
         return rc;
     return drop_link(ino);
 }
@@ -673,9 +676,10 @@ int fsc_unlink(uint32_t dir, const char *name)
  * link ino's ".." held. */
 static int remove_dir_entry(uint32_t dir, const char *name, uint32_t ino)
 {
-    int rc = errno_of(ext2fs_unlink(fs, dir, name, ino, 0));
+    int rc = remove_entry(dir, name, ino);
     if (rc < 0 || (rc = drop_link(ino)) < 0 || (rc = dir_adjust_links(dir, -1)) < 0)
         return rc;
+    fsdir_forget(ino);
     return touch(dir, true);
 }
 
@@ -700,21 +704,6 @@ int fsc_rmdir(uint32_t dir, const char *name)
 }
 
 /* ---- rename ---- */
-
-struct dotdot {
-    uint32_t to;
-};
-
-static int set_dotdot(ext2_ino_t dir, int entry, struct ext2_dir_entry *d, int offset, int blocksize, char *buf,
-                      void *arg)
-{
-    (void)dir, (void)entry, (void)offset, (void)blocksize, (void)buf;
-    if (ext2fs_dirent_name_len(d) == 2 && d->name[0] == '.' && d->name[1] == '.') {
-        d->inode = ((struct dotdot *)arg)->to;
-        return DIRENT_CHANGED | DIRENT_ABORT;
-    }
-    return 0;
-}
 
 /* Is `dir` the directory `ancestor` or below it? Walks ".." up to the root. */
 static int is_within(uint32_t dir, uint32_t ancestor)
@@ -752,18 +741,20 @@ static int place_entry(uint32_t newdir, const char *newname, uint32_t ino, unsig
 {
     if (old == 0)
         return add_entry(newdir, newname, ino, mode);
-    int rc = errno_of(ext2fs_unlink(fs, newdir, newname, old, 0));
+    int rc = remove_entry(newdir, newname, old);
     if (rc < 0 || (rc = add_entry(newdir, newname, ino, mode)) < 0)
         return rc;
     if ((rc = drop_link(old)) < 0)
         return rc;
-    return LINUX_S_ISDIR(mode) ? dir_adjust_links(newdir, -1) : 0;
+    if (!LINUX_S_ISDIR(mode))
+        return 0;
+    fsdir_forget(old);
+    return dir_adjust_links(newdir, -1);
 }
 
 static int move_dir(uint32_t ino, uint32_t dir, uint32_t newdir)
 {
-    struct dotdot dd = { newdir };
-    int rc = errno_of(ext2fs_dir_iterate2(fs, ino, 0, NULL, set_dotdot, &dd));
+    int rc = errno_of(fsdir_set_dotdot(fs, ino, newdir));
     if (rc < 0 || (rc = dir_adjust_links(dir, -1)) < 0)
         return rc;
     return dir_adjust_links(newdir, +1);
@@ -792,7 +783,7 @@ int fsc_rename(uint32_t dir, const char *name, uint32_t newdir, const char *newn
     if (old && (rc = may_replace(&in, old)) < 0)
         return rc;
     if ((rc = place_entry(newdir, newname, ino, in.i_mode, old)) < 0 ||
-        (rc = errno_of(ext2fs_unlink(fs, dir, name, ino, 0))) < 0)
+        (rc = remove_entry(dir, name, ino)) < 0)
         return rc;
     if (is_dir && dir != newdir && (rc = move_dir(ino, dir, newdir)) < 0)
         return rc;
@@ -910,13 +901,8 @@ int fsc_setattr(uint32_t ino, const struct fsc_setattr *sa)
 /* ---- directories ---- */
 
 struct listing {
-    uint32_t dir;
-    uint64_t from;
     fsc_emit_fn emit;
     void *arg;
-    char *buf;
-    int rc;
-    bool full;
 };
 
 static unsigned dtype_of(unsigned ft)
@@ -925,42 +911,16 @@ static unsigned dtype_of(unsigned ft)
     return ft < sizeof map ? map[ft] : DT_UNKNOWN;
 }
 
-/* The entries of one directory block, from the cookie on. A cookie is an
- * entry's byte position in the directory, stable while it changes. */
-static int list_block(struct listing *l, blk64_t blk, e2_blkcnt_t lblk)
+static bool list_one(const struct ext2_dir_entry *d, uint64_t pos, uint64_t next, void *arg)
 {
-    int rc = errno_of(ext2fs_read_dir_block4(fs, blk, l->buf, 0, l->dir));
-    if (rc < 0)
-        return rc;
-    uint64_t base = (uint64_t)lblk * fs->blocksize;
-    for (unsigned off = 0; off + 8 <= fs->blocksize;) {
-        struct ext2_dir_entry *d = (struct ext2_dir_entry *)(l->buf + off);
-        unsigned rec_len;
-        if (ext2fs_get_rec_len(fs, d, &rec_len) || rec_len < 8 || off + rec_len > fs->blocksize)
-            return -EIO;
-        int len = ext2fs_dirent_name_len(d);
-        if (d->inode != 0 && len > 0 && base + off >= l->from &&
-            !l->emit(d->name, (size_t)len, d->inode, dtype_of((unsigned)ext2fs_dirent_file_type(d)), base + off + rec_len,
-                     l->arg)) {
-            l->full = true;
-            return 0;
-        }
-        off += rec_len;
-    }
-    return 0;
+    (void)pos;
+    const struct listing *l = arg;
+    return l->emit(d->name, (size_t)ext2fs_dirent_name_len(d), d->inode,
+                   dtype_of((unsigned)ext2fs_dirent_file_type(d)), next, l->arg);
 }
 
-static int list_blocks(ext2_filsys f, blk64_t *blocknr, e2_blkcnt_t blockcnt, blk64_t ref_blk, int ref_offset,
-                       void *arg)
-{
-    (void)f, (void)ref_blk, (void)ref_offset;
-    struct listing *l = arg;
-    if (blockcnt < 0 || (uint64_t)(blockcnt + 1) * fs->blocksize <= l->from)
-        return 0;
-    l->rc = list_block(l, *blocknr, blockcnt);
-    return l->rc < 0 || l->full ? BLOCK_ABORT : 0;
-}
-
+/* A cookie is an entry's byte position in the directory: stable while the
+ * directory changes, as readdir wants. */
 int fsc_readdir(uint32_t dir, uint64_t from, fsc_emit_fn emit, void *arg)
 {
     inode_t d;
@@ -969,10 +929,6 @@ int fsc_readdir(uint32_t dir, uint64_t from, fsc_emit_fn emit, void *arg)
         return rc;
     if (!LINUX_S_ISDIR(d.i_mode))
         return -ENOTDIR;
-    struct listing l = { .dir = dir, .from = from, .emit = emit, .arg = arg };
-    if ((rc = errno_of(ext2fs_get_mem(fs->blocksize, &l.buf))) < 0)
-        return rc;
-    rc = errno_of(ext2fs_block_iterate3(fs, dir, BLOCK_FLAG_READ_ONLY | BLOCK_FLAG_DATA_ONLY, NULL, list_blocks, &l));
-    ext2fs_free_mem(&l.buf);
-    return rc < 0 ? rc : l.rc;
+    struct listing l = { .emit = emit, .arg = arg };
+    return errno_of(fsdir_scan(fs, dir, from, list_one, &l));
 }

@@ -9,13 +9,19 @@
  * transaction is stored before the release store of COMMITTED, and the log
  * is marked EMPTY only after the image holds every page. Which page lives
  * in which slot is also kept in a hash table in process memory, rebuilt
- * from nothing: an instance starts on a settled (empty) log. */
+ * from nothing: an instance starts on a settled (empty) log.
+ *
+ * The image is read through a shared mapping but written with pwrite: a
+ * page written whole through the mapping would first be faulted in (and,
+ * in a hole, zeroed) only to be overwritten. */
 #include "txnio.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,6 +54,9 @@ static struct {
     bool overflow;              /* a write found the log full */
     uint32_t *index;            /* page number hash -> slot + 1; 0: free */
     uint32_t index_mask;
+    const uint64_t *compared;   /* sorted: pages whose writes are compared first */
+    size_t ncompared;
+    uint32_t *order;            /* settle's scratch: slots by page number */
 } lg;
 
 static size_t head_bytes(uint32_t max_pages)
@@ -140,7 +149,8 @@ int txnio_attach(int image_fd, void *log, size_t log_bytes)
     while (cap < 2 * max_pages)
         cap <<= 1;
     lg.index = calloc(cap, sizeof *lg.index);
-    if (!lg.index)
+    lg.order = calloc(max_pages, sizeof *lg.order);
+    if (!lg.index || !lg.order)
         return -ENOMEM;
     lg.index_mask = cap - 1;
     return 0;
@@ -208,6 +218,35 @@ static void forget_writes(void)
     lg.overflow = false;
 }
 
+static int by_page(const void *a, const void *b)
+{
+    uint64_t x = lg.head->pageno[*(const uint32_t *)a], y = lg.head->pageno[*(const uint32_t *)b];
+    return x < y ? -1 : x > y;
+}
+
+/* Writes the committed pages into the image, runs of neighbours with one
+ * pwritev. An image that cannot be written cannot be left half-written:
+ * the process stops, and the next instance settles the log again. */
+static void apply_pages(const struct log_head *h)
+{
+    for (uint32_t i = 0; i < h->npages; i++)
+        lg.order[i] = i;
+    qsort(lg.order, h->npages, sizeof *lg.order, by_page);
+    struct iovec iov[64];
+    for (uint32_t i = 0; i < h->npages;) {
+        uint64_t first = h->pageno[lg.order[i]];
+        int n = 0;
+        while (i < h->npages && n < 64 && h->pageno[lg.order[i]] == first + (uint64_t)n) {
+            iov[n++] = (struct iovec){ lg.slots + (size_t)lg.order[i] * TXN_PAGE, TXN_PAGE };
+            i++;
+        }
+        if (pwritev(lg.image_fd, iov, n, (off_t)(first * TXN_PAGE)) != (ssize_t)n * TXN_PAGE) {
+            fprintf(stderr, "rv-svc-fs: cannot write the image: %s\n", strerror(errno));
+            abort();
+        }
+    }
+}
+
 void txnio_settle(void (*apply_meta)(const void *meta, size_t len))
 {
     struct log_head *h = lg.head;
@@ -215,8 +254,7 @@ void txnio_settle(void (*apply_meta)(const void *meta, size_t len))
         check_committed(h);
         if (apply_meta)
             apply_meta(h->meta, h->meta_len);
-        for (uint32_t i = 0; i < h->npages; i++)
-            memcpy(lg.image + h->pageno[i] * TXN_PAGE, lg.slots + (size_t)i * TXN_PAGE, TXN_PAGE);
+        apply_pages(h);
         __atomic_store_n(&h->state, LOG_EMPTY, __ATOMIC_RELEASE);
     }
     forget_writes();
@@ -272,8 +310,9 @@ static errcode_t read_bytes(uint64_t off, size_t len, void *data)
     return 0;
 }
 
-/* The slot page is written through; NULL when the log is full. */
-static uint8_t *slot_for_write(uint64_t page)
+/* The slot of page, made if new (holding the page's bytes from the image
+ * unless the caller overwrites it whole); NULL when the log is full. */
+static uint8_t *slot_for_write(uint64_t page, bool whole)
 {
     uint8_t *s = slot_of(page);
     if (s)
@@ -285,9 +324,31 @@ static uint8_t *slot_for_write(uint64_t page)
     uint32_t slot = lg.used++;
     lg.head->pageno[slot] = page;
     s = lg.slots + (size_t)slot * TXN_PAGE;
-    memcpy(s, lg.image + page * TXN_PAGE, TXN_PAGE);
+    if (!whole)
+        memcpy(s, lg.image + page * TXN_PAGE, TXN_PAGE);
     index_add(page, slot);
     return s;
+}
+
+static bool compared(uint64_t page)
+{
+    size_t lo = 0, hi = lg.ncompared;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (lg.compared[mid] == page)
+            return true;
+        if (lg.compared[mid] < page)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+void txnio_compare_pages(const uint64_t *pages, size_t n)
+{
+    lg.compared = pages;
+    lg.ncompared = n;
 }
 
 static errcode_t write_bytes(uint64_t off, size_t len, const void *data)
@@ -300,8 +361,8 @@ static errcode_t write_bytes(uint64_t off, size_t len, const void *data)
     while (len > 0) {
         uint64_t page = off / TXN_PAGE;
         size_t in = off % TXN_PAGE, n = TXN_PAGE - in < len ? TXN_PAGE - in : len;
-        if (memcmp(page_now(page) + in, in_data, n) != 0) {
-            uint8_t *s = slot_for_write(page);
+        if (!compared(page) || memcmp(page_now(page) + in, in_data, n) != 0) {
+            uint8_t *s = slot_for_write(page, n == TXN_PAGE);
             if (!s)
                 return EXT2_ET_NO_MEMORY;
             memcpy(s + in, in_data, n);

@@ -16,9 +16,9 @@
  * it.
  *
  * The image is mapped, so a read of an unlogged page is a copy from the
- * page cache, and a page written with the bytes it already holds is not
- * logged: libext2fs rewrites every group descriptor and bitmap on each
- * flush, and only the changed ones cost anything. */
+ * page cache. libext2fs rewrites every group descriptor and bitmap at each
+ * flush: those pages (txnio_compare_pages) are compared with the image and
+ * logged only when they changed. */
 #ifndef RV_FS_TXNIO_H
 #define RV_FS_TXNIO_H
 
@@ -38,6 +38,9 @@ size_t txnio_log_bytes(uint32_t max_pages);
  * (the image cannot be mapped). */
 int txnio_attach(int image_fd, void *log, size_t log_bytes);
 uint64_t txnio_image_bytes(void);
+/* The pages (sorted, kept by the caller) whose writes are compared with
+ * the image first and dropped when they change nothing. */
+void txnio_compare_pages(const uint64_t *pages, size_t n);
 extern io_manager txnio_manager;
 
 /* What a committed log waiting to be settled is tagged with: (0, 0) for
