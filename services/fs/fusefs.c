@@ -13,7 +13,12 @@
  *     second run would differ), or, for the others (a write at an offset,
  *     a setattr), simply run again to the same effect.
  *
- * Permissions are the kernel's: the mount has default_permissions. */
+ * Permissions are the kernel's: the mount has default_permissions. Files
+ * keep their page cache across opens (keep_cache, as fuse2fs's
+ * kernel_cache): every write reaches the image through this process, so
+ * the kernel's copy is the image's, and a change made through the native
+ * API shows as a new mtime within TIMEOUT, which makes the kernel drop its
+ * copy (libfuse's default auto_inval_data). */
 #include "fusefs.h"
 
 #include <errno.h>
@@ -280,6 +285,7 @@ static void op_open(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 {
     uint32_t ino;
     fi->fh = 0;
+    fi->keep_cache = 1;
     if (answered_before(&ino)) {
         fuse_reply_open(req, fi);
         return;
@@ -296,6 +302,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 {
     uint32_t ino;
     fi->fh = 0;
+    fi->keep_cache = 1;
     if (!answered_before(&ino)) {
         struct fsc_cred c = cred_of(req);
         int rc = fsc_mknod(ino_of(parent), name, (mode & 07777) | S_IFREG, 0, &c, &ino);
