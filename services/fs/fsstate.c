@@ -3,6 +3,7 @@
 #include "fsstate.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "fscore.h"
@@ -222,7 +223,11 @@ static int find_or_make_state(void)
         rv_arena_abort();
         return -ENOMEM;
     }
-    s->magic = STATE_MAGIC;     /* fresh pages: zeroed, and given back by a rollback */
+    /* Logged like any arena write, so that an arena kept in a file
+     * (arena_file) keeps them; the log's pages and the per-mount tables
+     * are written without logging and start afresh after revived does. */
+    rv_arena_log(s, offsetof(struct fs_state, fuse));
+    s->magic = STATE_MAGIC;
     s->log = log;
     s->log_bytes = log_bytes;
     rv_arena_log(root, sizeof *root);

@@ -910,13 +910,15 @@ static int check_names(struct load *L, const struct rv_task_conf *t)
 }
 
 /* arena_size belongs to state = arena, and revived holds every arena for
- * its whole run, so together they are bounded by max_arena_bytes. */
+ * its whole run, so together they are bounded by max_arena_bytes. A mount
+ * needs an arena too: what takes it over after a crash (the kernel's INIT,
+ * revive/fuse.h) lives there. */
 static int finish_arena(struct load *L, struct rv_service_conf *c, uint64_t *total)
 {
     if (c->state != RV_STATE_ARENA) {
-        if (c->arena_size || c->arena_file)
+        if (c->arena_size || c->arena_file || c->mount)
             return fail(L, 0, NULL, "[service %s]: key '%s' needs state = arena", c->name,
-                        c->arena_size ? "arena_size" : "arena_file");
+                        c->arena_size ? "arena_size" : c->arena_file ? "arena_file" : "mount");
         return 0;
     }
     if (!c->arena_size)

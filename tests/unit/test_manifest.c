@@ -273,6 +273,32 @@ static void test_arena(void **state)
     rv_manifest_free(&m);
 }
 
+/* image: a file revived opens read-write; mount: where it mounts the
+ * service's file system, which needs an arena. */
+static void test_image_and_mount(void **state)
+{
+    (void)state;
+    struct rv_manifest m;
+    char image[PATH_MAX + 16], text[PATH_MAX + 128];
+    snprintf(image, sizeof image, "%s/image", dir);
+    FILE *f = fopen(image, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(text, sizeof text, "[service fs]\nexec = svc\nstate = arena\nimage = %s\nmount = /tmp/rv-test/mnt\n",
+             image);
+    load_ok(text, &m);
+    assert_string_equal(m.services[0].mount, "/tmp/rv-test/mnt");
+    assert_string_equal(m.services[0].image, image);
+    rv_manifest_free(&m);
+    unlink(image);
+    expect_bad_value("image", "/tmp/no-such-image", "'/tmp/no-such-image': No such file or directory");
+    expect_bad_value("image", "/dev/null", "'/dev/null' is neither a regular file nor a block device");
+    expect_bad_value("mount", "mnt", "'mnt' is not an absolute path");
+    expect_bad_value("mount", "/etc/passwd", "'/etc/passwd' exists and is not a directory");
+    assert_string_equal(load_fails("[service a]\nexec = svc\nmount = /tmp/rv-test/mnt\n"),
+                        "test.ini: [service a]: key 'mount' needs state = arena");
+}
+
 static void test_arena_errors(void **state)
 {
     (void)state;
@@ -939,6 +965,7 @@ int main(void)
         cmocka_unit_test(test_task_structure),
         cmocka_unit_test(test_task_unknown_service),
         cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_image_and_mount),
         cmocka_unit_test(test_load_file_missing),
         cmocka_unit_test(test_default_manifest),
         cmocka_unit_test(test_free_twice),
