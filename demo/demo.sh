@@ -20,7 +20,9 @@
 #
 # Then the examples of client reanimation (examples.sh): sessions that
 # cannot survive — a stateless service, a dead dataspace provider — are
-# repaired by the clients' libraries, and must lose nothing.
+# repaired by the clients' libraries, and must lose nothing. Last, the file
+# system (fs.sh): tar, git, sqlite3 and cp on revive's FUSE mount while its
+# server is killed, beside fuse2fs killed once.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,6 +31,8 @@ ROOT=${HERE%/*}
 source "$HERE/lib.sh"
 # shellcheck source=demo/examples.sh disable=SC1091
 source "$HERE/examples.sh"
+# shellcheck source=demo/fs.sh disable=SC1091
+source "$HERE/fs.sh"
 
 # The workload. Kills alternate between the two services and go through
 # the signals two by two, so each service gets each signal equally often.
@@ -210,6 +214,8 @@ main() {
     stop_revived || die "revived did not shut down cleanly"
     echo
     examples_phase || status=1
+    echo
+    fs_phase || status=1
     return "$status"
 }
 
