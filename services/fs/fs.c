@@ -761,6 +761,15 @@ static void count_native_opens(rv_svc_session **all, size_t n)
     }
 }
 
+/* An instance that exits (revived stopping it, or gone) does so between two
+ * requests: a native request's transaction, committed with its request and
+ * not yet written into the image, is written now, while the log that holds
+ * it still exists. */
+static void settle_at_exit(void)
+{
+    fss_settle();
+}
+
 /* Without its image the service cannot serve at all: it says why (in the
  * log, and as its last exit) and exits; revived's restart policy decides
  * what follows. */
@@ -774,6 +783,7 @@ static int fs_recover(rv_svc_session **all, size_t n)
         rv_svc_fatal("cannot watch an eventfd: %s", strerror(errno));
     if (fss_recover(all, n, ssr_txn_seq, count_native_opens, why, sizeof why) < 0)
         rv_svc_fatal("%s", why);
+    atexit(settle_at_exit);
     if (rv_service_fd(RV_FD_FUSE) >= 0 && fusefs_start() < 0)
         rv_svc_fatal("cannot serve the FUSE mount");
     return 0;

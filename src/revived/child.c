@@ -2,12 +2,15 @@
 #include "child.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/pidfd.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "util.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -91,6 +94,23 @@ int child_reap(pid_t pid, int pidfd, siginfo_t *si, int flags)
     if (rc < 0)
         return -1;
     return si->si_pid != 0;
+}
+
+int child_reap_within(pid_t pid, int pidfd, siginfo_t *si, int timeout_ms)
+{
+    uint64_t deadline = rv__now_ns() + (uint64_t)timeout_ms * 1000000u;
+    for (;;) {
+        int rc = child_reap(pid, pidfd, si, WNOHANG);
+        uint64_t now = rv__now_ns();
+        if (rc != 0 || now >= deadline)
+            return rc;
+        int left_ms = (int)((deadline - now + 999999) / 1000000);
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        if (pidfd >= 0)
+            poll(&p, 1, left_ms);   /* readable once it exited */
+        else
+            usleep(1000);           /* no pidfd (valgrind): look again shortly */
+    }
 }
 
 bool child_stopped(pid_t pid, int pidfd)

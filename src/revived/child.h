@@ -24,6 +24,9 @@ int child_signal(pid_t pid, int pidfd, int sig);
 bool child_stopped(pid_t pid, int pidfd);
 /* waitid for this child: 1 reaped (si filled), 0 still running, -1 error. */
 int child_reap(pid_t pid, int pidfd, siginfo_t *si, int flags);
+/* Waits up to timeout_ms for the child to exit and reaps it: 1 reaped, 0
+ * still running, -1 error. */
+int child_reap_within(pid_t pid, int pidfd, siginfo_t *si, int timeout_ms);
 void child_fini(void);
 
 #endif

@@ -55,6 +55,7 @@ void conn_cred(const struct conn *c, uid_t *uid, gid_t *gid)
     *uid = c->uid;
     *gid = c->gid;
 }
+
 void conn_set_ns(struct conn *c, const struct rv_task_conf *ns) { c->ns = ns; }
 
 void conn_close(struct conn *c)

@@ -25,6 +25,8 @@
 #include "util.h"
 #include "watchdog.h"
 
+#define STOP_GRACE_MS 1000      /* an active instance's time to stop between two requests */
+
 /* ---- spawning ---- */
 
 static void on_instance_exit(struct rv_handler *h, uint32_t events);
@@ -442,16 +444,24 @@ int supervisor_init(const struct rv_manifest *m)
     return 0;
 }
 
-/* Instances are killed, not asked to stop: they hold nothing that revived
- * does not also hold, which is the point of revive. */
+/* The active instance is asked to stop (SIGTERM: the runtime exits between
+ * two requests) and killed if it has not within STOP_GRACE_MS: it holds no
+ * state revived does not, but it may be writing outside revived's memory
+ * (a file system's image), which a kill mid-write would leave torn with
+ * nothing left to repair it. A standby serves nothing: it is killed. */
 static void stop_service(struct service *svc)
 {
     struct instance *both[] = { svc->active, svc->standby };
+    bool gone[2] = { false, false };
+    siginfo_t si;
+    if (svc->active && instance_signal(svc->active, SIGTERM) == 0)
+        gone[0] = child_reap_within(svc->active->pid, svc->active->pidfd, &si, STOP_GRACE_MS) == 1;
     for (int k = 0; k < 2; k++)
         if (both[k]) {
-            siginfo_t si;
-            instance_signal(both[k], SIGKILL);
-            instance_reap(both[k], &si, true);
+            if (!gone[k]) {
+                instance_signal(both[k], SIGKILL);
+                instance_reap(both[k], &si, true);
+            }
             instance_free(both[k]);
         }
     while (svc->sessions) {
