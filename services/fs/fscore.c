@@ -839,8 +839,8 @@ ssize_t fsc_write(uint32_t ino, const void *buf, size_t size, uint64_t off)
         return rc;
     if (LINUX_S_ISDIR(in.i_mode))
         return -EISDIR;
-    if (off + size > fs->super->s_blocks_count * (uint64_t)fs->blocksize * 16 || off + size < off)
-        return -EFBIG;
+    if (off + size < off || off + size > (uint64_t)fs->blocksize << 32)
+        return -EFBIG;      /* past 2^32 blocks, ext4's largest file; ext2's are smaller, libext2fs says so */
     ext2_file_t f;
     unsigned put = 0;
     if ((rc = errno_of(ext2fs_file_open(fs, ino, EXT2_FILE_WRITE, &f))) < 0)

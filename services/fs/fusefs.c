@@ -86,6 +86,24 @@ static bool answered_before(uint32_t *ino)
     return rv_fuse_resent() && fss_journal_find(rv_fuse_unique(), ino);
 }
 
+/* The answers of a request that already took effect: its entry, or success. */
+static bool replayed_entry(fuse_req_t req, uint32_t *ino)
+{
+    if (!answered_before(ino))
+        return false;
+    reply_entry(req, 0, *ino);
+    return true;
+}
+
+static bool replayed_ok(fuse_req_t req)
+{
+    uint32_t ino;
+    if (!answered_before(&ino))
+        return false;
+    reply_rc(req, 0);
+    return true;
+}
+
 /* Commits (journaled, for the requests answered_before guards) and applies
  * the transaction: after this the reply may go out. */
 static int finish(int rc, bool journal, uint32_t ino)
@@ -126,10 +144,8 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
     uint32_t ino;
-    if (answered_before(&ino)) {
-        reply_entry(req, 0, ino);
+    if (replayed_entry(req, &ino))
         return;
-    }
     struct fsc_cred c = cred_of(req);
     int rc = fsc_mknod(ino_of(parent), name, mode, rdev, &c, &ino);
     reply_entry(req, finish(rc, true, ino), ino);
@@ -138,10 +154,8 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
     uint32_t ino;
-    if (answered_before(&ino)) {
-        reply_entry(req, 0, ino);
+    if (replayed_entry(req, &ino))
         return;
-    }
     struct fsc_cred c = cred_of(req);
     int rc = fsc_mkdir(ino_of(parent), name, mode, &c, &ino);
     reply_entry(req, finish(rc, true, ino), ino);
@@ -150,10 +164,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 static void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
 {
     uint32_t ino;
-    if (answered_before(&ino)) {
-        reply_entry(req, 0, ino);
+    if (replayed_entry(req, &ino))
         return;
-    }
     struct fsc_cred c = cred_of(req);
     int rc = fsc_symlink(ino_of(parent), name, target, &c, &ino);
     reply_entry(req, finish(rc, true, ino), ino);
@@ -162,10 +174,8 @@ static void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, co
 static void op_link(fuse_req_t req, fuse_ino_t node, fuse_ino_t newparent, const char *newname)
 {
     uint32_t ino;
-    if (answered_before(&ino)) {
-        reply_entry(req, 0, ino);
+    if (replayed_entry(req, &ino))
         return;
-    }
     ino = ino_of(node);
     int rc = fsc_link(ino, ino_of(newparent), newname);
     reply_entry(req, finish(rc, true, ino), ino);
@@ -173,32 +183,23 @@ static void op_link(fuse_req_t req, fuse_ino_t node, fuse_ino_t newparent, const
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    uint32_t ino;
-    if (answered_before(&ino)) {
-        reply_rc(req, 0);
+    if (replayed_ok(req))
         return;
-    }
     reply_rc(req, finish(fsc_unlink(ino_of(parent), name), true, 0));
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    uint32_t ino;
-    if (answered_before(&ino)) {
-        reply_rc(req, 0);
+    if (replayed_ok(req))
         return;
-    }
     reply_rc(req, finish(fsc_rmdir(ino_of(parent), name), true, 0));
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
                       unsigned flags)
 {
-    uint32_t ino;
-    if (answered_before(&ino)) {
-        reply_rc(req, 0);
+    if (replayed_ok(req))
         return;
-    }
     reply_rc(req, finish(fsc_rename(ino_of(parent), name, ino_of(newparent), newname, flags), true, 0));
 }
 
@@ -331,11 +332,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 static void op_release(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 {
     (void)fi;
-    uint32_t ino;
-    if (answered_before(&ino)) {
-        reply_rc(req, 0);
+    if (replayed_ok(req))
         return;
-    }
     reply_rc(req, finish(count_open(ino_of(node), -1), true, 0));
 }
 
