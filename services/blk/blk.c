@@ -1,0 +1,532 @@
+/* blk.c — `rv-svc-blk`, a block device as a revive service (protocol in
+ * blk.h), after the SSR design's storage server.
+ *
+ * Each client's outstanding requests are slots in its SSR: queued ones with
+ * their scheduling tags (sched.h), and completed ones until reaped. The
+ * service's queue and its set of requests in flight on io_uring are caches
+ * of those slots, rebuilt by the recover hook from every SSR: a request in
+ * flight when an instance died is simply queued again (idempotent at block
+ * level, blk.h), and nobody resubmits anything.
+ *
+ * A completion is committed into the slot (rv_svc_session_update) before
+ * the session's notifier is written, so it is reported once whatever dies
+ * when; reaping it (a request, journaled like every other) frees the slot.
+ *
+ * Single-threaded: the io_uring's completions wake the runtime's event loop
+ * through an eventfd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "blk.h"
+#include "revive/server.h"
+#include "sched.h"
+
+#define BLK_SSR_LAYOUT 1
+#define NOTIFIER_SLOT 0
+#define BUFFER_SLOT 1
+
+enum { SLOT_FREE, SLOT_QUEUED, SLOT_DONE };
+
+struct blk_slot {
+    uint32_t tag;               /* the client's name for it; 0 when free */
+    uint8_t state;              /* SLOT_* */
+    uint8_t op, cls, pad;
+    int32_t result;
+    uint32_t nblocks;
+    uint64_t lba, buf_off;
+    uint64_t start, finish;     /* scheduling tags */
+    uint64_t arrival_ns;
+    uint64_t done_seq;
+};
+
+struct blk_ssr {
+    uint32_t weight;
+    uint32_t next_tag;
+    uint64_t buf_bytes;                 /* the shared buffer's size; 0: none yet */
+    uint64_t last_finish[BLK_CLASSES];  /* this client's last finish tag per class */
+    struct blk_slot slot[BLK_SLOTS];
+};
+
+/* What the instance keeps per session: its requests (copies of the slots,
+ * with their places in the queue) and the buffer's mapping. */
+struct req {
+    struct sched_req sr;        /* first: the scheduler hands these back */
+    struct client *c;
+    unsigned slot;
+    uint8_t op;                 /* a copy of the slot's, so the SSR is read only in handlers */
+    uint32_t nblocks;
+    uint64_t lba, buf_off;
+    uint64_t done_bytes;        /* of a read or write split by a short transfer */
+    bool in_flight;
+};
+
+struct client {
+    rv_svc_session *s;
+    uint8_t *buf;
+    size_t buf_len;
+    unsigned in_flight;
+    bool gone;                  /* unbound while requests were in flight */
+    struct req req[BLK_SLOTS];
+};
+
+static struct {
+    int fd;
+    uint64_t blocks;
+    unsigned queue_depth, in_flight;
+    uint32_t default_weight;
+    struct io_uring ring;
+    int ring_efd;
+    bool held;                  /* the test build's BLK_TEST_HOLD */
+} dev = { .fd = -1, .queue_depth = 32, .default_weight = 1, .ring_efd = -1 };
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the device ---- */
+
+static void dispatch(void);
+
+static void prep(struct io_uring_sqe *sqe, struct req *r)
+{
+    uint64_t off = r->lba * BLK_BLOCK + r->done_bytes, len = (uint64_t)r->nblocks * BLK_BLOCK - r->done_bytes;
+    uint8_t *mem = r->c->buf + r->buf_off + r->done_bytes;
+    switch (r->op) {
+    case BLK_READ: io_uring_prep_read(sqe, dev.fd, mem, (unsigned)len, off); break;
+    case BLK_WRITE: io_uring_prep_write(sqe, dev.fd, mem, (unsigned)len, off); break;
+    case BLK_FLUSH: io_uring_prep_fsync(sqe, dev.fd, IORING_FSYNC_DATASYNC); break;
+    default: io_uring_prep_fallocate(sqe, dev.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len); break;
+    }
+    io_uring_sqe_set_data(sqe, r);
+}
+
+static void issue(struct req *r)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&dev.ring);
+    if (!sqe)
+        abort();        /* the ring is twice the queue depth: cannot be full */
+    prep(sqe, r);
+    r->in_flight = true;
+    r->c->in_flight++;
+    dev.in_flight++;
+}
+
+static void dispatch(void)
+{
+    bool any = false;
+    struct sched_req *sr;
+    while (!dev.held && dev.in_flight < dev.queue_depth && (sr = sched_next(now_ns()))) {
+        issue((struct req *)sr);
+        any = true;
+    }
+    if (any && io_uring_submit(&dev.ring) < 0)
+        abort();
+}
+
+struct done {
+    unsigned slot;
+    int32_t result;
+};
+
+static void mark_done(rv_svc_session *s, void *ssr, void *arg)
+{
+    (void)s;
+    const struct done *d = arg;
+    struct blk_slot *sl = &((struct blk_ssr *)ssr)->slot[d->slot];
+    sl->state = SLOT_DONE;
+    sl->result = d->result;
+    sl->done_seq = now_ns();
+}
+
+static void notify(const struct client *c)
+{
+    uint64_t one = 1;
+    ssize_t w = write(rv_stored_fd(c->s, NOTIFIER_SLOT), &one, sizeof one);
+    (void)w;    /* a full counter still wakes the client */
+}
+
+static void forget_client(struct client *c)
+{
+    if (c->buf)
+        munmap(c->buf, c->buf_len);
+    free(c);
+}
+
+/* One completion: the rest of a short transfer goes out again; otherwise
+ * the slot is committed done, then the client told. */
+static void complete(struct req *r, int res)
+{
+    struct client *c = r->c;
+    r->in_flight = false;
+    c->in_flight--;
+    dev.in_flight--;
+    if (c->gone) {
+        if (c->in_flight == 0)
+            forget_client(c);
+        return;
+    }
+    bool data = r->op == BLK_READ || r->op == BLK_WRITE;
+    if (data && res > 0 && r->done_bytes + (uint64_t)res < (uint64_t)r->nblocks * BLK_BLOCK) {
+        r->done_bytes += (uint64_t)res;
+        issue(r);
+        return;
+    }
+    struct done d = { r->slot, res < 0 ? res : data && res == 0 ? -EIO : 0 };
+    r->done_bytes = 0;
+    if (rv_svc_session_update(c->s, mark_done, &d) != 0)
+        abort();        /* the completion cannot be recorded: the next instance issues it again */
+    notify(c);
+}
+
+static void on_completions(int fd, void *arg)
+{
+    (void)arg;
+    uint64_t n;
+    if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        abort();
+    struct io_uring_cqe *cqe;
+    while (io_uring_peek_cqe(&dev.ring, &cqe) == 0) {
+        struct req *r = io_uring_cqe_get_data(cqe);
+        int res = cqe->res;
+        io_uring_cqe_seen(&dev.ring, cqe);
+        complete(r, res);
+    }
+    dispatch();
+}
+
+static int open_device(char *why, size_t len)
+{
+    dev.fd = rv_service_fd(RV_FD_IMAGE);
+    struct stat st;
+    uint64_t bytes;
+    if (dev.fd < 0 || fstat(dev.fd, &st) < 0) {
+        snprintf(why, len, "the manifest gives no image (image = PATH)");
+        return -1;
+    }
+    bytes = (uint64_t)st.st_size;
+    if (S_ISBLK(st.st_mode) && ioctl(dev.fd, BLKGETSIZE64, &bytes) < 0) {
+        snprintf(why, len, "cannot size the device: %s", strerror(errno));
+        return -1;
+    }
+    dev.blocks = bytes / BLK_BLOCK;
+    if (dev.blocks == 0) {
+        snprintf(why, len, "the image holds no whole %u-byte block", BLK_BLOCK);
+        return -1;
+    }
+    int rc = io_uring_queue_init(2 * dev.queue_depth, &dev.ring, 0);
+    if (rc < 0 || (dev.ring_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+        io_uring_register_eventfd(&dev.ring, dev.ring_efd) < 0 || rv_watch_fd(dev.ring_efd, on_completions, NULL) < 0) {
+        snprintf(why, len, "cannot set up io_uring: %s", strerror(rc < 0 ? -rc : errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- sessions ---- */
+
+static struct client *client_of(rv_svc_session *s)
+{
+    struct client *c = rv_svc_session_data(s);
+    if (c)
+        return c;
+    if (!(c = calloc(1, sizeof *c)))
+        return NULL;
+    c->s = s;
+    for (unsigned i = 0; i < BLK_SLOTS; i++)
+        c->req[i] = (struct req){ .c = c, .slot = i, .sr.heap_i = SIZE_MAX };
+    rv_svc_session_set_data(s, c);
+    return c;
+}
+
+static int map_buffer(struct client *c, uint64_t bytes)
+{
+    int fd = rv_stored_fd(c->s, BUFFER_SLOT);
+    void *m = fd < 0 ? MAP_FAILED : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    c->buf = m;
+    c->buf_len = bytes;
+    return 0;
+}
+
+static int weight_of(const char *args)
+{
+    const char *w = args ? strstr(args, "weight=") : NULL;
+    if (!w)
+        return (int)dev.default_weight;
+    char *end;
+    long v = strtol(w + 7, &end, 10);
+    return v >= 1 && v <= BLK_WEIGHT_MAX && (*end == '\0' || *end == ' ') ? (int)v : -1;
+}
+
+static int blk_bind(rv_svc_session *s, void *ssr, const char *args)
+{
+    struct blk_ssr *b = ssr;
+    int w = weight_of(args);
+    if (w < 0)
+        return BLK_ERR(EINVAL);
+    b->weight = (uint32_t)w;
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (efd < 0 || rv_store_fd(s, NOTIFIER_SLOT, efd) != 0 || !client_of(s))
+        return RV_EIO;
+    return 0;
+}
+
+static void blk_unbind(rv_svc_session *s, void *ssr)
+{
+    (void)ssr;
+    struct client *c = rv_svc_session_data(s);
+    if (!c)
+        return;
+    for (unsigned i = 0; i < BLK_SLOTS; i++)
+        sched_remove(&c->req[i].sr);
+    rv_svc_session_set_data(s, NULL);
+    c->gone = true;
+    if (c->in_flight == 0)
+        forget_client(c);
+}
+
+/* ---- requests ---- */
+
+static int submit_checks(const struct blk_ssr *b, const struct blk_submit *q)
+{
+    if (q->cls >= BLK_CLASSES || q->op < BLK_READ || q->op > BLK_DISCARD)
+        return EINVAL;
+    if (q->op == BLK_FLUSH)
+        return 0;
+    if (q->nblocks == 0 || q->lba >= dev.blocks || q->nblocks > dev.blocks - q->lba)
+        return ERANGE;
+    bool data = q->op == BLK_READ || q->op == BLK_WRITE;
+    if (data && (q->buf_off % BLK_BLOCK || q->buf_off > b->buf_bytes ||
+                 (uint64_t)q->nblocks * BLK_BLOCK > b->buf_bytes - q->buf_off))
+        return b->buf_bytes ? EFAULT : ENOBUFS;
+    return 0;
+}
+
+/* The instance's copy of slot i, ready to be queued with the slot's tags. */
+static struct req *take_slot(struct client *c, unsigned i, const struct blk_slot *sl)
+{
+    struct req *r = &c->req[i];
+    *r = (struct req){ .c = c, .slot = i, .op = sl->op, .nblocks = sl->nblocks, .lba = sl->lba, .buf_off = sl->buf_off,
+                       .sr = { .cls = sl->cls, .start = sl->start, .finish = sl->finish, .arrival_ns = sl->arrival_ns,
+                               .heap_i = SIZE_MAX } };
+    return r;
+}
+
+static int do_submit(rv_request *req, struct client *c)
+{
+    struct blk_ssr *b = req->ssr;
+    struct blk_submit q;
+    if (req->len != sizeof q)
+        return BLK_ERR(EINVAL);
+    memcpy(&q, req->data, sizeof q);
+#ifdef BLK_TEST_HOOKS
+    if (q.cls == 7)
+        abort();        /* the test build's poisonous request */
+#endif
+    int e = submit_checks(b, &q);
+    unsigned i = 0;
+    while (i < BLK_SLOTS && b->slot[i].state != SLOT_FREE)
+        i++;
+    if (e || i == BLK_SLOTS)
+        return BLK_ERR(e ? e : EAGAIN);
+    if (++b->next_tag == 0)
+        b->next_tag = 1;
+    struct blk_slot *sl = &b->slot[i];
+    *sl = (struct blk_slot){ .tag = b->next_tag, .state = SLOT_QUEUED, .op = q.op, .cls = q.cls,
+                             .nblocks = q.op == BLK_FLUSH ? 0 : q.nblocks, .lba = q.lba, .buf_off = q.buf_off,
+                             .arrival_ns = now_ns() };
+    struct req *r = take_slot(c, i, sl);
+    sched_tag(&r->sr, &b->last_finish[q.cls], b->weight, sl->nblocks);
+    sl->start = r->sr.start;
+    sl->finish = r->sr.finish;
+    if (sched_add(&r->sr) < 0)
+        return RV_ENOMEM;
+    dispatch();
+    return rv_reply(req, &sl->tag, sizeof sl->tag);
+}
+
+static int do_reap(rv_request *req)
+{
+    struct blk_ssr *b = req->ssr;
+    uint32_t most;
+    if (req->len != sizeof most)
+        return BLK_ERR(EINVAL);
+    memcpy(&most, req->data, sizeof most);
+    uint8_t out[RV_MAX_PAYLOAD];
+    uint32_t n = 0;
+    size_t at = sizeof n;
+    for (unsigned i = 0; i < BLK_SLOTS && n < most && at + sizeof(struct blk_completion) <= sizeof out; i++) {
+        struct blk_slot *sl = &b->slot[i];
+        if (sl->state != SLOT_DONE)
+            continue;
+        struct blk_completion cmp = { .tag = sl->tag, .result = sl->result, .done_seq = sl->done_seq };
+        memcpy(out + at, &cmp, sizeof cmp);
+        at += sizeof cmp;
+        n++;
+        *sl = (struct blk_slot){ .state = SLOT_FREE };
+    }
+    memcpy(out, &n, sizeof n);
+    return rv_reply(req, out, at);
+}
+
+static int do_buffer(rv_request *req, struct client *c)
+{
+    struct blk_ssr *b = req->ssr;
+    uint64_t bytes;
+    if (req->len != sizeof bytes)
+        return BLK_ERR(EINVAL);
+    memcpy(&bytes, req->data, sizeof bytes);
+    if (b->buf_bytes)
+        return bytes == b->buf_bytes ? rv_reply_attach(req, BUFFER_SLOT) : BLK_ERR(EEXIST);
+    if (bytes == 0 || bytes % BLK_BLOCK || bytes > BLK_BUFFER_MAX)
+        return BLK_ERR(EINVAL);
+    int fd = memfd_create("rv-blk-buffer", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, (off_t)bytes) < 0 || rv_store_fd(req->session, BUFFER_SLOT, fd) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return BLK_ERR(ENOMEM);
+    }
+    if (map_buffer(c, bytes) < 0)
+        return BLK_ERR(ENOMEM);
+    b->buf_bytes = bytes;
+    return rv_reply_attach(req, BUFFER_SLOT);
+}
+
+static int do_info(rv_request *req)
+{
+    const struct blk_ssr *b = req->ssr;
+    struct blk_info in = { .blocks = dev.blocks, .block_size = BLK_BLOCK, .weight = b->weight, .slots = BLK_SLOTS,
+                           .queue_depth = dev.queue_depth };
+    return rv_reply(req, &in, sizeof in);
+}
+
+static int blk_handle(rv_request *req)
+{
+    struct client *c = client_of(req->session);
+    if (!c)
+        return RV_ENOMEM;
+    switch (req->op) {
+    case BLK_INFO: return do_info(req);
+    case BLK_NOTIFIER: return rv_reply_attach(req, NOTIFIER_SLOT);
+    case BLK_BUFFER: return do_buffer(req, c);
+    case BLK_SUBMIT: return do_submit(req, c);
+    case BLK_REAP: return do_reap(req);
+#ifdef BLK_TEST_HOOKS
+    case BLK_TEST_HOLD:
+        dev.held = req->len == 4 && *(const uint32_t *)req->data;
+        dispatch();
+        return 0;
+#endif
+    default: return BLK_ERR(ENOSYS);
+    }
+}
+
+/* ---- recovery ---- */
+
+/* A slot this code could have written: a request that can be issued as it is. */
+static bool slot_sound(const struct blk_ssr *b, const struct blk_slot *sl)
+{
+    if (sl->state == SLOT_FREE || sl->state == SLOT_DONE)
+        return true;
+    struct blk_submit q = { .op = sl->op, .cls = sl->cls, .nblocks = sl->nblocks, .lba = sl->lba,
+                            .buf_off = sl->buf_off };
+    return sl->state == SLOT_QUEUED && sl->tag != 0 && submit_checks(b, &q) == 0 &&
+           (sl->op == BLK_FLUSH || sl->nblocks != 0);
+}
+
+static bool blk_validate(rv_svc_session *s, const void *ssr)
+{
+    (void)s;
+    const struct blk_ssr *b = ssr;
+    if (b->weight < 1 || b->weight > BLK_WEIGHT_MAX || b->buf_bytes > BLK_BUFFER_MAX)
+        return false;
+    for (unsigned i = 0; i < BLK_SLOTS; i++)
+        if (!slot_sound(b, &b->slot[i]))
+            return false;
+    return true;
+}
+
+/* Every session's queued requests go back into the queue, in the order
+ * their tags give; completed ones are told again (a notifier is only a
+ * wake-up: the client reaps what is done). */
+static int blk_recover(rv_svc_session **all, size_t n)
+{
+    struct sched_req **queued = calloc(n * BLK_SLOTS + 1, sizeof *queued);
+    uint64_t idle_v[BLK_CLASSES] = { 0 };
+    size_t k = 0;
+    for (size_t i = 0; queued && i < n; i++) {
+        const struct blk_ssr *b = rv_svc_session_ssr(all[i]);
+        struct client *c = client_of(all[i]);
+        if (!c || (b->buf_bytes && map_buffer(c, b->buf_bytes) < 0))
+            rv_svc_fatal("cannot map a session's buffer: %s", strerror(errno));
+        bool done = false;
+        for (unsigned j = 0; j < BLK_SLOTS; j++) {
+            const struct blk_slot *sl = &b->slot[j];
+            done |= sl->state == SLOT_DONE;
+            if (sl->state != SLOT_QUEUED)
+                continue;
+            queued[k++] = &take_slot(c, j, sl)->sr;
+        }
+        for (int cl = 0; cl < BLK_CLASSES; cl++)
+            idle_v[cl] = b->last_finish[cl] > idle_v[cl] ? b->last_finish[cl] : idle_v[cl];
+        if (done)
+            notify(c);
+    }
+    if (!queued || sched_rebuild(queued, k, idle_v) < 0)
+        rv_svc_fatal("out of memory rebuilding the queue");
+    free(queued);
+    dispatch();
+    return 0;
+}
+
+/* Arguments (the manifest's `args`): --queue-depth N (requests in flight,
+ * 1..256, default 32), --weight N (a session's weight when it names none),
+ * --starvation-ms N (how long a lower class may wait). */
+static int blk_init(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i += 2) {
+        long v = i + 1 < argc ? strtol(argv[i + 1], NULL, 10) : 0;
+        if (strcmp(argv[i], "--queue-depth") == 0 && v >= 1 && v <= 256)
+            dev.queue_depth = (unsigned)v;
+        else if (strcmp(argv[i], "--weight") == 0 && v >= 1 && v <= BLK_WEIGHT_MAX)
+            dev.default_weight = (uint32_t)v;
+        else if (strcmp(argv[i], "--starvation-ms") == 0 && v >= 1)
+            sched_set_starvation((uint64_t)v * 1000000u);
+        else
+            rv_svc_fatal("bad argument '%s%s%s' (--queue-depth 1..256, --weight 1..%d, --starvation-ms N)", argv[i],
+                         i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "", BLK_WEIGHT_MAX);
+    }
+    char why[160];
+    if (open_device(why, sizeof why) < 0)   /* here, not in recover: validate checks ranges against it */
+        rv_svc_fatal("%s", why);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct rv_service_ops ops = {
+        .ssr_layout = BLK_SSR_LAYOUT,
+        .ssr_size = sizeof(struct blk_ssr),
+        .init = blk_init,
+        .bind = blk_bind,
+        .unbind = blk_unbind,
+        .handle = blk_handle,
+        .validate = blk_validate,
+        .recover = blk_recover,
+    };
+    return rv_service_main(&ops, argc, argv);
+}
