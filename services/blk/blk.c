@@ -2,7 +2,7 @@
  * blk.h), after the SSR design's storage server.
  *
  * Each client's outstanding requests are slots in its SSR: queued ones with
- * their scheduling tags (sched.h), and completed ones until reaped. The
+ * their scheduling tags (ioqueue.h), and completed ones until reaped. The
  * service's queue and its set of requests in flight on io_uring are caches
  * of those slots, rebuilt by the recover hook from every SSR: a request in
  * flight when an instance died is simply queued again (idempotent at block
@@ -29,7 +29,7 @@
 #include <unistd.h>
 #include "blk.h"
 #include "revive/server.h"
-#include "sched.h"
+#include "ioqueue.h"
 
 #define BLK_SSR_LAYOUT 1
 #define NOTIFIER_SLOT 0

@@ -1,4 +1,4 @@
-/* sched.h — blk's request scheduler: strict priority between classes,
+/* ioqueue.h — blk's request scheduler: strict priority between classes,
  * weighted fair share within one, and a bound on starvation.
  *
  * Within a class, start-time fair queueing: a request of a client of
@@ -14,8 +14,8 @@
  * longer than the starvation bound goes next. The tags and the arrival time
  * are the request's own (kept in its client's SSR), so a queue rebuilt from
  * them after a crash is the same queue. */
-#ifndef RV_BLK_SCHED_H
-#define RV_BLK_SCHED_H
+#ifndef RV_BLK_IOQUEUE_H
+#define RV_BLK_IOQUEUE_H
 
 #include <stdbool.h>
 #include <stddef.h>

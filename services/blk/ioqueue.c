@@ -1,10 +1,10 @@
-/* sched.c — blk's scheduler; see sched.h.
+/* ioqueue.c — blk's scheduler; see ioqueue.h.
  *
  * Per class: a binary min-heap by finish tag (the order requests go out)
  * and a list by arrival (its head is the class's oldest, for the
  * starvation bound). Both are intrusive: a request knows its heap index and
  * its list neighbours, so it leaves both in O(log n). */
-#include "sched.h"
+#include "ioqueue.h"
 
 #include <stdlib.h>
 #include "blk.h"
