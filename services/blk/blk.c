@@ -326,37 +326,60 @@ static struct req *take_slot(struct client *c, unsigned i, const struct blk_slot
     return r;
 }
 
-static int do_submit(rv_request *req, struct client *c)
+static unsigned free_slots(const struct blk_ssr *b)
 {
-    struct blk_ssr *b = req->ssr;
-    struct blk_submit q;
-    if (req->len != sizeof q)
-        return BLK_ERR(EINVAL);
-    memcpy(&q, req->data, sizeof q);
-#ifdef BLK_TEST_HOOKS
-    if (q.cls == 7)
-        abort();        /* the test build's poisonous request */
-#endif
-    int e = submit_checks(b, &q);
+    unsigned n = 0;
+    for (unsigned i = 0; i < BLK_SLOTS; i++)
+        n += b->slot[i].state == SLOT_FREE;
+    return n;
+}
+
+/* Queues q (checked) in a free slot; its tag. */
+static uint32_t queue_one(struct blk_ssr *b, struct client *c, const struct blk_submit *q)
+{
     unsigned i = 0;
-    while (i < BLK_SLOTS && b->slot[i].state != SLOT_FREE)
+    while (b->slot[i].state != SLOT_FREE)
         i++;
-    if (e || i == BLK_SLOTS)
-        return BLK_ERR(e ? e : EAGAIN);
     if (++b->next_tag == 0)
         b->next_tag = 1;
     struct blk_slot *sl = &b->slot[i];
-    *sl = (struct blk_slot){ .tag = b->next_tag, .state = SLOT_QUEUED, .op = q.op, .cls = q.cls,
-                             .nblocks = q.op == BLK_FLUSH ? 0 : q.nblocks, .lba = q.lba, .buf_off = q.buf_off,
+    *sl = (struct blk_slot){ .tag = b->next_tag, .state = SLOT_QUEUED, .op = q->op, .cls = q->cls,
+                             .nblocks = q->op == BLK_FLUSH ? 0 : q->nblocks, .lba = q->lba, .buf_off = q->buf_off,
                              .arrival_ns = now_ns() };
     struct req *r = take_slot(c, i, sl);
-    sched_tag(&r->sr, &b->last_finish[q.cls], b->weight, sl->nblocks);
+    sched_tag(&r->sr, &b->last_finish[q->cls], b->weight, sl->nblocks);
     sl->start = r->sr.start;
     sl->finish = r->sr.finish;
     if (sched_add(&r->sr) < 0)
-        return RV_ENOMEM;
+        abort();        /* out of memory for the queue: the next instance rebuilds it */
+    return sl->tag;
+}
+
+/* BLK_SUBMIT and BLK_SUBMITV: every request checked before any is queued. */
+static int do_submit(rv_request *req, struct client *c, bool vector)
+{
+    struct blk_ssr *b = req->ssr;
+    struct blk_submit q[BLK_SLOTS];
+    size_t n = req->len / sizeof q[0];
+    if (req->len % sizeof q[0] || n == 0 || (!vector && n != 1))
+        return BLK_ERR(EINVAL);
+    if (n > free_slots(b))
+        return BLK_ERR(EAGAIN);
+    memcpy(q, req->data, n * sizeof q[0]);
+    for (size_t i = 0; i < n; i++) {
+#ifdef BLK_TEST_HOOKS
+        if (q[i].cls == 7)
+            abort();        /* the test build's poisonous request */
+#endif
+        int e = submit_checks(b, &q[i]);
+        if (e)
+            return BLK_ERR(e);
+    }
+    uint32_t tags[BLK_SLOTS];
+    for (size_t i = 0; i < n; i++)
+        tags[i] = queue_one(b, c, &q[i]);
     dispatch();
-    return rv_reply(req, &sl->tag, sizeof sl->tag);
+    return rv_reply(req, tags, n * sizeof tags[0]);
 }
 
 static int do_reap(rv_request *req)
@@ -423,7 +446,8 @@ static int blk_handle(rv_request *req)
     case BLK_INFO: return do_info(req);
     case BLK_NOTIFIER: return rv_reply_attach(req, NOTIFIER_SLOT);
     case BLK_BUFFER: return do_buffer(req, c);
-    case BLK_SUBMIT: return do_submit(req, c);
+    case BLK_SUBMIT: return do_submit(req, c, false);
+    case BLK_SUBMITV: return do_submit(req, c, true);
     case BLK_REAP: return do_reap(req);
 #ifdef BLK_TEST_HOOKS
     case BLK_TEST_HOLD:

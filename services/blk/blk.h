@@ -41,6 +41,7 @@ enum blk_op {
     BLK_BUFFER,         /* u64 bytes (a multiple of BLK_BLOCK) -> empty, + the shared buffer (a memfd) */
     BLK_SUBMIT,         /* struct blk_submit -> u32 tag */
     BLK_REAP,           /* u32 most -> u32 n, then n x struct blk_completion */
+    BLK_SUBMITV,        /* n x struct blk_submit -> n x u32 tag: all queued, or none (one round trip for many) */
     BLK_TEST_HOLD = 100,    /* rv-svc-blk-test only: u32 1 holds dispatching, 0 lets it go */
 };
 

@@ -106,6 +106,12 @@ int rvblk_submit(rvblk *b, enum blk_rw op, enum blk_class cls, uint64_t lba, uin
     return rc < 0 ? rc : rc == sizeof *tag ? 0 : -EPROTO;
 }
 
+int rvblk_submitv(rvblk *b, const struct blk_submit *q, unsigned n, uint32_t *tags)
+{
+    int rc = call(b, BLK_SUBMITV, q, n * sizeof *q, tags, n * sizeof *tags, NULL);
+    return rc < 0 ? rc : rc == (int)(n * sizeof *tags) ? 0 : -EPROTO;
+}
+
 int rvblk_reap(rvblk *b, struct blk_completion *out, unsigned most, bool wait)
 {
     for (;;) {

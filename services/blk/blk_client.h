@@ -34,6 +34,8 @@ int rvblk_notifier(const rvblk *b);
 /* Queues a request; its tag in *tag. */
 int rvblk_submit(rvblk *b, enum blk_rw op, enum blk_class cls, uint64_t lba, uint32_t nblocks, uint64_t buf_off,
                  uint32_t *tag);
+/* Queues n requests in one round trip, all or none; their tags in tags. */
+int rvblk_submitv(rvblk *b, const struct blk_submit *q, unsigned n, uint32_t *tags);
 /* Up to `most` completions into out; with wait, blocks until at least one. */
 int rvblk_reap(rvblk *b, struct blk_completion *out, unsigned most, bool wait);
 /* Submits one request and waits for it alone (nothing else in flight). */

@@ -30,6 +30,7 @@
 #include "fscore.h"
 #include "fsstate.h"
 #include "fusefs.h"
+#include "image.h"
 #include "revive/server.h"
 #include "txnio.h"
 
@@ -60,6 +61,7 @@ struct call {
 };
 
 static int settle_fd = -1;  /* an eventfd: settle once the runtime has committed the request */
+static const char *blk_service; /* --blk: the device is that service's, not the manifest's image */
 
 /* ---- request parsing ---- */
 
@@ -776,12 +778,14 @@ static void settle_at_exit(void)
 static int fs_recover(rv_svc_session **all, size_t n)
 {
     char why[256];
-    if (rv_service_fd(RV_FD_IMAGE) < 0)
-        rv_svc_fatal("the manifest gives no image (image = PATH)");
+    static struct txnio_image img;
+    if (blk_service ? image_blk_open(blk_service, &img, why, sizeof why) < 0
+                    : image_file_open(rv_service_fd(RV_FD_IMAGE), &img, why, sizeof why) < 0)
+        rv_svc_fatal("%s", why);
     settle_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (settle_fd < 0 || rv_watch_fd(settle_fd, on_settle, NULL) < 0)
         rv_svc_fatal("cannot watch an eventfd: %s", strerror(errno));
-    if (fss_recover(all, n, ssr_txn_seq, count_native_opens, why, sizeof why) < 0)
+    if (fss_recover(&img, all, n, ssr_txn_seq, count_native_opens, why, sizeof why) < 0)
         rv_svc_fatal("%s", why);
     atexit(settle_at_exit);
     if (rv_service_fd(RV_FD_FUSE) >= 0 && fusefs_start() < 0)
@@ -789,9 +793,23 @@ static int fs_recover(rv_svc_session **all, size_t n)
     return 0;
 }
 
+/* Arguments (the manifest's `args`): --blk SERVICE, to keep the file
+ * system on that blk service's device instead of the manifest's image. */
+static int fs_init(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i += 2) {
+        if (strcmp(argv[i], "--blk") == 0 && i + 1 < argc)
+            blk_service = argv[i + 1];
+        else
+            rv_svc_fatal("bad argument '%s' (--blk SERVICE)", argv[i]);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct rv_service_ops ops = {
+        .init = fs_init,
         .ssr_layout = FS_SSR_LAYOUT,
         .ssr_size = sizeof(struct fs_ssr),
         .bind = fs_bind,

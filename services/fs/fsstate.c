@@ -263,7 +263,8 @@ static int reap_orphans(void)
     return rc;
 }
 
-int fss_recover(rv_svc_session **all, size_t n, uint64_t (*ssr_txn_seq)(const rv_svc_session *s),
+int fss_recover(const struct txnio_image *img, rv_svc_session **all, size_t n,
+                uint64_t (*ssr_txn_seq)(const rv_svc_session *s),
                 void (*count_native_opens)(rv_svc_session **all, size_t n), char *why, size_t whylen)
 {
     int rc = find_or_make_state();
@@ -272,8 +273,8 @@ int fss_recover(rv_svc_session **all, size_t n, uint64_t (*ssr_txn_seq)(const rv
                                                   : "the arena holds something other than fs's state");
         return rc;
     }
-    if ((rc = txnio_attach(rv_service_fd(RV_FD_IMAGE), st->log, st->log_bytes)) < 0) {
-        snprintf(why, whylen, "cannot map the image: %s", strerror(-rc));
+    if ((rc = txnio_attach(img, st->log, st->log_bytes)) < 0) {
+        snprintf(why, whylen, "cannot set up the redo log: %s", strerror(-rc));
         return rc;
     }
     settle_pending(all, n, ssr_txn_seq);

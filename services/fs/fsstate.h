@@ -17,13 +17,15 @@
 #include <stdint.h>
 #include "revive/fuse.h"
 #include "revive/server.h"
+#include "txnio.h"
 
 /* The recover hook's work: the arena state found or made, the redo log
  * settled (a native request's transaction only if that request committed,
  * as its session's SSR says: ssr_txn_seq reads it), the file system
  * opened, open-file counts rebuilt, orphans freed. 0, or a negative errno
  * with a sentence in why. */
-int fss_recover(rv_svc_session **all, size_t n, uint64_t (*ssr_txn_seq)(const rv_svc_session *s),
+int fss_recover(const struct txnio_image *img, rv_svc_session **all, size_t n,
+                uint64_t (*ssr_txn_seq)(const rv_svc_session *s),
                 void (*count_native_opens)(rv_svc_session **all, size_t n), char *why, size_t whylen);
 struct rv_fuse_state *fss_fuse_state(void);
 

@@ -11,21 +11,15 @@
  * in which slot is also kept in a hash table in process memory, rebuilt
  * from nothing: an instance starts on a settled (empty) log.
  *
- * The image is read through a shared mapping but written with pwrite: a
- * page written whole through the mapping would first be faulted in (and,
- * in a hole, zeroed) only to be overwritten. */
+ * The image itself is behind struct txnio_image: a file or device revived
+ * holds (image_file.c), or a blk session (image_blk.c). */
 #include "txnio.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
-#include <sys/ioctl.h>
-#include <sys/uio.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <linux/fs.h>
 
 #define LOG_MAGIC 0x4c4e5854u   /* "TXNL" */
 #define LOG_EMPTY 0u
@@ -47,9 +41,8 @@ struct log_head {
 static struct {
     struct log_head *head;
     uint8_t *slots;
-    uint8_t *image;             /* the image, mapped shared */
+    const struct txnio_image *img;
     uint64_t image_bytes;
-    int image_fd;
     uint32_t used;              /* slots written since the last settle */
     bool overflow;              /* a write found the log full */
     uint32_t *index;            /* page number hash -> slot + 1; 0: free */
@@ -57,6 +50,8 @@ static struct {
     const uint64_t *compared;   /* sorted: pages whose writes are compared first */
     size_t ncompared;
     uint32_t *order;            /* settle's scratch: slots by page number */
+    uint64_t *order_pages;
+    uint8_t **order_data;
 } lg;
 
 static size_t head_bytes(uint32_t max_pages)
@@ -108,36 +103,15 @@ static void index_clear(void)
 
 /* ---- attaching ---- */
 
-static int map_image(int fd)
-{
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return -errno;
-    uint64_t bytes = (uint64_t)st.st_size;
-    if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &bytes) < 0)
-        return -errno;
-    bytes -= bytes % TXN_PAGE;
-    if (bytes == 0)
-        return -EINVAL;
-    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (m == MAP_FAILED)
-        return -errno;
-    lg.image = m;
-    lg.image_bytes = bytes;
-    lg.image_fd = fd;
-    return 0;
-}
-
-int txnio_attach(int image_fd, void *log, size_t log_bytes)
+int txnio_attach(const struct txnio_image *img, void *log, size_t log_bytes)
 {
     uint32_t max_pages = 0;
     while (txnio_log_bytes(max_pages + 1) <= log_bytes)
         max_pages++;
     if (max_pages == 0)
         return -EINVAL;
-    int rc = map_image(image_fd);
-    if (rc < 0)
-        return rc;
+    lg.img = img;
+    lg.image_bytes = img->bytes - img->bytes % TXN_PAGE;
     lg.head = log;
     lg.slots = (uint8_t *)log + head_bytes(max_pages);
     if (lg.head->magic != LOG_MAGIC) {
@@ -150,7 +124,9 @@ int txnio_attach(int image_fd, void *log, size_t log_bytes)
         cap <<= 1;
     lg.index = calloc(cap, sizeof *lg.index);
     lg.order = calloc(max_pages, sizeof *lg.order);
-    if (!lg.index || !lg.order)
+    lg.order_pages = calloc(max_pages, sizeof *lg.order_pages);
+    lg.order_data = calloc(max_pages, sizeof *lg.order_data);
+    if (!lg.index || !lg.order || !lg.order_pages || !lg.order_data)
         return -ENOMEM;
     lg.index_mask = cap - 1;
     return 0;
@@ -224,26 +200,22 @@ static int by_page(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Writes the committed pages into the image, runs of neighbours with one
- * pwritev. An image that cannot be written cannot be left half-written:
- * the process stops, and the next instance settles the log again. */
+/* Writes the committed pages into the image, in page order. An image that
+ * cannot be written cannot be left half-written: the process stops, and the
+ * next instance settles the log again. */
 static void apply_pages(const struct log_head *h)
 {
     for (uint32_t i = 0; i < h->npages; i++)
         lg.order[i] = i;
     qsort(lg.order, h->npages, sizeof *lg.order, by_page);
-    struct iovec iov[64];
-    for (uint32_t i = 0; i < h->npages;) {
-        uint64_t first = h->pageno[lg.order[i]];
-        int n = 0;
-        while (i < h->npages && n < 64 && h->pageno[lg.order[i]] == first + (uint64_t)n) {
-            iov[n++] = (struct iovec){ lg.slots + (size_t)lg.order[i] * TXN_PAGE, TXN_PAGE };
-            i++;
-        }
-        if (pwritev(lg.image_fd, iov, n, (off_t)(first * TXN_PAGE)) != (ssize_t)n * TXN_PAGE) {
-            fprintf(stderr, "rv-svc-fs: cannot write the image: %s\n", strerror(errno));
-            abort();
-        }
+    for (uint32_t i = 0; i < h->npages; i++) {
+        lg.order_pages[i] = h->pageno[lg.order[i]];
+        lg.order_data[i] = lg.slots + (size_t)lg.order[i] * TXN_PAGE;
+    }
+    int rc = lg.img->write(lg.order_pages, lg.order_data, h->npages);
+    if (rc < 0) {
+        fprintf(stderr, "rv-svc-fs: cannot write the image: %s\n", strerror(-rc));
+        abort();
     }
 }
 
@@ -285,7 +257,7 @@ bool txnio_committed(void)
 
 int txnio_sync(void)
 {
-    return fdatasync(lg.image_fd) < 0 ? -errno : 0;
+    return lg.img->sync();
 }
 
 /* ---- byte-level reads and writes over pages ---- */
@@ -293,7 +265,7 @@ int txnio_sync(void)
 static const uint8_t *page_now(uint64_t page)
 {
     const uint8_t *s = slot_of(page);
-    return s ? s : lg.image + page * TXN_PAGE;
+    return s ? s : lg.img->page(page);
 }
 
 static errcode_t read_bytes(uint64_t off, size_t len, void *data)
@@ -325,7 +297,7 @@ static uint8_t *slot_for_write(uint64_t page, bool whole)
     lg.head->pageno[slot] = page;
     s = lg.slots + (size_t)slot * TXN_PAGE;
     if (!whole)
-        memcpy(s, lg.image + page * TXN_PAGE, TXN_PAGE);
+        memcpy(s, lg.img->page(page), TXN_PAGE);
     index_add(page, slot);
     return s;
 }

@@ -15,10 +15,9 @@
  * little metadata of the service's (its reply journal entry), applied with
  * it.
  *
- * The image is mapped, so a read of an unlogged page is a copy from the
- * page cache. libext2fs rewrites every group descriptor and bitmap at each
- * flush: those pages (txnio_compare_pages) are compared with the image and
- * logged only when they changed. */
+ * libext2fs rewrites every group descriptor and bitmap at each flush: those
+ * pages (txnio_compare_pages) are compared with the image and logged only
+ * when they changed. */
 #ifndef RV_FS_TXNIO_H
 #define RV_FS_TXNIO_H
 
@@ -33,10 +32,21 @@
 /* The log's size in memory, for a transaction of up to max_pages pages. */
 size_t txnio_log_bytes(uint32_t max_pages);
 
+/* Where the image is: a file or device revived holds (image_file.c), or
+ * a blk session (image_blk.c). */
+struct txnio_image {
+    uint64_t bytes;
+    /* The image's page (4 KiB) as it is now; valid until the next call. */
+    const uint8_t *(*page)(uint64_t page);
+    /* Writes n pages, sorted by number, all or fail: 0 or -errno. */
+    int (*write)(const uint64_t *pages, uint8_t *const *data, uint32_t n);
+    /* Makes what was written durable. */
+    int (*sync)(void);
+};
+
 /* Binds the io_manager to the image and to its log (log_bytes of memory
- * that outlives the instance, zeroed when new). 0, or a negative errno
- * (the image cannot be mapped). */
-int txnio_attach(int image_fd, void *log, size_t log_bytes);
+ * that outlives the instance, zeroed when new). 0, or a negative errno. */
+int txnio_attach(const struct txnio_image *img, void *log, size_t log_bytes);
 uint64_t txnio_image_bytes(void);
 /* The pages (sorted, kept by the caller) whose writes are compared with
  * the image first and dropped when they change nothing. */

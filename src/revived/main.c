@@ -226,6 +226,16 @@ static void raise_nofile(void)
     }
 }
 
+/* Services and tasks revived starts find it as clients do, by
+ * $REVIVE_SOCKET: a service may be another's client (fs on blk). */
+static void export_socket(const char *path)
+{
+    char abs[PATH_MAX], cwd[PATH_MAX];
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd) && snprintf(abs, sizeof abs, "%s/%s", cwd, path) < (int)sizeof abs)
+        path = abs;
+    setenv("REVIVE_SOCKET", path, 1);
+}
+
 static int run(const struct options *o, struct rv_manifest *m)
 {
     char sockbuf[128], why[256];
@@ -247,6 +257,7 @@ static int run(const struct options *o, struct rv_manifest *m)
         rv_err("%s", why);
         return 1;
     }
+    export_socket(path);
     if (dataspace_init() < 0) {
         rv_err("cannot set up dataspaces: %s", strerror(errno));
         return 1;

@@ -481,9 +481,11 @@ static void stop_service(struct service *svc)
         close(svc->arena_file_fd);
 }
 
+/* Last started, first stopped: a service listed after another may be its
+ * client (fs on blk), and must be stopped while what it uses still serves. */
 void supervisor_fini(void)
 {
-    for (size_t i = 0; i < services_count(); i++)
+    for (size_t i = services_count(); i-- > 0;)
         stop_service(service_at(i));
     services_destroy();
     child_fini();
