@@ -2,11 +2,14 @@
 # build serving a fresh ext4 image at a FUSE mount, a killer that crashes
 # the service over and over, and the checks every run ends with.
 #
-#   fs_start BUILD SIZE       a fresh image of SIZE (mke2fs -t ext4), revived
-#                             serving it at $MNT; sets TMP IMG MNT SOCK LOG
+#   fs_start BUILD SIZE [blk] a fresh image of SIZE (mke2fs -t ext4), revived
+#                             serving it at $MNT; sets TMP IMG MNT SOCK LOG.
+#                             With "blk", the image is the blk service's
+#                             device and fs its client (args = --blk blk)
 #   killer_start [PERIOD]     crashes `fs` every PERIOD seconds (0.1), turn
 #                             by turn with SIGKILL, SIGSEGV, SIGABRT and a
-#                             hang (SIGSTOP, which revived's heartbeat catches)
+#                             hang (SIGSTOP, which revived's heartbeat catches);
+#                             on blk, turn by turn fs, blk, and both at once
 #   killer_stop               stops it; sets KILLS (how many crashes it made)
 #   fs_stop                   stops revived, which unmounts
 #   fs_fsck                   e2fsck -fn on the image: must be clean
@@ -29,6 +32,7 @@ fs_cleanup() {
 
 fs_start() {
     BUILD=$1
+    FS_TARGETS=fs
     TMP=$(mktemp -d /tmp/rv-fs-XXXXXX)
     chmod 755 "$TMP"        # fs-posix checks what `nobody` may do under it
     trap fs_cleanup EXIT
@@ -36,18 +40,15 @@ fs_start() {
     REVIVECTL=$BUILD/src/tools/revivectl
     truncate -s "$2" "$IMG"
     mke2fs -t ext4 -b 4096 -q -F "$IMG" || fs_fail "mke2fs"
-    cat >"$TMP/manifest.ini" <<EOF
-[service fs]
-exec = rv-svc-fs
-state = arena
-arena_size = 16M
-ssr_size = 1K
-image = $IMG
-mount = $MNT
-standby = yes
-heartbeat = 200ms
-max_restarts = 100000 in 10s
-EOF
+    local source="image = $IMG"
+    if [ "${3:-}" = blk ]; then
+        FS_TARGETS="fs blk both"
+        source="args = --blk blk"
+        printf '[service blk]\nexec = rv-svc-blk\nssr_size = 8K\nimage = %s\nstandby = yes\nheartbeat = 200ms\nmax_restarts = 100000 in 10s\n\n' \
+            "$IMG" >"$TMP/manifest.ini"
+    fi
+    printf '[service fs]\nexec = rv-svc-fs\n%s\nstate = arena\narena_size = 16M\nssr_size = 1K\nmount = %s\nstandby = yes\nheartbeat = 200ms\nmax_restarts = 100000 in 10s\n' \
+        "$source" "$MNT" >>"$TMP/manifest.ini"
     mkfifo "$TMP/ready"
     REVIVE_SERVICE_PATH=$BUILD/services REVIVE_READY_FD=3 "$BUILD/src/revived/revived" --foreground \
         --manifest "$TMP/manifest.ini" --socket "$SOCK" 2>"$LOG" 3>"$TMP/ready" &
@@ -56,27 +57,38 @@ EOF
     mountpoint -q "$MNT" || fs_fail "revived is ready but $MNT is not mounted"
 }
 
+# The serving instance of service $1.
 fs_active_pid() {
-    "$REVIVECTL" --socket "$SOCK" status --json | sed -n 's/.*"pid":\([0-9]*\).*/\1/p'
+    "$REVIVECTL" --socket "$SOCK" status --json | tr '}' '\n' | grep "\"name\":\"$1\"" |
+        sed -n 's/.*"pid":\([0-9]*\).*/\1/p'
 }
 
-# A hang is caught by revived's heartbeat, not by the killer: after a STOP
-# it waits for another instance to take over before going on.
+# Crashes service $1 with signal $2. A hang is caught by revived's
+# heartbeat, not by the killer: after a STOP it waits for another instance
+# to take over.
+fs_crash() {
+    local before n=0
+    before=$(fs_active_pid "$1")
+    [ -n "$before" ] && [ "$before" != 0 ] || return 1
+    "$REVIVECTL" --socket "$SOCK" kill "$1" --signal "$2" >/dev/null 2>&1 || return 1
+    if [ "$2" = STOP ]; then
+        while [ "$(fs_active_pid "$1")" = "$before" ] && [ $n -lt 250 ]; do sleep 0.02; n=$((n + 1)); done
+    fi
+}
+
 fs_killer_loop() {
     period=$1
     kills=0
     trap 'echo $kills >"$TMP/kills"; exit 0' TERM
     while :; do
         for sig in $FS_SIGNALS; do
-            before=$(fs_active_pid)
-            [ -n "$before" ] && [ "$before" != 0 ] || { sleep "$period"; continue; }
-            "$REVIVECTL" --socket "$SOCK" kill fs --signal "$sig" >/dev/null 2>&1 || continue
-            kills=$((kills + 1))
-            if [ "$sig" = STOP ]; then
-                n=0
-                while [ "$(fs_active_pid)" = "$before" ] && [ $n -lt 250 ]; do sleep 0.02; n=$((n + 1)); done
-            fi
-            sleep "$period"
+            for target in $FS_TARGETS; do
+                case $target in
+                both) fs_crash fs "$sig" && fs_crash blk "$sig" && kills=$((kills + 2)) ;;
+                *) fs_crash "$target" "$sig" && kills=$((kills + 1)) ;;
+                esac
+                sleep "$period"
+            done
         done
     done
 }

@@ -1,7 +1,9 @@
 #!/bin/bash
-# test_programs.sh WORKLOAD BUILD SOURCE — an unmodified program on the fs
-# mount while the file system is killed every ~100 ms (SIGKILL, SIGSEGV,
-# SIGABRT, and a hang revived's heartbeat catches).
+# test_programs.sh WORKLOAD BUILD SOURCE [blk] — an unmodified program on
+# the fs mount while the file system is killed every ~100 ms (SIGKILL,
+# SIGSEGV, SIGABRT, and a hang revived's heartbeat catches). With "blk",
+# fs keeps the image on the blk service, and the killer takes fs, blk and
+# both at once in turn: three services stacked under the program.
 #
 # Each workload runs twice: on a local directory (the crash-free result)
 # and on the mount under the killer. It must exit 0 on the mount, leave the
@@ -19,12 +21,12 @@
 #   build   a C project built with meson and ninja, and run
 #   posix   the semantics programs rely on (fs-posix), eight times over
 set -euo pipefail
-workload=$1 build=$2 src=$3
+workload=$1 build=$2 src=$3 on=${4:-}
 . "$(dirname "$0")/lib.sh"
 
 size=640M
 [ "$workload" = cp ] && size=1G
-fs_start "$build" "$size"
+fs_start "$build" "$size" "$on"
 REF=$TMP/ref
 mkdir -p "$REF"
 
@@ -137,4 +139,6 @@ cmp -s "$REF.result" "$MNT.result" || { diff "$REF.result" "$MNT.result" | head 
 fs_stop
 fs_fsck
 [ "$KILLS" -ge 3 ] || fs_fail "only $KILLS crashes happened: the run proves nothing"
-echo "$workload: same result as on a local disk, through $KILLS crashes of fs; e2fsck -fn clean"
+victims=fs
+[ -n "$on" ] && victims="fs, blk, and both at once"
+echo "$workload: same result as on a local disk, through $KILLS crashes (of $victims); e2fsck -fn clean"
