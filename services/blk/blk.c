@@ -11,25 +11,20 @@
  * A completion is committed into the slot (rv_svc_session_update) before
  * the session's notifier is written, so it is reported once whatever dies
  * when; reaping it (a request, journaled like every other) frees the slot.
+ * The I/O itself is device.c's; the FUSE export of the device, export.c's.
  *
  * Single-threaded: the io_uring's completions wake the runtime's event loop
  * through an eventfd. */
 #include <errno.h>
-#include <fcntl.h>
-#include <liburing.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include "blk.h"
 #include "revive/server.h"
-#include "ioqueue.h"
+#include "device.h"
 
 #define BLK_SSR_LAYOUT 1
 #define NOTIFIER_SLOT 0
@@ -57,84 +52,33 @@ struct blk_ssr {
     struct blk_slot slot[BLK_SLOTS];
 };
 
-/* What the instance keeps per session: its requests (copies of the slots,
- * with their places in the queue) and the buffer's mapping. */
+/* What the instance keeps per session: its requests (the device's copies
+ * of the slots, so the SSR is read only in handlers) and the buffer's
+ * mapping. */
 struct req {
-    struct sched_req sr;        /* first: the scheduler hands these back */
+    struct dev_io io;           /* first: the device hands these back */
     struct client *c;
     unsigned slot;
-    uint8_t op;                 /* a copy of the slot's, so the SSR is read only in handlers */
-    uint32_t nblocks;
-    uint64_t lba, buf_off;
-    uint64_t done_bytes;        /* of a read or write split by a short transfer */
-    bool in_flight;
 };
 
 struct client {
     rv_svc_session *s;
     uint8_t *buf;
     size_t buf_len;
-    unsigned in_flight;
+    unsigned in_flight;         /* queued or issued */
     bool gone;                  /* unbound while requests were in flight */
     struct req req[BLK_SLOTS];
 };
 
-static struct {
-    int fd;
-    uint64_t blocks;
-    unsigned queue_depth, in_flight;
-    uint32_t default_weight;
-    struct io_uring ring;
-    int ring_efd;
-    bool held;                  /* the test build's BLK_TEST_HOLD */
-} dev = { .fd = -1, .queue_depth = 32, .default_weight = 1, .ring_efd = -1 };
+static unsigned queue_depth = 32;
+static uint32_t default_weight = 1;
 
-static uint64_t now_ns(void)
+static uint64_t device_blocks(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return device_bytes() / BLK_BLOCK;
 }
 
-/* ---- the device ---- */
-
-static void dispatch(void);
-
-static void prep(struct io_uring_sqe *sqe, struct req *r)
-{
-    uint64_t off = r->lba * BLK_BLOCK + r->done_bytes, len = (uint64_t)r->nblocks * BLK_BLOCK - r->done_bytes;
-    uint8_t *mem = r->c->buf + r->buf_off + r->done_bytes;
-    switch (r->op) {
-    case BLK_READ: io_uring_prep_read(sqe, dev.fd, mem, (unsigned)len, off); break;
-    case BLK_WRITE: io_uring_prep_write(sqe, dev.fd, mem, (unsigned)len, off); break;
-    case BLK_FLUSH: io_uring_prep_fsync(sqe, dev.fd, IORING_FSYNC_DATASYNC); break;
-    default: io_uring_prep_fallocate(sqe, dev.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len); break;
-    }
-    io_uring_sqe_set_data(sqe, r);
-}
-
-static void issue(struct req *r)
-{
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&dev.ring);
-    if (!sqe)
-        abort();        /* the ring is twice the queue depth: cannot be full */
-    prep(sqe, r);
-    r->in_flight = true;
-    r->c->in_flight++;
-    dev.in_flight++;
-}
-
-static void dispatch(void)
-{
-    bool any = false;
-    struct sched_req *sr;
-    while (!dev.held && dev.in_flight < dev.queue_depth && (sr = sched_next(now_ns()))) {
-        issue((struct req *)sr);
-        any = true;
-    }
-    if (any && io_uring_submit(&dev.ring) < 0)
-        abort();
-}
+/* ---- completions ---- */
 
 struct done {
     unsigned slot;
@@ -148,7 +92,7 @@ static void mark_done(rv_svc_session *s, void *ssr, void *arg)
     struct blk_slot *sl = &((struct blk_ssr *)ssr)->slot[d->slot];
     sl->state = SLOT_DONE;
     sl->result = d->result;
-    sl->done_seq = now_ns();
+    sl->done_seq = device_now_ns();
 }
 
 static void notify(const struct client *c)
@@ -165,74 +109,21 @@ static void forget_client(struct client *c)
     free(c);
 }
 
-/* One completion: the rest of a short transfer goes out again; otherwise
- * the slot is committed done, then the client told. */
-static void complete(struct req *r, int res)
+/* The slot is committed done, then the client told. */
+static void finished(struct dev_io *io, int result)
 {
+    struct req *r = (struct req *)io;
     struct client *c = r->c;
-    r->in_flight = false;
     c->in_flight--;
-    dev.in_flight--;
     if (c->gone) {
         if (c->in_flight == 0)
             forget_client(c);
         return;
     }
-    bool data = r->op == BLK_READ || r->op == BLK_WRITE;
-    if (data && res > 0 && r->done_bytes + (uint64_t)res < (uint64_t)r->nblocks * BLK_BLOCK) {
-        r->done_bytes += (uint64_t)res;
-        issue(r);
-        return;
-    }
-    struct done d = { r->slot, res < 0 ? res : data && res == 0 ? -EIO : 0 };
-    r->done_bytes = 0;
+    struct done d = { r->slot, result };
     if (rv_svc_session_update(c->s, mark_done, &d) != 0)
         abort();        /* the completion cannot be recorded: the next instance issues it again */
     notify(c);
-}
-
-static void on_completions(int fd, void *arg)
-{
-    (void)arg;
-    uint64_t n;
-    if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
-        abort();
-    struct io_uring_cqe *cqe;
-    while (io_uring_peek_cqe(&dev.ring, &cqe) == 0) {
-        struct req *r = io_uring_cqe_get_data(cqe);
-        int res = cqe->res;
-        io_uring_cqe_seen(&dev.ring, cqe);
-        complete(r, res);
-    }
-    dispatch();
-}
-
-static int open_device(char *why, size_t len)
-{
-    dev.fd = rv_service_fd(RV_FD_IMAGE);
-    struct stat st;
-    uint64_t bytes;
-    if (dev.fd < 0 || fstat(dev.fd, &st) < 0) {
-        snprintf(why, len, "the manifest gives no image (image = PATH)");
-        return -1;
-    }
-    bytes = (uint64_t)st.st_size;
-    if (S_ISBLK(st.st_mode) && ioctl(dev.fd, BLKGETSIZE64, &bytes) < 0) {
-        snprintf(why, len, "cannot size the device: %s", strerror(errno));
-        return -1;
-    }
-    dev.blocks = bytes / BLK_BLOCK;
-    if (dev.blocks == 0) {
-        snprintf(why, len, "the image holds no whole %u-byte block", BLK_BLOCK);
-        return -1;
-    }
-    int rc = io_uring_queue_init(2 * dev.queue_depth, &dev.ring, 0);
-    if (rc < 0 || (dev.ring_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
-        io_uring_register_eventfd(&dev.ring, dev.ring_efd) < 0 || rv_watch_fd(dev.ring_efd, on_completions, NULL) < 0) {
-        snprintf(why, len, "cannot set up io_uring: %s", strerror(rc < 0 ? -rc : errno));
-        return -1;
-    }
-    return 0;
 }
 
 /* ---- sessions ---- */
@@ -246,7 +137,7 @@ static struct client *client_of(rv_svc_session *s)
         return NULL;
     c->s = s;
     for (unsigned i = 0; i < BLK_SLOTS; i++)
-        c->req[i] = (struct req){ .c = c, .slot = i, .sr.heap_i = SIZE_MAX };
+        c->req[i] = (struct req){ .c = c, .slot = i, .io.sr.heap_i = SIZE_MAX };
     rv_svc_session_set_data(s, c);
     return c;
 }
@@ -266,7 +157,7 @@ static int weight_of(const char *args)
 {
     const char *w = args ? strstr(args, "weight=") : NULL;
     if (!w)
-        return (int)dev.default_weight;
+        return (int)default_weight;
     char *end;
     long v = strtol(w + 7, &end, 10);
     return v >= 1 && v <= BLK_WEIGHT_MAX && (*end == '\0' || *end == ' ') ? (int)v : -1;
@@ -292,7 +183,10 @@ static void blk_unbind(rv_svc_session *s, void *ssr)
     if (!c)
         return;
     for (unsigned i = 0; i < BLK_SLOTS; i++)
-        sched_remove(&c->req[i].sr);
+        if (c->req[i].io.sr.heap_i != SIZE_MAX) {     /* queued, not issued: it will not finish */
+            sched_remove(&c->req[i].io.sr);
+            c->in_flight--;
+        }
     rv_svc_session_set_data(s, NULL);
     c->gone = true;
     if (c->in_flight == 0)
@@ -307,7 +201,7 @@ static int submit_checks(const struct blk_ssr *b, const struct blk_submit *q)
         return EINVAL;
     if (q->op == BLK_FLUSH)
         return 0;
-    if (q->nblocks == 0 || q->lba >= dev.blocks || q->nblocks > dev.blocks - q->lba)
+    if (q->nblocks == 0 || q->lba >= device_blocks() || q->nblocks > device_blocks() - q->lba)
         return ERANGE;
     bool data = q->op == BLK_READ || q->op == BLK_WRITE;
     if (data && (q->buf_off % BLK_BLOCK || q->buf_off > b->buf_bytes ||
@@ -316,14 +210,16 @@ static int submit_checks(const struct blk_ssr *b, const struct blk_submit *q)
     return 0;
 }
 
-/* The instance's copy of slot i, ready to be queued with the slot's tags. */
-static struct req *take_slot(struct client *c, unsigned i, const struct blk_slot *sl)
+/* The device's copy of slot i, ready to be queued with the slot's tags. */
+static struct dev_io *take_slot(struct client *c, unsigned i, const struct blk_slot *sl)
 {
     struct req *r = &c->req[i];
-    *r = (struct req){ .c = c, .slot = i, .op = sl->op, .nblocks = sl->nblocks, .lba = sl->lba, .buf_off = sl->buf_off,
-                       .sr = { .cls = sl->cls, .start = sl->start, .finish = sl->finish, .arrival_ns = sl->arrival_ns,
-                               .heap_i = SIZE_MAX } };
-    return r;
+    *r = (struct req){ .c = c, .slot = i,
+                       .io = { .op = sl->op, .off = sl->lba * BLK_BLOCK, .len = (uint64_t)sl->nblocks * BLK_BLOCK,
+                               .mem = c->buf ? c->buf + sl->buf_off : NULL, .finished = finished,
+                               .sr = { .cls = sl->cls, .start = sl->start, .finish = sl->finish,
+                                       .arrival_ns = sl->arrival_ns, .heap_i = SIZE_MAX } } };
+    return &r->io;
 }
 
 static unsigned free_slots(const struct blk_ssr *b)
@@ -345,13 +241,13 @@ static uint32_t queue_one(struct blk_ssr *b, struct client *c, const struct blk_
     struct blk_slot *sl = &b->slot[i];
     *sl = (struct blk_slot){ .tag = b->next_tag, .state = SLOT_QUEUED, .op = q->op, .cls = q->cls,
                              .nblocks = q->op == BLK_FLUSH ? 0 : q->nblocks, .lba = q->lba, .buf_off = q->buf_off,
-                             .arrival_ns = now_ns() };
-    struct req *r = take_slot(c, i, sl);
-    sched_tag(&r->sr, &b->last_finish[q->cls], b->weight, sl->nblocks);
-    sl->start = r->sr.start;
-    sl->finish = r->sr.finish;
-    if (sched_add(&r->sr) < 0)
-        abort();        /* out of memory for the queue: the next instance rebuilds it */
+                             .arrival_ns = device_now_ns() };
+    struct dev_io *io = take_slot(c, i, sl);
+    sched_tag(&io->sr, &b->last_finish[q->cls], b->weight, sl->nblocks);
+    sl->start = io->sr.start;
+    sl->finish = io->sr.finish;
+    c->in_flight++;
+    device_queue(io);
     return sl->tag;
 }
 
@@ -378,7 +274,6 @@ static int do_submit(rv_request *req, struct client *c, bool vector)
     uint32_t tags[BLK_SLOTS];
     for (size_t i = 0; i < n; i++)
         tags[i] = queue_one(b, c, &q[i]);
-    dispatch();
     return rv_reply(req, tags, n * sizeof tags[0]);
 }
 
@@ -432,8 +327,8 @@ static int do_buffer(rv_request *req, struct client *c)
 static int do_info(rv_request *req)
 {
     const struct blk_ssr *b = req->ssr;
-    struct blk_info in = { .blocks = dev.blocks, .block_size = BLK_BLOCK, .weight = b->weight, .slots = BLK_SLOTS,
-                           .queue_depth = dev.queue_depth };
+    struct blk_info in = { .blocks = device_blocks(), .block_size = BLK_BLOCK, .weight = b->weight, .slots = BLK_SLOTS,
+                           .queue_depth = device_queue_depth() };
     return rv_reply(req, &in, sizeof in);
 }
 
@@ -451,8 +346,7 @@ static int blk_handle(rv_request *req)
     case BLK_REAP: return do_reap(req);
 #ifdef BLK_TEST_HOOKS
     case BLK_TEST_HOLD:
-        dev.held = req->len == 4 && *(const uint32_t *)req->data;
-        dispatch();
+        device_hold(req->len == 4 && *(const uint32_t *)req->data);
         return 0;
 #endif
     default: return BLK_ERR(ENOSYS);
@@ -504,6 +398,7 @@ static int blk_recover(rv_svc_session **all, size_t n)
             if (sl->state != SLOT_QUEUED)
                 continue;
             queued[k++] = &take_slot(c, j, sl)->sr;
+            c->in_flight++;
         }
         for (int cl = 0; cl < BLK_CLASSES; cl++)
             idle_v[cl] = b->last_finish[cl] > idle_v[cl] ? b->last_finish[cl] : idle_v[cl];
@@ -513,7 +408,7 @@ static int blk_recover(rv_svc_session **all, size_t n)
     if (!queued || sched_rebuild(queued, k, idle_v) < 0)
         rv_svc_fatal("out of memory rebuilding the queue");
     free(queued);
-    dispatch();
+    device_dispatch();
     return 0;
 }
 
@@ -525,9 +420,9 @@ static int blk_init(int argc, char **argv)
     for (int i = 1; i < argc; i += 2) {
         long v = i + 1 < argc ? strtol(argv[i + 1], NULL, 10) : 0;
         if (strcmp(argv[i], "--queue-depth") == 0 && v >= 1 && v <= 256)
-            dev.queue_depth = (unsigned)v;
+            queue_depth = (unsigned)v;
         else if (strcmp(argv[i], "--weight") == 0 && v >= 1 && v <= BLK_WEIGHT_MAX)
-            dev.default_weight = (uint32_t)v;
+            default_weight = (uint32_t)v;
         else if (strcmp(argv[i], "--starvation-ms") == 0 && v >= 1)
             sched_set_starvation((uint64_t)v * 1000000u);
         else
@@ -535,7 +430,7 @@ static int blk_init(int argc, char **argv)
                          i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "", BLK_WEIGHT_MAX);
     }
     char why[160];
-    if (open_device(why, sizeof why) < 0)   /* here, not in recover: validate checks ranges against it */
+    if (device_open(queue_depth, why, sizeof why) < 0)  /* here, not in recover: validate checks ranges against it */
         rv_svc_fatal("%s", why);
     return 0;
 }

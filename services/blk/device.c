@@ -1,0 +1,149 @@
+/* device.c — blk's device and its io_uring; see device.h.
+ *
+ * The ring's completions wake the runtime's event loop through an eventfd;
+ * each completion either issues the rest of a short transfer or ends its
+ * request, and frees a place for the next one the scheduler picks. */
+#include "device.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "blk.h"
+#include "revive/server.h"
+
+static struct {
+    int fd;
+    uint64_t bytes;
+    unsigned queue_depth, in_flight;
+    struct io_uring ring;
+    int ring_efd;
+    bool held;
+} dev = { .fd = -1, .ring_efd = -1 };
+
+uint64_t device_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t device_bytes(void) { return dev.bytes; }
+unsigned device_queue_depth(void) { return dev.queue_depth; }
+
+static void prep(struct io_uring_sqe *sqe, struct dev_io *io)
+{
+    uint64_t off = io->off + io->done, len = io->len - io->done;
+    uint8_t *mem = io->mem + io->done;
+    switch (io->op) {
+    case BLK_READ: io_uring_prep_read(sqe, dev.fd, mem, (unsigned)len, off); break;
+    case BLK_WRITE: io_uring_prep_write(sqe, dev.fd, mem, (unsigned)len, off); break;
+    case BLK_FLUSH: io_uring_prep_fsync(sqe, dev.fd, IORING_FSYNC_DATASYNC); break;
+    default: io_uring_prep_fallocate(sqe, dev.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len); break;
+    }
+    io_uring_sqe_set_data(sqe, io);
+}
+
+static void issue(struct dev_io *io)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&dev.ring);
+    if (!sqe)
+        abort();        /* the ring is twice the queue depth: cannot be full */
+    prep(sqe, io);
+    io->in_flight = true;
+    dev.in_flight++;
+}
+
+void device_dispatch(void)
+{
+    bool any = false;
+    struct sched_req *sr;
+    while (!dev.held && dev.in_flight < dev.queue_depth && (sr = sched_next(device_now_ns()))) {
+        issue((struct dev_io *)sr);
+        any = true;
+    }
+    if (any && io_uring_submit(&dev.ring) < 0)
+        abort();
+}
+
+void device_queue(struct dev_io *io)
+{
+    io->done = 0;
+    io->in_flight = false;
+    if (sched_add(&io->sr) < 0)
+        abort();        /* out of memory for the queue: the next instance rebuilds it */
+    device_dispatch();
+}
+
+void device_hold(bool on)
+{
+    dev.held = on;
+    device_dispatch();
+}
+
+/* A read or write that moved less than asked goes out again for the rest;
+ * one that moved nothing has reached the end of the image. */
+static void complete(struct dev_io *io, int res)
+{
+    io->in_flight = false;
+    dev.in_flight--;
+    bool data = io->op == BLK_READ || io->op == BLK_WRITE;
+    if (data && res > 0 && io->done + (uint64_t)res < io->len) {
+        io->done += (uint64_t)res;
+        issue(io);
+        return;
+    }
+    io->finished(io, res < 0 ? res : data && res == 0 && io->len > 0 ? -EIO : 0);
+}
+
+static void on_completions(int fd, void *arg)
+{
+    (void)arg;
+    uint64_t n;
+    if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        abort();
+    struct io_uring_cqe *cqe;
+    while (io_uring_peek_cqe(&dev.ring, &cqe) == 0) {
+        struct dev_io *io = io_uring_cqe_get_data(cqe);
+        int res = cqe->res;
+        io_uring_cqe_seen(&dev.ring, cqe);
+        complete(io, res);
+    }
+    device_dispatch();
+}
+
+int device_open(unsigned queue_depth, char *why, size_t whylen)
+{
+    struct stat st;
+    dev.fd = rv_service_fd(RV_FD_IMAGE);
+    dev.queue_depth = queue_depth;
+    if (dev.fd < 0 || fstat(dev.fd, &st) < 0) {
+        snprintf(why, whylen, "the manifest gives no image (image = PATH)");
+        return -1;
+    }
+    dev.bytes = (uint64_t)st.st_size;
+    if (S_ISBLK(st.st_mode) && ioctl(dev.fd, BLKGETSIZE64, &dev.bytes) < 0) {
+        snprintf(why, whylen, "cannot size the device: %s", strerror(errno));
+        return -1;
+    }
+    dev.bytes -= dev.bytes % BLK_BLOCK;
+    if (dev.bytes == 0) {
+        snprintf(why, whylen, "the image holds no whole %u-byte block", BLK_BLOCK);
+        return -1;
+    }
+    int rc = io_uring_queue_init(2 * queue_depth, &dev.ring, 0);
+    if (rc < 0 || (dev.ring_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+        io_uring_register_eventfd(&dev.ring, dev.ring_efd) < 0 || rv_watch_fd(dev.ring_efd, on_completions, NULL) < 0) {
+        snprintf(why, whylen, "cannot set up io_uring: %s", strerror(rc < 0 ? -rc : errno));
+        return -1;
+    }
+    return 0;
+}
