@@ -25,6 +25,7 @@
 #include "blk.h"
 #include "revive/server.h"
 #include "device.h"
+#include "export.h"
 
 #define BLK_SSR_LAYOUT 1
 #define NOTIFIER_SLOT 0
@@ -409,12 +410,15 @@ static int blk_recover(rv_svc_session **all, size_t n)
         rv_svc_fatal("out of memory rebuilding the queue");
     free(queued);
     device_dispatch();
+    if (rv_service_fd(RV_FD_FUSE) >= 0 && export_start() != 0)
+        rv_svc_fatal("cannot serve the FUSE export (a mount needs state = arena)");
     return 0;
 }
 
 /* Arguments (the manifest's `args`): --queue-depth N (requests in flight,
  * 1..256, default 32), --weight N (a session's weight when it names none),
- * --starvation-ms N (how long a lower class may wait). */
+ * --starvation-ms N (how long a lower class may wait), --export-weight N
+ * (the FUSE export's weight). */
 static int blk_init(int argc, char **argv)
 {
     for (int i = 1; i < argc; i += 2) {
@@ -425,9 +429,12 @@ static int blk_init(int argc, char **argv)
             default_weight = (uint32_t)v;
         else if (strcmp(argv[i], "--starvation-ms") == 0 && v >= 1)
             sched_set_starvation((uint64_t)v * 1000000u);
+        else if (strcmp(argv[i], "--export-weight") == 0 && v >= 1 && v <= BLK_WEIGHT_MAX)
+            export_set_weight((uint32_t)v);
         else
-            rv_svc_fatal("bad argument '%s%s%s' (--queue-depth 1..256, --weight 1..%d, --starvation-ms N)", argv[i],
-                         i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "", BLK_WEIGHT_MAX);
+            rv_svc_fatal("bad argument '%s%s%s' (--queue-depth 1..256, --weight 1..%d, --starvation-ms N, "
+                         "--export-weight N)", argv[i], i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "",
+                         BLK_WEIGHT_MAX);
     }
     char why[160];
     if (device_open(queue_depth, why, sizeof why) < 0)  /* here, not in recover: validate checks ranges against it */

@@ -47,7 +47,10 @@ static void prep(struct io_uring_sqe *sqe, struct dev_io *io)
     case BLK_READ: io_uring_prep_read(sqe, dev.fd, mem, (unsigned)len, off); break;
     case BLK_WRITE: io_uring_prep_write(sqe, dev.fd, mem, (unsigned)len, off); break;
     case BLK_FLUSH: io_uring_prep_fsync(sqe, dev.fd, IORING_FSYNC_DATASYNC); break;
-    default: io_uring_prep_fallocate(sqe, dev.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len); break;
+    default:
+        io_uring_prep_fallocate(sqe, dev.fd, io->falloc_mode ? io->falloc_mode : FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                                off, len);
+        break;
     }
     io_uring_sqe_set_data(sqe, io);
 }

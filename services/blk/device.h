@@ -16,6 +16,7 @@
 struct dev_io {
     struct sched_req sr;        /* first: the scheduler hands these back */
     uint8_t op;                 /* enum blk_rw */
+    int falloc_mode;            /* BLK_DISCARD: fallocate's mode; 0 means punch a hole */
     uint64_t off, len;          /* bytes */
     uint8_t *mem;               /* read into, or written from */
     uint64_t done;              /* bytes transferred so far */
