@@ -73,6 +73,7 @@ struct client {
 
 static unsigned queue_depth = 32;
 static uint32_t default_weight = 1;
+static bool direct;
 
 static uint64_t device_blocks(void)
 {
@@ -418,12 +419,15 @@ static int blk_recover(rv_svc_session **all, size_t n)
 /* Arguments (the manifest's `args`): --queue-depth N (requests in flight,
  * 1..256, default 32), --weight N (a session's weight when it names none),
  * --starvation-ms N (how long a lower class may wait), --export-weight N
- * (the FUSE export's weight). */
+ * (the FUSE export's weight), --direct (I/O bypasses the page cache). */
 static int blk_init(int argc, char **argv)
 {
     for (int i = 1; i < argc; i += 2) {
         long v = i + 1 < argc ? strtol(argv[i + 1], NULL, 10) : 0;
-        if (strcmp(argv[i], "--queue-depth") == 0 && v >= 1 && v <= 256)
+        if (strcmp(argv[i], "--direct") == 0) {
+            direct = true;
+            i--;                /* no value */
+        } else if (strcmp(argv[i], "--queue-depth") == 0 && v >= 1 && v <= 256)
             queue_depth = (unsigned)v;
         else if (strcmp(argv[i], "--weight") == 0 && v >= 1 && v <= BLK_WEIGHT_MAX)
             default_weight = (uint32_t)v;
@@ -433,11 +437,11 @@ static int blk_init(int argc, char **argv)
             export_set_weight((uint32_t)v);
         else
             rv_svc_fatal("bad argument '%s%s%s' (--queue-depth 1..256, --weight 1..%d, --starvation-ms N, "
-                         "--export-weight N)", argv[i], i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "",
-                         BLK_WEIGHT_MAX);
+                         "--export-weight N, --direct)", argv[i], i + 1 < argc ? " " : "",
+                         i + 1 < argc ? argv[i + 1] : "", BLK_WEIGHT_MAX);
     }
     char why[160];
-    if (device_open(queue_depth, why, sizeof why) < 0)  /* here, not in recover: validate checks ranges against it */
+    if (device_open(queue_depth, direct, why, sizeof why) < 0)  /* here, not in recover: validate checks ranges against it */
         rv_svc_fatal("%s", why);
     return 0;
 }

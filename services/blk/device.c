@@ -123,13 +123,18 @@ static void on_completions(int fd, void *arg)
     device_dispatch();
 }
 
-int device_open(unsigned queue_depth, char *why, size_t whylen)
+int device_open(unsigned queue_depth, bool direct, char *why, size_t whylen)
 {
     struct stat st;
     dev.fd = rv_service_fd(RV_FD_IMAGE);
     dev.queue_depth = queue_depth;
     if (dev.fd < 0 || fstat(dev.fd, &st) < 0) {
         snprintf(why, whylen, "the manifest gives no image (image = PATH)");
+        return -1;
+    }
+    int fl = fcntl(dev.fd, F_GETFL);
+    if (direct && (fl < 0 || fcntl(dev.fd, F_SETFL, fl | O_DIRECT) < 0)) {
+        snprintf(why, whylen, "the image cannot do direct I/O: %s", strerror(errno));
         return -1;
     }
     dev.bytes = (uint64_t)st.st_size;

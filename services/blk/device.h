@@ -24,8 +24,10 @@ struct dev_io {
     void (*finished)(struct dev_io *io, int result);    /* 0 or -errno */
 };
 
-/* Opens the manifest's image and io_uring. 0, or -1 with a sentence. */
-int device_open(unsigned queue_depth, char *why, size_t whylen);
+/* Opens the manifest's image and io_uring; with direct, its I/O bypasses
+ * the page cache (O_DIRECT: buffers and offsets aligned). 0, or -1 with a
+ * sentence. */
+int device_open(unsigned queue_depth, bool direct, char *why, size_t whylen);
 uint64_t device_bytes(void);
 unsigned device_queue_depth(void);
 

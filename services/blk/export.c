@@ -121,10 +121,11 @@ static void finished(struct dev_io *io, int result)
         fuse_reply_err(x->req, ENOSPC);     /* part of the range was past the device's end */
     else
         fuse_reply_err(x->req, 0);
+    free(io->mem);
     free(x);
 }
 
-/* One request to the device; its buffer, if any, follows it. */
+/* One request to the device, with a buffer of its own. */
 static void queue(fuse_req_t req, uint8_t op, uint64_t off, size_t size, const void *data, int falloc_mode)
 {
     uint64_t len = op == BLK_FLUSH ? 0 : off >= device_bytes() ? 0 : device_bytes() - off < size ? device_bytes() - off : size;
@@ -132,13 +133,14 @@ static void queue(fuse_req_t req, uint8_t op, uint64_t off, size_t size, const v
         fuse_reply_err(req, ENOSPC);        /* past the device's end */
         return;
     }
-    struct export_io *x = malloc(sizeof *x + (op == BLK_DISCARD ? 0 : len));
-    if (!x) {
+    struct export_io *x = malloc(sizeof *x);
+    uint8_t *mem = NULL;        /* page-aligned, for a device opened with --direct */
+    if (!x || (op != BLK_DISCARD && len && posix_memalign((void **)&mem, 4096, len) != 0)) {
+        free(x);
         fuse_reply_err(req, ENOMEM);
         return;
     }
-    uint8_t *mem = (uint8_t *)(x + 1);
-    if (data)
+    if (data && len)
         memcpy(mem, data, len);             /* libfuse's buffer is the next request's */
     *x = (struct export_io){ .req = req, .size = size,
                              .io = { .op = op, .off = off, .len = len, .mem = mem, .finished = finished,

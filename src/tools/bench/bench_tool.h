@@ -245,4 +245,24 @@ void fs_measure(struct fs_results *res, const char *build, int quick);
 void fs_report(FILE *f, const struct fs_results *res);
 void fs_csv(FILE *f, const struct fs_results *res);
 
+/* ---- bench_blk.c ---- */
+
+enum { BLK_RAND_READ, BLK_RAND_WRITE, BLK_SEQ_READ, BLK_SEQ_WRITE, BLK_NIO };
+
+struct blk_results {
+    double uring[BLK_NIO][2], blk[BLK_NIO][2];     /* ops/s at queue depth 1 and 32 */
+    uint64_t share_w1, share_w3;                   /* completions of the weight-1 and weight-3 clients */
+    double rt_alone_p50, rt_alone_p99, rt_flood_p50, rt_flood_p99;   /* us */
+    uint64_t flood_ops;
+    int kills;
+    double stall_p50_us, stall_p99_us;             /* a QD32 client, per kill */
+    double ext4_stall_p50_us, ext4_stall_p99_us;   /* the kernel's ext4 over the export, per kill */
+};
+
+/* Starts its own revived with blk; needs root (a loop device and a mount)
+ * for the kernel ext4 part. */
+void blk_measure(struct blk_results *res, const char *build, int quick);
+void blk_report(FILE *f, const struct blk_results *res);
+void blk_csv(FILE *f, const struct blk_results *res);
+
 #endif

@@ -66,7 +66,7 @@ static const size_t recovery_sessions[] = { 1, 100, 1000 };
 #define NRECOVERY (sizeof recovery_sessions / sizeof recovery_sessions[0])
 #define CROSS_RECOVERY_SESSIONS 100
 
-enum { SECT_CALLS = 1, SECT_CAPS = 2, SECT_RD = 4, SECT_STORM = 8, SECT_ARENA = 16, SECT_FS = 32 };
+enum { SECT_CALLS = 1, SECT_CAPS = 2, SECT_RD = 4, SECT_STORM = 8, SECT_ARENA = 16, SECT_FS = 32, SECT_BLK = 64 };
 #define STORM_KILLS 200
 
 struct options {
@@ -87,6 +87,7 @@ struct results {
     struct storm_result storm[2];   /* with a standby, with a new process */
     struct arena_results arena;
     struct fs_results fs;
+    struct blk_results blk;
 };
 
 /* ---- running ---- */
@@ -210,6 +211,8 @@ static void run_all(struct results *res, const struct options *o)
     }
     if (o->sections & SECT_FS)
         fs_measure(&res->fs, o->build, o->quick);
+    if (o->sections & SECT_BLK)
+        blk_measure(&res->blk, o->build, o->quick);
 }
 
 /* ---- reporting ---- */
@@ -404,6 +407,18 @@ static void write_fs_csv(FILE *f, const struct results *res, const struct contex
     fs_csv(f, &res->fs);
 }
 
+static void write_blk_md(FILE *f, const struct results *res, const struct context *c)
+{
+    print_header(f, "rv-bench results: the block service", c);
+    blk_report(f, &res->blk);
+}
+
+static void write_blk_csv(FILE *f, const struct results *res, const struct context *c)
+{
+    (void)c;
+    blk_csv(f, &res->blk);
+}
+
 static void write_rd_csv(FILE *f, const struct results *res, const struct context *c)
 {
     (void)c;
@@ -468,6 +483,7 @@ static const struct output {
     { SECT_STORM, "storm.md", write_storm_md }, { SECT_STORM, "storm.csv", write_storm_csv },
     { SECT_ARENA, "arena.md", write_arena_md }, { SECT_ARENA, "arena.csv", write_arena_csv },
     { SECT_FS, "fs.md", write_fs_md }, { SECT_FS, "fs.csv", write_fs_csv },
+    { SECT_BLK, "blk.md", write_blk_md }, { SECT_BLK, "blk.csv", write_blk_csv },
 };
 #define NOUTPUTS (sizeof outputs / sizeof outputs[0])
 
@@ -501,16 +517,17 @@ static void default_build_dir(char *buf, size_t len)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs] [--out DIR] [--build DIR]\n"
+    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs|blk] [--out DIR] [--build DIR]\n"
                "  --quick      fewer round trips and kills (a smoke run, noisier figures)\n"
                "  --only SECT  calls: round trips and recovery; caps: the capability registry and watcher;\n"
                "               rd: recovery domains (hash table, kv end to end);\n"
                "               storm: recovery while the service is killed every 10 ms;\n"
                "               arena: a kv put with the arena in memory and in a file (arena_file);\n"
-               "               fs: the file system's mount beside fuse2fs and ext4 (root)\n"
+               "               fs: the file system's mount beside fuse2fs and ext4 (root);\n"
+               "               blk: the block service beside io_uring, its fairness, its kills (root)\n"
                "  --out DIR    also write DIR/results.md and .csv (calls), DIR/caps.md, .csv and\n"
                "               DIR/watcher.dat (caps), DIR/rd.md and .csv (rd), DIR/storm.md and .csv,\n"
-               "               DIR/arena.md and .csv, DIR/fs.md and .csv\n"
+               "               DIR/arena.md and .csv, DIR/fs.md and .csv, DIR/blk.md and .csv\n"
                "  --build DIR  the build tree with revived and rv-svc-bench (default: this binary's)\n");
 }
 
@@ -528,8 +545,10 @@ static int parse_section(const char *arg, int *sections)
         *sections = SECT_ARENA;
     else if (strcmp(arg, "fs") == 0)
         *sections = SECT_FS;
+    else if (strcmp(arg, "blk") == 0)
+        *sections = SECT_BLK;
     else {
-        fprintf(stderr, "rv-bench: --only '%s': no such section (calls, caps, rd, storm, arena or fs)\n", arg);
+        fprintf(stderr, "rv-bench: --only '%s': no such section (calls, caps, rd, storm, arena, fs or blk)\n", arg);
         return -1;
     }
     return 0;
@@ -544,7 +563,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         { "only", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 },
     };
     *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS | SECT_RD | SECT_STORM | SECT_ARENA |
-                                       (geteuid() == 0 ? SECT_FS : 0) };  /* fs mounts: root only */
+                                       (geteuid() == 0 ? SECT_FS | SECT_BLK : 0) };  /* they mount: root only */
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
