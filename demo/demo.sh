@@ -22,7 +22,8 @@
 # cannot survive — a stateless service, a dead dataspace provider — are
 # repaired by the clients' libraries, and must lose nothing. Last, the file
 # system (fs.sh): tar, git, sqlite3 and cp on revive's FUSE mount while its
-# server is killed, beside fuse2fs killed once.
+# server is killed, beside fuse2fs killed once; and the block service
+# (blk.sh), killed under its clients and under the kernel's own ext4.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,6 +34,8 @@ source "$HERE/lib.sh"
 source "$HERE/examples.sh"
 # shellcheck source=demo/fs.sh disable=SC1091
 source "$HERE/fs.sh"
+# shellcheck source=demo/blk.sh disable=SC1091
+source "$HERE/blk.sh"
 
 # The workload. Kills alternate between the two services and go through
 # the signals two by two, so each service gets each signal equally often.
@@ -216,6 +219,8 @@ main() {
     examples_phase || status=1
     echo
     fs_phase || status=1
+    echo
+    blk_phase || status=1
     return "$status"
 }
 
