@@ -185,10 +185,8 @@ static void blk_unbind(rv_svc_session *s, void *ssr)
     if (!c)
         return;
     for (unsigned i = 0; i < BLK_SLOTS; i++)
-        if (c->req[i].io.sr.heap_i != SIZE_MAX) {     /* queued, not issued: it will not finish */
-            sched_remove(&c->req[i].io.sr);
-            c->in_flight--;
-        }
+        if ((c->req[i].io.sr.heap_i != SIZE_MAX || c->req[i].io.waiting) && device_cancel(&c->req[i].io))
+            c->in_flight--;     /* not issued: it will not finish */
     rv_svc_session_set_data(s, NULL);
     c->gone = true;
     if (c->in_flight == 0)

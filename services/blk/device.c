@@ -20,6 +20,10 @@
 #include "blk.h"
 #include "revive/server.h"
 
+struct io_list {
+    struct dev_io *first, *last;
+};
+
 static struct {
     int fd;
     uint64_t bytes;
@@ -27,6 +31,7 @@ static struct {
     struct io_uring ring;
     int ring_efd;
     bool held;
+    struct io_list flying, waiting;
 } dev = { .fd = -1, .ring_efd = -1 };
 
 uint64_t device_now_ns(void)
@@ -55,32 +60,113 @@ static void prep(struct io_uring_sqe *sqe, struct dev_io *io)
     io_uring_sqe_set_data(sqe, io);
 }
 
+/* ---- the in-flight and waiting lists ---- */
+
+static void list_add(struct io_list *l, struct dev_io *io)
+{
+    io->next = NULL;
+    io->prev = l->last;
+    if (l->last)
+        l->last->next = io;
+    else
+        l->first = io;
+    l->last = io;
+}
+
+static void list_del(struct io_list *l, struct dev_io *io)
+{
+    if (io->prev)
+        io->prev->next = io->next;
+    else
+        l->first = io->next;
+    if (io->next)
+        io->next->prev = io->prev;
+    else
+        l->last = io->prev;
+    io->prev = io->next = NULL;
+}
+
+static bool changes(const struct dev_io *io)
+{
+    return io->op == BLK_WRITE || io->op == BLK_DISCARD;
+}
+
+/* Must io wait for one in flight? Two reads never conflict, nor a flush. */
+static bool conflicts(const struct dev_io *io)
+{
+    if (io->op == BLK_FLUSH)
+        return false;
+    for (const struct dev_io *f = dev.flying.first; f; f = f->next)
+        if (f->op != BLK_FLUSH && (changes(io) || changes(f)) && io->off < f->off + f->len && f->off < io->off + io->len)
+            return true;
+    return false;
+}
+
+/* ---- issuing ---- */
+
 static void issue(struct dev_io *io)
 {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&dev.ring);
     if (!sqe)
         abort();        /* the ring is twice the queue depth: cannot be full */
     prep(sqe, io);
-    io->in_flight = true;
-    dev.in_flight++;
+    if (!io->in_flight) {
+        io->in_flight = true;
+        dev.in_flight++;
+        list_add(&dev.flying, io);
+    }
 }
 
+/* Issues io, or sets it aside while it conflicts; true if issued. */
+static bool try_issue(struct dev_io *io)
+{
+    if (conflicts(io)) {
+        if (!io->waiting) {
+            io->waiting = true;
+            list_add(&dev.waiting, io);
+        }
+        return false;
+    }
+    if (io->waiting) {
+        io->waiting = false;
+        list_del(&dev.waiting, io);
+    }
+    issue(io);
+    return true;
+}
+
+/* Requests set aside go first, in the order they were picked; then the
+ * scheduler's. */
 void device_dispatch(void)
 {
     bool any = false;
-    struct sched_req *sr;
-    while (!dev.held && dev.in_flight < dev.queue_depth && (sr = sched_next(device_now_ns()))) {
-        issue((struct dev_io *)sr);
-        any = true;
+    for (struct dev_io *w = dev.waiting.first, *next; w && !dev.held && dev.in_flight < dev.queue_depth; w = next) {
+        next = w->next;
+        any |= try_issue(w);
     }
+    struct sched_req *sr;
+    while (!dev.held && dev.in_flight < dev.queue_depth && (sr = sched_next(device_now_ns())))
+        any |= try_issue((struct dev_io *)sr);
     if (any && io_uring_submit(&dev.ring) < 0)
         abort();
+}
+
+bool device_cancel(struct dev_io *io)
+{
+    if (io->in_flight)
+        return false;
+    if (io->waiting) {
+        io->waiting = false;
+        list_del(&dev.waiting, io);
+    }
+    sched_remove(&io->sr);
+    return true;
 }
 
 void device_queue(struct dev_io *io)
 {
     io->done = 0;
-    io->in_flight = false;
+    io->in_flight = io->waiting = false;
     if (sched_add(&io->sr) < 0)
         abort();        /* out of memory for the queue: the next instance rebuilds it */
     device_dispatch();
@@ -96,14 +182,15 @@ void device_hold(bool on)
  * one that moved nothing has reached the end of the image. */
 static void complete(struct dev_io *io, int res)
 {
-    io->in_flight = false;
-    dev.in_flight--;
     bool data = io->op == BLK_READ || io->op == BLK_WRITE;
     if (data && res > 0 && io->done + (uint64_t)res < io->len) {
         io->done += (uint64_t)res;
-        issue(io);
+        issue(io);          /* still in flight: the rest of the range */
         return;
     }
+    io->in_flight = false;
+    dev.in_flight--;
+    list_del(&dev.flying, io);
     io->finished(io, res < 0 ? res : data && res == 0 && io->len > 0 ? -EIO : 0);
 }
 

@@ -4,7 +4,13 @@
  * Whoever has I/O to do — a session's slot (blk.c), a request of the FUSE
  * export (export.c) — fills a struct dev_io, tags and queues it, and is
  * called back once with the result when the whole range is done (a short
- * transfer is issued again for its rest). */
+ * transfer is issued again for its rest).
+ *
+ * A write (or discard) is never issued while an I/O of an overlapping range
+ * is in flight, nor a read while such a write is: the kernel orders neither,
+ * and a write issued by an instance that died must land before a later
+ * instance's write of the same blocks, not after. The request waits aside
+ * until the conflict completes. */
 #ifndef RV_BLK_DEVICE_H
 #define RV_BLK_DEVICE_H
 
@@ -21,6 +27,8 @@ struct dev_io {
     uint8_t *mem;               /* read into, or written from */
     uint64_t done;              /* bytes transferred so far */
     bool in_flight;
+    bool waiting;               /* picked, but waits for an overlapping I/O in flight */
+    struct dev_io *prev, *next; /* in the in-flight list, or the waiting one */
     void (*finished)(struct dev_io *io, int result);    /* 0 or -errno */
 };
 
@@ -35,6 +43,9 @@ unsigned device_queue_depth(void);
 void device_queue(struct dev_io *io);
 /* Dispatches what the queue and the depth allow (after a rebuild). */
 void device_dispatch(void);
+/* Takes a queued or waiting io back (its client went away); false if it is
+ * in flight, and will finish. */
+bool device_cancel(struct dev_io *io);
 /* Holds or releases dispatching (the test build's BLK_TEST_HOLD). */
 void device_hold(bool on);
 
