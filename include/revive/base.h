@@ -46,4 +46,12 @@ enum rv_error {
 
 const char *rv_strerror(int err);
 
+/* The errno closest to a code, for a client library that speaks POSIX: a
+ * service's own code RV_EAPP_BASE - e gives e (a service whose codes are
+ * errno values: fs, blk); a poisoned or faulted request EIO; a session that
+ * ended (lost, closed, revoked, its service failed or stopped) ENOTCONN;
+ * RV_ETOOBIG EMSGSIZE; RV_ENOMEM ENOMEM; RV_EQUOTA EDQUOT; RV_EPERM EPERM;
+ * RV_EINVAL EINVAL; anything else EIO. 0 for 0. */
+int rv_errno(int err);
+
 #endif

@@ -17,24 +17,11 @@ struct rvblk {
     int notifier;
 };
 
-static int errno_of(int rc)
-{
-    if (rc <= BLK_ERR(1))
-        return BLK_ERRNO(rc);
-    switch (rc) {
-    case RV_EPOISON: return EIO;
-    case RV_ELOST: case RV_ECLOSED: case RV_EFAILED: case RV_ESTOPPED: case RV_EREVOKED: return ENOTCONN;
-    case RV_ENOMEM: return ENOMEM;
-    case RV_EQUOTA: return EDQUOT;
-    default: return EIO;
-    }
-}
-
 static int call(rvblk *b, uint32_t op, const void *req, size_t len, void *reply, size_t cap, int *fd)
 {
     size_t got;
     int rc = fd ? rv_call_fd(b->s, op, req, len, reply, cap, &got, fd) : rv_call(b->s, op, req, len, reply, cap, &got);
-    return rc ? -errno_of(rc) : (int)got;
+    return rc ? -rv_errno(rc) : (int)got;
 }
 
 static int setup(rvblk *b, size_t buffer_bytes)
@@ -70,7 +57,7 @@ rvblk *rvblk_connect(rv_conn *conn, const char *service, unsigned weight, size_t
     int rc = rv_open(conn, service ? service : "blk", args, &b->s);
     if (rc != 0) {
         free(b);
-        errno = errno_of(rc);
+        errno = rv_errno(rc);
         return NULL;
     }
     if ((rc = setup(b, buffer_bytes)) < 0) {

@@ -39,23 +39,6 @@ static void add_str(struct msg *m, const char *s)
     add(m, s, strlen(s) + 1);
 }
 
-/* errno for a revive status that is not the file system's own. */
-static int errno_of_status(int rc)
-{
-    if (rc <= FS_ERR(1))
-        return FS_ERRNO(rc);
-    switch (rc) {
-    case RV_EPOISON: return EIO;
-    case RV_ELOST: case RV_ECLOSED: case RV_EFAILED: case RV_ESTOPPED: case RV_EREVOKED: return ENOTCONN;
-    case RV_ETOOBIG: return EMSGSIZE;
-    case RV_ENOMEM: return ENOMEM;
-    case RV_EQUOTA: return EDQUOT;
-    case RV_EPERM: return EPERM;
-    case RV_EINVAL: return EINVAL;
-    default: return EIO;
-    }
-}
-
 /* One request; the reply's length, or -1 with errno. */
 static ssize_t call(rvfs *fs, uint32_t op, const struct msg *m, void *reply, size_t cap)
 {
@@ -66,7 +49,7 @@ static ssize_t call(rvfs *fs, uint32_t op, const struct msg *m, void *reply, siz
     size_t got = 0;
     int rc = rv_call(fs->s, op, m->b, m->len, reply, cap, &got);
     if (rc != 0) {
-        errno = errno_of_status(rc);
+        errno = rv_errno(rc);
         return -1;
     }
     return (ssize_t)got;
@@ -96,7 +79,7 @@ rvfs *rvfs_connect(rv_conn *conn, const char *service)
     int rc = rv_open(conn, service ? service : "fs", NULL, &fs->s);
     if (rc != 0) {
         free(fs);
-        errno = errno_of_status(rc);
+        errno = rv_errno(rc);
         return NULL;
     }
     return fs;

@@ -342,6 +342,22 @@ static void peer_close_gives_zero(void **state)
 
 #define SOCK_TEST(f) cmocka_unit_test_setup_teardown(f, sockets_setup, sockets_teardown)
 
+/* The errno a POSIX-shaped client library reports for a status. */
+static void errno_of_status(void **state)
+{
+    (void)state;
+    assert_int_equal(rv_errno(0), 0);
+    assert_int_equal(rv_errno(RV_EAPP_BASE - ENOENT), ENOENT);
+    assert_int_equal(rv_errno(RV_EAPP_BASE - EACCES), EACCES);
+    assert_int_equal(rv_errno(RV_EPOISON), EIO);
+    assert_int_equal(rv_errno(RV_EFAULT), EIO);
+    assert_int_equal(rv_errno(RV_ELOST), ENOTCONN);
+    assert_int_equal(rv_errno(RV_EFAILED), ENOTCONN);
+    assert_int_equal(rv_errno(RV_ETOOBIG), EMSGSIZE);
+    assert_int_equal(rv_errno(RV_EQUOTA), EDQUOT);
+    assert_int_equal(rv_errno(RV_EAPP), EIO);      /* a service's error without an errno */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +366,7 @@ int main(void)
         cmocka_unit_test(check_rejects_bad_magic_and_version),
         cmocka_unit_test(check_rejects_len_too_large),
         cmocka_unit_test(check_rejects_len_mismatch),
+        cmocka_unit_test(errno_of_status),
         SOCK_TEST(round_trip_header_and_payload),
         SOCK_TEST(passes_one_fd),
         SOCK_TEST(passes_many_fds),

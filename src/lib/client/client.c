@@ -51,6 +51,22 @@ struct rv_session {
     struct rv_msg msg;  /* receive buffer, kept off the call path's allocator */
 };
 
+int rv_errno(int err)
+{
+    if (err <= RV_EAPP_BASE - 1)
+        return RV_EAPP_BASE - err;
+    switch (err) {
+    case RV_OK: return 0;
+    case RV_ELOST: case RV_ECLOSED: case RV_EFAILED: case RV_ESTOPPED: case RV_EREVOKED: return ENOTCONN;
+    case RV_ETOOBIG: return EMSGSIZE;
+    case RV_ENOMEM: return ENOMEM;
+    case RV_EQUOTA: return EDQUOT;
+    case RV_EPERM: return EPERM;
+    case RV_EINVAL: return EINVAL;
+    default: return EIO;
+    }
+}
+
 const char *rv_strerror(int err)
 {
     switch (err) {
