@@ -28,9 +28,9 @@ LAYERS = {
         ['service'],
         ['instance'],
         ['session'],
-        ['dataspace'],
+        ['dataspace', 'access'],
         ['namespace', 'conn'],
-        ['task', 'arena', 'held', 'launch', 'child', 'reserve', 'manifest', 'default_manifest'],
+        ['account', 'arena', 'held', 'launch', 'child', 'reserve', 'manifest', 'default_manifest'],
         ['memfd', 'loop', 'log'],
     ],
     'librevive': [

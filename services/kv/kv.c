@@ -50,12 +50,30 @@ static bool key_ok(size_t klen)
     return klen >= 1 && klen <= KV_KEY_MAX;
 }
 
+/* A key as the table stores it: its owner's uid first, so that users'
+ * keys never meet (kv.h). */
+struct owned_key {
+    uint8_t bytes[KV_TABLE_KEY_MAX];
+    size_t len;
+};
+
+static void own(const rv_request *req, const void *key, size_t klen, struct owned_key *k)
+{
+    uint32_t uid, gid;
+    rv_svc_session_peer(req->session, &uid, &gid);
+    memcpy(k->bytes, &uid, KV_OWNER_BYTES);
+    memcpy(k->bytes + KV_OWNER_BYTES, key, klen);
+    k->len = KV_OWNER_BYTES + klen;
+}
+
 static int kv_get(rv_request *req)
 {
     if (!key_ok(req->len))
         return invalid(req, "a key is 1 to 64 bytes");
+    struct owned_key k;
+    own(req, req->data, req->len, &k);
     rv_arena_lock_shared();
-    const struct kv_entry *e = kv_table_get(req->data, req->len);
+    const struct kv_entry *e = kv_table_get(k.bytes, k.len);
     size_t vlen = 0;
     const void *v = e ? kv_entry_value(e, &vlen) : NULL;
     int rc = e ? rv_reply(req, v, vlen) : KV_ENOTFOUND;
@@ -98,10 +116,12 @@ static int kv_put(rv_request *req)
     if (vlen > KV_VALUE_MAX)
         return invalid(req, "a value is at most 1024 bytes");
     bool replaced;
-    int rc = kv_table_put(p + 1, klen, p + 1 + klen, vlen, &replaced);
-    chain_sound(p + 1, klen);
+    struct owned_key k;
+    own(req, p + 1, klen, &k);
+    int rc = kv_table_put(k.bytes, k.len, p + 1 + klen, vlen, &replaced);
+    chain_sound(k.bytes, k.len);
     if (rc == 0)
-        write_landed(p + 1, klen, p + 1 + klen, vlen);
+        write_landed(k.bytes, k.len, p + 1 + klen, vlen);
     if (rc == KV_EFULL)
         rv_reply(req, "the arena is full", 17);
     uint8_t r = replaced;
@@ -112,10 +132,12 @@ static int kv_del(rv_request *req)
 {
     if (!key_ok(req->len))
         return invalid(req, "a key is 1 to 64 bytes");
-    int rc = kv_table_del(req->data, req->len);
-    chain_sound(req->data, req->len);
+    struct owned_key k;
+    own(req, req->data, req->len, &k);
+    int rc = kv_table_del(k.bytes, k.len);
+    chain_sound(k.bytes, k.len);
     if (rc == 0)
-        write_landed(req->data, req->len, NULL, 0);
+        write_landed(k.bytes, k.len, NULL, 0);
     return rc;
 }
 
@@ -131,7 +153,10 @@ static bool emit(const struct kv_entry *e, void *arg)
 {
     struct scan_reply *r = arg;
     size_t klen, vlen;
-    const void *k = kv_entry_key(e, &klen), *v = kv_entry_value(e, &vlen);
+    const uint8_t *k = kv_entry_key(e, &klen);
+    const void *v = kv_entry_value(e, &vlen);
+    k += KV_OWNER_BYTES;   /* the scan's prefix begins with the owner */
+    klen -= KV_OWNER_BYTES;
     if (r->used + 3 + klen + vlen > sizeof r->buf)
         return false;
     uint8_t kl = (uint8_t)klen;
@@ -167,14 +192,15 @@ static int kv_scan(rv_request *req)
     if (req->len < sizeof c || plen > KV_KEY_MAX)
         return invalid(req, "a scan is a cursor and a prefix of at most 64 bytes");
     memcpy(&c, req->data, sizeof c);
-    if (c.bucket == KV_SCAN_DONE || c.after_len > KV_KEY_MAX)
+    if (c.bucket == KV_SCAN_DONE || c.after_len > KV_TABLE_KEY_MAX)
         return invalid(req, "the scan cursor is malformed");
     c2 = c;
     static __thread struct scan_reply r, r2;
-    const uint8_t *prefix = (const uint8_t *)req->data + sizeof c;
+    struct owned_key prefix;
+    own(req, (const uint8_t *)req->data + sizeof c, plen, &prefix);
     rv_arena_lock_shared();
-    scan_into(&r, &c, prefix, plen);
-    second_scan(&r2, &c2, prefix, plen);
+    scan_into(&r, &c, prefix.bytes, prefix.len);
+    second_scan(&r2, &c2, prefix.bytes, prefix.len);
     rv_arena_unlock_shared();
     if (r.used != r2.used || memcmp(r.buf, r2.buf, r.used) != 0)
         abort();

@@ -272,7 +272,7 @@ static int check_chain(struct kv_table *t, uint32_t b, uint64_t *count, uint64_t
         const char *bad = NULL;
         if (++*count > limit)
             bad = "holds more entries than the arena can (a cycle)";
-        else if (e->klen == 0 || e->klen > KV_KEY_MAX || e->vlen > KV_VALUE_MAX)
+        else if (e->klen == 0 || e->klen > KV_TABLE_KEY_MAX || e->vlen > KV_VALUE_MAX)
             bad = "has an entry with a bad key or value length";
         else if (e->hash != hash_key(e->data, e->klen) || e->hash % KV_BUCKETS != b)
             bad = "has an entry whose hash does not match its key or bucket";

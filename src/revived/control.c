@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "access.h"
 #include "dataspace.h"
 #include "log.h"
 #include "revive/client.h"
@@ -25,7 +26,6 @@
 #include "conn.h"
 #include "service.h"
 #include "supervisor.h"
-#include "task.h"
 #include "wire.h"
 
 static int listen_fd = -1;
@@ -81,7 +81,12 @@ static void on_open(struct conn *c, const struct rv_msg *m)
         conn_reply_error(c, RV_EPROTO, "malformed open: arguments not terminated or longer than 1024 bytes");
         return;
     }
-    service_open(svc, c, conn_task(c), args);
+    char why[320];
+    if (access_check_open(svc->conf, c, why, sizeof why) < 0) {
+        conn_reply_error(c, RV_EPERM, why);
+        return;
+    }
+    service_open(svc, c, args);
 }
 
 static void on_status(struct conn *c)
@@ -189,6 +194,7 @@ static void on_conn_event(struct conn *c, uint32_t events)
     int r = rv__wire_recv(conn_fd(c), &msg, RV_WIRE_MAX_BODY, MSG_DONTWAIT);
     if (r == -EAGAIN)
         return;
+    conn_heard(c);
     if (r == -EPROTO) {
         rv_info("task %d: malformed message rejected", (int)conn_pid(c));
         conn_reply_error(c, RV_EPROTO, "malformed message: bad magic, version or length");
@@ -221,6 +227,7 @@ struct conn *control_adopt(int fd, pid_t pid, const struct rv_task_conf *ns)
     struct conn *c = conn_new(fd, pid, getuid(), getgid(), on_conn_event);
     if (!c)
         return NULL;
+    conn_heard(c);   /* a task of revived's own is never idle */
     conn_set_ns(c, ns);
     return conn_get(c);
 }
@@ -316,7 +323,16 @@ static int claim_path(const struct sockaddr_un *sa, char *why, size_t whylen)
     return 0;
 }
 
-int control_init(const char *path, char *why, size_t whylen)
+/* Who may connect at all: the socket file's mode and group. The gate per
+ * service is `users` (access.c); this one is coarser, and the kernel's. */
+static int set_socket_access(const char *path, unsigned mode, gid_t group)
+{
+    if (group != (gid_t)-1 && chown(path, (uid_t)-1, group) < 0)
+        return -1;
+    return chmod(path, mode);
+}
+
+int control_init(const char *path, unsigned mode, gid_t group, char *why, size_t whylen)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     if (strlen(path) >= sizeof sa.sun_path) {
@@ -329,7 +345,7 @@ int control_init(const char *path, char *why, size_t whylen)
     listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     pause_tfd = timer_new();
     if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        chmod(path, 0666) < 0 || listen(listen_fd, 128) < 0 || loop_add(listen_fd, EPOLLIN, &listen_h) < 0 ||
+        set_socket_access(path, mode, group) < 0 || listen(listen_fd, 128) < 0 || loop_add(listen_fd, EPOLLIN, &listen_h) < 0 ||
         pause_tfd < 0 || loop_add(pause_tfd, EPOLLIN, &pause_h) < 0) {
         snprintf(why, whylen, "cannot listen on %s: %s", path, strerror(errno));
         return -1;

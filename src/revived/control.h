@@ -17,8 +17,9 @@
 
 struct conn;
 
-/* Binds and listens at path; refuses if another revived answers there. */
-int control_init(const char *path, char *why, size_t whylen);
+/* Binds and listens at path, a socket file of the given mode and group
+ * ((gid_t)-1: revived's own); refuses if another revived answers there. */
+int control_init(const char *path, unsigned mode, gid_t group, char *why, size_t whylen);
 /* Closes every connection (which withdraws every dataspace) and the socket. */
 void control_fini(void);
 

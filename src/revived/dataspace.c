@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "account.h"
 #include "conn.h"
 #include "log.h"
 #include "list.h"
@@ -42,9 +43,10 @@
 #include "wire.h"
 
 #define DS_SIZE_MAX (UINT64_C(1) << 30)  /* a frame buffer, not a disk */
-#define DS_MAX 1024                      /* dataspaces revived holds */
+#define DS_MAX 1024                      /* dataspaces of unprivileged users */
 #define DS_MAX_ATTACHED 1024             /* lifelines per dataspace: each is a descriptor */
-#define DS_MAX_PENDING 1024              /* attaches waiting, over all connections */
+#define DS_MAX_PENDING 1024              /* attaches of unprivileged users waiting */
+#define SCOPE_TRUSTED ((uid_t)-1)        /* root's and revived's own user's names */
 
 struct dataspace;
 
@@ -52,11 +54,13 @@ struct lifeline {
     struct rv_handler h;
     int fd;                         /* revived's end */
     struct dataspace *ds;
+    struct account *consumer;       /* charged for fd */
     struct lifeline *next, *prev;
 };
 
 struct dataspace {
     char name[RV_NAME_MAX];         /* resolved */
+    uid_t scope;
     struct conn *provider;          /* holds a reference */
     int memfd;
     uint64_t size;
@@ -70,6 +74,7 @@ struct dataspace {
 struct pending {
     struct conn *c;                 /* holds a reference */
     char name[RV_NAME_MAX];         /* resolved */
+    uid_t scope;
     char asked[RV_NAME_MAX];        /* as the client wrote it, for its error */
     uint32_t wait_ms;
     uint64_t deadline_ns;
@@ -77,7 +82,7 @@ struct pending {
 };
 
 static struct dataspace *spaces;
-static unsigned nspaces;
+static unsigned nshared;            /* of unprivileged users, against DS_MAX */
 static struct pending *pendings;
 static unsigned npending;
 static int timer_fd = -1;
@@ -89,12 +94,27 @@ static void close_all(int *fds, size_t n)
             close(fds[i]);
 }
 
-static struct dataspace *find(const char *name)
+static uid_t scope_of(const struct conn *c)
+{
+    uid_t uid;
+    gid_t gid;
+    conn_cred(c, &uid, &gid);
+    return conn_privileged(c) ? SCOPE_TRUSTED : uid;
+}
+
+static struct dataspace *find_in(const char *name, uid_t scope)
 {
     for (struct dataspace *ds = spaces; ds; ds = ds->next)
-        if (strcmp(ds->name, name) == 0)
+        if (ds->scope == scope && strcmp(ds->name, name) == 0)
             return ds;
     return NULL;
+}
+
+/* What a consumer of `scope` attaches to: its own, else a trusted one. */
+static struct dataspace *find_for(const char *name, uid_t scope)
+{
+    struct dataspace *ds = find_in(name, scope);
+    return ds || scope == SCOPE_TRUSTED ? ds : find_in(name, SCOPE_TRUSTED);
 }
 
 /* ---------------------------------------------------------- lifelines */
@@ -103,6 +123,8 @@ static void lifeline_drop(struct lifeline *l)
 {
     loop_del(l->fd);
     close(l->fd);
+    account_uncharge(l->consumer, 1, 0);
+    account_put(l->consumer);
     RV_LIST_UNLINK(l->ds->lifelines, l);
     l->ds->nlifelines--;
     free(l);
@@ -117,8 +139,9 @@ static void on_lifeline(struct rv_handler *h, uint32_t events)
     lifeline_drop(l);
 }
 
-/* A fresh socketpair: revived keeps one end, *peer goes to the consumer. */
-static int lifeline_new(struct dataspace *ds, int *peer)
+/* A fresh socketpair: revived keeps one end, *peer goes to the consumer,
+ * whose account has been charged for it. */
+static int lifeline_new(struct dataspace *ds, struct account *consumer, int *peer)
 {
     int sv[2];
     struct lifeline *l = calloc(1, sizeof *l);
@@ -126,9 +149,10 @@ static int lifeline_new(struct dataspace *ds, int *peer)
         free(l);
         return -1;
     }
-    *l = (struct lifeline){ .h = { on_lifeline }, .fd = sv[0], .ds = ds };
+    *l = (struct lifeline){ .h = { on_lifeline }, .fd = sv[0], .ds = ds, .consumer = account_ref(consumer) };
     if (loop_add(sv[0], EPOLLRDHUP, &l->h) < 0) {
         close_all(sv, 2);
+        account_put(consumer);
         free(l);
         return -1;
     }
@@ -187,7 +211,14 @@ static void answer_attach(struct conn *c, struct dataspace *ds, const char *aske
         return;
     }
     int fds[2 + DS_MAX_NOTIFIERS];
-    if (lifeline_new(ds, &fds[1]) < 0) {
+    char what[RV_NAME_MAX + 32], why[256];
+    snprintf(what, sizeof what, "an attachment of '%s'", asked);
+    if (account_charge(conn_account(c), 1, 0, what, why, sizeof why) < 0) {
+        conn_reply_error(c, RV_EQUOTA, why);
+        return;
+    }
+    if (lifeline_new(ds, conn_account(c), &fds[1]) < 0) {
+        account_uncharge(conn_account(c), 1, 0);
         refuse(c, RV_ENOMEM, "cannot attach dataspace '%s': %s", asked, strerror(errno));
         return;
     }
@@ -263,7 +294,7 @@ static struct rv_handler timer_h = { on_timer };
 
 static void wait_for_provider(struct conn *c, const char *name, const char *asked, uint32_t wait_ms)
 {
-    if (npending >= DS_MAX_PENDING) {
+    if (!conn_privileged(c) && npending >= DS_MAX_PENDING) {
         refuse(c, RV_EBUSY, "no dataspace '%s', and %d attaches wait already", asked, DS_MAX_PENDING);
         return;
     }
@@ -272,7 +303,7 @@ static void wait_for_provider(struct conn *c, const char *name, const char *aske
         refuse(c, RV_ENOMEM, "cannot wait for dataspace '%s': out of memory", asked);
         return;
     }
-    *p = (struct pending){ .c = conn_get(c), .wait_ms = wait_ms,
+    *p = (struct pending){ .c = conn_get(c), .scope = scope_of(c), .wait_ms = wait_ms,
                            .deadline_ns = rv__now_ns() + wait_ms * UINT64_C(1000000) };
     snprintf(p->name, sizeof p->name, "%s", name);
     snprintf(p->asked, sizeof p->asked, "%s", asked);
@@ -281,18 +312,25 @@ static void wait_for_provider(struct conn *c, const char *name, const char *aske
     rearm();
 }
 
-static bool waits_for(const struct pending *p, const void *name)
+struct scoped_name {
+    const char *name;
+    uid_t scope;
+};
+
+static bool waits_for(const struct pending *p, const void *arg)
 {
-    return strcmp(p->name, name) == 0;
+    const struct scoped_name *n = arg;
+    return strcmp(p->name, n->name) == 0 && (p->scope == n->scope || n->scope == SCOPE_TRUSTED);
 }
 
-/* A provider appeared: every attach waiting for its name is answered. If
- * the provider vanishes meanwhile (a failed reply closed it), the rest go
- * back to waiting. */
-static void answer_waiting(const char *name)
+/* A provider appeared: every attach waiting for its name, in a scope that
+ * sees it, is answered. If the provider vanishes meanwhile (a failed reply
+ * closed it), the rest go back to waiting. */
+static void answer_waiting(const char *name, uid_t scope)
 {
-    struct pending *p = take(waits_for, name);
-    for (struct dataspace *ds; p && (ds = find(name));) {
+    struct scoped_name n = { name, scope };
+    struct pending *p = take(waits_for, &n);
+    for (struct dataspace *ds; p && (ds = find_in(name, scope));) {
         answer_attach(p->c, ds, p->asked);
         p = release(p);
     }
@@ -368,16 +406,30 @@ static int check_provide(struct verdict *v, const char *asked, uint32_t notifier
 
 /* ------------------------------------------------------------ provide */
 
-static int check_free(struct verdict *v, const char *name, const char *asked)
+/* The name must be free in the provider's own scope; other users' names
+ * are none of its business. */
+static int check_free(struct verdict *v, const struct conn *c, const char *name, const char *asked)
 {
-    const struct dataspace *ds = find(name);
+    const struct dataspace *ds = find_in(name, scope_of(c));
     if (ds)
         return deny(v, RV_EBUSY, "dataspace '%s' is already provided (by task %d)", asked,
                     (int)conn_pid(ds->provider));
-    if (nspaces >= DS_MAX)
-        return deny(v, RV_EBUSY, "cannot provide dataspace '%s': revived holds %d dataspaces already", asked,
-                    DS_MAX);
+    if (!conn_privileged(c) && nshared >= DS_MAX)
+        return deny(v, RV_EBUSY, "cannot provide dataspace '%s': users other than root and revived's own "
+                    "hold %d dataspaces already", asked, DS_MAX);
     return 0;
+}
+
+/* The memfd and the notifiers stay open in revived: the provider's user
+ * pays for them. */
+static int charge_provider(struct verdict *v, struct conn *c, const char *asked, uint32_t notifiers)
+{
+    char what[RV_NAME_MAX + 32];
+    snprintf(what, sizeof what, "dataspace '%s'", asked);
+    if (account_charge(conn_account(c), 1 + notifiers, 0, what, v->why, sizeof v->why) == 0)
+        return 0;
+    v->status = RV_EQUOTA;
+    return -1;
 }
 
 /* Everything a provide must pass. */
@@ -387,7 +439,8 @@ static int admit(struct conn *c, const char *asked, uint32_t notifiers, const in
     v->status = ns_resolve(conn_ns(c), asked, NS_DATASPACE, name, v->why, sizeof v->why);
     if (v->status)
         return -1;
-    return check_provide(v, asked, notifiers, fds, nfds, size) < 0 || check_free(v, name, asked) < 0 ? -1 : 0;
+    return check_provide(v, asked, notifiers, fds, nfds, size) < 0 || check_free(v, c, name, asked) < 0 ||
+           charge_provider(v, c, asked, notifiers) < 0 ? -1 : 0;
 }
 
 void dataspace_provide(struct conn *c, const char *asked, uint32_t notifiers, int *fds, size_t nfds)
@@ -396,23 +449,27 @@ void dataspace_provide(struct conn *c, const char *asked, uint32_t notifiers, in
     uint64_t size = 0;
     struct verdict v;
     struct dataspace *ds = NULL;
-    if (admit(c, asked, notifiers, fds, nfds, name, &size, &v) == 0 && !(ds = calloc(1, sizeof *ds)))
+    if (admit(c, asked, notifiers, fds, nfds, name, &size, &v) == 0 && !(ds = calloc(1, sizeof *ds))) {
+        account_uncharge(conn_account(c), 1 + notifiers, 0);
         deny(&v, RV_ENOMEM, "cannot provide dataspace '%s': out of memory", asked);
+    }
     if (!ds) {
         close_all(fds, nfds);
         conn_reply_error(c, v.status, v.why);
         return;
     }
-    *ds = (struct dataspace){ .provider = conn_get(c), .memfd = fds[0], .size = size, .nnotifiers = notifiers };
+    *ds = (struct dataspace){ .scope = scope_of(c), .provider = conn_get(c), .memfd = fds[0], .size = size,
+                              .nnotifiers = notifiers };
     snprintf(ds->name, sizeof ds->name, "%s", name);
     memcpy(ds->notifiers, fds + 1, notifiers * sizeof *fds);
     RV_LIST_PUSH(spaces, ds);
-    nspaces++;
+    nshared += ds->scope != SCOPE_TRUSTED;
+    uid_t scope = ds->scope;
     rv_info("dataspace '%s' provided by task %d: %" PRIu64 " bytes, %" PRIu32 " notifiers", name,
             (int)conn_pid(c), size, notifiers);
     struct rv_hdr h = rv__hdr_make(RV_T_OK, 0, 0, 0, 0);
-    conn_reply(c, &h, NULL, NULL, 0);
-    answer_waiting(name);
+    conn_reply(c, &h, NULL, NULL, 0);   /* may withdraw ds: it is not touched again */
+    answer_waiting(name, scope);
 }
 
 /* ------------------------------------------------------------- attach */
@@ -427,7 +484,7 @@ void dataspace_attach(struct conn *c, const char *asked, uint32_t wait_ms)
     }
     if (wait_ms > DS_MAX_WAIT_MS)
         wait_ms = DS_MAX_WAIT_MS;
-    struct dataspace *ds = find(name);
+    struct dataspace *ds = find_for(name, scope_of(c));
     if (ds)
         answer_attach(c, ds, asked);
     else if (wait_ms == 0)
@@ -447,9 +504,10 @@ static void withdraw(struct dataspace *ds)
         lifeline_drop(ds->lifelines);
     close(ds->memfd);
     close_all(ds->notifiers, ds->nnotifiers);
+    account_uncharge(conn_account(ds->provider), 1 + ds->nnotifiers, 0);
     conn_put(ds->provider);
     RV_LIST_UNLINK(spaces, ds);
-    nspaces--;
+    nshared -= ds->scope != SCOPE_TRUSTED;
     free(ds);
 }
 

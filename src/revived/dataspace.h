@@ -11,8 +11,14 @@
  * asking. An attach that finds no provider waits (up to the time it asked
  * for, at most a minute) and is answered when one appears.
  *
- * Names are resolved in the connection's name space (namespace.h). A
- * closing connection (conn.h's close hook, which dataspace_init sets)
+ * Names are resolved in the connection's name space (namespace.h), and
+ * then belong to a scope: every user has its own, and root and revived's
+ * own user share the trusted one. A provider's name is taken only in its
+ * scope, so no user can squat a name another user's provider needs; a
+ * consumer attaches to a dataspace of its own scope or, if there is none,
+ * of the trusted scope, never to one of another unprivileged user.
+ * What a provider or consumer makes revived hold is charged to its user
+ * (account.h). A closing connection (conn.h's close hook, which dataspace_init sets)
  * withdraws what it provides and forgets its waiting attaches. */
 #ifndef RV_DATASPACE_H
 #define RV_DATASPACE_H

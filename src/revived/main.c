@@ -28,7 +28,8 @@
 #include "revive/version.h"
 #include "rv_config.h"
 #include "supervisor.h"
-#include "task.h"
+#include "account.h"
+#include "conn.h"
 
 #define MAX_SERVICES 32
 #define MAX_TASKS 32
@@ -226,6 +227,15 @@ static void raise_nofile(void)
     }
 }
 
+static void set_limits(const struct rv_manifest *m)
+{
+    struct rv_limits l = { .max_connections = m->max_connections_per_user,
+                           .max_sessions = m->max_sessions_per_user,
+                           .max_ssr_bytes = m->max_ssr_bytes,
+                           .reserved_fds = m->reserved_descriptors };
+    account_set_limits(&l);
+}
+
 /* Services and tasks revived starts find it as clients do, by
  * $REVIVE_SOCKET: a service may be another's client (fs on blk). */
 static void export_socket(const char *path)
@@ -247,13 +257,13 @@ static int run(const struct options *o, struct rv_manifest *m)
     }
     if (!o->foreground)
         launch_detached();   /* startup errors of revived's own still reach the terminal */
-    task_set_default_quota(m->max_ssr_bytes);
     raise_nofile();
-    if (loop_init() < 0 || watch_signals() < 0 || reserve_init() < 0) {
+    set_limits(m);
+    if (loop_init() < 0 || watch_signals() < 0 || reserve_init() < 0 || conn_init(m->idle_timeout_ms) < 0) {
         rv_err("cannot set up the event loop: %s", strerror(errno));
         return 1;
     }
-    if (control_init(path, why, sizeof why) < 0) {
+    if (control_init(path, m->socket_mode, m->socket_group, why, sizeof why) < 0) {
         rv_err("%s", why);
         return 1;
     }

@@ -30,8 +30,10 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -251,6 +253,22 @@ static int parse_enum(struct load *L, const char *v, const char *const *names, i
     return bad(L, "'%s' is not one of %s", v, list);
 }
 
+/* A whole number in [min, max]. */
+static int parse_count(struct load *L, const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+    const char *p = v;
+    uint64_t n;
+    if (*v == '-')
+        return bad(L, "'%s' is negative", v);
+    int r = read_number(&p, &n);
+    if (r == -1 || (r == 0 && *p))
+        return bad(L, "'%s' is not a number", v);
+    if (r == -2 || n < min || n > max)
+        return bad(L, "'%s' is out of range (%" PRIu64 "..%" PRIu64 ")", v, min, max);
+    *out = n;
+    return 0;
+}
+
 /* Names of services, tasks and name-space entries: they appear in logs,
  * errors and revivectl's output, so nothing that could garble a line. */
 static bool valid_name(const char *s, size_t len)
@@ -425,15 +443,7 @@ static int key_max_restarts(struct load *L, const char *v)
     uint64_t n, win;
     if (sscanf(v, "%199s %199s %199s %1s", n_s, in_s, win_s, rest) != 3 || strcmp(in_s, "in") != 0)
         return bad(L, "'%s' is not of the form 'N in DURATION' (e.g. 5 in 10s)", v);
-    if (n_s[0] == '-')
-        return bad(L, "'%s' is negative", n_s);
-    const char *p = n_s;
-    int r = read_number(&p, &n);
-    if (r == -1 || (r == 0 && *p))
-        return bad(L, "'%s' is not a number", n_s);
-    if (r == -2 || n > UINT_MAX)
-        return bad(L, "'%s' is out of range (0..%u)", n_s, UINT_MAX);
-    if (parse_duration(L, win_s, &win) < 0)
+    if (parse_count(L, n_s, 0, UINT_MAX, &n) < 0 || parse_duration(L, win_s, &win) < 0)
         return -1;
     if (win == 0)
         return bad(L, "the window '%s' must be longer than 0", win_s);
@@ -613,6 +623,77 @@ static int key_names(struct load *L, const char *v)
     return 0;
 }
 
+/* A user as a name or a number; the account must exist when a name is
+ * given, so a typo is an error now rather than a refusal later. */
+static int parse_uid(struct load *L, const char *s, uid_t *uid)
+{
+    uint64_t n;
+    const char *p = s;
+    if (read_number(&p, &n) == 0 && *p == '\0' && n < UINT32_MAX) {
+        *uid = (uid_t)n;
+        return 0;
+    }
+    const struct passwd *pw = getpwnam(s);
+    if (!pw)
+        return bad(L, "no user '%s' on this system", s);
+    *uid = pw->pw_uid;
+    return 0;
+}
+
+static int parse_gid(struct load *L, const char *s, gid_t *gid)
+{
+    uint64_t n;
+    const char *p = s;
+    if (read_number(&p, &n) == 0 && *p == '\0' && n < UINT32_MAX) {
+        *gid = (gid_t)n;
+        return 0;
+    }
+    const struct group *gr = getgrnam(s);
+    if (!gr)
+        return bad(L, "no group '%s' on this system", s);
+    *gid = gr->gr_gid;
+    return 0;
+}
+
+/* One entry of `users`: *, a user, or @group. */
+static int add_user(struct load *L, struct rv_users *u, const char *word)
+{
+    if (strcmp(word, "*") == 0) {
+        u->anyone = true;
+        return 0;
+    }
+    bool group = word[0] == '@';
+    void *grown = group ? realloc(u->gids, (u->ngids + 1) * sizeof *u->gids)
+                        : realloc(u->uids, (u->nuids + 1) * sizeof *u->uids);
+    if (!grown)
+        return out_of_memory(L);
+    if (group) {
+        u->gids = grown;
+        return parse_gid(L, word + 1, &u->gids[u->ngids++]);
+    }
+    u->uids = grown;
+    return parse_uid(L, word, &u->uids[u->nuids++]);
+}
+
+/* Users and @groups separated by blanks or commas, or *. */
+static int key_users(struct load *L, const char *v)
+{
+    static const char seps[] = BLANKS ",";
+    struct rv_users *u = &cur(L)->users;
+    u->given = true;
+    for (const char *p = v + strspn(v, seps); *p; p += strspn(p, seps)) {
+        char word[INI_MAX_LINE];
+        size_t len = strcspn(p, seps);
+        snprintf(word, sizeof word, "%.*s", (int)len, p);
+        if (add_user(L, u, word) < 0)
+            return -1;
+        p += len;
+    }
+    if (!u->anyone && !u->nuids && !u->ngids)
+        return bad(L, "no user given (write * to let every user in)");
+    return 0;
+}
+
 static int key_max_ssr_bytes(struct load *L, const char *v)
 {
     return parse_size(L, v, 1, MAX_SSR_BYTES_MAX, "1..64G", &L->m->max_ssr_bytes);
@@ -621,6 +702,52 @@ static int key_max_ssr_bytes(struct load *L, const char *v)
 static int key_max_arena_bytes(struct load *L, const char *v)
 {
     return parse_size(L, v, ARENA_SIZE_MIN, ARENA_SIZE_MAX, "1M..64G", &L->m->max_arena_bytes);
+}
+
+static int key_max_sessions_per_user(struct load *L, const char *v)
+{
+    uint64_t n;
+    int rc = parse_count(L, v, 1, 1000000, &n);
+    L->m->max_sessions_per_user = (unsigned)n;
+    return rc;
+}
+
+static int key_max_connections_per_user(struct load *L, const char *v)
+{
+    uint64_t n;
+    int rc = parse_count(L, v, 1, 1000000, &n);
+    L->m->max_connections_per_user = (unsigned)n;
+    return rc;
+}
+
+static int key_reserved_descriptors(struct load *L, const char *v)
+{
+    uint64_t n;
+    int rc = parse_count(L, v, 0, 1000000, &n);
+    L->m->reserved_descriptors = (unsigned)n;
+    return rc;
+}
+
+static int key_idle_timeout(struct load *L, const char *v)
+{
+    return parse_duration(L, v, &L->m->idle_timeout_ms);
+}
+
+/* Octal, as chmod takes it: 0660, 660 or 0666. */
+static int key_socket_mode(struct load *L, const char *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long mode = strtoul(v, &end, 8);
+    if (!*v || *end || errno || mode > 0777 || *v == '-')
+        return bad(L, "'%s' is not a file mode (octal, 0 to 0777, e.g. 0660)", v);
+    L->m->socket_mode = (unsigned)mode;
+    return 0;
+}
+
+static int key_socket_group(struct load *L, const char *v)
+{
+    return parse_gid(L, v, &L->m->socket_group);
 }
 
 struct key {
@@ -645,6 +772,7 @@ static const struct key service_keys[] = {
     {"heartbeat", key_heartbeat},
     {"ssr_protect", key_ssr_protect},
     {"standby", key_standby},
+    {"users", key_users},
 };
 
 static const struct key task_keys[] = {
@@ -656,6 +784,12 @@ static const struct key task_keys[] = {
 
 static const struct key revived_keys[] = {
     {"max_ssr_bytes", key_max_ssr_bytes},
+    {"max_sessions_per_user", key_max_sessions_per_user},
+    {"max_connections_per_user", key_max_connections_per_user},
+    {"reserved_descriptors", key_reserved_descriptors},
+    {"idle_timeout", key_idle_timeout},
+    {"socket_mode", key_socket_mode},
+    {"socket_group", key_socket_group},
     {"max_arena_bytes", key_max_arena_bytes},
 };
 
@@ -974,6 +1108,12 @@ int rv_manifest_load_text(const char *text, const char *origin, const char *serv
     };
     memset(m, 0, sizeof *m);
     m->max_ssr_bytes = 16 * MiB;
+    m->max_sessions_per_user = 1024;
+    m->max_connections_per_user = 256;
+    m->reserved_descriptors = 1024;
+    m->idle_timeout_ms = 10000;
+    m->socket_mode = 0660;
+    m->socket_group = (gid_t)-1;
     m->max_arena_bytes = MAX_ARENA_BYTES_DEFAULT;
     note_syntax_error(&L, ini_parse_stream(next_line, &L, on_key, &L));
     if (!L.failed)
@@ -1047,6 +1187,8 @@ void rv_manifest_free(struct rv_manifest *m)
         free(m->services[i].arena_file);
         free(m->services[i].image);
         free(m->services[i].mount);
+        free(m->services[i].users.uids);
+        free(m->services[i].users.gids);
     }
     for (size_t i = 0; i < m->ntasks; i++) {
         free_program(m->tasks[i].exec, m->tasks[i].argv);

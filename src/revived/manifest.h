@@ -1,8 +1,8 @@
 /* manifest.h — the manifest: which services revived runs, and how.
  *
  * An INI file (parsed with inih). Sections:
- *   [revived]          nucleus-wide settings (max_ssr_bytes: per-task quota,
- *                      max_arena_bytes: all arenas together)
+ *   [revived]          nucleus-wide settings: per-user limits, the socket's
+ *                      mode and group, max_arena_bytes (all arenas together)
  *   [service NAME]     one service; see docs/manifest.md for every key.
  *   [task NAME]        one client program revived starts and supervises
  *                      (it is their loader), with its own name space.
@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "wire.h"
 
 /* ssr: sessions and their SSRs survive restarts; stateless: a restart
@@ -22,6 +23,17 @@
  * plus one service-global persistent heap (include/revive/arena.h). */
 enum rv_state_mode { RV_STATE_SSR = 0, RV_STATE_STATELESS, RV_STATE_ARENA };
 enum rv_restart { RV_RESTART_ALWAYS = 0, RV_RESTART_ON_FAILURE, RV_RESTART_NEVER };
+
+/* Who may open sessions with a service (`users`). Not given: revived's own
+ * user and root. */
+struct rv_users {
+    bool given;
+    bool anyone;              /* users = * */
+    uid_t *uids;
+    size_t nuids;
+    gid_t *gids;              /* @group: members, by primary or supplementary group */
+    size_t ngids;
+};
 
 struct rv_service_conf {
     char name[RV_NAME_MAX];
@@ -42,6 +54,7 @@ struct rv_service_conf {
     uint64_t heartbeat_ms;       /* 0 = no heartbeat */
     enum rv_ssr_protect ssr_protect;
     bool standby;             /* keep a started instance waiting to take over */
+    struct rv_users users;
 };
 
 /* One entry of a task's name space: `name` (what the task asks for)
@@ -67,7 +80,13 @@ struct rv_manifest {
     size_t nservices;
     struct rv_task_conf *tasks;
     size_t ntasks;
-    uint64_t max_ssr_bytes;   /* per task: SSR + journal bytes of all its sessions */
+    uint64_t max_ssr_bytes;   /* per user: SSR + journal bytes of all its sessions */
+    unsigned max_sessions_per_user;     /* sessions, dataspaces and attachments */
+    unsigned max_connections_per_user;
+    unsigned reserved_descriptors;      /* kept for root and revived's own user */
+    uint64_t idle_timeout_ms;           /* a connection that sends nothing is closed */
+    unsigned socket_mode;
+    gid_t socket_group;       /* (gid_t)-1: revived's own group */
     uint64_t max_arena_bytes; /* all services' arenas together */
 };
 

@@ -17,7 +17,7 @@
 #include "journal.h"
 #include "log.h"
 #include "memfd.h"
-#include "task.h"
+#include "account.h"
 
 static uint64_t next_id = 1;
 
@@ -75,20 +75,25 @@ static void release(struct held_session *s)
     free(s);
 }
 
-struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct task *task,
+/* What a session costs revived: its socket, its SSR and its journal. */
+#define SESSION_FDS 3
+
+struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct account *account,
                                     const char *args, void (*hangup)(struct held_session *s), int *err,
                                     char *why, size_t whylen)
 {
     uint64_t ssr_size = conf->ssr_size;
     uint64_t bytes = rv__ssr_bytes(ssr_size) + rv__journal_bytes(ssr_size);
-    if (task_charge(task, bytes, conf->name, why, whylen) < 0) {
+    char what[RV_NAME_MAX + 24];
+    snprintf(what, sizeof what, "a session with '%s'", conf->name);
+    if (account_charge(account, SESSION_FDS, bytes, what, why, whylen) < 0) {
         *err = RV_EQUOTA;
         return NULL;
     }
     struct held_session *s = calloc(1, sizeof *s);
     if (s) {
         *s = (struct held_session){ .hup = { on_hangup }, .id = next_id++, .conf = conf, .svc = owner,
-                                    .on_hangup = hangup, .task = task,
+                                    .on_hangup = hangup, .account = account,
                                .server_fd = -1, .client_fd = -1, .ssr_fd = -1, .journal_fd = -1,
                                .charged = bytes, .args = strdup(args ? args : "") };
         for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
@@ -99,17 +104,17 @@ struct held_session *session_create(const struct rv_service_conf *conf, struct s
         *err = RV_ENOMEM;
         if (s)
             release(s);
-        task_uncharge(task, bytes);
+        account_uncharge(account, SESSION_FDS, bytes);
         return NULL;
     }
-    task->refs++;
+    account_ref(account);
     return s;
 }
 
 void session_destroy(struct held_session *s)
 {
-    task_uncharge(s->task, s->charged);
-    task_put(s->task);
+    account_uncharge(s->account, SESSION_FDS, s->charged);
+    account_put(s->account);
     release(s);
 }
 

@@ -22,7 +22,7 @@
 #include "wire.h"
 
 struct service;
-struct task;
+struct account;
 struct conn;
 
 enum session_state { SESS_BINDING, SESS_BOUND };
@@ -33,7 +33,7 @@ struct held_session {
     const struct rv_service_conf *conf;
     struct service *svc;        /* the owner's: never looked into here */
     void (*on_hangup)(struct held_session *s);
-    struct task *task;
+    struct account *account;
     uid_t uid;                  /* the opener's credentials, for the service */
     gid_t gid;
     struct conn *opener;        /* waiting for the open to finish, while binding */
@@ -53,10 +53,10 @@ struct held_session {
     struct held_session *next, *prev;
 };
 
-/* Creates the socketpair and memfds and charges the task; on_hangup runs
+/* Creates the socketpair and memfds and charges the account; on_hangup runs
  * when the socket's other end closes. On failure returns NULL with an
  * RV_E* code in *err and a sentence in why. */
-struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct task *task,
+struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct account *account,
                                     const char *args, void (*on_hangup)(struct held_session *s), int *err,
                                     char *why, size_t whylen);
 void session_destroy(struct held_session *s);

@@ -508,7 +508,7 @@ static void on_session_hangup(struct held_session *s)
     session_destroy(s);
 }
 
-void service_open(struct service *svc, struct conn *c, struct task *task, const char *args)
+void service_open(struct service *svc, struct conn *c, const char *args)
 {
     if (svc->state == SVC_FAILED || svc->state == SVC_STOPPED) {
         char why[384];
@@ -519,7 +519,7 @@ void service_open(struct service *svc, struct conn *c, struct task *task, const 
     }
     int err;
     char why[256];
-    struct held_session *s = session_create(svc->conf, svc, task, args, on_session_hangup, &err, why, sizeof why);
+    struct held_session *s = session_create(svc->conf, svc, conn_account(c), args, on_session_hangup, &err, why, sizeof why);
     if (!s) {
         conn_reply_error(c, err, why);
         return;

@@ -9,16 +9,15 @@
 
 struct service;
 struct conn;
-struct task;
 
 /* Creates every service's record and starts its first instance. */
 int supervisor_init(const struct rv_manifest *m);
 /* Kills every instance, frees every session and record. */
 void supervisor_fini(void);
 
-/* Opens a session for task on behalf of connection c; replies on c, now
- * (an error) or once the service has bound it. */
-void service_open(struct service *svc, struct conn *c, struct task *task, const char *args);
+/* Opens a session on behalf of connection c, charged to its user; replies
+ * on c, now (an error) or once the service has bound it. */
+void service_open(struct service *svc, struct conn *c, const char *args);
 /* revivectl kill: sends sig (one of rv__kill_signals) to the active instance. */
 int service_kill(struct service *svc, int sig, char *why, size_t whylen);
 /* revivectl restart: a new process at a request boundary (an upgrade), or

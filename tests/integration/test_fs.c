@@ -253,7 +253,7 @@ static void test_fs_second_user_is_refused(void **state)
     struct rvd d;
     char m[1024], out[512];
     image_make(&im);
-    rvd_start(&d, fs_manifest(m, sizeof m, &im, false, ""));
+    rvd_start(&d, fs_manifest(m, sizeof m, &im, false, "users = *\n[revived]\nsocket_mode = 0666\n"));
     chmod(d.dir, 0755);         /* nobody must reach the socket */
     rv_conn *conn;
     rvfs *fs = fs_session(&d, &conn);

@@ -120,13 +120,29 @@ int rv__conn_fail(rv_conn *c, int status, const char *text)
     return fail_with(c, status, text, strlen(text));
 }
 
+/* revived refuses a connection over a limit by saying why and closing it;
+ * the reason may sit behind the reset the close left. */
+static int parting_words(rv_conn *c, struct rv_msg *m)
+{
+    for (int tries = 0; tries < 2; tries++) {
+        int r = rv__wire_recv(c->fd, m, RV_WIRE_MAX_BODY, MSG_DONTWAIT);
+        if (r > 0 && m->hdr.type == RV_T_ERROR)
+            return fail_with(c, m->hdr.status < 0 ? m->hdr.status : RV_EPROTO, (const char *)m->body, m->hdr.len);
+        if (r != -ECONNRESET)
+            break;
+    }
+    return rv__conn_fail(c, RV_ECONNECT, "revived closed the connection");
+}
+
 int rv__conn_request(rv_conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,
                     struct rv_msg *m)
 {
     m->nfds = 0;   /* the caller closes m's descriptors, also when nothing came */
     if (rv__wire_send(c->fd, h, body, fds, nfds, 0) < 0)
-        return rv__conn_fail(c, RV_ECONNECT, "revived closed the connection");
+        return parting_words(c, m);
     int r = rv__wire_recv(c->fd, m, RV_WIRE_MAX_BODY, 0);
+    if (r == -ECONNRESET)
+        return parting_words(c, m);
     if (r <= 0)
         return rv__conn_fail(c, r == 0 ? RV_ECONNECT : RV_EPROTO, "no answer from revived");
     if (m->hdr.type == RV_T_ERROR)

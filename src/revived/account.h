@@ -1,0 +1,59 @@
+/* account.h — what each local user holds in revived, and the limits on it.
+ *
+ * One revived serves every local user from one process, with one table of
+ * descriptors (RLIMIT_NOFILE, whose hard limit an unprivileged revived cannot
+ * raise). Without limits, one user with enough processes or idle
+ * connections locks every other user out. So everything revived holds on a
+ * client's behalf is charged to the uid the kernel names for it
+ * (SO_PEERCRED), never to its pid: forking would escape a per-pid limit.
+ *
+ * Two kinds of limit:
+ *   - per user: connections; sessions, provided dataspaces and dataspace
+ *     attachments together ("holdings", each one costs revived a
+ *     descriptor or three); SSR and journal bytes;
+ *   - all other users together: descriptors, at most RLIMIT_NOFILE less a
+ *     reserve that only root and revived's own user may use. The reserve is
+ *     what keeps `revivectl` and the administrator's clients working, and
+ *     leaves revived the descriptors it needs to restart a service, however
+ *     many users flood it.
+ * The per-user limits hold for root too (a runaway client of root's is still
+ * a runaway); the reserve is for root and revived's own user alone.
+ *
+ * Every refusal is one sentence that names the limit and the [revived] key
+ * that raises it. */
+#ifndef RV_ACCOUNT_H
+#define RV_ACCOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct rv_limits {
+    unsigned max_connections;   /* per user */
+    unsigned max_sessions;      /* per user: sessions + dataspaces + attachments */
+    uint64_t max_ssr_bytes;     /* per user: SSR + journal bytes of its sessions */
+    unsigned reserved_fds;      /* kept back from all unprivileged users together */
+};
+
+struct account;
+
+/* Sets the limits; the shared budget is the descriptor limit revived runs
+ * with (read now) less limits->reserved_fds. */
+void account_set_limits(const struct rv_limits *limits);
+/* Finds or creates uid's account; takes a reference. NULL: out of memory. */
+struct account *account_get(uid_t uid);
+struct account *account_ref(struct account *a);
+void account_put(struct account *a);
+uid_t account_uid(const struct account *a);
+bool account_privileged(const struct account *a);
+
+/* Each charge either fits, or explains in why and returns -1. */
+int account_charge_connection(struct account *a, char *why, size_t len);
+void account_uncharge_connection(struct account *a);
+/* A holding that costs revived fds descriptors and bytes of memory;
+ * `what` names it in the refusal ("a session with 'kv'"). */
+int account_charge(struct account *a, unsigned fds, uint64_t bytes, const char *what, char *why, size_t len);
+void account_uncharge(struct account *a, unsigned fds, uint64_t bytes);
+
+#endif
