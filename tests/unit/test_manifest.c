@@ -579,6 +579,59 @@ static void test_bad_max_ssr_bytes(void **state)
                  "max_ssr_bytes", "empty value");
 }
 
+/* Who may open sessions, and the limits per user. */
+static void test_users_and_limits(void **state)
+{
+    (void)state;
+    struct rv_manifest m;
+    load_ok("[service a]\nexec = svc\n", &m);
+    assert_false(m.services[0].users.given);   /* root and revived's own user */
+    assert_int_equal(m.socket_mode, 0660);
+    assert_int_equal(m.max_sessions_per_user, 1024);
+    assert_int_equal(m.idle_timeout_ms, 10000);
+    rv_manifest_free(&m);
+    load_ok("[service a]\nexec = svc\nusers = root, 65534 @0,@4242\n[revived]\nsocket_mode = 666\n"
+            "socket_group = 4242\nmax_sessions_per_user = 7\nmax_connections_per_user = 3\n"
+            "reserved_descriptors = 0\nidle_timeout = 0\n", &m);
+    const struct rv_users *u = &m.services[0].users;
+    assert_true(u->given && !u->anyone);
+    assert_int_equal(u->nuids, 2);
+    assert_int_equal(u->uids[0], 0);
+    assert_int_equal(u->uids[1], 65534);
+    assert_int_equal(u->ngids, 2);
+    assert_int_equal(u->gids[1], 4242);
+    assert_int_equal(m.socket_mode, 0666);
+    assert_int_equal(m.socket_group, 4242);
+    assert_int_equal(m.max_sessions_per_user, 7);
+    assert_int_equal(m.max_connections_per_user, 3);
+    assert_int_equal(m.reserved_descriptors, 0);
+    assert_int_equal(m.idle_timeout_ms, 0);
+    rv_manifest_free(&m);
+    load_ok("[service a]\nexec = svc\nusers = *\n", &m);
+    assert_true(m.services[0].users.anyone);
+    rv_manifest_free(&m);
+}
+
+static void test_bad_users_and_limits(void **state)
+{
+    (void)state;
+    expect_error("[service a]\nexec = svc\nusers = no-such-user-here\n", 3, "users",
+                 "no user 'no-such-user-here' on this system");
+    expect_error("[service a]\nexec = svc\nusers = @no-such-group\n", 3, "users",
+                 "no group 'no-such-group' on this system");
+    expect_error("[service a]\nexec = svc\nusers = ,\n", 3, "users", "no user given");
+    expect_error("[service a]\nexec = svc\n[revived]\nsocket_mode = 0999\n", 4, "socket_mode",
+                 "'0999' is not a file mode");
+    expect_error("[service a]\nexec = svc\n[revived]\nsocket_mode = 01777\n", 4, "socket_mode",
+                 "is not a file mode");
+    expect_error("[service a]\nexec = svc\n[revived]\nmax_sessions_per_user = 0\n", 4,
+                 "max_sessions_per_user", "'0' is out of range (1..1000000)");
+    expect_error("[service a]\nexec = svc\n[revived]\nmax_connections_per_user = many\n", 4,
+                 "max_connections_per_user", "'many' is not a number");
+    expect_error("[service a]\nexec = svc\n[revived]\nidle_timeout = 5\n", 4, "idle_timeout",
+                 "needs a unit");
+}
+
 /* The whole message, once, to pin the format down. */
 static void test_exact_message(void **state)
 {
@@ -969,6 +1022,8 @@ int main(void)
         cmocka_unit_test(test_load_file_missing),
         cmocka_unit_test(test_default_manifest),
         cmocka_unit_test(test_free_twice),
+        cmocka_unit_test(test_users_and_limits),
+        cmocka_unit_test(test_bad_users_and_limits),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
