@@ -469,15 +469,16 @@ static void never_reads(const struct rvd *d, const void *arg, FILE *report, int 
     fprintf(report, "%s\n", fd >= 0 && (errno == EPIPE || errno == ECONNRESET) ? "closed" : strerror(errno));
 }
 
-/* A session whose client sends calls and never reads a reply: the
- * service must not stall for everyone else. Reports "stopped" once its
- * sends can go no further (its socket is full, or it was cut off). */
+/* A session of the service root's crew uses, whose client sends calls
+ * and never reads a reply: the service must not stall for everyone else.
+ * Reports "stopped" once its sends can go no further (its socket is full,
+ * or it was cut off). */
 static void session_never_reads(const struct rvd *d, const void *arg, FILE *report, int hold)
 {
     (void)arg;
     rv_conn *c;
     rv_session *s;
-    if (rv_connect(d->sock, &c) != 0 || rv_open(c, "open", NULL, &s) != 0) {
+    if (rv_connect(d->sock, &c) != 0 || rv_open(c, "test", NULL, &s) != 0) {
         fprintf(report, "cannot open\n");
         return;
     }
@@ -496,7 +497,7 @@ static void test_client_that_never_reads(void **state)
 {
     (void)state;
     struct rvd d;
-    start_open(&d, "", "");
+    start_open(&d, "users = *\n", "");   /* nobody shares `test` with the crew */
     struct crew crew;
     crew_start(&crew, &d, 2);
     struct child reader, hog;
