@@ -265,6 +265,33 @@ static void test_socket_mode_and_group(void **state)
     rvd_stop(&d);
 }
 
+/* revivectl as nobody: status is for anyone who may connect, kill and
+ * restart for root and revived's own user. */
+static void test_revivectl_as_another_user(void **state)
+{
+    (void)state;
+    struct rvd d;
+    start_open(&d, "", "");
+    struct svc_status before, after;
+    svc_status(&d, "test", &before);
+    char out[2048], err[512];
+    const char *status[] = { "/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                             RV_IT_REVIVECTL, "--socket", d.sock, "status", NULL };
+    assert_int_equal(run(status, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "test"));
+    for (int i = 0; i < 2; i++) {
+        const char *cmd[] = { "/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                              RV_IT_REVIVECTL, "--socket", d.sock, i ? "restart" : "kill", "test", NULL };
+        assert_int_not_equal(run(cmd, out, sizeof out, err, sizeof err), 0);
+        if (!strstr(err, "permission denied"))
+            fail_msg("revivectl %s as nobody: '%s'", cmd[8], err);
+    }
+    svc_status(&d, "test", &after);
+    assert_int_equal(after.pid, before.pid);   /* untouched */
+    assert_int_equal(after.restarts, before.restarts);
+    rvd_stop(&d);
+}
+
 /* ------------------------------------------------------------ limits */
 
 /* Opens sessions of `open` until refused; reports "N TEXT" (how many it
@@ -655,6 +682,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_users_key, it_teardown),
         cmocka_unit_test_teardown(test_socket_mode_and_group, it_teardown),
+        cmocka_unit_test_teardown(test_revivectl_as_another_user, it_teardown),
         cmocka_unit_test_teardown(test_sessions_per_user_not_per_process, it_teardown),
         cmocka_unit_test_teardown(test_reserve_for_root, it_teardown),
         cmocka_unit_test_teardown(test_idle_connections_closed, it_teardown),
