@@ -38,20 +38,6 @@ static struct pingpong *pingpong_new(void)
     return pp;
 }
 
-/* Forks the echo side; the child runs serve(arg) and exits. */
-static pid_t fork_echo(void (*serve)(void *arg), void *arg)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        bench_die("fork: %m");
-    if (pid == 0) {
-        bench_pin(SERVER_CPU);
-        serve(arg);
-        _exit(0);
-    }
-    return pid;
-}
-
 /* ---- AF_UNIX SOCK_SEQPACKET ---- */
 
 /* arg: the socketpair; the child closes the caller's end, or it would never
@@ -85,7 +71,7 @@ struct contender seqpacket_start(void)
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         bench_die("socketpair: %m");
     struct pingpong *pp = pingpong_new();
-    pp->pid = fork_echo(seqpacket_echo, sv);
+    pp->pid = bench_fork_server(seqpacket_echo, sv);
     close(sv[1]);
     pp->fd = sv[0];
     return (struct contender){ "seqpacket", seqpacket_round, pp };
@@ -147,7 +133,7 @@ struct contender futex_start(void)
     c->state = F_REPLY;
     struct pingpong *pp = pingpong_new();
     pp->chan = c;
-    pp->pid = fork_echo(futex_echo, c);
+    pp->pid = bench_fork_server(futex_echo, c);
     return (struct contender){ "futex", futex_round, pp };
 }
 

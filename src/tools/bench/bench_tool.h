@@ -29,6 +29,9 @@
 
 uint64_t bench_now_ns(void);
 int bench_pin(int cpu);               /* this thread, and what it spawns; -1: every CPU */
+/* Forks a child pinned to SERVER_CPU that runs serve(arg), then exits 0; it
+ * is killed if rv-bench dies first. */
+pid_t bench_fork_server(void (*serve)(void *arg), void *arg);
 void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* A growable list of samples, in microseconds. */

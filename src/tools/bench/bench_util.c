@@ -2,9 +2,11 @@
 #include "bench_tool.h"
 
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +25,22 @@ int bench_pin(int cpu)
         if (cpu < 0 || c == cpu)
             CPU_SET(c, &set);
     return sched_setaffinity(0, sizeof set, &set);
+}
+
+pid_t bench_fork_server(void (*serve)(void *arg), void *arg)
+{
+    pid_t parent = getpid(), pid = fork();
+    if (pid < 0)
+        bench_die("fork: %m");
+    if (pid == 0) {
+        /* rv-bench dying half-way must not leave a server spinning on CPU 0 */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+            _exit(1);
+        bench_pin(SERVER_CPU);
+        serve(arg);
+        _exit(0);
+    }
+    return pid;
 }
 
 void bench_die(const char *fmt, ...)
