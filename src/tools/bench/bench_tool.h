@@ -110,6 +110,8 @@ struct rv_wire_svc_status revived_status(struct revived *r, const char *name);
 
 /* rv_call of op on a fresh session of service svc. */
 struct contender call_start(struct revived *r, const char *svc, uint32_t op, unsigned sessions);
+/* The same with `bytes` (at most MSG_BYTES) each way instead of MSG_BYTES. */
+struct contender call_start_sized(struct revived *r, const char *svc, uint32_t op, unsigned sessions, size_t bytes);
 void call_stop(struct contender *c);
 
 /* ---- bench_recovery.c ---- */
@@ -267,5 +269,47 @@ struct blk_results {
 void blk_measure(struct blk_results *res, const char *build, int quick);
 void blk_report(FILE *f, const struct blk_results *res);
 void blk_csv(FILE *f, const struct blk_results *res);
+
+/* ---- bench_dbus.c (built only with libsystemd's sd-bus) ---- */
+
+/* A private dbus-daemon on a socket in a temp dir of its own, pinned to
+ * SERVER_CPU. */
+struct dbus_broker {
+    pid_t pid;
+    char dir[64];
+    char address[160];   /* what dbus-daemon --print-address said */
+};
+
+/* Returns 0, or -1 when this build or machine has no dbus-daemon. */
+int dbus_broker_start(struct dbus_broker *b);
+void dbus_broker_stop(struct dbus_broker *b);
+
+/* A synchronous sd-bus method call to a server forked onto SERVER_CPU,
+ * through the bus at `address`, or with address NULL over a socketpair
+ * (peer to peer, no daemon). With bytes 0 the method takes and returns
+ * nothing; otherwise an array of that many bytes each way. */
+struct contender dbus_start(const char *address, size_t bytes);
+void dbus_stop(struct contender *c);
+
+/* ---- bench_peer.c ---- */
+
+enum { PEER_SAME, PEER_CROSS, PEER_NPLACE };
+enum { PEER_SEQPACKET, PEER_RV_NULL, PEER_RV_64, PEER_P2P_NULL, PEER_P2P_64, PEER_BUS_NULL, PEER_BUS_64, PEER_NROWS };
+#define PEER_RUNS 3
+
+extern const bool peer_built;   /* rv-bench was built with sd-bus */
+
+struct peer_results {
+    bool measured[PEER_NROWS];    /* the bus rows need dbus-daemon */
+    int nplace;                   /* 1 on a single CPU */
+    struct plan plan[PEER_NPLACE];
+    /* over PEER_RUNS runs, each run's figure its median batch (us per call) */
+    double min_us[PEER_NPLACE][PEER_NROWS], median_us[PEER_NPLACE][PEER_NROWS];
+};
+
+/* The rows beside revive's null call on service svc (an rv-svc-bench). */
+void peer_measure(struct peer_results *res, struct revived *r, const char *svc, int quick);
+void peer_report(FILE *f, const struct peer_results *res);
+void peer_csv(FILE *f, const struct peer_results *res);
 
 #endif

@@ -1,6 +1,6 @@
 /* rv-bench — revive's cost, measured beside its floor in one run.
  *
- *   rv-bench [--quick] [--only calls|caps|rd] [--out DIR] [--build DIR]
+ *   rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs|blk|peer] [--out DIR] [--build DIR]
  *
  * Round trips of a 64-byte request and reply: raw AF_UNIX SOCK_SEQPACKET
  * and a futex ping-pong between two processes (the floor), then rv_call
@@ -14,11 +14,13 @@
  * cost: the registry on a call, and the watcher on a CPU-bound job. The
  * "rd" sections (bench_rd.c) measure recovery domains: the hooks and
  * domains on an in-process hash table, and kv through revive with and
- * without tier 1.
+ * without tier 1. The "peer" section (bench_peer.c) sets revive's call
+ * beside a D-Bus method call, peer to peer and through dbus-daemon.
  *
  * The report goes to stdout and, with --out, to DIR/results.md and
  * DIR/results.csv (calls), DIR/caps.md, DIR/caps.csv and DIR/watcher.dat
- * (caps), DIR/rd.md and DIR/rd.csv (rd). --only runs one, and rewrites
+ * (caps), DIR/rd.md and DIR/rd.csv (rd), and so on for each section (DIR/peer.md
+ * and DIR/peer.csv for peer). --only runs one, and rewrites
  * only its own files.
  * This is a measuring tool, not a test: it fails only when
  * something it measures breaks. See docs/EVALUATION.md for what the numbers
@@ -66,7 +68,8 @@ static const size_t recovery_sessions[] = { 1, 100, 1000 };
 #define NRECOVERY (sizeof recovery_sessions / sizeof recovery_sessions[0])
 #define CROSS_RECOVERY_SESSIONS 100
 
-enum { SECT_CALLS = 1, SECT_CAPS = 2, SECT_RD = 4, SECT_STORM = 8, SECT_ARENA = 16, SECT_FS = 32, SECT_BLK = 64 };
+enum { SECT_CALLS = 1, SECT_CAPS = 2, SECT_RD = 4, SECT_STORM = 8, SECT_ARENA = 16, SECT_FS = 32, SECT_BLK = 64,
+       SECT_PEER = 128 };
 #define STORM_KILLS 200
 
 struct options {
@@ -88,6 +91,7 @@ struct results {
     struct arena_results arena;
     struct fs_results fs;
     struct blk_results blk;
+    struct peer_results peer;
 };
 
 /* ---- running ---- */
@@ -202,6 +206,8 @@ static void run_all(struct results *res, const struct options *o)
         fprintf(stderr, "rv-bench: kv puts, arena in memory and in a file ...\n");
         arena_measure(&res->arena, &r, o->quick);
     }
+    if (o->sections & SECT_PEER)
+        peer_measure(&res->peer, &r, cases[0].svc.name, o->quick);
     revived_stop(&r);
     if (o->sections & SECT_CAPS)
         caps_measure_watcher(&res->caps, o->quick);
@@ -419,6 +425,18 @@ static void write_blk_csv(FILE *f, const struct results *res, const struct conte
     blk_csv(f, &res->blk);
 }
 
+static void write_peer_md(FILE *f, const struct results *res, const struct context *c)
+{
+    print_header(f, "rv-bench results: revive beside its peers", c);
+    peer_report(f, &res->peer);
+}
+
+static void write_peer_csv(FILE *f, const struct results *res, const struct context *c)
+{
+    (void)c;
+    peer_csv(f, &res->peer);
+}
+
 static void write_rd_csv(FILE *f, const struct results *res, const struct context *c)
 {
     (void)c;
@@ -484,6 +502,7 @@ static const struct output {
     { SECT_ARENA, "arena.md", write_arena_md }, { SECT_ARENA, "arena.csv", write_arena_csv },
     { SECT_FS, "fs.md", write_fs_md }, { SECT_FS, "fs.csv", write_fs_csv },
     { SECT_BLK, "blk.md", write_blk_md }, { SECT_BLK, "blk.csv", write_blk_csv },
+    { SECT_PEER, "peer.md", write_peer_md }, { SECT_PEER, "peer.csv", write_peer_csv },
 };
 #define NOUTPUTS (sizeof outputs / sizeof outputs[0])
 
@@ -517,17 +536,19 @@ static void default_build_dir(char *buf, size_t len)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs|blk] [--out DIR] [--build DIR]\n"
+    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs|blk|peer] [--out DIR] [--build DIR]\n"
                "  --quick      fewer round trips and kills (a smoke run, noisier figures)\n"
                "  --only SECT  calls: round trips and recovery; caps: the capability registry and watcher;\n"
                "               rd: recovery domains (hash table, kv end to end);\n"
                "               storm: recovery while the service is killed every 10 ms;\n"
                "               arena: a kv put with the arena in memory and in a file (arena_file);\n"
                "               fs: the file system's mount beside fuse2fs and ext4 (root);\n"
-               "               blk: the block service beside io_uring, its fairness, its kills (root)\n"
+               "               blk: the block service beside io_uring, its fairness, its kills (root);\n"
+               "               peer: revive's call beside a D-Bus call (sd-bus; dbus-daemon)\n"
                "  --out DIR    also write DIR/results.md and .csv (calls), DIR/caps.md, .csv and\n"
                "               DIR/watcher.dat (caps), DIR/rd.md and .csv (rd), DIR/storm.md and .csv,\n"
-               "               DIR/arena.md and .csv, DIR/fs.md and .csv, DIR/blk.md and .csv\n"
+               "               DIR/arena.md and .csv, DIR/fs.md and .csv, DIR/blk.md and .csv,\n"
+               "               DIR/peer.md and .csv\n"
                "  --build DIR  the build tree with revived and rv-svc-bench (default: this binary's)\n");
 }
 
@@ -547,8 +568,11 @@ static int parse_section(const char *arg, int *sections)
         *sections = SECT_FS;
     else if (strcmp(arg, "blk") == 0)
         *sections = SECT_BLK;
+    else if (strcmp(arg, "peer") == 0)
+        *sections = SECT_PEER;
     else {
-        fprintf(stderr, "rv-bench: --only '%s': no such section (calls, caps, rd, storm, arena, fs or blk)\n", arg);
+        fprintf(stderr, "rv-bench: --only '%s': no such section (calls, caps, rd, storm, arena, fs, blk or peer)\n",
+                arg);
         return -1;
     }
     return 0;
@@ -563,7 +587,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         { "only", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 },
     };
     *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS | SECT_RD | SECT_STORM | SECT_ARENA |
-                                       (geteuid() == 0 ? SECT_FS | SECT_BLK : 0) };  /* they mount: root only */
+                                       (geteuid() == 0 ? SECT_FS | SECT_BLK : 0) |   /* they mount: root only */
+                                       (peer_built ? SECT_PEER : 0) };   /* --only peer says it was not built */
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
