@@ -19,6 +19,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "bench.h"
 
@@ -26,16 +27,17 @@ enum kind { K_SEQPACKET, K_REVIVE, K_DIRECT, K_BROKER };
 
 static const struct peer_row {
     const char *label;
+    const char *csv;      /* the label in peer.csv */
     size_t bytes;         /* each way */
     enum kind kind;
 } rows[PEER_NROWS] = {
-    [PEER_SEQPACKET] = { "raw AF_UNIX SEQPACKET", MSG_BYTES, K_SEQPACKET },
-    [PEER_RV_NULL] = { "revive rv_call", 0, K_REVIVE },
-    [PEER_RV_64] = { "revive rv_call", MSG_BYTES, K_REVIVE },
-    [PEER_P2P_NULL] = { "sd-bus, peer to peer (no daemon)", 0, K_DIRECT },
-    [PEER_P2P_64] = { "sd-bus, peer to peer (no daemon)", MSG_BYTES, K_DIRECT },
-    [PEER_BUS_NULL] = { "sd-bus via a private dbus-daemon", 0, K_BROKER },
-    [PEER_BUS_64] = { "sd-bus via a private dbus-daemon", MSG_BYTES, K_BROKER },
+    [PEER_SEQPACKET] = { "raw AF_UNIX SEQPACKET", "seqpacket", MSG_BYTES, K_SEQPACKET },
+    [PEER_RV_NULL] = { "revive rv_call", "revive", 0, K_REVIVE },
+    [PEER_RV_64] = { "revive rv_call", "revive", MSG_BYTES, K_REVIVE },
+    [PEER_P2P_NULL] = { "sd-bus, peer to peer (no daemon)", "sdbus_p2p", 0, K_DIRECT },
+    [PEER_P2P_64] = { "sd-bus, peer to peer (no daemon)", "sdbus_p2p", MSG_BYTES, K_DIRECT },
+    [PEER_BUS_NULL] = { "sd-bus via a private dbus-daemon", "sdbus_dbus_daemon", 0, K_BROKER },
+    [PEER_BUS_64] = { "sd-bus via a private dbus-daemon", "sdbus_dbus_daemon", MSG_BYTES, K_BROKER },
 };
 
 static const char *const place_label[PEER_NPLACE] = { "same core", "cross core" };
@@ -139,8 +141,22 @@ static void measure_place(struct peer_results *res, int place, const struct peer
     }
 }
 
+static void read_loadavg(char *buf, size_t len)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    float a[3];
+    if (f && fscanf(f, "%f %f %f", &a[0], &a[1], &a[2]) == 3)
+        snprintf(buf, len, "%.2f, %.2f, %.2f", a[0], a[1], a[2]);
+    else
+        snprintf(buf, len, "unknown");
+    if (f)
+        fclose(f);
+}
+
 void peer_measure(struct peer_results *res, struct revived *r, const char *svc, int quick)
 {
+    read_loadavg(res->load_start, sizeof res->load_start);
+    res->nice = getpriority(PRIO_PROCESS, 0);
     struct dbus_broker b;
     bool broker = dbus_broker_start(&b) == 0;
     struct peer_env e = { r, svc, broker ? b.address : NULL };
@@ -153,6 +169,7 @@ void peer_measure(struct peer_results *res, struct revived *r, const char *svc, 
         measure_place(res, place, &e);
     if (broker)
         dbus_broker_stop(&b);
+    read_loadavg(res->load_end, sizeof res->load_end);
 }
 
 #endif
@@ -211,7 +228,11 @@ void peer_report(FILE *f, const struct peer_results *res)
                "x SEQPACKET: the median over the raw SEQPACKET median of the same placement.\n\n",
             SERVER_CPU, SERVER_CPU, SERVER_CPU + 1, PEER_RUNS, res->plan[PEER_SAME].batches,
             res->plan[PEER_SAME].per_batch, res->plan[PEER_CROSS].per_batch);
+    fprintf(f, "Load average (1, 5, 15 min) at the start: %s; at the end: %s. Niceness %d.\n\n", res->load_start,
+            res->load_end, res->nice);
     print_rows(f, res);
+    if (!res->measured[PEER_BUS_NULL])
+        fprintf(f, "\nThe dbus-daemon rows were not measured: no dbus-daemon (scripts/deps.sh installs it).\n");
     print_ratios(f, res);
     fprintf(f, "\nvarlink: no row. Debian 12 packages no C varlink library (`apt-cache search varlink` finds "
                "golang-github-varlink-go-dev and varlink-go, both Go), and its libsystemd (252) has no public "
@@ -224,7 +245,7 @@ void peer_csv(FILE *f, const struct peer_results *res)
     for (int row = 0; peer_built && row < PEER_NROWS; row++)
         for (int p = 0; res->measured[row] && p < res->nplace; p++) {
             double med = res->median_us[p][row];
-            fprintf(f, "%s,%zu,%s,%.3f,%.3f,%.3f,", rows[row].label, rows[row].bytes, place_label[p],
+            fprintf(f, "%s,%zu,%s,%.3f,%.3f,%.3f,", rows[row].csv, rows[row].bytes, place_label[p],
                     res->min_us[p][row], med, med / res->median_us[p][PEER_SEQPACKET]);
             if (rows[row].kind == K_DIRECT || rows[row].kind == K_BROKER)
                 fprintf(f, "%.3f", res->median_us[p][revive_row(row)] / med);

@@ -305,6 +305,8 @@ struct peer_results {
     struct plan plan[PEER_NPLACE];
     /* over PEER_RUNS runs, each run's figure its median batch (us per call) */
     double min_us[PEER_NPLACE][PEER_NROWS], median_us[PEER_NPLACE][PEER_NROWS];
+    char load_start[64], load_end[64];   /* /proc/loadavg's three averages: others share the host */
+    int nice;
 };
 
 /* The rows beside revive's null call on service svc (an rv-svc-bench). */
