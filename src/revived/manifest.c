@@ -623,35 +623,21 @@ static int key_names(struct load *L, const char *v)
     return 0;
 }
 
-/* A user as a name or a number; the account must exist when a name is
- * given, so a typo is an error now rather than a refusal later. */
-static int parse_uid(struct load *L, const char *s, uid_t *uid)
+/* A user or group as a name or a number. A name must exist now, so a
+ * typo is an error at load rather than a refusal later. */
+static int parse_id(struct load *L, const char *s, bool group, uint32_t *id)
 {
     uint64_t n;
     const char *p = s;
     if (read_number(&p, &n) == 0 && *p == '\0' && n < UINT32_MAX) {
-        *uid = (uid_t)n;
+        *id = (uint32_t)n;
         return 0;
     }
-    const struct passwd *pw = getpwnam(s);
-    if (!pw)
-        return bad(L, "no user '%s' on this system", s);
-    *uid = pw->pw_uid;
-    return 0;
-}
-
-static int parse_gid(struct load *L, const char *s, gid_t *gid)
-{
-    uint64_t n;
-    const char *p = s;
-    if (read_number(&p, &n) == 0 && *p == '\0' && n < UINT32_MAX) {
-        *gid = (gid_t)n;
-        return 0;
-    }
-    const struct group *gr = getgrnam(s);
-    if (!gr)
-        return bad(L, "no group '%s' on this system", s);
-    *gid = gr->gr_gid;
+    const struct passwd *pw = group ? NULL : getpwnam(s);
+    const struct group *gr = group ? getgrnam(s) : NULL;
+    if (!pw && !gr)
+        return bad(L, "no %s '%s' on this system", group ? "group" : "user", s);
+    *id = pw ? pw->pw_uid : gr->gr_gid;
     return 0;
 }
 
@@ -669,10 +655,10 @@ static int add_user(struct load *L, struct rv_users *u, const char *word)
         return out_of_memory(L);
     if (group) {
         u->gids = grown;
-        return parse_gid(L, word + 1, &u->gids[u->ngids++]);
+        return parse_id(L, word + 1, true, &u->gids[u->ngids++]);
     }
     u->uids = grown;
-    return parse_uid(L, word, &u->uids[u->nuids++]);
+    return parse_id(L, word, false, &u->uids[u->nuids++]);
 }
 
 /* Users and @groups separated by blanks or commas, or *. */
@@ -704,28 +690,31 @@ static int key_max_arena_bytes(struct load *L, const char *v)
     return parse_size(L, v, ARENA_SIZE_MIN, ARENA_SIZE_MAX, "1M..64G", &L->m->max_arena_bytes);
 }
 
-static int key_max_sessions_per_user(struct load *L, const char *v)
+#define LIMIT_MAX 1000000
+
+/* A count of at most LIMIT_MAX, into an unsigned. */
+static int parse_limit(struct load *L, const char *v, uint64_t min, unsigned *out)
 {
     uint64_t n;
-    int rc = parse_count(L, v, 1, 1000000, &n);
-    L->m->max_sessions_per_user = (unsigned)n;
-    return rc;
+    if (parse_count(L, v, min, LIMIT_MAX, &n) < 0)
+        return -1;
+    *out = (unsigned)n;
+    return 0;
+}
+
+static int key_max_sessions_per_user(struct load *L, const char *v)
+{
+    return parse_limit(L, v, 1, &L->m->max_sessions_per_user);
 }
 
 static int key_max_connections_per_user(struct load *L, const char *v)
 {
-    uint64_t n;
-    int rc = parse_count(L, v, 1, 1000000, &n);
-    L->m->max_connections_per_user = (unsigned)n;
-    return rc;
+    return parse_limit(L, v, 1, &L->m->max_connections_per_user);
 }
 
 static int key_reserved_descriptors(struct load *L, const char *v)
 {
-    uint64_t n;
-    int rc = parse_count(L, v, 0, 1000000, &n);
-    L->m->reserved_descriptors = (unsigned)n;
-    return rc;
+    return parse_limit(L, v, 0, &L->m->reserved_descriptors);
 }
 
 static int key_idle_timeout(struct load *L, const char *v)
@@ -747,7 +736,7 @@ static int key_socket_mode(struct load *L, const char *v)
 
 static int key_socket_group(struct load *L, const char *v)
 {
-    return parse_gid(L, v, &L->m->socket_group);
+    return parse_id(L, v, true, &L->m->socket_group);
 }
 
 struct key {
