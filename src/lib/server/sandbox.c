@@ -45,6 +45,13 @@ static const char *const runtime_calls[] = {
     "getuid", "geteuid", "getgid", "getegid", "getrandom", "uname", "sysinfo",
 };
 
+#ifdef __SANITIZE_ADDRESS__
+/* AddressSanitizer's leak check at exit, measured: a helper it clones (a
+ * process, not a thread) lists the threads in /proc/self/task, stops them
+ * with ptrace and is waited for. Only in a sanitizer build. */
+static const char *const sanitizer_calls[] = { "clone", "ptrace", "prctl", "getdents64", "getppid", "wait4" };
+#endif
+
 static int allow_name(scmp_filter_ctx f, const char *name, bool known, char *why, size_t whylen)
 {
     int nr = seccomp_syscall_resolve_name(name);
@@ -54,6 +61,16 @@ static int allow_name(scmp_filter_ctx f, const char *name, bool known, char *why
     if (rc < 0)
         snprintf(why, whylen, "system call '%s': %s", name, nr == __NR_SCMP_ERROR ? "unknown" : strerror(-rc));
     return rc < 0 ? -1 : 0;
+}
+
+#define COUNT(a) (sizeof a / sizeof *a)
+
+static int allow_names(scmp_filter_ctx f, const char *const *names, size_t n, char *why, size_t whylen)
+{
+    for (size_t i = 0; i < n; i++)
+        if (allow_name(f, names[i], false, why, whylen) < 0)
+            return -1;
+    return 0;
 }
 
 /* Blank-separated names, as the manifest's `syscalls` (revived checked them). */
@@ -93,9 +110,12 @@ static int allow_narrowed(scmp_filter_ctx f)
 
 static int build(scmp_filter_ctx f, const char *const *service, const char *manifest, char *why, size_t whylen)
 {
-    for (size_t i = 0; i < sizeof runtime_calls / sizeof *runtime_calls; i++)
-        if (allow_name(f, runtime_calls[i], false, why, whylen) < 0)
-            return -1;
+    if (allow_names(f, runtime_calls, COUNT(runtime_calls), why, whylen) < 0)
+        return -1;
+#ifdef __SANITIZE_ADDRESS__
+    if (allow_names(f, sanitizer_calls, COUNT(sanitizer_calls), why, whylen) < 0)
+        return -1;
+#endif
     for (size_t i = 0; service && service[i]; i++)
         if (allow_name(f, service[i], true, why, whylen) < 0)
             return -1;
