@@ -134,13 +134,15 @@ int run(const char *const argv[], char *out, size_t outlen, char *err, size_t er
 /* ---- revived ---- */
 
 #define MAX_LIVE 4
-static struct rvd *live[MAX_LIVE];   /* started and not yet stopped */
+/* Started and not yet stopped: copies, since a failed assertion leaves the
+ * test's own struct rvd in a stack frame that no longer exists. */
+static struct rvd live[MAX_LIVE];
 
 static void track(struct rvd *d, bool on)
 {
     for (int i = 0; i < MAX_LIVE; i++)
-        if (on ? !live[i] : live[i] == d) {
-            live[i] = on ? d : NULL;
+        if (on ? !live[i].pid : live[i].pid == d->pid) {
+            live[i] = on ? *d : (struct rvd){ 0 };
             return;
         }
 }
@@ -267,8 +269,8 @@ static int reap(struct rvd *d)
     kill(d->pid, SIGTERM);
     while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
         ;
-    track(d, false);
     tempdir_remove(d->dir);
+    track(d, false);   /* last: d may be the tracked copy */
     d->pid = 0;
     return status;
 }
@@ -284,8 +286,8 @@ int it_teardown(void **state)
 {
     (void)state;
     for (int i = 0; i < MAX_LIVE; i++)
-        if (live[i])
-            reap(live[i]);
+        if (live[i].pid)
+            reap(&live[i]);
     return 0;
 }
 
