@@ -48,9 +48,11 @@ static const char *const runtime_calls[] = {
 #ifdef __SANITIZE_ADDRESS__
 /* AddressSanitizer's leak check at exit, measured: a helper it clones (a
  * process, not a thread) lists the threads in /proc/self/task, stops them
- * with ptrace and is waited for (getdents on x86-64, getdents64
- * where that is all there is). Only in a sanitizer build. */
-static const char *const sanitizer_calls[] = { "clone", "ptrace", "prctl", "getdents", "getdents64", "getppid", "wait4" };
+ * with ptrace and is waited for (getdents on x86-64, getdents64 where that
+ * is all there is); a report finds the program to symbolize through
+ * /proc/self/exe. Only in a sanitizer build. */
+static const char *const sanitizer_calls[] = { "clone", "ptrace", "prctl", "getdents", "getdents64", "getppid",
+                                               "wait4", "readlink", "readlinkat" };
 #endif
 
 static int allow_name(scmp_filter_ctx f, const char *name, bool known, char *why, size_t whylen)
