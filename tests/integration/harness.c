@@ -153,12 +153,13 @@ const char *rvd_file(const struct rvd *d, const char *name, char *buf, size_t le
     return buf;
 }
 
-static void write_file(const char *path, const char *text)
+void it_write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "we");
     assert_non_null(f);
     assert_int_equal(fputs(text, f) >= 0, 1);
     assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(path, 0644), 0);   /* whatever the umask: a service, another user, may read it */
 }
 
 static void exec_revived(const char *manifest, const char *sock, int ready, bool as_nobody)
@@ -239,7 +240,7 @@ static void start_as(struct rvd *d, const char *manifest, bool as_nobody)
         assert_int_equal(chmod(d->dir, 0777), 0);   /* where it makes its socket */
     rvd_file(d, "revived.sock", d->sock, sizeof d->sock);
     if (manifest)
-        write_file(rvd_file(d, "manifest.ini", mpath, sizeof mpath), manifest);
+        it_write_file(rvd_file(d, "manifest.ini", mpath, sizeof mpath), manifest);
     rvd_spawn(d);
 }
 

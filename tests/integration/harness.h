@@ -27,6 +27,8 @@
  * may pass through it (mode 0711): a service runs as a user of its own
  * (docs/sandbox.md), and opens the FIFOs and files the tests make there. */
 void tempdir_make(char *buf, size_t len);
+/* Writes text to a new file at path (mode 0644). */
+void it_write_file(const char *path, const char *text);
 /* A FIFO a service may open for writing (mode 0666, see tempdir_make). */
 void it_mkfifo(const char *path);
 

@@ -73,6 +73,18 @@ static long long instance_pid(const struct rvd *d, const char *name)
     return st.pid;
 }
 
+/* revived with rv-svc-test and the extra manifest lines, and a session. */
+static rv_session *start_test(struct rvd *d, const char *extra, bool as_nobody)
+{
+    char m[512];
+    manifest_test(m, sizeof m, extra);
+    if (as_nobody)
+        rvd_start_as_nobody(d, m);
+    else
+        rvd_start(d, m);
+    return open_session(d, "test", NULL);
+}
+
 static bool has_standby(const struct svc_status *st, const void *arg)
 {
     (void)arg;
@@ -108,9 +120,7 @@ static void test_configured_ids(void **state)
 {
     (void)state;
     struct rvd d;
-    char m[512];
-    rvd_start(&d, manifest_test(m, sizeof m, "user = 4242\ngroup = 4343\n"));
-    rv_session *s = open_session(&d, "test", NULL);
+    rv_session *s = start_test(&d, "user = 4242\ngroup = 4343\n", false);
     assert_int_equal(call_ok(s, TEST_INCR), 1);
     expect_confined(instance_pid(&d, "test"), 4242, 4343);
     rv_close(s);
@@ -151,9 +161,7 @@ static void test_manifest_adds_syscalls(void **state)
 {
     (void)state;
     struct rvd d;
-    char m[512];
-    rvd_start(&d, manifest_test(m, sizeof m, "syscalls = socket\n" POLICY));
-    rv_session *s = open_session(&d, "test", NULL);
+    rv_session *s = start_test(&d, "syscalls = socket\n" POLICY, false);
     assert_int_equal(call_ok(s, TEST_INCR), 1);
     assert_int_equal(call_ok(s, TEST_FORBIDDEN), 1);
     struct svc_status st;
@@ -199,9 +207,7 @@ static void test_sandbox_off(void **state)
 {
     (void)state;
     struct rvd d;
-    char m[512];
-    rvd_start(&d, manifest_test(m, sizeof m, "sandbox = no\n" POLICY));
-    rv_session *s = open_session(&d, "test", NULL);
+    rv_session *s = start_test(&d, "sandbox = no\n" POLICY, false);
     assert_int_equal(call_ok(s, TEST_FORBIDDEN), 0);
     struct proc_status ps;
     read_status(instance_pid(&d, "test"), &ps);
@@ -248,11 +254,7 @@ static void test_landlock(void **state)
     char dir[64], file[128], paths[128];
     tempdir_make(dir, sizeof dir);
     snprintf(file, sizeof file, "%s/readable", dir);
-    FILE *f = fopen(file, "we");
-    assert_non_null(f);
-    fputs("anyone may read this\n", f);
-    fclose(f);
-    assert_int_equal(chmod(file, 0644), 0);
+    it_write_file(file, "anyone may read this\n");
     landlock_reads(dir, "", EACCES);
     snprintf(paths, sizeof paths, "read_paths = %s\n", dir);
     landlock_reads(dir, paths, 0);
@@ -265,26 +267,19 @@ static void test_landlock(void **state)
 static void test_not_root(void **state)
 {
     (void)state;
-    char dir[64], path[128], sock[128], err[1024];
+    char dir[64], path[128], err[1024];
     tempdir_make(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/manifest.ini", dir);
-    snprintf(sock, sizeof sock, "%s/revived.sock", dir);
-    FILE *f = fopen(path, "we");
-    assert_non_null(f);
-    fputs("[service test]\nexec = rv-svc-test\nuser = root\n", f);
-    fclose(f);
-    assert_int_equal(chmod(path, 0644), 0);
+    it_write_file(path, "[service test]\nexec = rv-svc-test\nuser = root\n");
     const char *argv[] = { "/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                           RV_IT_REVIVED, "--manifest", path, "--socket", sock, "--foreground", NULL };
+                           RV_IT_REVIVED, "--manifest", path, "--foreground", NULL };   /* fails before any socket */
     assert_int_equal(run(argv, NULL, 0, err, sizeof err), 2);
     if (!strstr(err, ":3: key 'user': revived runs as uid 65534, not as root"))
         fail_msg("unexpected error: %s", err);
     tempdir_remove(dir);
 
     struct rvd d;
-    char m[512];
-    rvd_start_as_nobody(&d, manifest_test(m, sizeof m, POLICY));
-    rv_session *s = open_session(&d, "test", NULL);
+    rv_session *s = start_test(&d, POLICY, true);
     assert_int_equal(call_ok(s, TEST_INCR), 1);
     expect_confined(instance_pid(&d, "test"), NOBODY, NOBODY);
     rv_close(s);
