@@ -67,12 +67,16 @@ static int bench_handle(rv_request *req)
     }
 }
 
+/* HOLD waits in pause(), which its seccomp filter allows only so. */
+static const char *const bench_syscalls[] = { "pause", NULL };
+
 int main(int argc, char **argv)
 {
     static const struct rv_service_ops ops = {
         .ssr_layout = BENCH_SSR_LAYOUT,
         .init = bench_init,
         .handle = bench_handle,
+        .syscalls = bench_syscalls,
     };
     return rv_service_main(&ops, argc, argv);
 }

@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc libinih-dev libcmocka-dev valgrind gnuplot-nox
       libcapstone-dev libelf-dev clang binutils lowdown man-db
       libfuse3-dev fuse3 libext2fs-dev e2fsprogs fuse2fs fio sqlite3 git tar liburing-dev
-      libsystemd-dev dbus-daemon)
+      libsystemd-dev dbus-daemon libseccomp-dev)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -33,6 +33,12 @@
  *
  * The runtime is single-threaded unless the service asks for workers:
  * then handle and unbind run on a pool of threads (see `workers`).
+ *
+ * Sandbox: revived starts the instance as an unprivileged user of its own,
+ * with no_new_privs and in a Landlock domain (it may read the system's
+ * libraries and little else), and once init has run the runtime installs
+ * a seccomp filter (see `syscalls`). Open what needs opening in init, or
+ * better let revived open it (`image`, `mount`, `arena_file`).
  */
 #ifndef REVIVE_SERVER_H
 #define REVIVE_SERVER_H
@@ -88,6 +94,12 @@ struct rv_service_ops {
      * rv_svc_session_update is refused after start-up, and `ssr_protect =
      * mprotect` is refused (it keeps one SSR writable per process). */
     unsigned workers;
+    /* System calls the service makes once init has run beyond those of
+     * the runtime (docs/sandbox.md lists them), by name, NULL-terminated:
+     * { "io_uring_enter", NULL }. Its seccomp filter allows these, and the
+     * manifest may add more (`syscalls`); any other call kills the
+     * instance. NULL: none. */
+    const char *const *syscalls;
 };
 
 /* Tier 1 of revive's escalation (docs/rd.md, "In a service"): every request

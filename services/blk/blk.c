@@ -444,6 +444,10 @@ static int blk_init(int argc, char **argv)
     return 0;
 }
 
+/* Beyond the runtime's calls: the ring's (set up in init, before the
+ * filter: only io_uring_enter afterwards) and a client's buffer. */
+static const char *const blk_syscalls[] = { "io_uring_enter", "memfd_create", NULL };
+
 int main(int argc, char **argv)
 {
     static const struct rv_service_ops ops = {
@@ -455,6 +459,7 @@ int main(int argc, char **argv)
         .handle = blk_handle,
         .validate = blk_validate,
         .recover = blk_recover,
+        .syscalls = blk_syscalls,
     };
     return rv_service_main(&ops, argc, argv);
 }

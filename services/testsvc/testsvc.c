@@ -2,9 +2,11 @@
  * tests (tests/integration). Its state is one counter per session, in the
  * SSR; its ops (testsvc.h) fault in every way the runtime must survive: a
  * real SIGSEGV, abort(), a hang, a wild write into another client's SSR, a
- * corrupt SSR, and a request that blocks until the test kills the process.
+ * corrupt SSR, a request that blocks until the test kills the process, and
+ * one its sandbox kills it for.
  * It is not installed: it exists only so that recovery can be tested
  * against real faults in a real process. */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include "revive/server.h"
@@ -232,6 +235,37 @@ static bool audit_ok = true;
 
 static bool test_audit(void) { return audit_ok; }
 
+/* A system call no service needs, which the filter allows only to the
+ * AF_UNIX family: the instance dies by SIGSYS. */
+static void forbidden_call(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* The file the session's path names is created by the first run alone:
+ * the re-run after the crash finds it and serves. */
+static void forbidden_once(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    close(fd);
+    forbidden_call();
+}
+
+static int open_errno(rv_request *req)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%.*s", (int)req->len, (const char *)req->data);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    uint64_t err = fd < 0 ? (uint64_t)errno : 0;
+    if (fd >= 0)
+        close(fd);
+    return rv_reply(req, &err, sizeof err);
+}
+
 static int test_handle(rv_request *req)
 {
     struct test_ssr *t = req->ssr;
@@ -255,6 +289,12 @@ static int test_handle(rv_request *req)
     case TEST_CORRUPT: t->magic = ~TEST_MAGIC; break;
     case TEST_RECOVERIES: return rv_reply(req, &t->recoveries, sizeof t->recoveries);
     case TEST_SPOIL_AUDIT: audit_ok = false; break;
+    case TEST_FORBIDDEN: forbidden_call(); break;
+    case TEST_FORBIDDEN_ONCE:
+        ++*counter(t);
+        forbidden_once(t->fifo);
+        break;
+    case TEST_OPEN: return open_errno(req);
     default: return tier1_op(req, t);
     }
     return rv_reply(req, counter(t), sizeof *counter(t));
@@ -347,5 +387,8 @@ int main(int argc, char **argv)
 #endif
     };
     read_layout(argc, argv, &ops);
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--skip-filter") == 0)
+            unsetenv("REVIVE_SANDBOX");   /* the runtime then installs none */
     return rv_service_main(&ops, argc, argv);
 }

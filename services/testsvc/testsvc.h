@@ -14,7 +14,8 @@
  * once the increment is done and then blocks, so a test knows for certain
  * that a request is in flight when it kills the service. A re-run of the
  * request (after the restart) finds no FIFO when the test has unlinked it,
- * and then completes at once. */
+ * and then completes at once. `args = --skip-filter` makes each instance
+ * a liar: it does not install the seccomp filter revived asks for. */
 #ifndef RV_SVC_TEST_H
 #define RV_SVC_TEST_H
 
@@ -33,6 +34,12 @@ enum test_op {
     TEST_RECOVERIES = 9, /* replies how often the recover hook updated this SSR */
     TEST_SPOIL_AUDIT = 16,  /* the audit hook fails from now on (until a restart) */
     TEST_SELF_KILL = 19,    /* the process SIGKILLs itself: a death no handler can record */
+    /* The sandbox (tests/integration/test_sandbox.c): */
+    TEST_FORBIDDEN = 20,    /* socket(AF_INET): outside the seccomp allow-list, SIGSYS every time
+                               (unless the manifest's `syscalls` allows socket) */
+    TEST_FORBIDDEN_ONCE = 21, /* counter++, then the same forbidden call if it can create the file
+                               named by the open arguments' fifo=PATH (so only the first run does) */
+    TEST_OPEN = 22,         /* opens the path in the payload for reading; replies errno (0: it could) */
     /* rv-svc-test-rd only (the same service with tier 1, TEST_TIER1): */
     TEST_FAULT_ONCE = 10,   /* counter++, then SIGSEGV the first time this instance runs it */
     TEST_GLOBAL_FAULT = 11, /* a logged process global += 100, counter++, then SIGSEGV every time */

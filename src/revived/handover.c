@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include "conn.h"
 #include "log.h"
+#include "reserve.h"
+#include "sandbox.h"
 #include "service.h"
 #include "session.h"
 #include "util.h"
@@ -215,6 +217,25 @@ static void on_session_lost(struct service *svc, const struct rv_msg *m)
     session_fail(s, RV_ELOST, why);
 }
 
+/* An instance serves as the manifest says or not at all: one without its
+ * seccomp filter, or with other ids, is refused, never trusted on its
+ * word. Checked at READY, when the runtime has installed its filter and
+ * before the instance counts as serving. */
+static bool sandbox_holds(struct instance *in)
+{
+    char why[160], last[200];
+    reserve_release();   /* revived may be out of descriptors: the check needs one */
+    bool holds = sandbox_in_force(in->pid, in->conf, why, sizeof why);
+    reserve_refill();
+    if (holds)
+        return true;
+    snprintf(last, sizeof last, "refused: its sandbox is not in force: %s", why);
+    rv_err("%s: instance %d %s; its runtime must install the seccomp filter (rv_service_main does), or the "
+           "manifest say sandbox = no", in->conf->name, (int)in->pid, why);
+    service_refuse(in, last);
+    return false;
+}
+
 /* Everything but HELLO belongs to the conversation with the active
  * instance; a standby saying more is lying. */
 static enum handover_event dispatch(struct instance *in, struct rv_msg *m)
@@ -229,6 +250,8 @@ static enum handover_event dispatch(struct instance *in, struct rv_msg *m)
     switch (m->hdr.type) {
     case RV_T_SVC_HELLO: on_hello(in, m); break;
     case RV_T_SVC_READY:
+        if (!sandbox_holds(in))
+            break;
         on_ready(svc);
         ev = HANDOVER_READY;
         break;

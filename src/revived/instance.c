@@ -16,6 +16,7 @@
 #include "log.h"
 #include "reserve.h"
 #include "launch.h"
+#include "sandbox.h"
 #include "util.h"
 
 static int status_page(struct instance *in)
@@ -35,9 +36,11 @@ static int status_page(struct instance *in)
 static int spawn_child(struct instance *in, int child_end)
 {
     const struct rv_service_conf *conf = in->conf;
+    struct sandbox_plan plan;
+    sandbox_plan(conf, &plan);
     char ctl_var[] = "REVIVE_CTL_FD=3";
-    char *const vars[] = { ctl_var, NULL };
-    return launch_program(&in->pid, conf->exec, conf->argv, child_end, vars);
+    char *const vars[] = { ctl_var, plan.vars[0], plan.vars[1], NULL };
+    return launch_program(&in->pid, conf->exec, conf->argv, child_end, vars, &plan.jail);
 }
 
 /* The control channel: revived's end blocks at most 2 s on a write, so an

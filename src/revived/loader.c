@@ -68,7 +68,7 @@ static int spawn_task(struct task_run *t, int child_end)
     char task_var[RV_NAME_MAX + 16], ns_var[] = "REVIVE_NS_FD=3";
     snprintf(task_var, sizeof task_var, "REVIVE_TASK=%s", t->conf->name);
     char *const vars[] = { ns_var, task_var, NULL };
-    int err = launch_program(&t->pid, t->conf->exec, t->conf->argv, child_end, vars);
+    int err = launch_program(&t->pid, t->conf->exec, t->conf->argv, child_end, vars, NULL);
     if (err) {
         t->pid = 0;
         errno = err;

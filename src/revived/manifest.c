@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include <ini.h>
+#include <seccomp.h>
 
 #include "manifest.h"
 
@@ -65,6 +66,7 @@
  * poll() timeout) cannot overflow; nothing sensible needs more than a day. */
 #define DURATION_MAX_MS (UINT64_C(24) * 60 * 60 * 1000)
 #define MAX_KEYS 32
+#define ID_UNSET UINT32_MAX   /* no `user` (`group`) given: finish() decides */
 
 enum section_kind { SEC_NONE, SEC_REVIVED, SEC_SERVICE, SEC_TASK };
 
@@ -293,6 +295,21 @@ static bool copy_trimmed(char *buf, size_t size, const char *s, size_t len)
     memcpy(buf, s, len);
     buf[len] = '\0';
     return true;
+}
+
+/* Calls each(L, word, its length, arg) on every word of v, words being
+ * separated by blanks or commas; stops at the first error. */
+static int each_word(struct load *L, const char *v, int (*each)(struct load *, const char *, size_t, void *),
+                     void *arg)
+{
+    static const char seps[] = BLANKS ",";
+    for (const char *p = v + strspn(v, seps); *p; p += strspn(p, seps)) {
+        size_t len = strcspn(p, seps);
+        if (each(L, p, len, arg) < 0)
+            return -1;
+        p += len;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------ exec resolution */
@@ -555,14 +572,140 @@ static int key_ssr_protect(struct load *L, const char *v)
     return 0;
 }
 
-static int key_standby(struct load *L, const char *v)
+static int parse_yes_no(struct load *L, const char *v, bool *out)
 {
     static const char *const names[] = {"no", "yes"};
     int i = 0;
     if (parse_enum(L, v, names, 2, &i) < 0)
         return -1;
-    cur(L)->standby = i == 1;
+    *out = i == 1;
     return 0;
+}
+
+static int key_standby(struct load *L, const char *v)
+{
+    return parse_yes_no(L, v, &cur(L)->standby);
+}
+
+/* ---------------------------------------------------------- the sandbox */
+
+/* Only root can start a process as someone else: a revived that is not
+ * root runs its services as itself, and says so at the key that asks for
+ * more. */
+static int check_switchable(struct load *L, uint32_t id, uint32_t own, const char *kind)
+{
+    if (geteuid() == 0 || id == own)
+        return 0;
+    return bad(L, "revived runs as uid %u, not as root: it cannot start a service with %s %u "
+               "(leave the key out, and the service runs as revived's own user)", (unsigned)geteuid(), kind, id);
+}
+
+/* A user (group): a name in the system's database, or a number, which
+ * needs no account. A name must exist now, so a typo is an error at load
+ * rather than a refusal later. */
+static int parse_id(struct load *L, const char *v, bool group, uint32_t *out)
+{
+    const char *p = v;
+    uint64_t n;
+    int r = read_number(&p, &n);
+    if (r == -2 || (r == 0 && !*p && n >= ID_UNSET))
+        return bad(L, "'%s' is out of range (0..%u)", v, ID_UNSET - 1);
+    if (r < 0 || *p) {
+        const char *what = group ? "group" : "user";
+        struct passwd *pw = group ? NULL : getpwnam(v);
+        struct group *gr = group ? getgrnam(v) : NULL;
+        if (!pw && !gr)
+            return bad(L, "no %s '%s' (neither a name in the %s database nor a number)", what, v, what);
+        n = pw ? pw->pw_uid : gr->gr_gid;
+    }
+    *out = (uint32_t)n;
+    return 0;
+}
+
+/* Who a service runs as: an id revived can switch to. */
+static int parse_run_as(struct load *L, const char *v, bool group, uint32_t *out)
+{
+    if (parse_id(L, v, group, out) < 0)
+        return -1;
+    return check_switchable(L, *out, group ? getegid() : geteuid(), group ? "gid" : "uid");
+}
+
+static int key_user(struct load *L, const char *v)
+{
+    return parse_run_as(L, v, false, &cur(L)->uid);
+}
+
+static int key_group(struct load *L, const char *v)
+{
+    return parse_run_as(L, v, true, &cur(L)->gid);
+}
+
+static int key_sandbox(struct load *L, const char *v)
+{
+    return parse_yes_no(L, v, &cur(L)->sandbox);
+}
+
+/* One name of `syscalls`, appended to the blank-separated list at arg.
+ * Names are libseccomp's for this machine, which is what the runtime
+ * builds its filter from (src/lib/server/sandbox.c). */
+static int add_syscall(struct load *L, const char *p, size_t len, void *arg)
+{
+    char *list = arg, name[64];
+    if (len >= sizeof name)
+        return bad(L, "unknown system call '%.*s'", (int)len, p);
+    snprintf(name, sizeof name, "%.*s", (int)len, p);
+    if (seccomp_syscall_resolve_name(name) == __NR_SCMP_ERROR)
+        return bad(L, "unknown system call '%s'", name);
+    size_t at = strlen(list);
+    snprintf(list + at, INI_MAX_LINE - at, "%s%s", at ? " " : "", name);
+    return 0;
+}
+
+static int key_syscalls(struct load *L, const char *v)
+{
+    char list[INI_MAX_LINE] = "";
+    if (each_word(L, v, add_syscall, list) < 0)
+        return -1;
+    if (!(cur(L)->syscalls = strdup(list)))
+        return out_of_memory(L);
+    return 0;
+}
+
+/* One path of `read_paths` or `write_paths`, added to the list at arg. It
+ * must exist: Landlock allows what is beneath an open directory (or a
+ * file), not a name. */
+static int add_path(struct load *L, const char *p, size_t len, void *arg)
+{
+    char ***list = arg, path[PATH_MAX];
+    struct stat st;
+    size_t n = 0;
+    while (*list && (*list)[n])
+        n++;
+    if (n == RV_PATHS_MAX)
+        return bad(L, "more than %d paths", RV_PATHS_MAX);
+    if (*p != '/' || len >= sizeof path)
+        return bad(L, "'%.*s' is not an absolute path", (int)len, p);
+    snprintf(path, sizeof path, "%.*s", (int)len, p);
+    if (stat(path, &st) < 0)
+        return bad(L, "'%s': %s", path, strerror(errno));
+    char **l = realloc(*list, (n + 2) * sizeof *l);
+    if (!l)
+        return out_of_memory(L);
+    *list = l;
+    l[n + 1] = NULL;
+    if (!(l[n] = strdup(path)))
+        return out_of_memory(L);
+    return 0;
+}
+
+static int key_read_paths(struct load *L, const char *v)
+{
+    return each_word(L, v, add_path, &cur(L)->read_paths);
+}
+
+static int key_write_paths(struct load *L, const char *v)
+{
+    return each_word(L, v, add_path, &cur(L)->write_paths);
 }
 
 static struct rv_task_conf *cur_task(struct load *L)
@@ -586,8 +729,9 @@ static int add_name(struct load *L, const struct rv_name *n)
 
 /* One "NAME:SERVICE" or "NAME:ds/DATASPACE" of `names`, len bytes at p.
  * Whether SERVICE exists is checked by finish(): services may come later. */
-static int parse_name_pair(struct load *L, const char *p, size_t len)
+static int parse_name_pair(struct load *L, const char *p, size_t len, void *unused)
 {
+    (void)unused;
     static const char ds[] = "ds/";
     const char *colon = memchr(p, ':', len);
     struct rv_name n = { .line = L->line };
@@ -613,37 +757,15 @@ static int parse_name_pair(struct load *L, const char *p, size_t len)
 /* The task's name space: pairs separated by blanks or commas. */
 static int key_names(struct load *L, const char *v)
 {
-    static const char seps[] = BLANKS ",";
-    for (const char *p = v + strspn(v, seps); *p; p += strspn(p, seps)) {
-        size_t len = strcspn(p, seps);
-        if (parse_name_pair(L, p, len) < 0)
-            return -1;
-        p += len;
-    }
-    return 0;
-}
-
-/* A user or group as a name or a number. A name must exist now, so a
- * typo is an error at load rather than a refusal later. */
-static int parse_id(struct load *L, const char *s, bool group, uint32_t *id)
-{
-    uint64_t n;
-    const char *p = s;
-    if (read_number(&p, &n) == 0 && *p == '\0' && n < UINT32_MAX) {
-        *id = (uint32_t)n;
-        return 0;
-    }
-    const struct passwd *pw = group ? NULL : getpwnam(s);
-    const struct group *gr = group ? getgrnam(s) : NULL;
-    if (!pw && !gr)
-        return bad(L, "no %s '%s' on this system", group ? "group" : "user", s);
-    *id = pw ? pw->pw_uid : gr->gr_gid;
-    return 0;
+    return each_word(L, v, parse_name_pair, NULL);
 }
 
 /* One entry of `users`: *, a user, or @group. */
-static int add_user(struct load *L, struct rv_users *u, const char *word)
+static int add_user(struct load *L, const char *p, size_t len, void *arg)
 {
+    struct rv_users *u = arg;
+    char word[INI_MAX_LINE];
+    snprintf(word, sizeof word, "%.*s", (int)len, p);
     if (strcmp(word, "*") == 0) {
         u->anyone = true;
         return 0;
@@ -664,17 +786,10 @@ static int add_user(struct load *L, struct rv_users *u, const char *word)
 /* Users and @groups separated by blanks or commas, or *. */
 static int key_users(struct load *L, const char *v)
 {
-    static const char seps[] = BLANKS ",";
     struct rv_users *u = &cur(L)->users;
     u->given = true;
-    for (const char *p = v + strspn(v, seps); *p; p += strspn(p, seps)) {
-        char word[INI_MAX_LINE];
-        size_t len = strcspn(p, seps);
-        snprintf(word, sizeof word, "%.*s", (int)len, p);
-        if (add_user(L, u, word) < 0)
-            return -1;
-        p += len;
-    }
+    if (each_word(L, v, add_user, u) < 0)
+        return -1;
     if (!u->anyone && !u->nuids && !u->ngids)
         return bad(L, "no user given (write * to let every user in)");
     return 0;
@@ -762,6 +877,12 @@ static const struct key service_keys[] = {
     {"ssr_protect", key_ssr_protect},
     {"standby", key_standby},
     {"users", key_users},
+    {"user", key_user},
+    {"group", key_group},
+    {"sandbox", key_sandbox},
+    {"syscalls", key_syscalls},
+    {"read_paths", key_read_paths},
+    {"write_paths", key_write_paths},
 };
 
 static const struct key task_keys[] = {
@@ -799,6 +920,8 @@ static void set_defaults(struct rv_service_conf *c)
     c->start_timeout_ms = 10000;
     c->heartbeat_ms = 1000;
     c->ssr_protect = RV_PROTECT_CHECKSUM;
+    c->sandbox = true;
+    c->uid = c->gid = ID_UNSET;
 }
 
 static int add_service(struct load *L, const char *name)
@@ -1054,6 +1177,53 @@ static int finish_arena(struct load *L, struct rv_service_conf *c, uint64_t *tot
     return 0;
 }
 
+/* An id taken by an account, a group, or a service of the manifest. */
+static bool id_taken(const struct rv_manifest *m, uint32_t id)
+{
+    for (size_t i = 0; i < m->nservices; i++)
+        if (m->services[i].uid == id || m->services[i].gid == id)
+            return true;
+    return getpwuid(id) || getgrgid(id);
+}
+
+/* A service's own id in the dynamic range, the same at every start: the
+ * name's FNV-1a hash picks it, and the next free one is taken while it is
+ * taken (then it is stable as long as the accounts are). */
+static uint32_t dynamic_id(const struct rv_manifest *m, const char *name)
+{
+    const uint32_t span = RV_DYNAMIC_ID_MAX - RV_DYNAMIC_ID_MIN + 1;
+    uint32_t h = 2166136261u;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    uint32_t k = 0;
+    while (k < span && id_taken(m, RV_DYNAMIC_ID_MIN + (h + k) % span))
+        k++;
+    return RV_DYNAMIC_ID_MIN + (h + k) % span;
+}
+
+static uint32_t primary_gid(uint32_t uid)
+{
+    struct passwd *pw = getpwuid(uid);
+    return pw ? pw->pw_gid : uid;   /* an id with no account (a dynamic one): its own number */
+}
+
+/* Who each service runs as. revived as root changes the ids of every
+ * sandboxed service, and of one that names a user or group: a sandboxed
+ * service naming neither gets an id of its own (dynamic_id), never root's
+ * and never `nobody`'s, which local users share. Otherwise a service runs
+ * as revived does. */
+static void finish_ids(struct rv_manifest *m)
+{
+    for (size_t i = 0; i < m->nservices; i++) {
+        struct rv_service_conf *c = &m->services[i];
+        c->set_ids = geteuid() == 0 && (c->sandbox || c->uid != ID_UNSET || c->gid != ID_UNSET);
+        if (c->uid == ID_UNSET)
+            c->uid = c->set_ids ? dynamic_id(m, c->name) : geteuid();
+        if (c->gid == ID_UNSET)
+            c->gid = c->set_ids ? primary_gid(c->uid) : getegid();
+    }
+}
+
 static int finish(struct load *L)
 {
     struct rv_manifest *m = L->m;
@@ -1070,6 +1240,7 @@ static int finish(struct load *L)
         if (finish_program(L, "task", t->name, t->exec, &t->argv) < 0 || check_names(L, t) < 0)
             return -1;
     }
+    finish_ids(m);
     return 0;
 }
 
@@ -1161,11 +1332,16 @@ int rv_manifest_load_file(const char *path, const char *service_path,
     return r;
 }
 
+static void free_list(char **list)
+{
+    for (size_t j = 0; list && list[j]; j++)
+        free(list[j]);
+    free(list);
+}
+
 static void free_program(char *exec, char **argv)
 {
-    for (size_t j = 0; argv && argv[j]; j++)
-        free(argv[j]);
-    free(argv);
+    free_list(argv);
     free(exec);
 }
 
@@ -1178,6 +1354,9 @@ void rv_manifest_free(struct rv_manifest *m)
         free(m->services[i].mount);
         free(m->services[i].users.uids);
         free(m->services[i].users.gids);
+        free(m->services[i].syscalls);
+        free_list(m->services[i].read_paths);
+        free_list(m->services[i].write_paths);
     }
     for (size_t i = 0; i < m->ntasks; i++) {
         free_program(m->tasks[i].exec, m->tasks[i].argv);

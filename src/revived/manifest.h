@@ -55,7 +55,22 @@ struct rv_service_conf {
     enum rv_ssr_protect ssr_protect;
     bool standby;             /* keep a started instance waiting to take over */
     struct rv_users users;
+    /* The sandbox (docs/sandbox.md). */
+    bool sandbox;             /* no_new_privs, the seccomp filter and Landlock; `sandbox = no` turns them off */
+    bool set_ids;             /* revived, as root, changes to uid and gid (and no other group) before exec */
+    uint32_t uid, gid;        /* who the service runs as (after loading: always resolved) */
+    char *syscalls;           /* system calls it may make beyond the runtime's, blank-separated; NULL: none */
+    char **read_paths;        /* Landlock: beneath these it may read (absolute, NULL-terminated); NULL: none */
+    char **write_paths;       /* ... and beneath these read and write */
 };
+
+/* The uids and gids revived gives a service that names no `user` when it
+ * runs as root: systemd's range for DynamicUser=, which no package and no
+ * account takes, one id per service, derived from its name. */
+#define RV_DYNAMIC_ID_MIN 61184u
+#define RV_DYNAMIC_ID_MAX 65519u
+/* At most this many paths in each of read_paths and write_paths. */
+#define RV_PATHS_MAX 16
 
 /* One entry of a task's name space: `name` (what the task asks for)
  * stands for the service or the dataspace `target`. */

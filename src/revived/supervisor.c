@@ -264,7 +264,8 @@ static void describe_exit(struct service *svc, const struct instance *in, const 
     if (si->si_code == CLD_EXITED)
         snprintf(d, n, "exited with status %d%s%s", si->si_status, last_words(in) ? ": " : "", last_words(in) ?: "");
     else
-        snprintf(d, n, "killed by SIG%s", sigabbrev_np(si->si_status) ? sigabbrev_np(si->si_status) : "?");
+        snprintf(d, n, "killed by SIG%s%s", sigabbrev_np(si->si_status) ? sigabbrev_np(si->si_status) : "?",
+                 si->si_status == SIGSYS && svc->conf->sandbox ? " (a system call its seccomp filter forbids)" : "");
 }
 
 /* The crash record is the dead instance's claim; it is believed only when it
@@ -275,16 +276,20 @@ static bool record_believed(const struct rv_status_page *st, const siginfo_t *si
            (uint32_t)si->si_status == st->crash_signal;
 }
 
-/* A SIGKILL leaves no record (it cannot be caught), but one from outside
- * revive (the OOM killer, the request making the process kill itself) is
- * still a death during the request the instance was serving: blamed when
- * exactly one request was being served, so a bystander of a multi-worker
- * instance is never poisoned. A kill revivectl asked for is an operator's,
- * and blames no request. */
+/* A SIGKILL leaves no record (it cannot be caught), nor does the SIGSYS of
+ * a system call the seccomp filter forbids (the kernel kills the process
+ * at once); but one from outside revive (the OOM killer, the request making
+ * the process kill itself) or a forbidden call is still a death during the
+ * request the instance was serving: blamed when exactly one request was
+ * being served, so a bystander of a multi-worker instance is never
+ * poisoned. A signal revivectl sent is an operator's, and blames no
+ * request. */
 static bool busy_request(const struct instance *in, const siginfo_t *si, struct rv_busy *b)
 {
     const struct rv_status_page *st = in->status;
-    if (!st || si->si_code != CLD_KILLED || si->si_status != SIGKILL || in->signalled == SIGKILL)
+    bool unrecorded = si->si_status == SIGKILL || si->si_status == SIGSYS;
+    if (!st || (si->si_code != CLD_KILLED && si->si_code != CLD_DUMPED) || !unrecorded ||
+        in->signalled == si->si_status)
         return false;
     unsigned n = 0;
     for (int i = 0; i < RV_STATUS_SLOTS; i++) {

@@ -41,13 +41,18 @@ cc -Wall -Wextra -Werror -o "$tmp/counter-client" "$src/tests/install/counter_cl
 [ "$("$revived" --version)" = "revived $(pkg-config --modversion revive)" ] || fail "revived --version: $("$revived" --version)"
 "$revived" --help | grep -q "$(cd "$build" && pwd)" && fail "the installed revived looks in the build tree: $("$revived" --help | tail -n1)"
 
+# The service runs as a user of its own, confined to its paths
+# (docs/sandbox.md): it reads its libraries and writes its FIFO in $tmp.
 cat > "$tmp/manifest.ini" <<INI
 [service counter]
 exec = $tmp/counter-svc
 args = --fifo $tmp/slow
 ssr_size = 64
+write_paths = $tmp
 INI
 mkfifo "$tmp/ready" "$tmp/slow"
+chmod 711 "$tmp"
+chmod 666 "$tmp/slow"
 REVIVE_READY_FD=3 "$revived" --foreground --manifest "$tmp/manifest.ini" --socket "$tmp/revived.sock" \
     2>"$tmp/revived.log" 3>"$tmp/ready" &
 revived_pid=$!

@@ -134,13 +134,15 @@ int run(const char *const argv[], char *out, size_t outlen, char *err, size_t er
 /* ---- revived ---- */
 
 #define MAX_LIVE 4
-static struct rvd *live[MAX_LIVE];   /* started and not yet stopped */
+/* Started and not yet stopped: copies, since a failed assertion leaves the
+ * test's own struct rvd in a stack frame that no longer exists. */
+static struct rvd live[MAX_LIVE];
 
 static void track(struct rvd *d, bool on)
 {
     for (int i = 0; i < MAX_LIVE; i++)
-        if (on ? !live[i] : live[i] == d) {
-            live[i] = on ? d : NULL;
+        if (on ? !live[i].pid : live[i].pid == d->pid) {
+            live[i] = on ? *d : (struct rvd){ 0 };
             return;
         }
 }
@@ -151,31 +153,40 @@ const char *rvd_file(const struct rvd *d, const char *name, char *buf, size_t le
     return buf;
 }
 
-static void write_file(const char *path, const char *text)
+void it_write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "we");
     assert_non_null(f);
     assert_int_equal(fputs(text, f) >= 0, 1);
     assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(path, 0644), 0);   /* whatever the umask: a service, another user, may read it */
 }
 
-static void exec_revived(const char *manifest, const char *sock, int ready)
+static void exec_revived(const char *manifest, const char *sock, int ready, bool as_nobody)
 {
     char fd[16];
     snprintf(fd, sizeof fd, "%d", READY_FD);
     if (dup2(ready, READY_FD) < 0)
         _exit(126);
     setenv("REVIVE_READY_FD", fd, 1);
-    const char *argv[] = { RV_IT_REVIVED, "--socket", sock, "--foreground", "--manifest", manifest, NULL };
+    const char *argv[] = { "/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                           RV_IT_REVIVED, "--socket", sock, "--foreground", "--manifest", manifest, NULL };
     if (access(manifest, F_OK) < 0)
-        argv[4] = NULL;   /* none written: the embedded one */
-    child_exec(argv, -1, -1, SIGTERM);
+        argv[8] = NULL;   /* none written: the embedded one */
+    child_exec(as_nobody ? argv : argv + 4, -1, -1, SIGTERM);
 }
 
 void tempdir_make(char *buf, size_t len)
 {
     snprintf(buf, len, "/tmp/rv-it-XXXXXX");
     assert_non_null(mkdtemp(buf));
+    assert_int_equal(chmod(buf, 0711), 0);
+}
+
+void it_mkfifo(const char *path)
+{
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(chmod(path, 0666), 0);
 }
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -194,7 +205,7 @@ void tempdir_remove(const char *dir)
 
 const char *manifest_test(char *buf, size_t len, const char *extra)
 {
-    snprintf(buf, len, "[service test]\nexec = rv-svc-test\nssr_size = %d\n%s", TEST_SSR_SIZE, extra);
+    snprintf(buf, len, "[service test]\nexec = rv-svc-test\nssr_size = %d\n" IT_TEST_PATHS "%s", TEST_SSR_SIZE, extra);
     return buf;
 }
 
@@ -208,7 +219,7 @@ static void rvd_spawn(struct rvd *d)
     d->pid = fork();
     assert_true(d->pid >= 0);
     if (d->pid == 0)
-        exec_revived(mpath, d->sock, p[1]);
+        exec_revived(mpath, d->sock, p[1], d->as_nobody);
     close(p[1]);
     track(d, true);
     char ready[8] = "";
@@ -220,14 +231,27 @@ static void rvd_spawn(struct rvd *d)
         fail_msg("revived did not become ready (see its log above)");
 }
 
-void rvd_start(struct rvd *d, const char *manifest)
+static void start_as(struct rvd *d, const char *manifest, bool as_nobody)
 {
     char mpath[128];
+    d->as_nobody = as_nobody;
     tempdir_make(d->dir, sizeof d->dir);
+    if (as_nobody)
+        assert_int_equal(chmod(d->dir, 0777), 0);   /* where it makes its socket */
     rvd_file(d, "revived.sock", d->sock, sizeof d->sock);
     if (manifest)
-        write_file(rvd_file(d, "manifest.ini", mpath, sizeof mpath), manifest);
+        it_write_file(rvd_file(d, "manifest.ini", mpath, sizeof mpath), manifest);
     rvd_spawn(d);
+}
+
+void rvd_start(struct rvd *d, const char *manifest)
+{
+    start_as(d, manifest, false);
+}
+
+void rvd_start_as_nobody(struct rvd *d, const char *manifest)
+{
+    start_as(d, manifest, true);
 }
 
 void rvd_crash_and_restart(struct rvd *d)
@@ -246,8 +270,8 @@ static int reap(struct rvd *d)
     kill(d->pid, SIGTERM);
     while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
         ;
-    track(d, false);
     tempdir_remove(d->dir);
+    track(d, false);   /* last: d may be the tracked copy */
     d->pid = 0;
     return status;
 }
@@ -263,8 +287,8 @@ int it_teardown(void **state)
 {
     (void)state;
     for (int i = 0; i < MAX_LIVE; i++)
-        if (live[i])
-            reap(live[i]);
+        if (live[i].pid)
+            reap(&live[i]);
     return 0;
 }
 
@@ -391,7 +415,7 @@ uint64_t call_ok(rv_session *s, uint32_t op)
 void fifo_make(const struct rvd *d, const char *name, struct fifo *f)
 {
     rvd_file(d, name, f->path, sizeof f->path);
-    assert_int_equal(mkfifo(f->path, 0600), 0);
+    it_mkfifo(f->path);
     f->fd = open(f->path, O_RDWR | O_CLOEXEC);
     assert_true(f->fd >= 0);
 }

@@ -23,22 +23,38 @@
 /* A bound on every wait for an event that only polling can see. */
 #define IT_WAIT_MS 30000
 
-/* A fresh directory /tmp/rv-it-XXXXXX, and its recursive removal. */
+/* A fresh directory /tmp/rv-it-XXXXXX, and its recursive removal. Others
+ * may pass through it (mode 0711): a service runs as a user of its own
+ * (docs/sandbox.md), and opens the FIFOs and files the tests make there. */
 void tempdir_make(char *buf, size_t len);
+/* Writes text to a new file at path (mode 0644). */
+void it_write_file(const char *path, const char *text);
+/* A FIFO a service may open for writing (mode 0666, see tempdir_make). */
+void it_mkfifo(const char *path);
+
+/* The paths the test services (rv-svc-test, rv-svc-kv-test) open: the
+ * tests' FIFOs and files, all under /tmp. Their Landlock domain allows
+ * nothing there unless the manifest says so. */
+#define IT_TEST_PATHS "write_paths = /tmp\n"
+
 void tempdir_remove(const char *dir);
 
-/* A manifest with one service `test` (rv-svc-test) plus the extra lines. */
+/* A manifest with one service `test` (rv-svc-test, allowed IT_TEST_PATHS)
+ * plus the extra lines. */
 const char *manifest_test(char *buf, size_t len, const char *extra);
 
 struct rvd {
     pid_t pid;
     char dir[64];
     char sock[96];
+    bool as_nobody;    /* runs as `nobody`, not root (setpriv) */
 };
 
 /* Writes the manifest text to DIR/manifest.ini and starts revived on it;
  * NULL: revived runs its embedded manifest. */
 void rvd_start(struct rvd *d, const char *manifest);
+/* rvd_start, with revived running as `nobody` rather than root. */
+void rvd_start_as_nobody(struct rvd *d, const char *manifest);
 /* SIGKILLs revived (its services die with it), then starts a new one on
  * the same manifest and socket, as a machine's init would. */
 void rvd_crash_and_restart(struct rvd *d);

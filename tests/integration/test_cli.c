@@ -180,6 +180,11 @@ static void test_bad_manifests(void **state)
         { "[service test]\nexec = no-such-service-binary\n", 2, "exec" },
         { "; timeouts need units\n[service test]\nexec = rv-svc-test\nrequest_timeout = 2\n", 4, "request_timeout" },
         { "[service test]\nexec = rv-svc-test\nbackoff = 1s..10ms\n", 3, "backoff" },
+        { "[service test]\nexec = rv-svc-test\nuser = no-such-user-of-revive\n", 3, "user" },
+        { "[service test]\nexec = rv-svc-test\ngroup = no-such-group-of-revive\n", 3, "group" },
+        { "[service test]\nexec = rv-svc-test\nsyscalls = read foo\n", 3, "syscalls" },
+        { "[service test]\nexec = rv-svc-test\nread_paths = etc\n", 3, "read_paths" },
+        { "[service test]\nexec = rv-svc-test\nsandbox = maybe\n", 3, "sandbox" },
     };
     char dir[64], path[128], sock[128];
     tempdir_make(dir, sizeof dir);

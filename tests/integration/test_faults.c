@@ -75,6 +75,14 @@ static void test_poison_sigkill(void **state)
     fault_alone(CRASH_POLICY, TEST_SELF_KILL, RV_EPOISON, 2, "SIGKILL");
 }
 
+/* Nor does a system call the seccomp filter forbids (docs/sandbox.md): the
+ * kernel kills the process at once. It is blamed as a SIGKILL is. */
+static void test_poison_forbidden_call(void **state)
+{
+    (void)state;
+    fault_alone(CRASH_POLICY, TEST_FORBIDDEN, RV_EPOISON, 2, "SIGSYS (a system call its seccomp filter forbids)");
+}
+
 static void test_hang_op(void **state)
 {
     (void)state;
@@ -125,7 +133,7 @@ static void test_stop_while_starting(void **state)
     rvd_start(&d, manifest_test(m, sizeof m, extra));
     rv_session *s = open_session(&d, "test", NULL);
     assert_int_equal(call_ok(s, TEST_INCR), 1);
-    assert_int_equal(mkfifo(fifo, 0600), 0);
+    it_mkfifo(fifo);
     int f = open(fifo, O_RDWR | O_CLOEXEC);
     assert_true(f >= 0);
     ctl(&d, "kill", "test", "SEGV");
@@ -367,6 +375,7 @@ int main(void)
         cmocka_unit_test_teardown(test_poison_segv, it_teardown),
         cmocka_unit_test_teardown(test_poison_abort, it_teardown),
         cmocka_unit_test_teardown(test_poison_sigkill, it_teardown),
+        cmocka_unit_test_teardown(test_poison_forbidden_call, it_teardown),
         cmocka_unit_test_teardown(test_sigkill_is_a_crash, it_teardown),
         cmocka_unit_test_teardown(test_hang_op, it_teardown),
         cmocka_unit_test_teardown(test_hang_stop, it_teardown),

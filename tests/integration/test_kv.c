@@ -38,7 +38,7 @@ static const char *kv_manifest(char *buf, size_t len, const char *policy)
 {
     snprintf(fifo_path, sizeof fifo_path, "/tmp/rv-kv-it-%d.fifo", (int)getpid());
     snprintf(buf, len, "[service kv]\nexec = rv-svc-kv-test\nargs = --test-fifo %s\nstate = arena\n"
-                       "arena_size = 4M\nssr_size = 0\n%s", fifo_path, policy);
+                       "arena_size = 4M\nssr_size = 0\n" IT_TEST_PATHS "%s", fifo_path, policy);
     return buf;
 }
 
@@ -48,7 +48,7 @@ static void slow_fifo(struct fifo *f)
 {
     snprintf(f->path, sizeof f->path, "%s", fifo_path);
     unlink(f->path);
-    assert_int_equal(mkfifo(f->path, 0600), 0);
+    it_mkfifo(f->path);
     f->fd = open(f->path, O_RDWR | O_CLOEXEC);
     assert_true(f->fd >= 0);
 }

@@ -281,7 +281,7 @@ static bool has_sessions(const struct svc_status *st, const void *arg)
 static int own_fifo(const char *dir, const char *name, char *path, size_t len)
 {
     snprintf(path, len, "%s/%s", dir, name);
-    assert_int_equal(mkfifo(path, 0600), 0);
+    it_mkfifo(path);
     int fd = open(path, O_RDWR | O_CLOEXEC);
     assert_true(fd >= 0);
     return fd;
@@ -319,7 +319,7 @@ static void test_figure7_chain(void **state)
     snprintf(initp, sizeof initp, "%s/init", dir);
     snprintf(bindp, sizeof bindp, "%s/bind", dir);
     snprintf(m, sizeof m, "[service test]\nexec = rv-svc-test\nssr_size = %d\nstate = stateless\n"
-             "args = --init-fifo %s\nmax_restarts = 100 in 10s\nheartbeat = 20s\nrequest_timeout = 20s\n"
+             "args = --init-fifo %s\nmax_restarts = 100 in 10s\nheartbeat = 20s\nrequest_timeout = 20s\n" IT_TEST_PATHS
              "[task chain]\nexec = %s\nargs = %s %s svc bindfifo=%s\nnames = svc:test\nrestart = never\n",
              TEST_SSR_SIZE, initp, RV_IT_CHAIN, cmdp, outp, bindp);
     struct rvd d;

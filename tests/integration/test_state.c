@@ -81,7 +81,7 @@ static void upgrade(struct rvd *d, struct build *b, rv_session **s, const char *
     tempdir_make(b->dir, sizeof b->dir);
     snprintf(b->file, sizeof b->file, "%s/layout", b->dir);
     build_as(b, "1");
-    snprintf(m, sizeof m, "[service test]\nexec = rv-svc-test\nssr_size = %d\nargs = --layout-file %s\n" POLICY,
+    snprintf(m, sizeof m, "[service test]\nexec = rv-svc-test\nssr_size = %d\nargs = --layout-file %s\n" IT_TEST_PATHS POLICY,
              TEST_SSR_SIZE, b->file);
     rvd_start(d, m);
     for (int i = 0; i < 2; i++) {

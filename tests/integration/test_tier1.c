@@ -13,7 +13,7 @@
 #include "testsvc.h"
 
 #define MANIFEST "[service test]\nexec = rv-svc-test-rd\nssr_size = 256\nmax_restarts = 100 in 10s\n" \
-                 "request_timeout = 20s\nheartbeat = 10s\n"
+                 "request_timeout = 20s\nheartbeat = 10s\n" IT_TEST_PATHS
 
 static long long instance_pid(const struct rvd *d, long long *restarts)
 {

@@ -616,9 +616,9 @@ static void test_bad_users_and_limits(void **state)
 {
     (void)state;
     expect_error("[service a]\nexec = svc\nusers = no-such-user-here\n", 3, "users",
-                 "no user 'no-such-user-here' on this system");
+                 "no user 'no-such-user-here' (neither a name in the user database nor a number)");
     expect_error("[service a]\nexec = svc\nusers = @no-such-group\n", 3, "users",
-                 "no group 'no-such-group' on this system");
+                 "no group 'no-such-group' (neither a name in the group database nor a number)");
     expect_error("[service a]\nexec = svc\nusers = ,\n", 3, "users", "no user given");
     expect_error("[service a]\nexec = svc\n[revived]\nsocket_mode = 0999\n", 4, "socket_mode",
                  "'0999' is not a file mode");
@@ -984,6 +984,62 @@ static void test_free_twice(void **state)
     assert_empty(&m);
 }
 
+/* ----------------------------------------------------------- the sandbox */
+
+/* Run as root (the tests are), a sandboxed service naming no user gets a
+ * dynamic id of its own, the same for the same name; two services get two. */
+static void test_sandbox_ids(void **state)
+{
+    (void)state;
+    struct rv_manifest m, again;
+    load_ok("[service a]\nexec = svc\n[service b]\nexec = svc\n[service c]\nexec = svc\nsandbox = no\n", &m);
+    load_ok("[service a]\nexec = svc\n", &again);
+    const struct rv_service_conf *a = &m.services[0], *b = &m.services[1], *c = &m.services[2];
+    assert_true(a->sandbox && a->set_ids && a->uid == a->gid);
+    assert_in_range(a->uid, RV_DYNAMIC_ID_MIN, RV_DYNAMIC_ID_MAX);
+    assert_in_range(b->uid, RV_DYNAMIC_ID_MIN, RV_DYNAMIC_ID_MAX);
+    assert_int_not_equal(a->uid, b->uid);
+    assert_int_equal(again.services[0].uid, a->uid);
+    assert_false(c->sandbox || c->set_ids);   /* as revived: root */
+    assert_int_equal(c->uid, geteuid());
+    rv_manifest_free(&m);
+    rv_manifest_free(&again);
+}
+
+static void test_sandbox_keys(void **state)
+{
+    (void)state;
+    struct rv_manifest m;
+    load_ok("[service a]\nexec = svc\nuser = root\nsyscalls = io_uring_enter,pause  read\n"
+            "read_paths = /usr /etc/ld.so.cache\nwrite_paths = /tmp\n", &m);
+    const struct rv_service_conf *a = &m.services[0];
+    assert_int_equal(a->uid, 0);
+    assert_int_equal(a->gid, 0);   /* root's group */
+    assert_true(a->set_ids);
+    assert_string_equal(a->syscalls, "io_uring_enter pause read");
+    assert_string_equal(a->read_paths[0], "/usr");
+    assert_string_equal(a->read_paths[1], "/etc/ld.so.cache");
+    assert_null(a->read_paths[2]);
+    assert_string_equal(a->write_paths[0], "/tmp");
+    rv_manifest_free(&m);
+    struct rv_service_conf *c = load_one(&m, "group", "4343");
+    assert_int_equal(c->gid, 4343);
+    assert_in_range(c->uid, RV_DYNAMIC_ID_MIN, RV_DYNAMIC_ID_MAX);
+    rv_manifest_free(&m);
+}
+
+static void test_sandbox_errors(void **state)
+{
+    (void)state;
+    expect_bad_value("user", "no-such-user-of-revive", "no user 'no-such-user-of-revive'");
+    expect_bad_value("group", "no-such-group-of-revive", "no group 'no-such-group-of-revive'");
+    expect_bad_value("user", "4294967295", "out of range");
+    expect_bad_value("sandbox", "maybe", "not one of no, yes");
+    expect_bad_value("syscalls", "read foo", "unknown system call 'foo'");
+    expect_bad_value("read_paths", "etc", "'etc' is not an absolute path");
+    expect_bad_value("write_paths", "/no/such/dir", "'/no/such/dir': No such file or directory");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1024,6 +1080,9 @@ int main(void)
         cmocka_unit_test(test_free_twice),
         cmocka_unit_test(test_users_and_limits),
         cmocka_unit_test(test_bad_users_and_limits),
+        cmocka_unit_test(test_sandbox_ids),
+        cmocka_unit_test(test_sandbox_keys),
+        cmocka_unit_test(test_sandbox_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

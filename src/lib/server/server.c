@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "arena_internal.h"
 #include "revive/version.h"
+#include "sandbox.h"
 #include "serve.h"
 #include "workers.h"
 
@@ -35,6 +36,11 @@ struct watch {
     void (*on_ready)(int fd, void *arg);
     void *arg;
 };
+
+/* What revived asks of the sandbox (src/revived/sandbox.c): to install the
+ * seccomp filter, and which calls the manifest adds to it. */
+static bool sandboxed;
+static char manifest_calls[256];
 
 static struct rv_source ctl_src = { RV_SRC_CTL };
 static struct rv_source sig_src = { RV_SRC_SIGNAL };
@@ -417,6 +423,24 @@ int rv_store_fd(rv_svc_session *s, unsigned slot, int fd)
     return 0;
 }
 
+static void read_sandbox(void)
+{
+    const char *on = getenv("REVIVE_SANDBOX"), *calls = getenv("REVIVE_SYSCALLS");
+    sandboxed = on && strcmp(on, "1") == 0;
+    snprintf(manifest_calls, sizeof manifest_calls, "%s", calls ? calls : "");
+    unsetenv("REVIVE_SANDBOX");
+    unsetenv("REVIVE_SYSCALLS");
+}
+
+/* After init, which may still open what it needs, and before the first
+ * request (a re-run one too) is read. */
+static void enter_sandbox(const struct rv_service_ops *ops)
+{
+    char why[160];
+    if (sandboxed && rv__sandbox_enter(ops->syscalls, manifest_calls, why, sizeof why) < 0)
+        rv_svc_fatal("cannot install the seccomp filter: %s", why);
+}
+
 static int start_instance(const struct rv_service_ops *ops, char *argv0)
 {
     const char *base = strrchr(argv0, '/');
@@ -433,6 +457,7 @@ static int start_instance(const struct rv_service_ops *ops, char *argv0)
     }
     rv__rt.ctl = (int)fd;
     unsetenv("REVIVE_CTL_FD");
+    read_sandbox();
     rv__rt.ep = epoll_create1(EPOLL_CLOEXEC);
     if (rv__rt.ep < 0 || setup_signals() < 0 || rv__rt_poll_add(rv__rt.ctl, &ctl_src) < 0 ||
         rv__rt_poll_add(sig_fd, &sig_src) < 0) {
@@ -474,6 +499,7 @@ int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv)
         rv__log(RV_LOG_ERR, "init hook failed");
         return 1;
     }
+    enter_sandbox(ops);
     struct rv_msg *m = malloc(sizeof *m);
     if (!m)
         return 1;

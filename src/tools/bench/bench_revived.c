@@ -54,8 +54,9 @@ static void write_manifest(const char *path, const char *dir, const char *build_
     const char *holds[] = { HOLD_SVC, HOLD_STANDBY_SVC };
     for (int i = 0; i < 2; i++)
         fprintf(f, "\n[service %s]\nexec = %s\nargs = --notify %s\nssr_size = %d\nssr_protect = checksum\n"
-                   "backoff = 0..0\nmax_restarts = 100000 in 1s\nrequest_timeout = 0\nheartbeat = 0\nstandby = %s\n",
-                holds[i], svc_exec, fifo, HOLD_SSR_SIZE, i ? "yes" : "no");
+                   "backoff = 0..0\nmax_restarts = 100000 in 1s\nrequest_timeout = 0\nheartbeat = 0\nstandby = %s\n"
+                   "write_paths = %s\n",   /* its sandbox lets it open the fifo (docs/sandbox.md) */
+                holds[i], svc_exec, fifo, HOLD_SSR_SIZE, i ? "yes" : "no", dir);
     const char *storms[] = { STORM_STANDBY_SVC, STORM_NEW_SVC };
     for (int i = 0; i < 2; i++)
         fprintf(f, "\n[service %s]\nexec = %s\nssr_size = %d\nmax_restarts = 1000000 in 1s\n"
@@ -114,7 +115,7 @@ void revived_start(struct revived *r, const char *build_dir, const struct bench_
     need_executable(revived_bin);
     need_executable(svc_exec);
     snprintf(r->dir, sizeof r->dir, "/tmp/rv-bench.XXXXXX");
-    if (!mkdtemp(r->dir))
+    if (!mkdtemp(r->dir) || chmod(r->dir, 0711) < 0)   /* the services, users of their own, pass through */
         bench_die("mkdtemp: %m");
     snprintf(r->sock, sizeof r->sock, "%s/revived.sock", r->dir);
     snprintf(r->log, sizeof r->log, "%s/revived.log", r->dir);
@@ -126,7 +127,7 @@ void revived_start(struct revived *r, const char *build_dir, const struct bench_
     write_manifest(manifest, r->dir, build_dir, svc_exec, fifo, svcs, n);
     /* O_RDWR: opening never blocks, and the fifo never reports EOF between
      * one instance of "hold" and the next */
-    if (mkfifo(fifo, 0600) < 0 || (r->notify_fd = open(fifo, O_RDWR | O_CLOEXEC)) < 0)
+    if (mkfifo(fifo, 0600) < 0 || chmod(fifo, 0666) < 0 || (r->notify_fd = open(fifo, O_RDWR | O_CLOEXEC)) < 0)
         bench_die("fifo %s: %m", fifo);
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
