@@ -28,6 +28,7 @@
 #include "revive/version.h"
 #include "rv_config.h"
 #include "supervisor.h"
+#include "access.h"
 #include "account.h"
 #include "conn.h"
 
@@ -273,6 +274,7 @@ static int run(const struct options *o, struct rv_manifest *m)
         return 1;
     }
     int rc = 1;
+    access_init(m);
     if (supervisor_init(m) < 0)
         rv_err("cannot start the services: %s", strerror(errno));
     else if (loader_init(m) < 0)

@@ -1272,7 +1272,7 @@ int rv_manifest_load_text(const char *text, const char *origin, const char *serv
     m->max_connections_per_user = 256;
     m->reserved_descriptors = 1024;
     m->idle_timeout_ms = 10000;
-    m->socket_mode = 0660;
+    m->socket_mode = 0666;
     m->socket_group = (gid_t)-1;
     m->max_arena_bytes = MAX_ARENA_BYTES_DEFAULT;
     note_syntax_error(&L, ini_parse_stream(next_line, &L, on_key, &L));

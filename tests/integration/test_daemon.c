@@ -2,7 +2,8 @@
  * detaches once it listens, never writes to the terminal it came from
  * again (nor do the services it starts), creates no directory but revive's
  * own runtime directory for its socket, and keeps a start-up error on the
- * terminal where its user sees it. */
+ * terminal where its user sees it. Its services die with it, even one
+ * busy in a handler that would never read the hang-up. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -149,11 +150,55 @@ static void test_socket_dir_not_created(void **state)
     tempdir_remove(dir);
 }
 
+/* CPU ticks (user + system) the process has used, from /proc/PID/stat. */
+static long long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    long long utime = 0, stime = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld", &utime, &stime) != 2)
+        return -1;
+    return utime + stime;
+}
+
+static void test_services_die_with_revived(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[256];
+    rvd_start(&d, manifest_test(m, sizeof m, "request_timeout = 0\nheartbeat = 0\n"));   /* no watchdog */
+    rv_session *s = open_session(&d, "test", NULL);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    pid_t svc = (pid_t)st.pid;
+    int pidfd = (int)syscall(SYS_pidfd_open, svc, 0);
+    assert_true(pidfd >= 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_CALL, 1, TEST_HANG, 0, 0);
+    assert_int_equal(send(rv_session_fd(s), &h, sizeof h, 0), (ssize_t)sizeof h);
+    long long before = cpu_ticks(svc);
+    for (int i = 0; i < IT_WAIT_MS / 10 && cpu_ticks(svc) < before + 10; i++)
+        poll(NULL, 0, 10);   /* only /proc tells that it spins in the handler */
+    assert_true(cpu_ticks(svc) >= before + 10);
+    rvd_crash_and_restart(&d);   /* SIGKILL: the service hears nothing from revived */
+    struct pollfd p = { .fd = pidfd, .events = POLLIN };
+    assert_int_equal(poll(&p, 1, IT_WAIT_MS), 1);   /* it is gone */
+    close(pidfd);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_detached_leaves_terminal),
         cmocka_unit_test(test_socket_dir_not_created),
+        cmocka_unit_test_teardown(test_services_die_with_revived, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -249,11 +249,19 @@ static void test_socket_mode_and_group(void **state)
     assert_int_equal(chmod(d.dir, 0755), 0);
     struct stat st;
     assert_int_equal(stat(d.sock, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0666);
+    assert_int_equal(connect_as(&d, &nobody), 0);
+    rvd_stop(&d);
+
+    rvd_start(&d, manifest_test(m, sizeof m, "users = *\n[revived]\nsocket_mode = 0660\n"));
+    assert_int_equal(chmod(d.dir, 0755), 0);
+    assert_int_equal(stat(d.sock, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0660);
     assert_int_equal(connect_as(&d, &nobody), EACCES);
     rvd_stop(&d);
 
-    snprintf(m, sizeof m, "[service test]\nexec = rv-svc-test\nusers = *\n[revived]\nsocket_group = %d\n", SPARE_GID);
+    snprintf(m, sizeof m, "[service test]\nexec = rv-svc-test\nusers = *\n[revived]\nsocket_mode = 0660\n"
+             "socket_group = %d\n", SPARE_GID);
     rvd_start(&d, m);
     assert_int_equal(chmod(d.dir, 0755), 0);
     assert_int_equal(stat(d.sock, &st), 0);

@@ -586,7 +586,7 @@ static void test_users_and_limits(void **state)
     struct rv_manifest m;
     load_ok("[service a]\nexec = svc\n", &m);
     assert_false(m.services[0].users.given);   /* root and revived's own user */
-    assert_int_equal(m.socket_mode, 0660);
+    assert_int_equal(m.socket_mode, 0666);
     assert_int_equal(m.max_sessions_per_user, 1024);
     assert_int_equal(m.idle_timeout_ms, 10000);
     rv_manifest_free(&m);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -441,6 +442,16 @@ static void enter_sandbox(const struct rv_service_ops *ops)
         rv_svc_fatal("cannot install the seccomp filter: %s", why);
 }
 
+/* revived holds every session: without it an instance serves nobody, and
+ * one busy in a handler (or hung) would never read the hang-up of its
+ * control channel. So it dies with revived. Set here, after exec: a change
+ * of user before exec (the sandbox) clears the parent-death signal. If
+ * revived died before this, the handshake's read finds the channel closed. */
+static void die_with_revived(void)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static int start_instance(const struct rv_service_ops *ops, char *argv0)
 {
     const char *base = strrchr(argv0, '/');
@@ -457,6 +468,7 @@ static int start_instance(const struct rv_service_ops *ops, char *argv0)
     }
     rv__rt.ctl = (int)fd;
     unsetenv("REVIVE_CTL_FD");
+    die_with_revived();
     read_sandbox();
     rv__rt.ep = epoll_create1(EPOLL_CLOEXEC);
     if (rv__rt.ep < 0 || setup_signals() < 0 || rv__rt_poll_add(rv__rt.ctl, &ctl_src) < 0 ||
