@@ -87,6 +87,7 @@ static void setup_once(void)
     done = true;
     char err[512];
     rv_log_set_level(0);
+    fuzz_quiet();
     signal(SIGPIPE, SIG_IGN);
     if (rv_manifest_load_text(manifest_text, "fuzz_control.ini", "", &manifest, err, sizeof err) < 0)
         fuzz_fail(HARNESS, "%s", err);

@@ -2,6 +2,7 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,27 @@ size_t fuzz_count_fds(void)
     return n;
 }
 
+/* Present only when linked: libFuzzer's mutator, and the sanitizers'
+ * report channel. */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max) __attribute__((weak));
+void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
+void __sanitizer_report_error_summary(const char *summary) __attribute__((weak));
+
+static int report_fd = STDERR_FILENO;
+
+void fuzz_quiet(void)
+{
+    if (LLVMFuzzerMutate || report_fd != STDERR_FILENO)
+        return;
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    report_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+    if (null < 0 || report_fd < 0 || dup2(null, STDERR_FILENO) < 0)
+        abort();
+    close(null);
+    if (__sanitizer_set_report_fd)
+        __sanitizer_set_report_fd((void *)(intptr_t)report_fd);
+}
+
 void fuzz_expect_fds(const char *harness, size_t expected, const char *what)
 {
     size_t n = fuzz_count_fds();
@@ -71,18 +93,21 @@ void fuzz_expect_fds(const char *harness, size_t expected, const char *what)
         snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
         ssize_t k = readlink(path, target, sizeof target - 1);
         target[k > 0 ? k : 0] = '\0';
-        fprintf(stderr, "  fd %s: %s\n", e->d_name, target);
+        dprintf(report_fd, "  fd %s: %s\n", e->d_name, target);
     }
     fuzz_fail(harness, "%s: %zu entries in /proc/self/fd, %zu expected", what, n, expected);
 }
 
 void fuzz_fail(const char *harness, const char *fmt, ...)
 {
+    char why[512];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", harness);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    int n = snprintf(why, sizeof why, "%s: ", harness);
+    vsnprintf(why + n, sizeof why - (size_t)n, fmt, ap);
     va_end(ap);
+    dprintf(report_fd, "%s\n", why);
+    if (LLVMFuzzerMutate && __sanitizer_report_error_summary)
+        __sanitizer_report_error_summary(why);   /* libFuzzer may have closed our stderr */
     abort();
 }

@@ -40,6 +40,13 @@ size_t fuzz_count_fds(void);
 /* Fails, listing what is open, unless exactly `expected` descriptors are. */
 void fuzz_expect_fds(const char *harness, size_t expected, const char *what);
 
+/* For a harness whose code under test logs (the runtime's warnings): its
+ * standard error goes to /dev/null, while the harness's own verdicts and
+ * the sanitizers' reports still reach the real one. Under libFuzzer it
+ * does nothing: libFuzzer's -close_fd_mask=2 (scripts/fuzz.sh) does the
+ * same, and libFuzzer's own output must stay. */
+void fuzz_quiet(void);
+
 /* Prints "HARNESS: what" and aborts: the fuzzer keeps the input. */
 void fuzz_fail(const char *harness, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
