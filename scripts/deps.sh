@@ -3,7 +3,7 @@
 # Only what is missing is installed, so a second run is quick and offline.
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc libinih-dev libcmocka-dev valgrind gnuplot-nox
-      libcapstone-dev libelf-dev clang binutils lowdown man-db
+      libcapstone-dev libelf-dev clang libclang-rt-14-dev binutils lowdown man-db
       libfuse3-dev fuse3 libext2fs-dev e2fsprogs fuse2fs fio sqlite3 git tar liburing-dev)
 missing=()
 for p in "${pkgs[@]}"; do
