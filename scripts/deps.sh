@@ -4,7 +4,7 @@
 set -euo pipefail
 # libsystemd-dev and dbus-daemon: rv-bench's peer section (sd-bus, a private bus); rv-bench builds without.
 pkgs=(meson ninja-build pkg-config gcc libinih-dev libcmocka-dev valgrind gnuplot-nox
-      libcapstone-dev libelf-dev clang binutils lowdown man-db
+      libcapstone-dev libelf-dev clang libclang-rt-14-dev binutils lowdown man-db
       libfuse3-dev fuse3 libext2fs-dev e2fsprogs fuse2fs fio sqlite3 git tar liburing-dev
       libsystemd-dev dbus-daemon libseccomp-dev)
 missing=()

@@ -37,7 +37,7 @@ LAYERS = {
         ['client', 'dataspace', 'watcher', 'server'],
         ['conn', 'workers', 'sandbox'],
         ['cap', 'serve'],
-        ['core', 'arena'],
+        ['core', 'arena', 'ctlmsg'],
         ['arena_file'],
         ['fail'],
         ['wire', 'journal', 'util'],

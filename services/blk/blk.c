@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "blk.h"
+#include "blkcheck.h"
 #include "revive/server.h"
 #include "device.h"
 #include "export.h"
@@ -30,28 +31,6 @@
 #define BLK_SSR_LAYOUT 1
 #define NOTIFIER_SLOT 0
 #define BUFFER_SLOT 1
-
-enum { SLOT_FREE, SLOT_QUEUED, SLOT_DONE };
-
-struct blk_slot {
-    uint32_t tag;               /* the client's name for it; 0 when free */
-    uint8_t state;              /* SLOT_* */
-    uint8_t op, cls, pad;
-    int32_t result;
-    uint32_t nblocks;
-    uint64_t lba, buf_off;
-    uint64_t start, finish;     /* scheduling tags */
-    uint64_t arrival_ns;
-    uint64_t done_seq;
-};
-
-struct blk_ssr {
-    uint32_t weight;
-    uint32_t next_tag;
-    uint64_t buf_bytes;                 /* the shared buffer's size; 0: none yet */
-    uint64_t last_finish[BLK_CLASSES];  /* this client's last finish tag per class */
-    struct blk_slot slot[BLK_SLOTS];
-};
 
 /* What the instance keeps per session: its requests (the device's copies
  * of the slots, so the SSR is read only in handlers) and the buffer's
@@ -155,20 +134,10 @@ static int map_buffer(struct client *c, uint64_t bytes)
     return 0;
 }
 
-static int weight_of(const char *args)
-{
-    const char *w = args ? strstr(args, "weight=") : NULL;
-    if (!w)
-        return (int)default_weight;
-    char *end;
-    long v = strtol(w + 7, &end, 10);
-    return v >= 1 && v <= BLK_WEIGHT_MAX && (*end == '\0' || *end == ' ') ? (int)v : -1;
-}
-
 static int blk_bind(rv_svc_session *s, void *ssr, const char *args)
 {
     struct blk_ssr *b = ssr;
-    int w = weight_of(args);
+    int w = blk_weight_of(args, default_weight);
     if (w < 0)
         return BLK_ERR(EINVAL);
     b->weight = (uint32_t)w;
@@ -194,21 +163,6 @@ static void blk_unbind(rv_svc_session *s, void *ssr)
 }
 
 /* ---- requests ---- */
-
-static int submit_checks(const struct blk_ssr *b, const struct blk_submit *q)
-{
-    if (q->cls >= BLK_CLASSES || q->op < BLK_READ || q->op > BLK_DISCARD)
-        return EINVAL;
-    if (q->op == BLK_FLUSH)
-        return 0;
-    if (q->nblocks == 0 || q->lba >= device_blocks() || q->nblocks > device_blocks() - q->lba)
-        return ERANGE;
-    bool data = q->op == BLK_READ || q->op == BLK_WRITE;
-    if (data && (q->buf_off % BLK_BLOCK || q->buf_off > b->buf_bytes ||
-                 (uint64_t)q->nblocks * BLK_BLOCK > b->buf_bytes - q->buf_off))
-        return b->buf_bytes ? EFAULT : ENOBUFS;
-    return 0;
-}
 
 /* The device's copy of slot i, ready to be queued with the slot's tags. */
 static struct dev_io *take_slot(struct client *c, unsigned i, const struct blk_slot *sl)
@@ -252,38 +206,29 @@ static uint32_t queue_one(struct blk_ssr *b, struct client *c, const struct blk_
 }
 
 /* BLK_SUBMIT and BLK_SUBMITV: every request checked before any is queued. */
-static int do_submit(rv_request *req, struct client *c, bool vector)
+static int do_submit(rv_request *req, struct client *c, const struct blk_args *a)
 {
     struct blk_ssr *b = req->ssr;
-    struct blk_submit q[BLK_SLOTS];
-    size_t n = req->len / sizeof q[0];
-    if (req->len % sizeof q[0] || n == 0 || (!vector && n != 1))
-        return BLK_ERR(EINVAL);
-    if (n > free_slots(b))
+    if (a->n > free_slots(b))
         return BLK_ERR(EAGAIN);
-    memcpy(q, req->data, n * sizeof q[0]);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < a->n; i++) {
 #ifdef BLK_TEST_HOOKS
-        if (q[i].cls == 7)
+        if (a->q[i].cls == 7)
             abort();        /* the test build's poisonous request */
 #endif
-        int e = submit_checks(b, &q[i]);
+        int e = blk_submit_check(&a->q[i], device_blocks(), b->buf_bytes);
         if (e)
             return BLK_ERR(e);
     }
     uint32_t tags[BLK_SLOTS];
-    for (size_t i = 0; i < n; i++)
-        tags[i] = queue_one(b, c, &q[i]);
-    return rv_reply(req, tags, n * sizeof tags[0]);
+    for (size_t i = 0; i < a->n; i++)
+        tags[i] = queue_one(b, c, &a->q[i]);
+    return rv_reply(req, tags, a->n * sizeof tags[0]);
 }
 
-static int do_reap(rv_request *req)
+static int do_reap(rv_request *req, uint32_t most)
 {
     struct blk_ssr *b = req->ssr;
-    uint32_t most;
-    if (req->len != sizeof most)
-        return BLK_ERR(EINVAL);
-    memcpy(&most, req->data, sizeof most);
     uint8_t out[RV_MAX_PAYLOAD];
     uint32_t n = 0;
     size_t at = sizeof n;
@@ -301,13 +246,9 @@ static int do_reap(rv_request *req)
     return rv_reply(req, out, at);
 }
 
-static int do_buffer(rv_request *req, struct client *c)
+static int do_buffer(rv_request *req, struct client *c, uint64_t bytes)
 {
     struct blk_ssr *b = req->ssr;
-    uint64_t bytes;
-    if (req->len != sizeof bytes)
-        return BLK_ERR(EINVAL);
-    memcpy(&bytes, req->data, sizeof bytes);
     if (b->buf_bytes)
         return bytes == b->buf_bytes ? rv_reply_attach(req, BUFFER_SLOT) : BLK_ERR(EEXIST);
     if (bytes == 0 || bytes % BLK_BLOCK || bytes > BLK_BUFFER_MAX)
@@ -337,45 +278,32 @@ static int blk_handle(rv_request *req)
     struct client *c = client_of(req->session);
     if (!c)
         return RV_ENOMEM;
+#ifdef BLK_TEST_HOOKS
+    if (req->op == BLK_TEST_HOLD) {
+        device_hold(req->len == 4 && *(const uint32_t *)req->data);
+        return 0;
+    }
+#endif
+    struct blk_args a;
+    int e = blk_decode(req->op, req->data, req->len, &a);
+    if (e)
+        return BLK_ERR(e);
     switch (req->op) {
     case BLK_INFO: return do_info(req);
     case BLK_NOTIFIER: return rv_reply_attach(req, NOTIFIER_SLOT);
-    case BLK_BUFFER: return do_buffer(req, c);
-    case BLK_SUBMIT: return do_submit(req, c, false);
-    case BLK_SUBMITV: return do_submit(req, c, true);
-    case BLK_REAP: return do_reap(req);
-#ifdef BLK_TEST_HOOKS
-    case BLK_TEST_HOLD:
-        device_hold(req->len == 4 && *(const uint32_t *)req->data);
-        return 0;
-#endif
-    default: return BLK_ERR(ENOSYS);
+    case BLK_BUFFER: return do_buffer(req, c, a.bytes);
+    case BLK_SUBMIT:
+    case BLK_SUBMITV: return do_submit(req, c, &a);
+    default: return do_reap(req, a.most);    /* blk_decode knows no other op */
     }
 }
 
 /* ---- recovery ---- */
 
-/* A slot this code could have written: a request that can be issued as it is. */
-static bool slot_sound(const struct blk_ssr *b, const struct blk_slot *sl)
-{
-    if (sl->state == SLOT_FREE || sl->state == SLOT_DONE)
-        return true;
-    struct blk_submit q = { .op = sl->op, .cls = sl->cls, .nblocks = sl->nblocks, .lba = sl->lba,
-                            .buf_off = sl->buf_off };
-    return sl->state == SLOT_QUEUED && sl->tag != 0 && submit_checks(b, &q) == 0 &&
-           (sl->op == BLK_FLUSH || sl->nblocks != 0);
-}
-
 static bool blk_validate(rv_svc_session *s, const void *ssr)
 {
     (void)s;
-    const struct blk_ssr *b = ssr;
-    if (b->weight < 1 || b->weight > BLK_WEIGHT_MAX || b->buf_bytes > BLK_BUFFER_MAX)
-        return false;
-    for (unsigned i = 0; i < BLK_SLOTS; i++)
-        if (!slot_sound(b, &b->slot[i]))
-            return false;
-    return true;
+    return blk_ssr_sound(ssr, device_blocks());
 }
 
 /* Every session's queued requests go back into the queue, in the order

@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include "fs.h"
 #include "fscore.h"
+#include "fsreq.h"
 #include "fsstate.h"
 #include "fusefs.h"
 #include "image.h"
@@ -36,7 +37,6 @@
 
 #define FS_SSR_LAYOUT 1
 #define SYMLINK_DEPTH 40
-#define OPEN_FLAGS_KNOWN (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 struct fs_file {
     uint32_t ino;           /* 0: a free slot */
@@ -51,40 +51,15 @@ struct fs_ssr {
     struct fs_file fd[FS_MAX_FDS];
 };
 
-/* One native request being served. */
+/* One native request being served (its payload decoded by fsreq.c). */
 struct call {
     rv_request *req;
     struct fs_ssr *ssr;
     struct fsc_cred cred;
-    const uint8_t *p;       /* what is left of the request */
-    size_t left;
 };
 
 static int settle_fd = -1;  /* an eventfd: settle once the runtime has committed the request */
 static const char *blk_service; /* --blk: the device is that service's, not the manifest's image */
-
-/* ---- request parsing ---- */
-
-static bool take(struct call *c, void *out, size_t len)
-{
-    if (c->left < len)
-        return false;
-    memcpy(out, c->p, len);
-    c->p += len, c->left -= len;
-    return true;
-}
-
-/* A NUL-terminated string of at most PATH_MAX bytes, or NULL. */
-static const char *take_str(struct call *c)
-{
-    const uint8_t *end = memchr(c->p, 0, c->left < 4096 ? c->left : 4096);
-    if (!end || end == c->p)
-        return NULL;
-    const char *s = (const char *)c->p;
-    c->left -= (size_t)(end + 1 - c->p);
-    c->p = end + 1;
-    return s;
-}
 
 /* ---- paths ---- */
 
@@ -253,12 +228,9 @@ static int open_target(struct call *c, const char *path, uint32_t flags, uint32_
     return fsc_mknod(dir, name, S_IFREG | (mode & 07777), 0, &c->cred, ino);
 }
 
-static int do_open(struct call *c)
+static int do_open(struct call *c, const struct fs_req *r)
 {
-    struct fs_open_req o;
-    const char *path;
-    if (!take(c, &o, sizeof o) || !(path = take_str(c)) || (o.flags & ~(uint32_t)OPEN_FLAGS_KNOWN))
-        return FS_ERR(EINVAL);
+    const struct fs_open_req o = r->open;
     uint32_t fd = 0;
     while (fd < FS_MAX_FDS && c->ssr->fd[fd].ino)
         fd++;
@@ -267,7 +239,7 @@ static int do_open(struct call *c)
     uint32_t ino;
     bool made;
     struct stat st;
-    int rc = open_target(c, path, o.flags, o.mode, &ino, &made);
+    int rc = open_target(c, r->path, o.flags, o.mode, &ino, &made);
     if (rc == 0 && (rc = fsc_getattr(ino, &st)) == 0 && !made)
         rc = open_access(c, ino, o.flags, &st);
     if (rc == 0 && (o.flags & O_TRUNC) && S_ISREG(st.st_mode) && st.st_size > 0)
@@ -286,11 +258,10 @@ static int drop_open(uint32_t ino)
     return fss_is_open(ino) ? 0 : fsc_release_orphan(ino);
 }
 
-static int do_close(struct call *c)
+static int do_close(struct call *c, const struct fs_req *r)
 {
-    uint32_t fd;
-    struct fs_file *f;
-    if (!take(c, &fd, sizeof fd) || !(f = file_of(c, fd)))
+    struct fs_file *f = file_of(c, r->fd);
+    if (!f)
         return FS_ERR(EBADF);
     int rc = commit(c, drop_open(f->ino));
     if (rc < 0) {
@@ -301,11 +272,11 @@ static int do_close(struct call *c)
     return 0;
 }
 
-static int do_read(struct call *c, bool positioned)
+static int do_read(struct call *c, const struct fs_req *r, bool positioned)
 {
-    struct fs_io_req io;
-    struct fs_file *f;
-    if (!take(c, &io, sizeof io) || !(f = file_of(c, io.fd)) || (f->flags & O_ACCMODE) == O_WRONLY)
+    const struct fs_io_req io = r->io;
+    struct fs_file *f = file_of(c, io.fd);
+    if (!f || (f->flags & O_ACCMODE) == O_WRONLY)
         return FS_ERR(EBADF);
     static uint8_t buf[FS_IO_MAX];
     ssize_t n = fsc_read(f->ino, buf, io.len < sizeof buf ? io.len : sizeof buf, positioned ? io.off : f->off);
@@ -316,16 +287,16 @@ static int do_read(struct call *c, bool positioned)
     return rv_reply(c->req, buf, (size_t)n);
 }
 
-static int do_write(struct call *c, bool positioned)
+static int do_write(struct call *c, const struct fs_req *r, bool positioned)
 {
-    struct fs_io_req io;
-    struct fs_file *f;
+    const struct fs_io_req io = r->io;
+    struct fs_file *f = file_of(c, io.fd);
     struct stat st;
-    if (!take(c, &io, sizeof io) || !(f = file_of(c, io.fd)) || (f->flags & O_ACCMODE) == O_RDONLY)
+    if (!f || (f->flags & O_ACCMODE) == O_RDONLY)
         return FS_ERR(EBADF);
     int rc = fsc_getattr(f->ino, &st);
     uint64_t off = positioned ? io.off : (f->flags & O_APPEND) ? (uint64_t)st.st_size : f->off;
-    ssize_t n = rc < 0 ? rc : fsc_write(f->ino, c->p, c->left, off);
+    ssize_t n = rc < 0 ? rc : fsc_write(f->ino, r->data, r->len, off);
     if ((rc = commit(c, n < 0 ? (int)n : 0)) < 0)
         return FS_ERR(-rc);
     if (!positioned)
@@ -334,12 +305,12 @@ static int do_write(struct call *c, bool positioned)
     return rv_reply(c->req, &put, sizeof put);
 }
 
-static int do_seek(struct call *c)
+static int do_seek(struct call *c, const struct fs_req *r)
 {
-    struct fs_seek_req s;
-    struct fs_file *f;
+    const struct fs_seek_req s = r->seek;
+    struct fs_file *f = file_of(c, s.fd);
     struct stat st;
-    if (!take(c, &s, sizeof s) || !(f = file_of(c, s.fd)))
+    if (!f)
         return FS_ERR(EBADF);
     int rc = fsc_getattr(f->ino, &st);
     if (rc < 0)
@@ -351,20 +322,18 @@ static int do_seek(struct call *c)
     return rv_reply(c->req, &f->off, sizeof f->off);
 }
 
-static int do_ftruncate(struct call *c)
+static int do_ftruncate(struct call *c, const struct fs_req *r)
 {
-    struct fs_io_req io;
-    struct fs_file *f;
-    if (!take(c, &io, sizeof io) || !(f = file_of(c, io.fd)) || (f->flags & O_ACCMODE) == O_RDONLY)
+    struct fs_file *f = file_of(c, r->io.fd);
+    if (!f || (f->flags & O_ACCMODE) == O_RDONLY)
         return FS_ERR(EBADF);
-    int rc = commit(c, fsc_setattr(f->ino, &(struct fsc_setattr){ .set = FSC_SET_SIZE, .size = io.off }));
+    int rc = commit(c, fsc_setattr(f->ino, &(struct fsc_setattr){ .set = FSC_SET_SIZE, .size = r->io.off }));
     return rc < 0 ? FS_ERR(-rc) : 0;
 }
 
-static int do_fsync(struct call *c)
+static int do_fsync(struct call *c, const struct fs_req *r)
 {
-    uint32_t fd;
-    if (!take(c, &fd, sizeof fd) || !file_of(c, fd))
+    if (!file_of(c, r->fd))
         return FS_ERR(EBADF);
     int rc = txnio_sync();
     return rc < 0 ? FS_ERR(-rc) : 0;
@@ -388,22 +357,16 @@ static int reply_stat(struct call *c, uint32_t ino)
     return rv_reply(c->req, &w, sizeof w);
 }
 
-static int do_fstat(struct call *c)
+static int do_fstat(struct call *c, const struct fs_req *r)
 {
-    uint32_t fd;
-    struct fs_file *f;
-    if (!take(c, &fd, sizeof fd) || !(f = file_of(c, fd)))
-        return FS_ERR(EBADF);
-    return reply_stat(c, f->ino);
+    struct fs_file *f = file_of(c, r->fd);
+    return f ? reply_stat(c, f->ino) : FS_ERR(EBADF);
 }
 
-static int do_stat(struct call *c, bool follow_last)
+static int do_stat(struct call *c, const struct fs_req *r, bool follow_last)
 {
-    const char *path = take_str(c);
     uint32_t ino;
-    if (!path)
-        return FS_ERR(EINVAL);
-    int rc = resolve(c, path, follow_last, &ino);
+    int rc = resolve(c, r->path, follow_last, &ino);
     return rc < 0 ? FS_ERR(-rc) : reply_stat(c, ino);
 }
 
@@ -432,23 +395,19 @@ static bool add_dirent(const char *name, size_t len, uint32_t ino, unsigned dtyp
     return true;
 }
 
-static int do_readdir(struct call *c)
+static int do_readdir(struct call *c, const struct fs_req *r)
 {
-    uint64_t cookie;
-    const char *path;
     uint32_t ino;
-    if (!take(c, &cookie, sizeof cookie) || !(path = take_str(c)))
-        return FS_ERR(EINVAL);
     static struct dirents d;
     d.used = sizeof *d.head;
     d.full = false;
     d.head = (struct fs_dirents *)d.buf;
     *d.head = (struct fs_dirents){ 0 };
-    int rc = resolve(c, path, true, &ino);
+    int rc = resolve(c, r->path, true, &ino);
     if (rc == 0)
         rc = need(c, ino, R_OK);
     if (rc == 0)
-        rc = fsc_readdir(ino, cookie, add_dirent, &d);
+        rc = fsc_readdir(ino, r->cookie, add_dirent, &d);
     if (rc < 0)
         return FS_ERR(-rc);
     if (!d.full)
@@ -456,46 +415,37 @@ static int do_readdir(struct call *c)
     return rv_reply(c->req, d.buf, d.used);
 }
 
-static int do_mkdir(struct call *c)
+static int do_mkdir(struct call *c, const struct fs_req *r)
 {
-    uint32_t mode, dir, ino;
-    const char *path;
+    uint32_t dir, ino;
     char name[FSC_NAME_MAX + 1];
-    if (!take(c, &mode, sizeof mode) || !(path = take_str(c)))
-        return FS_ERR(EINVAL);
-    int rc = resolve_parent(c, path, &dir, name);
+    int rc = resolve_parent(c, r->path, &dir, name);
     if (rc == 0)
         rc = need(c, dir, W_OK | X_OK);
     if (rc == 0)
-        rc = fsc_mkdir(dir, name, mode, &c->cred, &ino);
+        rc = fsc_mkdir(dir, name, r->mode, &c->cred, &ino);
     rc = commit(c, rc);
     return rc < 0 ? FS_ERR(-rc) : 0;
 }
 
-static int do_remove(struct call *c, bool is_dir)
+static int do_remove(struct call *c, const struct fs_req *r, bool is_dir)
 {
-    const char *path = take_str(c);
     uint32_t dir, ino;
     char name[FSC_NAME_MAX + 1];
-    if (!path)
-        return FS_ERR(EINVAL);
-    int rc = resolve_parent(c, path, &dir, name);
+    int rc = resolve_parent(c, r->path, &dir, name);
     if (rc == 0 && (rc = fsc_lookup(dir, name, &ino)) == 0 && (rc = may_delete(c, dir, ino)) == 0)
         rc = is_dir ? fsc_rmdir(dir, name) : fsc_unlink(dir, name);
     rc = commit(c, rc);
     return rc < 0 ? FS_ERR(-rc) : 0;
 }
 
-static int do_rename(struct call *c)
+static int do_rename(struct call *c, const struct fs_req *r)
 {
-    const char *from = take_str(c), *to = take_str(c);
     uint32_t dir, newdir, ino, old;
     char name[FSC_NAME_MAX + 1], newname[FSC_NAME_MAX + 1];
-    if (!from || !to)
-        return FS_ERR(EINVAL);
-    int rc = resolve_parent(c, from, &dir, name);
+    int rc = resolve_parent(c, r->path, &dir, name);
     if (rc == 0)
-        rc = resolve_parent(c, to, &newdir, newname);
+        rc = resolve_parent(c, r->path2, &newdir, newname);
     if (rc == 0 && (rc = fsc_lookup(dir, name, &ino)) == 0)
         rc = may_delete(c, dir, ino);
     if (rc == 0 && (rc = need(c, newdir, W_OK | X_OK)) == 0 && fsc_lookup(newdir, newname, &old) == 0)
@@ -506,44 +456,35 @@ static int do_rename(struct call *c)
     return rc < 0 ? FS_ERR(-rc) : 0;
 }
 
-static int do_link(struct call *c)
+static int do_link(struct call *c, const struct fs_req *r)
 {
-    const char *existing = take_str(c), *path = take_str(c);
     uint32_t ino, dir;
     char name[FSC_NAME_MAX + 1];
-    if (!existing || !path)
-        return FS_ERR(EINVAL);
-    int rc = resolve(c, existing, false, &ino);
+    int rc = resolve(c, r->path, false, &ino);
     if (rc == 0)
-        rc = resolve_parent(c, path, &dir, name);
+        rc = resolve_parent(c, r->path2, &dir, name);
     if (rc == 0 && (rc = need(c, dir, W_OK | X_OK)) == 0)
         rc = fsc_link(ino, dir, name);
     rc = commit(c, rc);
     return rc < 0 ? FS_ERR(-rc) : 0;
 }
 
-static int do_symlink(struct call *c)
+static int do_symlink(struct call *c, const struct fs_req *r)
 {
-    const char *target = take_str(c), *path = take_str(c);
     uint32_t dir, ino;
     char name[FSC_NAME_MAX + 1];
-    if (!target || !path)
-        return FS_ERR(EINVAL);
-    int rc = resolve_parent(c, path, &dir, name);
+    int rc = resolve_parent(c, r->path2, &dir, name);
     if (rc == 0 && (rc = need(c, dir, W_OK | X_OK)) == 0)
-        rc = fsc_symlink(dir, name, target, &c->cred, &ino);
+        rc = fsc_symlink(dir, name, r->path, &c->cred, &ino);
     rc = commit(c, rc);
     return rc < 0 ? FS_ERR(-rc) : 0;
 }
 
-static int do_readlink(struct call *c)
+static int do_readlink(struct call *c, const struct fs_req *r)
 {
-    const char *path = take_str(c);
     uint32_t ino;
     char target[4096];
-    if (!path)
-        return FS_ERR(EINVAL);
-    int rc = resolve(c, path, false, &ino);
+    int rc = resolve(c, r->path, false, &ino);
     if (rc == 0)
         rc = fsc_readlink(ino, target, sizeof target);
     return rc < 0 ? FS_ERR(-rc) : rv_reply(c->req, target, (size_t)rc);
@@ -553,8 +494,6 @@ static int do_readlink(struct call *c)
 static int setattr_path(struct call *c, const char *path, struct fsc_setattr *sa, int (*allowed)(const struct call *, uint32_t, const struct fsc_setattr *))
 {
     uint32_t ino;
-    if (!path)
-        return FS_ERR(EINVAL);
     int rc = resolve(c, path, true, &ino);
     if (rc == 0)
         rc = allowed(c, ino, sa);
@@ -596,23 +535,17 @@ static int truncate_allowed(const struct call *c, uint32_t ino, const struct fsc
     return need(c, ino, W_OK);
 }
 
-static int do_chmod(struct call *c)
+static int do_chmod(struct call *c, const struct fs_req *r)
 {
-    struct fsc_setattr sa = { .set = FSC_SET_MODE };
-    uint32_t mode;
-    if (!take(c, &mode, sizeof mode))
-        return FS_ERR(EINVAL);
-    sa.mode = mode;
-    return setattr_path(c, take_str(c), &sa, chmod_allowed);
+    struct fsc_setattr sa = { .set = FSC_SET_MODE, .mode = r->mode };
+    return setattr_path(c, r->path, &sa, chmod_allowed);
 }
 
-static int do_chown(struct call *c)
+static int do_chown(struct call *c, const struct fs_req *r)
 {
-    struct fsc_setattr sa = { 0 };
-    if (!take(c, &sa.uid, sizeof sa.uid) || !take(c, &sa.gid, sizeof sa.gid))
-        return FS_ERR(EINVAL);
+    struct fsc_setattr sa = { .uid = r->uid, .gid = r->gid };
     sa.set = (sa.uid != UINT32_MAX ? FSC_SET_UID : 0) | (sa.gid != UINT32_MAX ? FSC_SET_GID : 0);
-    return setattr_path(c, take_str(c), &sa, chown_allowed);
+    return setattr_path(c, r->path, &sa, chown_allowed);
 }
 
 static unsigned time_bits(int64_t nsec, unsigned given, unsigned now)
@@ -620,37 +553,28 @@ static unsigned time_bits(int64_t nsec, unsigned given, unsigned now)
     return nsec == UTIME_OMIT ? 0 : nsec == UTIME_NOW ? now : given;
 }
 
-static int do_utimens(struct call *c)
+static int do_utimens(struct call *c, const struct fs_req *r)
 {
-    struct fs_times t;
-    if (!take(c, &t, sizeof t))
-        return FS_ERR(EINVAL);
+    const struct fs_times t = r->times;
     struct fsc_setattr sa = {
         .set = time_bits(t.atime_nsec, FSC_SET_ATIME, FSC_SET_ATIME_NOW) | time_bits(t.mtime_nsec, FSC_SET_MTIME, FSC_SET_MTIME_NOW),
         .atime = { .tv_sec = t.atime_sec, .tv_nsec = t.atime_nsec },
         .mtime = { .tv_sec = t.mtime_sec, .tv_nsec = t.mtime_nsec },
     };
-    bool bad = (t.atime_nsec < 0 || t.atime_nsec >= 1000000000) && t.atime_nsec != UTIME_NOW && t.atime_nsec != UTIME_OMIT;
-    bad |= (t.mtime_nsec < 0 || t.mtime_nsec >= 1000000000) && t.mtime_nsec != UTIME_NOW && t.mtime_nsec != UTIME_OMIT;
-    return bad ? FS_ERR(EINVAL) : setattr_path(c, take_str(c), &sa, utimens_allowed);
+    return setattr_path(c, r->path, &sa, utimens_allowed);
 }
 
-static int do_truncate(struct call *c)
+static int do_truncate(struct call *c, const struct fs_req *r)
 {
-    struct fsc_setattr sa = { .set = FSC_SET_SIZE };
-    if (!take(c, &sa.size, sizeof sa.size))
-        return FS_ERR(EINVAL);
-    return setattr_path(c, take_str(c), &sa, truncate_allowed);
+    struct fsc_setattr sa = { .set = FSC_SET_SIZE, .size = r->size };
+    return setattr_path(c, r->path, &sa, truncate_allowed);
 }
 
-static int do_chdir(struct call *c)
+static int do_chdir(struct call *c, const struct fs_req *r)
 {
-    const char *path = take_str(c);
     uint32_t ino;
     struct stat st;
-    if (!path)
-        return FS_ERR(EINVAL);
-    int rc = resolve(c, path, true, &ino);
+    int rc = resolve(c, r->path, true, &ino);
     if (rc == 0 && (rc = fsc_getattr(ino, &st)) == 0 && !S_ISDIR(st.st_mode))
         rc = -ENOTDIR;
     if (rc == 0)
@@ -672,34 +596,37 @@ static int do_statfs(struct call *c)
 
 static int dispatch(struct call *c)
 {
+    struct fs_req r;
+    int rc = fs_req_decode(c->req->op, c->req->data, c->req->len, &r);
+    if (rc)
+        return rc;
     switch (c->req->op) {
-    case FS_OPEN: return do_open(c);
-    case FS_CLOSE: return do_close(c);
-    case FS_READ: return do_read(c, false);
-    case FS_PREAD: return do_read(c, true);
-    case FS_WRITE: return do_write(c, false);
-    case FS_PWRITE: return do_write(c, true);
-    case FS_SEEK: return do_seek(c);
-    case FS_FTRUNCATE: return do_ftruncate(c);
-    case FS_FSYNC: return do_fsync(c);
-    case FS_FSTAT: return do_fstat(c);
-    case FS_STAT: return do_stat(c, true);
-    case FS_LSTAT: return do_stat(c, false);
-    case FS_READDIR: return do_readdir(c);
-    case FS_MKDIR: return do_mkdir(c);
-    case FS_RMDIR: return do_remove(c, true);
-    case FS_UNLINK: return do_remove(c, false);
-    case FS_RENAME: return do_rename(c);
-    case FS_LINK: return do_link(c);
-    case FS_SYMLINK: return do_symlink(c);
-    case FS_READLINK: return do_readlink(c);
-    case FS_CHMOD: return do_chmod(c);
-    case FS_CHOWN: return do_chown(c);
-    case FS_UTIMENS: return do_utimens(c);
-    case FS_TRUNCATE: return do_truncate(c);
-    case FS_CHDIR: return do_chdir(c);
-    case FS_STATFS: return do_statfs(c);
-    default: return FS_ERR(ENOSYS);
+    case FS_OPEN: return do_open(c, &r);
+    case FS_CLOSE: return do_close(c, &r);
+    case FS_READ: return do_read(c, &r, false);
+    case FS_PREAD: return do_read(c, &r, true);
+    case FS_WRITE: return do_write(c, &r, false);
+    case FS_PWRITE: return do_write(c, &r, true);
+    case FS_SEEK: return do_seek(c, &r);
+    case FS_FTRUNCATE: return do_ftruncate(c, &r);
+    case FS_FSYNC: return do_fsync(c, &r);
+    case FS_FSTAT: return do_fstat(c, &r);
+    case FS_STAT: return do_stat(c, &r, true);
+    case FS_LSTAT: return do_stat(c, &r, false);
+    case FS_READDIR: return do_readdir(c, &r);
+    case FS_MKDIR: return do_mkdir(c, &r);
+    case FS_RMDIR: return do_remove(c, &r, true);
+    case FS_UNLINK: return do_remove(c, &r, false);
+    case FS_RENAME: return do_rename(c, &r);
+    case FS_LINK: return do_link(c, &r);
+    case FS_SYMLINK: return do_symlink(c, &r);
+    case FS_READLINK: return do_readlink(c, &r);
+    case FS_CHMOD: return do_chmod(c, &r);
+    case FS_CHOWN: return do_chown(c, &r);
+    case FS_UTIMENS: return do_utimens(c, &r);
+    case FS_TRUNCATE: return do_truncate(c, &r);
+    case FS_CHDIR: return do_chdir(c, &r);
+    default: return do_statfs(c);   /* fs_req_decode knows no other op */
     }
 }
 
@@ -707,7 +634,7 @@ static int dispatch(struct call *c)
 
 static int fs_handle(rv_request *req)
 {
-    struct call c = { .req = req, .ssr = req->ssr, .p = req->data, .left = req->len };
+    struct call c = { .req = req, .ssr = req->ssr };
     rv_svc_session_peer(req->session, &c.cred.uid, &c.cred.gid);
     fss_begin();
     return dispatch(&c);
@@ -743,7 +670,7 @@ static bool fs_validate(rv_svc_session *s, const void *ssr)
     if (f->cwd == 0)
         return false;
     for (unsigned i = 0; i < FS_MAX_FDS; i++)
-        if (f->fd[i].ino && (f->fd[i].flags & ~(uint32_t)OPEN_FLAGS_KNOWN))
+        if (f->fd[i].ino && (f->fd[i].flags & ~(uint32_t)FS_OPEN_FLAGS))
             return false;
     return true;
 }

@@ -1,6 +1,7 @@
 /* account.c — see account.h. A linked list: users are few, and an account
  * is looked up only when a connection is accepted. */
 #include "account.h"
+#include "manifest.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,14 +20,20 @@ struct account {
 };
 
 static struct account *accounts;
-static struct rv_limits limits = { .max_connections = 64, .max_sessions = 1024,
-                                   .max_ssr_bytes = 16u << 20, .reserved_fds = 1024 };
+/* Until account_set_limits: the manifest's defaults. */
+static struct {
+    unsigned max_connections, max_sessions, reserved_fds;
+    uint64_t max_ssr_bytes;
+} limits = { .max_connections = 256, .max_sessions = 1024, .reserved_fds = 1024, .max_ssr_bytes = 16u << 20 };
 static uint64_t shared_fds;   /* unprivileged users stop where the reserve starts */
 static uint64_t used_fds;     /* by every account, privileged ones included */
 
-void account_set_limits(const struct rv_limits *l)
+void account_set_limits(const struct rv_manifest *m)
 {
-    limits = *l;
+    limits.max_connections = m->max_connections_per_user;
+    limits.max_sessions = m->max_sessions_per_user;
+    limits.reserved_fds = m->reserved_descriptors;
+    limits.max_ssr_bytes = m->max_ssr_bytes;
     struct rlimit rl;
     uint64_t nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
     shared_fds = nofile > limits.reserved_fds ? nofile - limits.reserved_fds : 0;

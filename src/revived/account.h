@@ -29,18 +29,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct rv_limits {
-    unsigned max_connections;   /* per user */
-    unsigned max_sessions;      /* per user: sessions + dataspaces + attachments */
-    uint64_t max_ssr_bytes;     /* per user: SSR + journal bytes of its sessions */
-    unsigned reserved_fds;      /* kept back from all unprivileged users together */
-};
-
 struct account;
+struct rv_manifest;
 
-/* Sets the limits; the shared budget is the descriptor limit revived runs
- * with (read now) less limits->reserved_fds. */
-void account_set_limits(const struct rv_limits *limits);
+/* Takes the limits of the manifest's [revived] section; the shared budget
+ * is the descriptor limit revived runs with (read now) less its
+ * reserved_descriptors. */
+void account_set_limits(const struct rv_manifest *m);
 /* Finds or creates uid's account; takes a reference. NULL: out of memory. */
 struct account *account_get(uid_t uid);
 struct account *account_ref(struct account *a);

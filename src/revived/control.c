@@ -184,6 +184,16 @@ static void dispatch(struct conn *c, struct rv_msg *m)
     }
 }
 
+/* A reply that fails closes c (conn.h), and closing drops the reference
+ * the connection holds on itself: the one taken here keeps c valid until
+ * the handler is done with it. */
+void control_dispatch(struct conn *c, struct rv_msg *m)
+{
+    conn_get(c);
+    dispatch(c, m);
+    conn_put(c);
+}
+
 /* Reads and dispatches one request; the loop calls again for the next. */
 static void on_conn_event(struct conn *c, uint32_t events)
 {
@@ -204,9 +214,7 @@ static void on_conn_event(struct conn *c, uint32_t events)
         conn_close(c);
         return;
     }
-    conn_get(c);
-    dispatch(c, &msg);
-    conn_put(c);
+    control_dispatch(c, &msg);
 }
 
 static void accept_one(int fd)

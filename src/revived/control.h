@@ -16,6 +16,7 @@
 #include "manifest.h"
 
 struct conn;
+struct rv_msg;
 
 /* Binds and listens at path, a socket file of the given mode and group
  * ((gid_t)-1: revived's own); refuses if another revived answers there. */
@@ -27,5 +28,11 @@ void control_fini(void);
  * runs as process pid. Returns it with a second reference, the caller's,
  * or NULL (fd closed) if it cannot be set up. */
 struct conn *control_adopt(int fd, pid_t pid, const struct rv_task_conf *ns);
+
+/* Answers one request that arrived on c and passed rv__wire_recv's checks
+ * (the framing), taking its descriptors. The connection's reader calls it
+ * for every message; so does the fuzz harness of revived's control
+ * dispatch (tests/fuzz/fuzz_control.c), which builds messages in memory. */
+void control_dispatch(struct conn *c, struct rv_msg *m);
 
 #endif

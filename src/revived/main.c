@@ -228,15 +228,6 @@ static void raise_nofile(void)
     }
 }
 
-static void set_limits(const struct rv_manifest *m)
-{
-    struct rv_limits l = { .max_connections = m->max_connections_per_user,
-                           .max_sessions = m->max_sessions_per_user,
-                           .max_ssr_bytes = m->max_ssr_bytes,
-                           .reserved_fds = m->reserved_descriptors };
-    account_set_limits(&l);
-}
-
 /* Services and tasks revived starts find it as clients do, by
  * $REVIVE_SOCKET: a service may be another's client (fs on blk). */
 static void export_socket(const char *path)
@@ -259,7 +250,7 @@ static int run(const struct options *o, struct rv_manifest *m)
     if (!o->foreground)
         launch_detached();   /* startup errors of revived's own still reach the terminal */
     raise_nofile();
-    set_limits(m);
+    account_set_limits(m);
     if (loop_init() < 0 || watch_signals() < 0 || reserve_init() < 0 || conn_init(m->idle_timeout_ms) < 0) {
         rv_err("cannot set up the event loop: %s", strerror(errno));
         return 1;

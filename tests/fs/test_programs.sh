@@ -68,7 +68,9 @@ run_git() {
         cd "$1/repo"
         git init -q -b main && git add -A && git commit -qm "the tree"
         for round in 1 2 3; do
-            find . -name '*.c' -not -path './.git/*' | LC_ALL=C sort | head -n 40 | xargs sed -i "1i /* round $round */"
+            # sed -n, not head: head leaves sort writing into a closed pipe
+            # once the list outgrows one write (SIGPIPE, fatal under pipefail)
+            find . -name '*.c' -not -path './.git/*' | LC_ALL=C sort | sed -n 1,40p | xargs sed -i "1i /* round $round */"
             git mv tests "tests$round" && git commit -qam "round $round"
             git mv "tests$round" tests && git commit -qam "round $round back"
         done

@@ -2,7 +2,9 @@
  * when the target is not linked with clang's -fsanitize=fuzzer.
  *
  *     fuzz_TARGET [-n ITERATIONS] [-s SEED]   mutate the target's seeds
- *     fuzz_TARGET FILE...                      replay inputs, e.g. a crash
+ *     fuzz_TARGET FILE|DIR...                  replay inputs: a crash, a corpus
+ *     fuzz_TARGET -w DIR                       write the seeds into DIR, as
+ *                                              the start of a corpus
  *
  * Without coverage feedback it cannot explore like libFuzzer, but it is
  * deterministic (the same seed gives the same inputs), needs no compiler
@@ -11,12 +13,14 @@
  * the target aborts or faults, the input is written to CRASH_FILE in the
  * current directory so it can be replayed.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "fuzz.h"
 #include "mutate.h"
@@ -39,19 +43,79 @@ static void on_fatal(int sig)
     raise(sig);
 }
 
-static int replay(int n, char **files)
+static int replay_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    input_len = fread(input, 1, sizeof input, f);
+    fclose(f);
+    LLVMFuzzerTestOneInput(input, input_len);
+    return 0;
+}
+
+static int not_hidden(const struct dirent *d)
+{
+    return d->d_name[0] != '.';
+}
+
+/* Every file of a corpus directory, in name order (as libFuzzer names
+ * them, by their hash: the order is stable). Returns how many, or -1. */
+static long replay_dir(const char *dir)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, not_hidden, alphasort);
+    if (n < 0) {
+        perror(dir);
+        return -1;
+    }
+    long done = 0;
+    for (int i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+        if (done >= 0 && replay_file(path) == 0)
+            done++;
+        else
+            done = -1;
+        free(names[i]);
+    }
+    free(names);
+    return done;
+}
+
+static int replay(int n, char **paths)
 {
     for (int i = 0; i < n; i++) {
-        FILE *f = fopen(files[i], "rb");
-        if (!f) {
-            perror(files[i]);
+        struct stat st;
+        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            long k = replay_dir(paths[i]);
+            if (k < 0)
+                return 1;
+            printf("%s: %ld inputs, ok\n", paths[i], k);
+        } else if (replay_file(paths[i]) == 0)
+            printf("%s: ok\n", paths[i]);
+        else
+            return 1;
+    }
+    return 0;
+}
+
+/* Writes each seed as DIR/seed-N: a corpus to start libFuzzer from. */
+static int write_seeds(const char *dir)
+{
+    size_t i = 0;
+    for (; (input_len = fuzz_seed(i, input, sizeof input)) != 0; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/seed-%02zu", dir, i);
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(input, 1, input_len, f) != input_len || fclose(f) != 0) {
+            perror(path);
             return 1;
         }
-        input_len = fread(input, 1, sizeof input, f);
-        fclose(f);
-        LLVMFuzzerTestOneInput(input, input_len);
-        printf("%s: ok\n", files[i]);
     }
+    printf("%s: %zu seeds written\n", dir, i);
     return 0;
 }
 
@@ -97,16 +161,20 @@ int main(int argc, char **argv)
 {
     unsigned long iterations = 20000;
     uint64_t seed = 1;
+    const char *seed_dir = NULL;
     int c;
-    while ((c = getopt(argc, argv, "n:s:")) != -1) {
+    while ((c = getopt(argc, argv, "n:s:w:")) != -1) {
         switch (c) {
         case 'n': iterations = strtoul(optarg, NULL, 0); break;
         case 's': seed = strtoull(optarg, NULL, 0); break;
+        case 'w': seed_dir = optarg; break;
         default:
-            fprintf(stderr, "usage: %s [-n ITERATIONS] [-s SEED] [FILE...]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-n ITERATIONS] [-s SEED] [FILE|DIR...] | -w DIR\n", argv[0]);
             return 2;
         }
     }
+    if (seed_dir)
+        return write_seeds(seed_dir);
     signal(SIGABRT, on_fatal);
     signal(SIGSEGV, on_fatal);
     signal(SIGBUS, on_fatal);

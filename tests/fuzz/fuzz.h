@@ -19,7 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * returns 0 when there are no more seeds. */
 size_t fuzz_seed(size_t i, uint8_t *buf, size_t cap);
 
-/* The largest input a target looks at; longer ones are cut. */
-#define FUZZ_MAX_INPUT 16384
+/* The largest input a target looks at; longer ones are cut. Room for a
+ * control datagram of the largest body (wire.h) and a harness's own bytes
+ * around it. */
+#define FUZZ_MAX_INPUT 20480
 
 #endif

@@ -4,7 +4,7 @@
  *
  * Input layout: byte 0 is a control byte, the rest is datagram bytes.
  *   bits 0-2  how many descriptors ride along with the first datagram (0-7)
- *   bits 3-4  the max_body the receiver passes (8192, 4096, 64 or 0)
+ *   bits 3-4  the max_body the receiver passes (16384, 4096, 64 or 0)
  *   bit 5     split: bytes 1-2 (little-endian) pick a cut, the bytes after
  *             them are sent as two datagrams, the second without descriptors
  * For each datagram the target checks that rv__wire_recv agrees with
@@ -12,16 +12,11 @@
  * descriptors sent when it accepts, and that no descriptor leaks (the
  * count of /proc/self/fd is unchanged) whatever it decides.
  *
- * Run with the stand-alone driver (a meson test, suite 'fuzz'):
- *     build/tests/fuzz/fuzz_wire -n 100000 -s 42     # or: FILE... to replay
- * Run coverage-guided with clang's libFuzzer (apt-get install clang):
- *     clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *         -Iinclude -Isrc/lib/shared tests/fuzz/fuzz_wire.c src/lib/shared/wire.c -o /tmp/fuzz_wire
- *     mkdir -p /tmp/corpus && /tmp/fuzz_wire /tmp/corpus -max_total_time=60
+ * Built with the stand-alone driver (suite 'fuzz' replays corpus/wire and
+ * mutates the seeds below) or with libFuzzer (make fuzz); docs/fuzzing.md.
  */
 #include "fuzz.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "harness.h"
 #include "wire.h"
 
 #define MAX_FDS 7
@@ -39,8 +35,7 @@ static struct rv_msg msg;
 
 static void die(const char *what, size_t len, int r)
 {
-    fprintf(stderr, "fuzz_wire: %s (datagram of %zu bytes, rv__wire_recv returned %d)\n", what, len, r);
-    abort();
+    fuzz_fail("fuzz_wire", "%s (datagram of %zu bytes, rv__wire_recv returned %d)", what, len, r);
 }
 
 static void setup_once(void)
@@ -54,18 +49,6 @@ static void setup_once(void)
     }
     int big = 1 << 20;
     setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
-}
-
-static size_t count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        abort();
-    size_t n = 0;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
 }
 
 static void send_datagram(const uint8_t *buf, size_t len, size_t nfds)
@@ -106,7 +89,7 @@ static void check_accepted(const uint8_t *buf, size_t len, size_t nfds, size_t f
         die("wrong descriptor count", len, 1);
     if (memcmp(&msg.hdr, buf, sizeof msg.hdr) || memcmp(msg.body, buf + sizeof msg.hdr, len - sizeof msg.hdr))
         die("message differs from the datagram", len, 1);
-    if (count_fds() != fds_before + nfds)
+    if (fuzz_count_fds() != fds_before + nfds)
         die("descriptors received are not open", len, 1);
     rv__msg_close_fds(&msg);
 }
@@ -115,7 +98,7 @@ static void run_datagram(const uint8_t *buf, size_t len, size_t nfds, size_t max
 {
     (void)rv__wire_check(buf, len, max_body);
     send_datagram(buf, len, nfds);
-    size_t before = count_fds();
+    size_t before = fuzz_count_fds();
     int r = rv__wire_recv(sv[1], &msg, max_body, MSG_DONTWAIT);
     if (r != expected(buf, len, nfds, max_body))
         die("rv__wire_recv disagrees with rv__wire_check", len, r);
@@ -123,7 +106,7 @@ static void run_datagram(const uint8_t *buf, size_t len, size_t nfds, size_t max
         check_accepted(buf, len, nfds, before);
     else if (msg.nfds != 0)
         die("a rejected message kept descriptors", len, r);
-    if (count_fds() != before)
+    if (fuzz_count_fds() != before)
         die("descriptors leaked", len, r);
 }
 
@@ -170,6 +153,16 @@ size_t fuzz_seed(size_t i, uint8_t *buf, size_t cap)
         { 0x08, RV_T_CALL, RV_MAX_PAYLOAD, 0, 0 }, { 0x10, RV_T_REPLY, 64, 0, 0 },
         { 0x00, RV_T_ERROR, RV_WIRE_MAX_BODY, 0, 0 },
         { 0x22, RV_T_SESSIONS, 200, RV_T_PING, 0 }, { 0x20, RV_T_CALL, 10, RV_T_CALL, 20 },
+        /* every other type once, with the descriptors it carries */
+        { 0x00, RV_T_NOTICE, 30, 0, 0 },    { 0x00, RV_T_RESTARTED, 0, 0, 0 },
+        { 0x00, RV_T_STATUS_REPLY, 1024, 0, 0 }, { 0x00, RV_T_KILL, 6, 0, 0 },
+        { 0x00, RV_T_RESTART, 6, 0, 0 },    { 0x00, RV_T_OK, 0, 0, 0 },
+        { 0x03, RV_T_DS_PROVIDE, 6, 0, 0 }, { 0x00, RV_T_DS_ATTACH, 6, 0, 0 },
+        { 0x04, RV_T_DS_OK, 8, 0, 0 },      { 0x00, RV_T_SVC_HELLO, 16, 0, 0 },
+        { 0x02, RV_T_SVC_CONFIG, 32, 0, 0 }, { 0x20, RV_T_HANDOVER_END, 0, RV_T_SVC_READY, 0 },
+        { 0x00, RV_T_BIND_DONE, 0, 0, 0 },  { 0x00, RV_T_UNBIND, 0, 0, 0 },
+        { 0x01, RV_T_STORE_FD, 0, 0, 0 },   { 0x00, RV_T_SESSION_LOST, 40, 0, 0 },
+        { 0x00, RV_T_PONG, 0, 0, 0 },
     };
     if (i >= sizeof seeds / sizeof *seeds || cap < 3)
         return 0;

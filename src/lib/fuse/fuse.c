@@ -8,7 +8,8 @@
  *
  * Every request is read here, before libfuse sees it, so the unique and
  * the resend mark are known while it runs, the INIT is captured, and a
- * poisoned request is answered without dispatch. */
+ * poisoned or malformed request (fuse_check.h) is answered without
+ * dispatch. */
 #include "revive/fuse.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 #include "core.h"
 #include "fail.h"
+#include "fuse_check.h"
 #include "revive/server.h"
 
 #ifndef FUSE_NOTIFY_RESEND
@@ -55,6 +57,17 @@ static bool poisoned(uint64_t unique)
     return st->crash_count >= 2 && (unique & ~UNIQUE_RESEND) == st->crash_unique;
 }
 
+/* A request libfuse would read past (fuse_check.h) is answered EIO and
+ * never dispatched; one too short to say its unique cannot be answered. */
+static void refuse_malformed(const struct fuse_in_header *in, size_t n)
+{
+    if (n < sizeof *in)
+        return;
+    rv__log(RV_LOG_WARNING, "fuse: request %llu (opcode %u, %zu bytes) is malformed: answered EIO",
+            (unsigned long long)(in->unique & ~UNIQUE_RESEND), in->opcode, n);
+    reply_error(in->unique, EIO);
+}
+
 /* One request: the device is non-blocking, so EAGAIN ends the batch. */
 static bool serve_one(void)
 {
@@ -64,8 +77,10 @@ static bool serve_one(void)
     if (r <= 0)
         rv__fail_stop(r == 0 ? "fuse: the mount was unmounted or aborted" : "fuse: cannot read the device");
     const struct fuse_in_header *in = buf.mem;
-    if ((size_t)r < sizeof *in)
+    if (!rv__fuse_request_ok(buf.mem, (size_t)r)) {
+        refuse_malformed(in, (size_t)r);
         return true;
+    }
     keep_init(in, (size_t)r);
     if (poisoned(in->unique)) {
         rv__log(RV_LOG_WARNING, "fuse: request %llu (opcode %u) killed the service twice: answered EIO",
@@ -139,6 +154,7 @@ int rv_fuse_start(const struct fuse_lowlevel_ops *ops, size_t ops_size, void *us
     char *argv[] = { "revive-fuse", NULL };
     struct fuse_args args = FUSE_ARGS_INIT(1, argv);
     se = fuse_session_new(&args, ops, ops_size, userdata);
+    fuse_opt_free_args(&args);   /* the session keeps none of them */
     char path[32];
     snprintf(path, sizeof path, "/dev/fd/%d", fd);
     if (!se || fuse_session_mount(se, path) != 0)

@@ -96,11 +96,20 @@ void rv__sess_unbind(rv_svc_session *s)
     rv__sess_detach(s);
 }
 
+/* A journal header this runtime could have written: the dead instance
+ * may have trampled it, and its ssr_size places the slots (journal.c), so
+ * nothing past the header is read before this holds. */
+static bool journal_header_sound(const struct rv_journal *j)
+{
+    return j->magic == RV_JOURNAL_MAGIC && j->version == RV_JOURNAL_VERSION && j->ssr_size == rv__rt.ssr_size &&
+           j->cur <= 1 && j->bound;
+}
+
 bool rv__sess_done(rv_svc_session **all, size_t n, uint64_t id, uint64_t seq)
 {
     for (size_t i = 0; i < n; i++) {
         struct rv_journal *j = all[i]->j;
-        if (all[i]->id == id && j->magic == RV_JOURNAL_MAGIC && j->cur <= 1)
+        if (all[i]->id == id && journal_header_sound(j))
             return rv__journal_committed(j)->done_seq >= seq;
     }
     return false;
@@ -231,8 +240,7 @@ static bool migrate_ssr(rv_svc_session *s, uint32_t from, char *why, size_t whyl
 bool rv__sess_recover(rv_svc_session *s, char *why, size_t whylen)
 {
     struct rv_journal *j = s->j;
-    if (j->magic != RV_JOURNAL_MAGIC || j->version != RV_JOURNAL_VERSION ||
-        j->ssr_size != rv__rt.ssr_size || j->cur > 1 || !j->bound) {
+    if (!journal_header_sound(j)) {
         snprintf(why, whylen, "journal header is corrupt");
         return false;
     }

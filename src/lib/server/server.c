@@ -26,6 +26,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "arena_internal.h"
+#include "ctlmsg.h"
 #include "revive/version.h"
 #include "sandbox.h"
 #include "serve.h"
@@ -124,27 +125,9 @@ static void ctl_send(uint8_t type, uint64_t seq, uint32_t op, int32_t status)
         rv__fail_stop("cannot write to revived");
 }
 
-/* Checks a batch of session records against the descriptors that came with
- * it; revived is trusted, but a mismatch here would mean a wrong fd as an
- * SSR, so it is cheap insurance. Returns the record count or -1. */
-static long batch_records(const struct rv_msg *m, size_t extra)
-{
-    if (m->hdr.len < extra || (m->hdr.len - extra) % sizeof(struct rv_wire_session))
-        return -1;
-    size_t k = (m->hdr.len - extra) / sizeof(struct rv_wire_session), want = 0;
-    for (size_t i = 0; i < k; i++) {
-        struct rv_wire_session w;
-        memcpy(&w, m->body + i * sizeof w, sizeof w);
-        if (w.stored_mask >> RV_MAX_STORED_FDS)
-            return -1;
-        want += rv__wire_fds_of(w.stored_mask);
-    }
-    return want == m->nfds ? (long)k : -1;
-}
-
 static void take_batch(struct rv_msg *m)
 {
-    long k = batch_records(m, 0);
+    long k = rv__ctl_batch(m, 0);
     if (k < 0) {
         rv__log(RV_LOG_ERR, "malformed session batch from revived");
         exit(1);
@@ -194,30 +177,26 @@ static void handshake(void)
         exit(1);
     say_hello();
     ctl_recv(m);
-    struct rv_wire_svc_config cfg = { 0 };
-    if (m->hdr.type == RV_T_SVC_CONFIG && m->hdr.len == sizeof cfg)
-        memcpy(&cfg, m->body, sizeof cfg);
-    bool file = cfg.flags & RV_CONFIG_ARENA_FILE, image = cfg.flags & RV_CONFIG_IMAGE, fuse = cfg.flags & RV_CONFIG_FUSE;
-    size_t n = 1u + (cfg.arena_size != 0);
-    int file_fd = cfg.arena_size && file ? m->fds[n++] : -1;
-    rv__rt.image_fd = image ? m->fds[n++] : -1;
-    rv__rt.fuse_fd = fuse ? m->fds[n++] : -1;
-    rv__rt.mount_id = cfg.mount_id;
-    if (m->hdr.type != RV_T_SVC_CONFIG || m->hdr.len != sizeof cfg || m->nfds != n || (file && !cfg.arena_size)) {
+    struct rv__config c;
+    if (rv__ctl_config(m, &c) < 0) {
         rv__log(RV_LOG_ERR, "unexpected hand-shake from revived");
         exit(1);
     }
-    if (cfg.ssr_size < rv__rt.ops->ssr_size) {   /* revived refuses this; never hand out a smaller SSR */
+    const struct rv_wire_svc_config *cfg = &c.cfg;
+    rv__rt.image_fd = c.image_fd;
+    rv__rt.fuse_fd = c.fuse_fd;
+    rv__rt.mount_id = cfg->mount_id;
+    if (cfg->ssr_size < rv__rt.ops->ssr_size) {   /* revived refuses this; never hand out a smaller SSR */
         rv__log(RV_LOG_ERR, "the manifest's ssr_size (%llu) is smaller than the %zu bytes of state per session this "
-                  "service keeps", (unsigned long long)cfg.ssr_size, rv__rt.ops->ssr_size);
+                  "service keeps", (unsigned long long)cfg->ssr_size, rv__rt.ops->ssr_size);
         exit(1);
     }
-    if (cfg.arena_size)
-        map_arena(m->fds[1], file_fd, cfg.arena_size);
-    rv__rt.ssr_size = cfg.ssr_size;
-    rv__rt.protect = (enum rv_ssr_protect)cfg.protect;
-    rv__rt.status = mmap(NULL, sizeof *rv__rt.status, PROT_READ | PROT_WRITE, MAP_SHARED, m->fds[0], 0);
-    close(m->fds[0]);
+    if (cfg->arena_size)
+        map_arena(c.arena_fd, c.arena_file_fd, cfg->arena_size);
+    rv__rt.ssr_size = cfg->ssr_size;
+    rv__rt.protect = (enum rv_ssr_protect)cfg->protect;
+    rv__rt.status = mmap(NULL, sizeof *rv__rt.status, PROT_READ | PROT_WRITE, MAP_SHARED, c.status_fd, 0);
+    close(c.status_fd);
     if (rv__rt.status == MAP_FAILED) {
         rv__log(RV_LOG_ERR, "cannot map the status page: %s", strerror(errno));
         exit(1);
@@ -295,16 +274,10 @@ static void rerun_in_flight(void)
 
 static void on_bind(struct rv_msg *m)
 {
-    long k = batch_records(m, m->hdr.len >= sizeof(struct rv_wire_session) ? m->hdr.len - sizeof(struct rv_wire_session) : 0);
-    if (k != 1)
-        rv__fail_stop("malformed BIND from revived");
     struct rv_wire_session w;
-    memcpy(&w, m->body, sizeof w);
-    size_t alen = m->hdr.len - sizeof w;
     char args[RV_ARGS_MAX + 1];
-    alen = alen > RV_ARGS_MAX ? RV_ARGS_MAX : alen;
-    memcpy(args, m->body + sizeof w, alen);
-    args[alen] = '\0';
+    if (rv__ctl_bind(m, &w, args) < 0)
+        rv__fail_stop("malformed BIND from revived");
     char why[128];
     rv_svc_session *s = rv__sess_attach(&w, m->fds, why, sizeof why);
     int rc = s ? rv__sess_bind(s, args) : RV_ENOMEM;

@@ -1,0 +1,57 @@
+/* ctlmsg.c — see ctlmsg.h. */
+#include "ctlmsg.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+/* The descriptors follow the status page in this order: the arena's memfd,
+ * its file, the image, the FUSE device (wire.h); each present or not. */
+int rv__ctl_config(const struct rv_msg *m, struct rv__config *out)
+{
+    struct rv_wire_svc_config *c = &out->cfg;
+    if (m->hdr.type != RV_T_SVC_CONFIG || m->hdr.len != sizeof *c)
+        return -1;
+    memcpy(c, m->body, sizeof *c);
+    bool arena = c->arena_size != 0, file = c->flags & RV_CONFIG_ARENA_FILE;
+    bool image = c->flags & RV_CONFIG_IMAGE, fuse = c->flags & RV_CONFIG_FUSE;
+    /* A file without an arena would be a descriptor nobody asked for, and
+     * a mount of id 0 would pass for an old one (rv_fuse_is_new_mount). */
+    if ((file && !arena) || (fuse && c->mount_id == 0) || c->protect > RV_PROTECT_MPROTECT)
+        return -1;
+    if (m->nfds != 1u + arena + file + image + fuse)
+        return -1;
+    size_t n = 0;
+    out->status_fd = m->fds[n++];
+    out->arena_fd = arena ? m->fds[n++] : -1;
+    out->arena_file_fd = file ? m->fds[n++] : -1;
+    out->image_fd = image ? m->fds[n++] : -1;
+    out->fuse_fd = fuse ? m->fds[n++] : -1;
+    return 0;
+}
+
+long rv__ctl_batch(const struct rv_msg *m, size_t extra)
+{
+    if (m->hdr.len < extra || (m->hdr.len - extra) % sizeof(struct rv_wire_session))
+        return -1;
+    size_t k = (m->hdr.len - extra) / sizeof(struct rv_wire_session), want = 0;
+    for (size_t i = 0; i < k; i++) {
+        struct rv_wire_session w;
+        memcpy(&w, m->body + i * sizeof w, sizeof w);
+        if (w.stored_mask >> RV_MAX_STORED_FDS)
+            return -1;
+        want += rv__wire_fds_of(w.stored_mask);
+    }
+    return want == m->nfds ? (long)k : -1;
+}
+
+int rv__ctl_bind(const struct rv_msg *m, struct rv_wire_session *w, char args[RV_ARGS_MAX + 1])
+{
+    size_t extra = m->hdr.len >= sizeof *w ? m->hdr.len - sizeof *w : 0;
+    if (rv__ctl_batch(m, extra) != 1)
+        return -1;
+    memcpy(w, m->body, sizeof *w);
+    size_t alen = extra > RV_ARGS_MAX ? RV_ARGS_MAX : extra;
+    memcpy(args, m->body + sizeof *w, alen);
+    args[alen] = '\0';
+    return 0;
+}

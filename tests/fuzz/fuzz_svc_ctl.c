@@ -1,0 +1,127 @@
+/* fuzz_svc_ctl.c — fuzz target for the service runtime's reading of its
+ * control channel (src/lib/server/ctlmsg.c): the SVC_CONFIG of the
+ * hand-shake, the SESSIONS batches of a hand-over and BIND, as revived
+ * sends them to every instance it starts.
+ *
+ * Input: records (harness.h); each selector byte is the number of
+ * descriptors that came with the message (at most RV_WIRE_MAX_FDS). They
+ * are numbers, never opened: the decoders only say where each one goes.
+ * Every record goes through all three decoders.
+ *
+ * Checked on every record: a configuration accepted places every
+ * descriptor that came exactly once (the status page always), no arena
+ * file without an arena, no mount without an id, a protection this
+ * runtime knows; a batch accepted is a whole number of records whose
+ * descriptors are exactly those that came; a BIND accepted is one record
+ * and arguments of at most RV_ARGS_MAX bytes.
+ */
+#include "fuzz.h"
+
+#include <string.h>
+#include "ctlmsg.h"
+#include "harness.h"
+
+#define HARNESS "fuzz_svc_ctl"
+#define FD_BASE 1000    /* the descriptor numbers that "came": FD_BASE + i */
+
+static void check_config(const struct rv_msg *m, const struct rv__config *c)
+{
+    const int placed[] = { c->status_fd, c->arena_fd, c->arena_file_fd, c->image_fd, c->fuse_fd };
+    bool seen[RV_WIRE_MAX_FDS] = { false };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof placed / sizeof placed[0]; i++) {
+        if (placed[i] == -1)
+            continue;
+        size_t k = (size_t)(placed[i] - FD_BASE);
+        if (placed[i] < FD_BASE || k >= m->nfds || seen[k])
+            fuzz_fail(HARNESS, "config: descriptor %d is not one that came, or is used twice", placed[i]);
+        seen[k] = true;
+        n++;
+    }
+    if (n != m->nfds || c->status_fd == -1)
+        fuzz_fail(HARNESS, "config: %zu of %zu descriptors placed", n, m->nfds);
+    if ((c->arena_file_fd != -1 && c->arena_fd == -1) || (c->fuse_fd != -1 && c->cfg.mount_id == 0) ||
+        c->cfg.protect > RV_PROTECT_MPROTECT)
+        fuzz_fail(HARNESS, "config: accepted a configuration that cannot be served");
+}
+
+static void check_batch(const struct rv_msg *m, long k, size_t extra)
+{
+    size_t fds = 0;
+    for (long i = 0; i < k; i++) {
+        struct rv_wire_session w;
+        memcpy(&w, m->body + (size_t)i * sizeof w, sizeof w);
+        if (w.stored_mask >= 1u << RV_MAX_STORED_FDS)
+            fuzz_fail(HARNESS, "batch: record %ld stores into a slot that does not exist", i);
+        fds += rv__wire_fds_of(w.stored_mask);
+    }
+    if ((size_t)k * sizeof(struct rv_wire_session) + extra != m->hdr.len || fds != m->nfds)
+        fuzz_fail(HARNESS, "batch: %ld records, %zu descriptors, for %u bytes and %zu descriptors", k, fds,
+                  m->hdr.len, m->nfds);
+}
+
+static void check_bind(const struct rv_msg *m, const struct rv_wire_session *w, const char *args)
+{
+    size_t extra = m->hdr.len - sizeof *w, alen = strlen(args);
+    if (memcmp(w, m->body, sizeof *w) != 0 || alen > RV_ARGS_MAX || alen > extra ||
+        memcmp(args, m->body + sizeof *w, alen) != 0)
+        fuzz_fail(HARNESS, "bind: the session or its arguments are not what came");
+    check_batch(m, 1, extra);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct rv_msg m;
+    struct fuzz_input in = { data, size };
+    uint8_t sel;
+    while (fuzz_next_msg(&in, &sel, &m)) {
+        m.nfds = sel < RV_WIRE_MAX_FDS ? sel : RV_WIRE_MAX_FDS;
+        for (size_t i = 0; i < m.nfds; i++)
+            m.fds[i] = FD_BASE + (int)i;
+        struct rv__config c;
+        if (rv__ctl_config(&m, &c) == 0)
+            check_config(&m, &c);
+        long k = rv__ctl_batch(&m, 0);
+        if (k >= 0)
+            check_batch(&m, k, 0);
+        struct rv_wire_session w;
+        char args[RV_ARGS_MAX + 1];
+        if (rv__ctl_bind(&m, &w, args) == 0)
+            check_bind(&m, &w, args);
+    }
+    return 0;
+}
+
+/* A session record with the stored descriptors of mask. */
+static struct rv_wire_session session(uint64_t id, uint32_t mask)
+{
+    return (struct rv_wire_session){ .id = id, .stored_mask = mask, .uid = 1000, .gid = 1000 };
+}
+
+size_t fuzz_seed(size_t i, uint8_t *buf, size_t cap)
+{
+    size_t len = 0;
+    struct rv_wire_svc_config cfg = { .ssr_size = 64, .protect = RV_PROTECT_CHECKSUM };
+    struct rv_wire_session batch[3] = { session(1, 0), session(2, 5), session(3, 15) };
+    struct {
+        struct rv_wire_session w;
+        char args[16];
+    } bind = { session(9, 2), "weight=3" };
+    switch (i) {
+    case 0: fuzz_put_msg(buf, &len, cap, 1, RV_T_SVC_CONFIG, 0, 0, 0, &cfg, sizeof cfg); break;
+    case 1:
+        cfg = (struct rv_wire_svc_config){ .ssr_size = 4096, .protect = RV_PROTECT_MPROTECT, .arena_size = 1 << 20,
+                                           .flags = RV_CONFIG_ARENA_FILE | RV_CONFIG_IMAGE | RV_CONFIG_FUSE,
+                                           .mount_id = 7 };
+        fuzz_put_msg(buf, &len, cap, 5, RV_T_SVC_CONFIG, 0, 0, 0, &cfg, sizeof cfg);
+        break;
+    case 2:
+        fuzz_put_msg(buf, &len, cap, 3 + 5 + 7, RV_T_SESSIONS, 0, 0, 0, batch, sizeof batch);
+        fuzz_put_msg(buf, &len, cap, 0, RV_T_HANDOVER_END, 0, 0, 0, NULL, 0);
+        break;
+    case 3: fuzz_put_msg(buf, &len, cap, 4, RV_T_BIND, 0, 0, 0, &bind, sizeof bind.w + strlen(bind.args)); break;
+    case 4: fuzz_put_msg(buf, &len, cap, 0, RV_T_UNBIND, 9, 0, 0, NULL, 0); break;
+    default: return 0;
+    }
+    return len;
+}
