@@ -230,8 +230,7 @@ static void timestamps(void)
 
 static void unlinked_open(void)
 {
-    struct statvfs before, during, after;
-    CHECK(statvfs(".", &before) == 0, "statvfs");
+    struct statvfs during, after;
     int fd = open("doomed", O_CREAT | O_RDWR, 0644);
     static char block[1 << 20];
     memset(block, 'z', sizeof block);
@@ -241,11 +240,16 @@ static void unlinked_open(void)
     FAILS_WITH(access("doomed", F_OK), ENOENT);
     char c;
     CHECK(pread(fd, &c, 1, 5 << 20) == 1 && c == 'z', "its data is still there");
+    struct stat st;
+    CHECK(fstat(fd, &st) == 0 && st.st_blocks * 512 >= 8 << 20, "and still takes space");
     CHECK(fstatvfs(fd, &during) == 0, "statvfs");
-    CHECK(during.f_bfree + 2048 / (during.f_bsize / 1024) <= before.f_bfree, "and still takes space");
     close(fd);
-    CHECK(statvfs(".", &after) == 0 && after.f_bfree + 64 >= before.f_bfree, "the last close frees it: %llu -> %llu",
-          (unsigned long long)before.f_bfree, (unsigned long long)after.f_bfree);
+    /* Other programs may write to a local disk meanwhile (the tests run this
+     * there too, in parallel with others): half the file back is proof
+     * enough that the close freed it; on revive's mount it is all of it. */
+    unsigned long long half = (4u << 20) / during.f_bsize;
+    CHECK(statvfs(".", &after) == 0 && after.f_bfree >= during.f_bfree + half, "the last close frees it: %llu -> %llu",
+          (unsigned long long)during.f_bfree, (unsigned long long)after.f_bfree);
     puts("unlinked while open: ok");
 }
 
