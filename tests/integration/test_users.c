@@ -463,7 +463,7 @@ static void test_idle_connections_closed(void **state)
 {
     (void)state;
     struct rvd d;
-    start_open(&d, "", "max_connections_per_user = 30\nidle_timeout = 300ms\n");
+    start_open(&d, "", "max_connections_per_user = 30\nidle_timeout = 1s\n");
     struct crew crew;
     crew_start(&crew, &d, 2);
     struct child c;
