@@ -51,12 +51,12 @@ static void write_manifest(const char *path, const char *dir, const char *build_
     for (size_t i = 0; i < n; i++)
         fprintf(f, "\n[service %s]\nexec = %s\nssr_size = %u\nssr_protect = %s\n", svcs[i].name, svc_exec,
                 svcs[i].ssr_size, svcs[i].protect);
-    const char *holds[] = { HOLD_SVC, HOLD_STANDBY_SVC };
-    for (int i = 0; i < 2; i++)
+    const char *holds[] = { HOLD_SVC, HOLD_STANDBY_SVC, HOLD_BARE_SVC, HOLD_STANDBY_BARE_SVC };
+    for (int i = 0; i < 4; i++)
         fprintf(f, "\n[service %s]\nexec = %s\nargs = --notify %s\nssr_size = %d\nssr_protect = checksum\n"
                    "backoff = 0..0\nmax_restarts = 100000 in 1s\nrequest_timeout = 0\nheartbeat = 0\nstandby = %s\n"
-                   "write_paths = %s\n",   /* its sandbox lets it open the fifo (docs/sandbox.md) */
-                holds[i], svc_exec, fifo, HOLD_SSR_SIZE, i ? "yes" : "no", dir);
+                   "write_paths = %s\nsandbox = %s\n",   /* its sandbox lets it open the fifo (docs/sandbox.md) */
+                holds[i], svc_exec, fifo, HOLD_SSR_SIZE, i % 2 ? "yes" : "no", dir, i < 2 ? "yes" : "no");
     const char *storms[] = { STORM_STANDBY_SVC, STORM_NEW_SVC };
     for (int i = 0; i < 2; i++)
         fprintf(f, "\n[service %s]\nexec = %s\nssr_size = %d\nmax_restarts = 1000000 in 1s\n"

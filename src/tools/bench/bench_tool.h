@@ -104,6 +104,8 @@ struct rv_wire_svc_status revived_status(struct revived *r, const char *name);
 
 #define HOLD_SVC "hold"
 #define HOLD_STANDBY_SVC "hold-standby"   /* the same, with a hot standby */
+#define HOLD_BARE_SVC "hold-bare"         /* hold with sandbox = no: what the sandbox costs */
+#define HOLD_STANDBY_BARE_SVC "hold-standby-bare"
 #define HOLD_SSR_SIZE 64
 
 /* ---- bench_calls.c ---- */

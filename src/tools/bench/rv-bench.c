@@ -83,6 +83,7 @@ struct results {
     int have_cross;
     struct rtt seqpacket[NPLACE], futex[NPLACE], call[NCASES][NPLACE];
     struct recovery rec[NRECOVERY], rec_standby[NRECOVERY], rec_cross;
+    struct recovery bare[2];        /* sandbox = no, at SANDBOX_SESSIONS: a new process, a standby */
     struct plan plan[NPLACE];
     int reps;
     struct caps_results caps;
@@ -134,11 +135,26 @@ static void run_recovery_series(struct results *res, struct revived *r, const ch
     recovery_end(run);
 }
 
+/* The sandbox's cost: the same recovery without it, in the same run. */
+#define SANDBOX_SESSIONS 100
+
+static void run_bare_recovery(struct results *res, struct revived *r)
+{
+    const char *svcs[] = { HOLD_BARE_SVC, HOLD_STANDBY_BARE_SVC };
+    for (int i = 0; i < 2; i++) {
+        fprintf(stderr, "rv-bench: recovery of %s, %d sessions ...\n", svcs[i], SANDBOX_SESSIONS);
+        struct recovery_run *run = recovery_begin(r, svcs[i]);
+        res->bare[i] = recovery_measure(run, SANDBOX_SESSIONS, res->reps);
+        recovery_end(run);
+    }
+}
+
 static void run_recovery(struct results *res, struct revived *r)
 {
     pin_or_die(SERVER_CPU);
     run_recovery_series(res, r, HOLD_SVC, res->rec);
     run_recovery_series(res, r, HOLD_STANDBY_SVC, res->rec_standby);
+    run_bare_recovery(res, r);
     if (!res->have_cross)
         return;
     pin_or_die(SERVER_CPU + 1);
@@ -335,6 +351,29 @@ static void print_recovery(FILE *f, const struct results *res)
     print_recovery_target(f, res->rec_standby, "standby");
 }
 
+/* The recovery at SANDBOX_SESSIONS with its sandbox beside the same
+ * without (docs/sandbox.md). */
+static const struct recovery *at_sandbox_sessions(const struct recovery *rec)
+{
+    for (size_t i = 0; i < NRECOVERY; i++)
+        if (rec[i].sessions == SANDBOX_SESSIONS)
+            return &rec[i];
+    return &rec[0];
+}
+
+static void print_sandbox_cost(FILE *f, const struct results *res)
+{
+    fprintf(f, "\n### What the sandbox costs a recovery\n\n"
+               "The same service with `sandbox = no` (`%s`, `%s`), %d sessions, same core, same run.\n\n"
+               "| next | sandbox = no p50 us | sandbox = yes p50 us | yes / no |\n|---|---:|---:|---:|\n",
+            HOLD_BARE_SVC, HOLD_STANDBY_BARE_SVC, SANDBOX_SESSIONS);
+    const struct recovery *with[] = { at_sandbox_sessions(res->rec), at_sandbox_sessions(res->rec_standby) };
+    const char *next[] = { "new", "standby" };
+    for (int i = 0; i < 2; i++)
+        fprintf(f, "| %s | %.0f | %.0f | %.2fx |\n", next[i], res->bare[i].p50_us, with[i]->p50_us,
+                with[i]->p50_us / res->bare[i].p50_us);
+}
+
 static void print_header(FILE *f, const char *title, const struct context *c)
 {
     fprintf(f, "# %s\n\n- command: `%s`\n- date: %s\n- machine: %ld CPUs, %s, Linux %s\n\n", title, c->command,
@@ -346,6 +385,7 @@ static void write_calls_md(FILE *f, const struct results *res, const struct cont
     print_header(f, "rv-bench results", c);
     print_round_trips(f, res);
     print_recovery(f, res);
+    print_sandbox_cost(f, res);
 }
 
 static void write_rd_md(FILE *f, const struct results *res, const struct context *c)
@@ -472,6 +512,10 @@ static void write_calls_csv(FILE *f, const struct results *res, const struct con
                 place_name[i < 2 * NRECOVERY ? SAME : CROSS], i >= NRECOVERY && i < 2 * NRECOVERY ? "standby" : "new",
                 r->reps, r->p50_us, r->p99_us, r->max_us, r->revived_p50_us);
     }
+    for (int i = 0; i < 2; i++)   /* sandbox = no */
+        fprintf(f, "recovery,%zu,%s,%s,%d,%.1f,%.1f,%.1f,%.1f\n", res->bare[i].sessions, place_name[SAME],
+                i ? "standby-nosandbox" : "new-nosandbox", res->bare[i].reps, res->bare[i].p50_us,
+                res->bare[i].p99_us, res->bare[i].max_us, res->bare[i].revived_p50_us);
 }
 
 static void write_caps_csv(FILE *f, const struct results *res, const struct context *c)
