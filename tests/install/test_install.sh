@@ -58,9 +58,13 @@ REVIVE_READY_FD=3 "$revived" --foreground --manifest "$tmp/manifest.ini" --socke
 revived_pid=$!
 head -c 6 "$tmp/ready" >/dev/null
 
-"$tmp/counter-client" "$tmp/revived.sock" >"$tmp/client.out" 2>&1 &
+# The FIFO's reader is open before the client starts: the service opens
+# it without blocking, and would not wait for a reader that came later.
+exec 4<>"$tmp/slow"
+"$tmp/counter-client" "$tmp/revived.sock" 4<&- >"$tmp/client.out" 2>&1 &
 client=$!
-head -c 1 "$tmp/slow" >/dev/null      # SLOW is in the service, journaled, half-served
+head -c 1 <&4 >/dev/null              # SLOW is in the service, journaled, half-served
+exec 4<&-
 rm "$tmp/slow"                        # the re-run must not wait
 "$revivectl" --socket "$tmp/revived.sock" kill counter --signal KILL
 wait "$client" || { cat "$tmp/client.out" "$tmp/revived.log" >&2; fail "the client saw the kill"; }
