@@ -39,7 +39,12 @@ targets=(services/rv-svc-random services/rv-svc-timer)
 for h in $harnesses; do
     targets+=("tests/fuzz/fuzz_$h")
 done
-ninja -C "$build" "${targets[@]}" >/dev/null
+# ninja says what failed on its standard output: shown only then.
+if ! out=$(ninja -C "$build" "${targets[@]}" 2>&1); then
+    printf '%s\n' "$out" | grep -v '^\[' >&2
+    echo "fuzz: the harnesses do not build (clang, -Dfuzzer=true, in $build)" >&2
+    exit 1
+fi
 
 export FUZZ_SERVICE_DIR=$PWD/$build/services
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}

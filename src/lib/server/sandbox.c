@@ -96,18 +96,27 @@ static int allow_words(scmp_filter_ctx f, const char *list, char *why, size_t wh
  * pthread_getattr_np reads the stack's, for recovery domains). An ioctl only for what stdio and the runtime ask of
  * a descriptor (isatty: TCGETS), so a service whose standard streams are a
  * terminal cannot push input into it (TIOCSTI). */
+/* An argument compared with a value (under a mask, for MASKED_EQ), spelled
+ * out: libseccomp's SCMP_An macros leave a field to the compiler, which
+ * clang's -Wmissing-field-initializers refuses. */
+static struct scmp_arg_cmp arg_is(unsigned arg, enum scmp_compare op, scmp_datum_t a, scmp_datum_t b)
+{
+    return (struct scmp_arg_cmp){ .arg = arg, .op = op, .datum_a = a, .datum_b = b };
+}
+
 static int allow_narrowed(scmp_filter_ctx f)
 {
     const scmp_datum_t self = (scmp_datum_t)getpid();
     int rc = 0;
-    rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-    rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, SCMP_A0(SCMP_CMP_EQ, self));
-    rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_EQ, self));
+    rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_is(0, SCMP_CMP_EQ, AF_UNIX, 0));
+    rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, arg_is(0, SCMP_CMP_EQ, self, 0));
+    rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, arg_is(0, SCMP_CMP_EQ, self, 0));
     rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                           SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+                           arg_is(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
     rc |= seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-    rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2, SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0));
-    rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TCGETS));
+    rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2, arg_is(0, SCMP_CMP_EQ, 0, 0),
+                           arg_is(2, SCMP_CMP_EQ, 0, 0));
+    rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, arg_is(1, SCMP_CMP_EQ, TCGETS, 0));
     return rc ? -1 : 0;
 }
 
