@@ -110,6 +110,11 @@ static void on_silence(struct rv_handler *h, uint32_t events)
     uint64_t now = rv__now_ns();
     while (silent_head && silent_head->silent_until_ns <= now) {
         struct conn *c = silent_head;
+        char b;
+        if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+            silent_unlink(c);   /* it spoke just now: the loop reads it next; closed, the request would be lost */
+            continue;
+        }
         rv_info("closing a connection of user %u (pid %d): it sent nothing for %llu ms ([revived] idle_timeout)",
                 (unsigned)c->uid, (int)c->pid, (unsigned long long)idle_timeout_ms);
         conn_close(c);

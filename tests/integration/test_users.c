@@ -487,6 +487,22 @@ static void test_idle_connections_closed(void **state)
     child_start(&c, &nobody, open_each, &d, open_only);   /* the idle ones no longer count */
     expect_open(&c, true);
     child_finish(&c);
+
+    /* A librevive client that connects long before it speaks: revived
+     * closes its connection too (a probe that connected after it shows
+     * when), and its first open dials again unnoticed. */
+    rv_conn *early;
+    assert_int_equal(rv_connect(d.sock, &early), 0);
+    int probe = dial(d.sock);
+    char why[64];
+    assert_true(closed_by_revived(probe, why, sizeof why));
+    close(probe);
+    rv_session *s;
+    if (rv_open(early, "test", NULL, &s) != 0)
+        fail_msg("a client silent past idle_timeout cannot open: %s", rv_conn_error(early));
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    rv_close(s);
+    rv_disconnect(early);
     crew_stop(&crew);
     rvd_stop(&d);
 }

@@ -120,16 +120,6 @@ static int open_fd(rv_conn *c, const char *name, const char *args, int *fd, uint
     return rc;
 }
 
-/* open_fd on the session's connection, re-dialled once if revived had
- * closed it (the name-space capability's own fault). */
-static int open_again(rv_session *s, const struct rv_cap_info *info, int *fd, uint32_t *flags)
-{
-    int cfd = rv__conn_fd(s->conn);
-    int rc = open_fd(s->conn, info->name, info->args, fd, flags);
-    if (rc == RV_ECONNECT && rv_cap_fault(cfd, rc, rv__cap_generation(cfd)) == 0)
-        rc = open_fd(s->conn, info->name, info->args, fd, flags);
-    return rc;
-}
 
 int rv_cap_reopen(int fd, int err)
 {
@@ -139,7 +129,7 @@ int rv_cap_reopen(int fd, int err)
     if (!s || rv_cap_info(fd, &info) < 0 || info.kind != RV_CAP_SESSION)
         return RV_EINVAL;
     uint32_t flags = 0;
-    int nfd, rc = open_again(s, &info, &nfd, &flags);
+    int nfd, rc = open_fd(s->conn, info.name, info.args, &nfd, &flags);   /* re-dials a closed connection */
     if (rc) {
         snprintf(s->err, sizeof s->err, "re-opening '%.63s' failed: %.160s", info.name, rv_conn_error(s->conn));
         return rc;

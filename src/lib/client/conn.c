@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "cap_internal.h"
+#include "revive/cap.h"
 #include "conn_internal.h"
 #include "wire.h"
 
@@ -134,12 +135,30 @@ static int parting_words(rv_conn *c, struct rv_msg *m)
     return rv__conn_fail(c, RV_ECONNECT, "revived closed the connection");
 }
 
+/* revived closes a connection that has sent nothing for its idle_timeout,
+ * unread, and so does a revived that died: a request whose send finds the
+ * connection closed never reached revived, and goes once more on a new
+ * one (the name-space capability's own repair, which dials the path again
+ * onto the same descriptor). A connection revived refused with a reason
+ * is not dialled again: the reason is the answer. */
+static int send_request(rv_conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,
+                        struct rv_msg *m)
+{
+    if (rv__wire_send(c->fd, h, body, fds, nfds, 0) == 0)
+        return 0;
+    int rc = parting_words(c, m);
+    if (rc != RV_ECONNECT || rv_cap_fault(c->fd, rc, rv__cap_generation(c->fd)) != 0)
+        return rc;
+    return rv__wire_send(c->fd, h, body, fds, nfds, 0) == 0 ? 0 : parting_words(c, m);
+}
+
 int rv__conn_request(rv_conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,
                     struct rv_msg *m)
 {
     m->nfds = 0;   /* the caller closes m's descriptors, also when nothing came */
-    if (rv__wire_send(c->fd, h, body, fds, nfds, 0) < 0)
-        return parting_words(c, m);
+    int rc = send_request(c, h, body, fds, nfds, m);
+    if (rc)
+        return rc;
     int r = rv__wire_recv(c->fd, m, RV_WIRE_MAX_BODY, 0);
     if (r == -ECONNRESET)
         return parting_words(c, m);

@@ -46,8 +46,10 @@ static void write_manifest(const char *path, const char *dir, const char *build_
     FILE *f = fopen(path, "w");
     if (!f)
         bench_die("cannot write %s: %m", path);
-    /* 1000 sessions of SSR + journal are ~20 MB, past the 16M default */
-    fprintf(f, "[revived]\nmax_ssr_bytes = 1G\n");
+    /* 1000 sessions of SSR + journal are ~20 MB, past the 16M default; the
+     * status connection (revived_status) is dialled at the start and may
+     * stay silent through a whole section */
+    fprintf(f, "[revived]\nmax_ssr_bytes = 1G\nidle_timeout = 0\n");
     for (size_t i = 0; i < n; i++)
         fprintf(f, "\n[service %s]\nexec = %s\nssr_size = %u\nssr_protect = %s\n", svcs[i].name, svc_exec,
                 svcs[i].ssr_size, svcs[i].protect);
