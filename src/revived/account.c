@@ -70,7 +70,6 @@ void account_put(struct account *a)
     free(a);
 }
 
-uid_t account_uid(const struct account *a) { return a->uid; }
 bool account_privileged(const struct account *a) { return a->privileged; }
 
 /* An unprivileged user may take a descriptor only while all users together

@@ -40,7 +40,6 @@ void account_set_limits(const struct rv_manifest *m);
 struct account *account_get(uid_t uid);
 struct account *account_ref(struct account *a);
 void account_put(struct account *a);
-uid_t account_uid(const struct account *a);
 bool account_privileged(const struct account *a);
 
 /* Each charge either fits, or explains in why and returns -1. */
