@@ -144,8 +144,11 @@ static int parting_words(rv_conn *c, struct rv_msg *m)
 static int send_request(rv_conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,
                         struct rv_msg *m)
 {
-    if (rv__wire_send(c->fd, h, body, fds, nfds, 0) == 0)
+    int sent = rv__wire_send(c->fd, h, body, fds, nfds, 0);
+    if (sent == 0)
         return 0;
+    if (sent != -EPIPE && sent != -ECONNRESET && sent != -ENOTCONN)
+        return rv__conn_fail(c, RV_EIO, "cannot send a request to revived");
     int rc = parting_words(c, m);
     if (rc != RV_ECONNECT || rv_cap_fault(c->fd, rc, rv__cap_generation(c->fd)) != 0)
         return rc;
