@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -255,6 +256,16 @@ static void forbidden_once(const char *path)
     forbidden_call();
 }
 
+/* An eventfd whose count is the counter, kept by revived for the session:
+ * the instance that answers TEST_FETCH, maybe another one, attaches it. */
+static int store_counter(rv_request *req, uint64_t value)
+{
+    int efd = eventfd((unsigned)value, EFD_CLOEXEC);
+    if (efd < 0)
+        return RV_EIO;
+    return rv_store_fd(req->session, TEST_STORED_SLOT, efd) ? RV_EIO : 0;
+}
+
 static int open_errno(rv_request *req)
 {
     char path[256];
@@ -295,6 +306,13 @@ static int test_handle(rv_request *req)
         forbidden_once(t->fifo);
         break;
     case TEST_OPEN: return open_errno(req);
+    case TEST_STORE:
+    case TEST_FETCH: {
+        int rc = req->op == TEST_STORE ? store_counter(req, *counter(t)) : rv_reply_attach(req, TEST_STORED_SLOT);
+        if (rc)
+            return rc;
+        break;
+    }
     default: return tier1_op(req, t);
     }
     return rv_reply(req, counter(t), sizeof *counter(t));
@@ -390,5 +408,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--skip-filter") == 0)
             unsetenv("REVIVE_SANDBOX");   /* the runtime then installs none */
+        else if (strcmp(argv[i], "--no-recover-hook") == 0)
+            ops.recover = NULL;           /* idle sessions are then recovered when next used */
     return rv_service_main(&ops, argc, argv);
 }

@@ -40,6 +40,9 @@ enum test_op {
     TEST_FORBIDDEN_ONCE = 21, /* counter++, then the same forbidden call if it can create the file
                                named by the open arguments' fifo=PATH (so only the first run does) */
     TEST_OPEN = 22,         /* opens the path in the payload for reading; replies errno (0: it could) */
+    /* Stored descriptors (tests/integration/test_recovery.c): */
+    TEST_STORE = 23,        /* stores an eventfd holding the counter in slot TEST_STORED_SLOT */
+    TEST_FETCH = 24,        /* replies the counter with the stored eventfd attached */
     /* rv-svc-test-rd only (the same service with tier 1, TEST_TIER1): */
     TEST_FAULT_ONCE = 10,   /* counter++, then SIGSEGV the first time this instance runs it */
     TEST_GLOBAL_FAULT = 11, /* a logged process global += 100, counter++, then SIGSEGV every time */
@@ -51,5 +54,6 @@ enum test_op {
     TEST_SHARED_READ = 18,  /* reads shared (noted as a read), a byte to the FIFO; replies it */
 };
 #define TEST_ABORT_CODE 7
+#define TEST_STORED_SLOT 1
 
 #endif

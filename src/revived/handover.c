@@ -28,11 +28,9 @@ static struct rv_msg msg;
 
 /* Blocking with SO_SNDTIMEO: an instance that does not drain its control
  * channel within the timeout is hung, and is treated as such. */
-static int ctl_send(struct instance *in, uint8_t type, uint64_t seq, const void *body, size_t len,
-                    const int *fds, size_t nfds)
+static int ctl_send_hdr(struct instance *in, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds)
 {
-    struct rv_hdr h = rv__hdr_make(type, seq, 0, 0, len);
-    int rc = rv__wire_send(in->ctl_fd, &h, body, fds, nfds, 0);
+    int rc = rv__wire_send(in->ctl_fd, h, body, fds, nfds, 0);
     /* a peer already dead is for the exit handler to judge, with its crash
      * record: aborting here would make revived the killer and lose the blame */
     if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET) {
@@ -43,13 +41,22 @@ static int ctl_send(struct instance *in, uint8_t type, uint64_t seq, const void 
     return rc;
 }
 
-static int send_batch(struct instance *in, struct rv_wire_session *w, size_t n, int *fds, size_t nfds)
+static int ctl_send(struct instance *in, uint8_t type, uint64_t seq, const void *body, size_t len,
+                    const int *fds, size_t nfds)
 {
-    return n ? ctl_send(in, RV_T_SESSIONS, 0, w, n * sizeof *w, fds, nfds) : 0;
+    struct rv_hdr h = rv__hdr_make(type, seq, 0, 0, len);
+    return ctl_send_hdr(in, &h, body, fds, nfds);
 }
 
-/* Every bound session, in batches that respect SCM_MAX_FD. */
-static int hand_over_sessions(struct instance *in)
+static int send_batch(struct instance *in, uint8_t type, struct rv_wire_session *w, size_t n, int *fds, size_t nfds)
+{
+    return n ? ctl_send(in, type, 0, w, n * sizeof *w, fds, nfds) : 0;
+}
+
+/* Every bound session, in batches that respect SCM_MAX_FD. A standby
+ * adopts them without their crash flags: those are the state of the crash
+ * it will take over from, and it learns them when promoted. */
+static int hand_over_sessions(struct instance *in, bool adopt)
 {
     struct service *svc = in->svc;
     struct rv_wire_session w[BATCH_MAX];
@@ -59,21 +66,75 @@ static int hand_over_sessions(struct instance *in)
         if (s->state != SESS_BOUND)
             continue;
         if (n == BATCH_MAX || nfds + 3 + RV_MAX_STORED_FDS > RV_WIRE_MAX_FDS) {
-            if (send_batch(in, w, n, fds, nfds) < 0)
+            if (send_batch(in, RV_T_SESSIONS, w, n, fds, nfds) < 0)
                 return -1;
             n = nfds = 0;
         }
-        nfds += session_wire(s, &w[n++], fds + nfds);
+        nfds += session_wire(s, &w[n], fds + nfds);
+        if (adopt)
+            w[n].flags = 0, w[n].poison_seq = 0;
+        n++;
     }
-    return send_batch(in, w, n, fds, nfds);
+    return send_batch(in, RV_T_SESSIONS, w, n, fds, nfds);
+}
+
+/* A promoted standby's sessions that carry crash flags (the culprit of
+ * this crash, the poisoned): usually one, or none. */
+static int send_flags(struct instance *in)
+{
+    struct rv_wire_session w[BATCH_MAX];
+    size_t n = 0;
+    for (struct held_session *s = in->svc->sessions; s; s = s->next) {
+        int fds[3 + RV_MAX_STORED_FDS];
+        struct rv_wire_session one;
+        session_wire(s, &one, fds);
+        if (s->state != SESS_BOUND || !one.flags)
+            continue;
+        one.stored_mask = 0;   /* it has them: see handover_stored */
+        w[n++] = one;
+        if (n == BATCH_MAX && send_batch(in, RV_T_SESSION_FLAGS, w, n, NULL, 0) < 0)
+            return -1;
+        n %= BATCH_MAX;
+    }
+    return send_batch(in, RV_T_SESSION_FLAGS, w, n, NULL, 0);
 }
 
 void handover_begin(struct instance *in)
 {
     in->waiting = false;
     in->handed_over = true;
-    if (hand_over_sessions(in) == 0)
+    if ((in->adopted ? send_flags(in) : hand_over_sessions(in, false)) == 0)
         ctl_send(in, RV_T_HANDOVER_END, 0, NULL, 0, NULL, 0);
+}
+
+/* The standby holding the service's sessions, if there is one that may
+ * still be promoted. */
+static struct instance *adopter(const struct service *svc)
+{
+    struct instance *sb = svc->standby;
+    return sb && sb->adopted && !sb->retiring && !sb->killed_by_us ? sb : NULL;
+}
+
+/* A session that has just bound goes to the standby too, so a crash finds
+ * it there already. */
+static void adopt(struct service *svc, const struct held_session *s)
+{
+    struct instance *sb = adopter(svc);
+    if (!sb)
+        return;
+    struct rv_wire_session w;
+    int fds[3 + RV_MAX_STORED_FDS];
+    size_t nfds = session_wire(s, &w, fds);
+    w.flags = 0;
+    w.poison_seq = 0;
+    ctl_send(sb, RV_T_SESSIONS, 0, &w, sizeof w, fds, nfds);
+}
+
+void handover_forget(struct held_session *s)
+{
+    struct instance *sb = adopter(s->svc);
+    if (sb && s->state == SESS_BOUND)
+        ctl_send(sb, RV_T_UNBIND, s->id, NULL, 0, NULL, 0);
 }
 
 /* Whether the state the instance's code keeps per session fits the SSRs
@@ -117,8 +178,10 @@ static void on_hello(struct instance *in, const struct rv_msg *m)
         return;
     if (in == in->svc->active)
         handover_begin(in);
-    else
+    else if (hand_over_sessions(in, true) == 0 && ctl_send(in, RV_T_PING, 0, NULL, 0, NULL, 0) == 0) {
         in->waiting = true;
+        in->adopted = true;
+    }
 }
 
 void handover_bind(struct service *svc, struct held_session *s)
@@ -185,6 +248,7 @@ static void on_bind_done(struct service *svc, uint64_t id, int32_t status)
         return;
     }
     s->state = SESS_BOUND;
+    adopt(svc, s);
     conn_reply_open(s->opener, s->id, s->client_fd,
                     svc->conf->state == RV_STATE_STATELESS ? 0 : RV_OPEN_KEEPS_STATE);
     conn_put(s->opener);
@@ -202,6 +266,11 @@ static void on_store_fd(struct service *svc, struct rv_msg *m)
     }
     session_store_fd(s, m->hdr.op, m->fds[0]);
     m->nfds = 0;   /* kept: not ours to close any more */
+    struct instance *sb = adopter(svc);
+    if (sb && s->state == SESS_BOUND) {
+        struct rv_hdr h = rv__hdr_make(RV_T_STORE_FD, s->id, m->hdr.op, 0, 0);
+        ctl_send_hdr(sb, &h, NULL, &s->stored[m->hdr.op], 1);
+    }
 }
 
 static void on_session_lost(struct service *svc, const struct rv_msg *m)
@@ -213,6 +282,7 @@ static void on_session_lost(struct service *svc, const struct rv_msg *m)
     snprintf(why, sizeof why, "service '%s' lost this session's state: %.*s", svc->conf->name,
              (int)(m->hdr.len < 200 ? m->hdr.len : 200), (const char *)m->body);
     svc->requests_failed++;
+    handover_unbind(s);   /* the instance keeps its record of it until told */
     service_unlink(s);
     session_fail(s, RV_ELOST, why);
 }
@@ -236,12 +306,17 @@ static bool sandbox_holds(struct instance *in)
     return false;
 }
 
-/* Everything but HELLO belongs to the conversation with the active
- * instance; a standby saying more is lying. */
+/* Everything but HELLO (and the PONG that says it has adopted the
+ * sessions) belongs to the conversation with the active instance; a
+ * standby saying more is lying. */
 static enum handover_event dispatch(struct instance *in, struct rv_msg *m)
 {
     struct service *svc = in->svc;
     enum handover_event ev = HANDOVER_NONE;
+    if (in == svc->standby && in->adopted && m->hdr.type == RV_T_PONG) {
+        in->settled = true;
+        return ev;
+    }
     if (m->hdr.type != RV_T_SVC_HELLO && in != svc->active) {
         service_abort(in, "a standby sent more than its HELLO");
         rv__msg_close_fds(m);
@@ -297,4 +372,5 @@ void handover_unbind(struct held_session *s)
     struct instance *active = s->svc->active;
     if (s->state == SESS_BOUND && active && active->handed_over)
         ctl_send(active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0);
+    handover_forget(s);
 }

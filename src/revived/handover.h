@@ -3,7 +3,12 @@
  * and unbinds, and what the instance reports (its state size and layout,
  * READY, stored descriptors, lost sessions, heartbeats). It acts on what it
  * reads and tells the supervisor, which reads the channel through it, what
- * the supervisor must act on in turn. */
+ * the supervisor must act on in turn.
+ *
+ * A standby holds the sessions before it is needed: at its HELLO it is
+ * sent every bound session, then each one that binds, each descriptor the
+ * active instance stores and each session that ends, so that taking over
+ * costs it no per-session hand-over, only the crash's flags. */
 #ifndef RV_HANDOVER_H
 #define RV_HANDOVER_H
 
@@ -25,12 +30,17 @@ enum handover_event handover_read(struct instance *in, uint32_t events);
  * the channel can be ready in the same epoll batch, and what the instance
  * said before dying (a stored descriptor, a lost session) still counts. */
 void handover_drain(struct instance *in);
-/* Sends the instance every bound session, then HANDOVER_END. */
+/* Makes the instance the one that serves: sends it every bound session, or
+ * (a standby that holds them already) the crash flags of those that have
+ * any, then HANDOVER_END. */
 void handover_begin(struct instance *in);
 /* Asks the active instance to bind a new session (it answers BIND_DONE). */
 void handover_bind(struct service *svc, struct held_session *s);
 /* Tells the active instance a bound session's client is gone; while it
- * recovers, it reads this once READY. */
+ * recovers, it reads this once READY. The standby forgets it. */
 void handover_unbind(struct held_session *s);
+/* Tells the standby, which holds every bound session, that one has ended
+ * (failed, revoked, lost) and is not to be served when it takes over. */
+void handover_forget(struct held_session *s);
 
 #endif

@@ -2,8 +2,9 @@
  *
  * A service has an active instance, which serves its sessions, and, where
  * the manifest asks for `standby = yes`, a standby: started ahead of need,
- * initialised up to the point where it waits for sessions, so a crash costs
- * the hand-over alone and not a process start (about 1 ms here). Each
+ * initialised, and holding every bound session already (mapped, polled, not
+ * read), so a crash costs neither a process start (about 1 ms here) nor a
+ * hand-over of each session: only its promotion. Each
  * instance has its control channel, a status page (what it is serving, and
  * its crash record) and a way to learn of its death (child.h). */
 #ifndef RV_INSTANCE_H
@@ -33,6 +34,9 @@ struct instance {
     int signalled;                     /* the last signal revivectl asked for; 0: none */
     bool waiting;                      /* said HELLO, waits for its sessions */
     bool handed_over;                  /* has been sent the sessions */
+    bool adopted;                      /* a standby that holds every bound session already: sent
+                                          at its HELLO, then each one as it binds (handover.c) */
+    bool settled;                      /* ... and has said so: its PONG to the PING behind them */
     bool retiring;                     /* a standby killed on purpose: never to be promoted */
 };
 

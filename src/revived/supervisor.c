@@ -113,6 +113,7 @@ static void revoke_bound_sessions(struct service *svc)
         next = s->next;
         if (s->state != SESS_BOUND)
             continue;
+        handover_forget(s);
         service_unlink(s);
         session_fail(s, RV_EREVOKED, why);
     }
@@ -393,13 +394,19 @@ static void on_instance_exit(struct rv_handler *h, uint32_t events)
 }
 
 /* The instance's control channel, read through the hand-over. READY from
- * the active instance is the moment to start a standby (not before: it
- * would compete with the recovery for the CPU). */
+ * the active instance is the moment to start a standby: not before, where
+ * it would compete with the recovery for the CPU, and not at once either,
+ * where starting it (revived waits for the exec) would hold up the clients
+ * the new instance has just answered. STANDBY_DELAY_MS later, on the
+ * backoff timer, unless a backoff holds it back anyway. */
+#define STANDBY_DELAY_MS 1
+
 static void on_instance_ctl(struct rv_handler *h, uint32_t events)
 {
     struct instance *in = rv__container_of(h, struct instance, ctl_h);
-    if (handover_read(in, events) == HANDOVER_READY)
-        spawn_standby(in->svc);
+    struct service *svc = in->svc;
+    if (handover_read(in, events) == HANDOVER_READY && svc->conf->standby && !svc->standby && !svc->pacing)
+        timer_arm(svc->backoff_tfd, STANDBY_DELAY_MS, 0);
 }
 
 /* ---- set-up and tear-down ---- */

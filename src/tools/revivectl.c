@@ -87,9 +87,9 @@ static void print_status(const struct rv_wire_svc_status *st, size_t n, int json
         print_json_string(s->name);
         printf(",\"state\":");
         print_json_string(s->state);
-        printf(",\"pid\":%d,\"standby_pid\":%d,\"restarts\":%u,\"recoveries\":%u,\"sessions\":%u,\"ssr_bytes\":%" PRIu64
+        printf(",\"pid\":%d,\"standby_pid\":%d,\"standby_ready\":%s,\"restarts\":%u,\"recoveries\":%u,\"sessions\":%u,\"ssr_bytes\":%" PRIu64
                ",\"last_recovery_us\":%" PRIu64 ",\"requests_failed\":%" PRIu64 ",\"last_exit\":",
-               s->pid, s->standby_pid, s->restarts, s->recoveries, s->sessions, s->ssr_bytes, s->last_recovery_us,
+               s->pid, s->standby_pid, s->standby_ready ? "true" : "false", s->restarts, s->recoveries, s->sessions, s->ssr_bytes, s->last_recovery_us,
                s->requests_failed);
         print_json_string(s->last_exit);
         printf(",\"mount\":");

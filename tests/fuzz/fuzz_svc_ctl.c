@@ -1,19 +1,22 @@
 /* fuzz_svc_ctl.c — fuzz target for the service runtime's reading of its
  * control channel (src/lib/server/ctlmsg.c): the SVC_CONFIG of the
- * hand-shake, the SESSIONS batches of a hand-over and BIND, as revived
- * sends them to every instance it starts.
+ * hand-shake, the SESSIONS batches of a hand-over, the SESSION_FLAGS of a
+ * standby's promotion and BIND, as revived sends them to every instance it
+ * starts.
  *
  * Input: records (harness.h); each selector byte is the number of
  * descriptors that came with the message (at most RV_WIRE_MAX_FDS). They
  * are numbers, never opened: the decoders only say where each one goes.
- * Every record goes through all three decoders.
+ * Every record goes through all four decoders.
  *
  * Checked on every record: a configuration accepted places every
  * descriptor that came exactly once (the status page always), no arena
  * file without an arena, no mount without an id, a protection this
  * runtime knows; a batch accepted is a whole number of records whose
- * descriptors are exactly those that came; a BIND accepted is one record
- * and arguments of at most RV_ARGS_MAX bytes.
+ * descriptors are exactly those that came; flags accepted are a whole
+ * number of records with no descriptor, no stored slot and no unknown
+ * flag; a BIND accepted is one record and arguments of at most RV_ARGS_MAX
+ * bytes.
  */
 #include "fuzz.h"
 
@@ -60,6 +63,18 @@ static void check_batch(const struct rv_msg *m, long k, size_t extra)
                   m->hdr.len, m->nfds);
 }
 
+static void check_flags(const struct rv_msg *m, long k)
+{
+    if (m->nfds || (size_t)k * sizeof(struct rv_wire_session) != m->hdr.len)
+        fuzz_fail(HARNESS, "flags: %ld records for %u bytes and %zu descriptors", k, m->hdr.len, m->nfds);
+    for (long i = 0; i < k; i++) {
+        struct rv_wire_session w;
+        memcpy(&w, m->body + (size_t)i * sizeof w, sizeof w);
+        if (w.stored_mask || w.flags > (RV_SESS_CULPRIT | RV_SESS_POISONED))
+            fuzz_fail(HARNESS, "flags: record %ld carries more than crash flags", i);
+    }
+}
+
 static void check_bind(const struct rv_msg *m, const struct rv_wire_session *w, const char *args)
 {
     size_t extra = m->hdr.len - sizeof *w, alen = strlen(args);
@@ -84,6 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         long k = rv__ctl_batch(&m, 0);
         if (k >= 0)
             check_batch(&m, k, 0);
+        long f = rv__ctl_flags(&m);
+        if (f >= 0)
+            check_flags(&m, f);
         struct rv_wire_session w;
         char args[RV_ARGS_MAX + 1];
         if (rv__ctl_bind(&m, &w, args) == 0)
@@ -121,6 +139,12 @@ size_t fuzz_seed(size_t i, uint8_t *buf, size_t cap)
         break;
     case 3: fuzz_put_msg(buf, &len, cap, 4, RV_T_BIND, 0, 0, 0, &bind, sizeof bind.w + strlen(bind.args)); break;
     case 4: fuzz_put_msg(buf, &len, cap, 0, RV_T_UNBIND, 9, 0, 0, NULL, 0); break;
+    case 5:
+        batch[1].stored_mask = 0;
+        batch[1].flags = RV_SESS_CULPRIT | RV_SESS_POISONED;
+        batch[1].poison_seq = 7;
+        fuzz_put_msg(buf, &len, cap, 0, RV_T_SESSION_FLAGS, 0, 0, 0, &batch[1], sizeof batch[1]);
+        break;
     default: return 0;
     }
     return len;

@@ -348,11 +348,18 @@ void svc_status(const struct rvd *d, const char *name, struct svc_status *st)
     json_string(obj, "last_exit", st->last_exit, sizeof st->last_exit);
     st->pid = json_number(obj, "pid");
     st->standby_pid = json_number(obj, "standby_pid");
+    st->standby_ready = strstr(obj, "\"standby_ready\":true") != NULL;
     st->restarts = json_number(obj, "restarts");
     st->recoveries = json_number(obj, "recoveries");
     st->sessions = json_number(obj, "sessions");
     st->ssr_bytes = json_number(obj, "ssr_bytes");
     st->requests_failed = json_number(obj, "requests_failed");
+}
+
+bool status_standby_ready(const struct svc_status *st, const void *arg)
+{
+    (void)arg;
+    return st->standby_ready && strcmp(st->state, "ready") == 0;
 }
 
 static long long now_ms(void)

@@ -86,6 +86,7 @@ struct svc_status {
     char state[16];
     char last_exit[224];
     long long pid, standby_pid, restarts, recoveries, sessions, ssr_bytes, requests_failed;
+    bool standby_ready;   /* the standby holds every session and may take over at once */
 };
 /* One service's line of `revivectl status --json`. */
 void svc_status(const struct rvd *d, const char *name, struct svc_status *st);
@@ -93,6 +94,8 @@ void svc_status(const struct rvd *d, const char *name, struct svc_status *st);
 void wait_status(const struct rvd *d, const char *name,
                  bool (*done)(const struct svc_status *st, const void *arg), const void *arg,
                  struct svc_status *st);
+/* For wait_status: the service is ready and its standby holds every session. */
+bool status_standby_ready(const struct svc_status *st, const void *arg);
 
 /* Opens a session; asserts success. */
 rv_session *open_session(const struct rvd *d, const char *svc, const char *args);

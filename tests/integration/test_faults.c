@@ -244,6 +244,47 @@ static void test_wild_checksum(void **state)
     wild_write("checksum", 0, 0);
 }
 
+/* A restart recovers an idle session when it is next used, not at once
+ * (the runtime's rv__sess_check): the victim of a wild write, idle when the
+ * instance is killed, still reads its committed counter. With ssr_protect
+ * = none no check before a request would repair it, and without a recover
+ * hook nothing recovers it at the restart: only that first use. With a new
+ * process, and with a standby that held the sessions before the crash. */
+static void wild_then_crash(const char *extra)
+{
+    struct rvd d;
+    char policy[256];
+    snprintf(policy, sizeof policy, CRASH_POLICY "ssr_protect = none\nargs = --no-recover-hook\n%s", extra);
+    start(&d, policy);
+    rv_session *victim = open_session(&d, "test", NULL), *writer = open_session(&d, "test", NULL);
+    for (uint64_t i = 1; i <= 3; i++)
+        assert_int_equal(call_ok(victim, TEST_INCR), i);
+    assert_int_equal(call_ok(writer, TEST_WILD), 0);
+    struct svc_status st;
+    if (strstr(extra, "standby"))
+        wait_status(&d, "test", status_standby_ready, NULL, &st);
+    ctl(&d, "kill", "test", "KILL");
+    wait_status(&d, "test", restarted, NULL, &st);
+    assert_int_equal(call_ok(victim, TEST_GET), 3);
+    assert_int_equal(call_ok(victim, TEST_INCR), 4);
+    assert_int_equal(call_ok(writer, TEST_INCR), 1);
+    rv_close(victim);
+    rv_close(writer);
+    rvd_stop(&d);
+}
+
+static void test_wild_then_crash(void **state)
+{
+    (void)state;
+    wild_then_crash("");
+}
+
+static void test_wild_then_crash_standby(void **state)
+{
+    (void)state;
+    wild_then_crash("standby = yes\n");
+}
+
 /* ---- restart intensity ---- */
 
 struct slow_call {
@@ -385,6 +426,8 @@ int main(void)
         cmocka_unit_test_teardown(test_failed_audit_restarts, it_teardown),
         cmocka_unit_test_teardown(test_wild_mprotect, it_teardown),
         cmocka_unit_test_teardown(test_wild_checksum, it_teardown),
+        cmocka_unit_test_teardown(test_wild_then_crash, it_teardown),
+        cmocka_unit_test_teardown(test_wild_then_crash_standby, it_teardown),
         cmocka_unit_test_teardown(test_intensity, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

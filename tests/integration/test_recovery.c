@@ -206,20 +206,32 @@ static void test_random_kills(void **state)
 
 static const char timer_manifest[] =
     "[service timer]\nexec = rv-svc-timer\nssr_size = 64\n" KILL_POLICY;
+static const char timer_standby_manifest[] =
+    "[service timer]\nexec = rv-svc-timer\nssr_size = 64\nstandby = yes\n" KILL_POLICY;
 
-static void test_timer_kills(void **state)
+/* rv-tick's session stores its notifier (an eventfd) with revived, and the
+ * next instance must signal it. With a standby each kill waits until the
+ * standby holds the sessions, so the notifier reaches it forwarded (the
+ * first kill: stored after the standby adopted the session) or with the
+ * sessions it adopts (the later ones). */
+static void timer_kills(const char *manifest, bool standby)
 {
-    (void)state;
     struct rvd d;
-    rvd_start(&d, timer_manifest);
+    rvd_start(&d, manifest);
+    struct svc_status st;
+    if (standby)
+        wait_status(&d, "timer", status_standby_ready, NULL, &st);
     const char *argv[] = { RV_IT_RV_TICK, "--socket", d.sock, "--period-ms", "50", "--count", "15", NULL };
     struct proc p;
     proc_spawn(&p, argv);
     char line[256], last[256] = "";
     size_t kills = 0;
     for (int n = 0; proc_line(&p, line, sizeof line); snprintf(last, sizeof last, "%s", line))
-        if (sscanf(line, "notification %d:", &n) == 1 && n % 4 == 0 && kills < NSIGNALS)
+        if (sscanf(line, "notification %d:", &n) == 1 && n % 4 == 0 && kills < NSIGNALS) {
+            if (standby)
+                wait_status(&d, "timer", status_standby_ready, NULL, &st);
             ctl(&d, "kill", "timer", signals[kills++]);
+        }
     char err[512];
     int rc = proc_finish(&p, NULL, 0, err, sizeof err);
     if (rc != 0)
@@ -233,10 +245,21 @@ static void test_timer_kills(void **state)
         fail_msg("rv-tick's last line is not its summary: '%s'", last);
     if ((double)total > ratio + 1.0 || (double)total < ratio - 1.0)
         fail_msg("rv-tick counted %llu expirations in %.2f periods", total, ratio);
-    struct svc_status st;
     svc_status(&d, "timer", &st);
     assert_int_equal(st.restarts, NSIGNALS);
     rvd_stop(&d);
+}
+
+static void test_timer_kills(void **state)
+{
+    (void)state;
+    timer_kills(timer_manifest, false);
+}
+
+static void test_timer_standby_kills(void **state)
+{
+    (void)state;
+    timer_kills(timer_standby_manifest, true);
 }
 
 /* ---- test: revivectl restart keeps the session ---- */
@@ -356,12 +379,49 @@ static void test_standby_takeover(void **state)
     rv_session *s = open_session(&d, "test", args);
     assert_int_equal(call_ok(s, TEST_INCR), 1);
     struct svc_status before, after;
-    wait_status(&d, "test", has_standby, NULL, &before);
+    wait_status(&d, "test", status_standby_ready, NULL, &before);
     assert_true(before.standby_pid != before.pid);
+    /* opened while the standby waits: it adopts this one as it binds */
+    rv_session *late = open_session(&d, "test", args), *gone = open_session(&d, "test", args);
+    assert_int_equal(call_ok(late, TEST_INCR), 1);
+    rv_close(gone);   /* and forgets this one */
     kill_in_flight(&d, s, 2, "KILL");
     wait_status(&d, "test", standby_promoted, &before, &after);
     assert_int_equal(after.restarts, 1);
     assert_int_equal(call_ok(s, TEST_INCR), 3);
+    assert_int_equal(call_ok(late, TEST_INCR), 2);
+    rv_close(late);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
+/* A descriptor the active instance stores while the standby waits is
+ * forwarded to the standby, which attaches it once it has taken over. */
+static void test_standby_gets_stored_fds(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, KILL_POLICY "standby = yes\n"));
+    rv_session *s = open_session(&d, "test", NULL);
+    struct svc_status before, after;
+    wait_status(&d, "test", status_standby_ready, NULL, &before);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(call_ok(s, TEST_INCR), i + 1);
+    assert_int_equal(call_ok(s, TEST_STORE), 5);
+    ctl(&d, "kill", "test", "KILL");
+    wait_status(&d, "test", standby_promoted, &before, &after);
+    uint64_t counter = 0, stored = 0;
+    size_t len;
+    int fd;
+    int rc = rv_call_fd(s, TEST_FETCH, NULL, 0, &counter, sizeof counter, &len, &fd);
+    if (rc != 0)
+        fail_msg("TEST_FETCH after the standby took over: %s", rv_session_error(s));
+    assert_int_equal(counter, 5);
+    assert_true(fd >= 0);
+    assert_int_equal(read(fd, &stored, sizeof stored), sizeof stored);
+    assert_int_equal(stored, 5);
+    close(fd);
     rv_close(s);
     rvd_stop(&d);
 }
@@ -417,9 +477,11 @@ int main(void)
         cmocka_unit_test_teardown(test_testsvc_kills, it_teardown),
         cmocka_unit_test_teardown(test_random_kills, it_teardown),
         cmocka_unit_test_teardown(test_timer_kills, it_teardown),
+        cmocka_unit_test_teardown(test_timer_standby_kills, it_teardown),
         cmocka_unit_test_teardown(test_ctl_restart, it_teardown),
         cmocka_unit_test_teardown(test_standby_takeover, it_teardown),
         cmocka_unit_test_teardown(test_standby_skips_backoff, it_teardown),
+        cmocka_unit_test_teardown(test_standby_gets_stored_fds, it_teardown),
         cmocka_unit_test_teardown(test_idle_session_not_told, it_teardown),
         cmocka_unit_test_teardown(test_recover_updates, it_teardown),
         cmocka_unit_test_teardown(test_stateless_revokes, it_teardown),

@@ -39,6 +39,8 @@ struct rv_svc_session {
     bool polling;               /* registered in the epoll set */
     bool in_worker;             /* queued for or served by a worker (workers.c) */
     bool doomed;                /* revived unbound it meanwhile: the worker unbinds */
+    bool unchecked;             /* quiescent at the restart: recovered when next used */
+    bool lost;                  /* its state was found lost: revived unbinds it */
     void *data;
 };
 

@@ -55,3 +55,17 @@ int rv__ctl_bind(const struct rv_msg *m, struct rv_wire_session *w, char args[RV
     args[alen] = '\0';
     return 0;
 }
+
+long rv__ctl_flags(const struct rv_msg *m)
+{
+    if (m->hdr.type != RV_T_SESSION_FLAGS || m->nfds || m->hdr.len % sizeof(struct rv_wire_session))
+        return -1;
+    size_t k = m->hdr.len / sizeof(struct rv_wire_session);
+    for (size_t i = 0; i < k; i++) {
+        struct rv_wire_session w;
+        memcpy(&w, m->body + i * sizeof w, sizeof w);
+        if (w.stored_mask || (w.flags & ~(uint32_t)(RV_SESS_CULPRIT | RV_SESS_POISONED)))
+            return -1;
+    }
+    return (long)k;
+}

@@ -1,7 +1,7 @@
 /* ctlmsg.h — the messages revived sends a service instance on its control
  * channel (wire.h), decoded and checked before the runtime acts on them:
- * the hand-shake's SVC_CONFIG, the SESSIONS batches of a hand-over, and
- * BIND. Pure functions, no I/O: server.c acts only on what they accepted,
+ * the hand-shake's SVC_CONFIG, the SESSIONS batches of a hand-over (and
+ * the SESSION_FLAGS a promoted standby gets), and BIND. Pure functions, no I/O: server.c acts only on what they accepted,
  * and the fuzz harness (tests/fuzz/fuzz_svc_ctl.c) feeds them anything.
  *
  * revived is trusted, so a message these refuse ends the instance (revived
@@ -38,5 +38,10 @@ long rv__ctl_batch(const struct rv_msg *m, size_t extra);
 /* BIND: one session record, then its open arguments (not terminated on
  * the wire; cut at RV_ARGS_MAX). 0, or -1 when malformed. */
 int rv__ctl_bind(const struct rv_msg *m, struct rv_wire_session *w, char args[RV_ARGS_MAX + 1]);
+
+/* SESSION_FLAGS: rv_wire_session records that carry crash flags alone (no
+ * stored descriptors, no unknown flag, no descriptor in m). Their count, or
+ * -1 when malformed. */
+long rv__ctl_flags(const struct rv_msg *m);
 
 #endif

@@ -87,7 +87,9 @@ void rv__sess_detach(rv_svc_session *s)
 
 void rv__sess_unbind(rv_svc_session *s)
 {
-    if (rv__rt.ops->unbind) {
+    char why[128];
+    bool sound = !s->lost && (!s->unchecked || rv__sess_recover(s, why, sizeof why));
+    if (rv__rt.ops->unbind && sound) {
         rv__sess_open_ssr(s);
         rv__rt_set_busy(s->id, 0);
         rv__rt.ops->unbind(s, s->ssr + 1);
@@ -273,6 +275,29 @@ bool rv__sess_recover(rv_svc_session *s, char *why, size_t whylen)
     return ok;
 }
 
+bool rv__sess_quiescent(rv_svc_session *s)
+{
+    struct rv_journal *j = s->j;
+    return !s->flags && journal_header_sound(j) && !j->receiving && !rv__sess_in_flight(s) &&
+           j->sent_seq == rv__journal_committed(j)->done_seq;
+}
+
+bool rv__sess_check(rv_svc_session *s)
+{
+    char why[128];
+    if (s->lost)
+        return false;
+    if (!s->unchecked)
+        return true;
+    s->unchecked = false;
+    if (rv__sess_recover(s, why, sizeof why))
+        return true;
+    s->lost = true;
+    rv__rt_unpoll(s);
+    rv__rt_report_lost(s, RV_ELOST, why);
+    return false;
+}
+
 static void send_committed_reply(rv_svc_session *s)
 {
     struct rv_slot *c = rv__journal_committed(s->j);
@@ -443,6 +468,8 @@ int rv_svc_session_update(rv_svc_session *s, void (*fn)(rv_svc_session *s, void 
 {
     if (rv__rt_serving || rv__rt.workers)
         return RV_EINVAL;   /* inside a handler the SSR is already open; workers may have it */
+    if (!rv__sess_check(s))
+        return RV_ELOST;
     carry_last_reply(s);
     rv__rt_set_busy(s->id, 0);
     rv__sess_open_ssr(s);

@@ -14,6 +14,14 @@ int rv__sess_bind(rv_svc_session *s, const char *args);
 /* The unbind hook, then detach: the client went away. */
 void rv__sess_unbind(rv_svc_session *s);
 bool rv__sess_recover(rv_svc_session *s, char *why, size_t whylen);
+/* After a restart: nothing of the session's waits on this instance (no
+ * request in flight or half received, its last reply sent, no crash flag),
+ * so its recovery may wait until it is next used (rv__sess_check). */
+bool rv__sess_quiescent(rv_svc_session *s);
+/* Recovers a session left unchecked at the restart, the first time it is
+ * used; false (and revived told, and the session out of the epoll set)
+ * when its state is lost. */
+bool rv__sess_check(rv_svc_session *s);
 bool rv__sess_in_flight(rv_svc_session *s);
 void rv__sess_rerun(rv_svc_session *s);
 void rv__sess_resend_reply(rv_svc_session *s);

@@ -93,15 +93,29 @@ static int sess_add(rv_svc_session *s)
     return 0;
 }
 
+/* Where session id is in the table; nsess when it is not. */
+static size_t sess_index(uint64_t id)
+{
+    size_t i = 0;
+    while (i < rv__rt.nsess && rv__rt.sess[i]->id != id)
+        i++;
+    return i;
+}
+
+static rv_svc_session *sess_find(uint64_t id)
+{
+    size_t i = sess_index(id);
+    return i < rv__rt.nsess ? rv__rt.sess[i] : NULL;
+}
+
 static rv_svc_session *sess_take(uint64_t id)
 {
-    for (size_t i = 0; i < rv__rt.nsess; i++)
-        if (rv__rt.sess[i]->id == id) {
-            rv_svc_session *s = rv__rt.sess[i];
-            rv__rt.sess[i] = rv__rt.sess[--rv__rt.nsess];
-            return s;
-        }
-    return NULL;
+    size_t i = sess_index(id);
+    if (i == rv__rt.nsess)
+        return NULL;
+    rv_svc_session *s = rv__rt.sess[i];
+    rv__rt.sess[i] = rv__rt.sess[--rv__rt.nsess];
+    return s;
 }
 
 /* ---- control channel ---- */
@@ -143,7 +157,9 @@ static void take_batch(struct rv_msg *m)
             rv__log(RV_LOG_ERR, "session %llu: %s", (unsigned long long)w.id, s ? "out of memory" : why);
             exit(1);
         }
+        rv__rt_poll_session(s);   /* not waited on before READY */
     }
+    m->nfds = 0;   /* every descriptor is a session's now */
 }
 
 /* Mapped now, in a standby too; recovered (and loaded from its file, if it
@@ -205,17 +221,68 @@ static void handshake(void)
     free(m);
 }
 
+/* A descriptor the active instance stored, forwarded to a standby. */
+static void take_stored(struct rv_msg *m)
+{
+    rv_svc_session *s = sess_find(m->hdr.seq);
+    if (!s || m->nfds != 1 || m->hdr.op >= RV_MAX_STORED_FDS) {
+        rv__log(RV_LOG_ERR, "malformed STORE_FD from revived");
+        exit(1);
+    }
+    if (s->stored[m->hdr.op] >= 0)
+        close(s->stored[m->hdr.op]);
+    s->stored[m->hdr.op] = m->fds[0];
+    m->nfds = 0;
+}
+
+/* The crash flags of a promoted standby's sessions: it adopted them
+ * without any. */
+static void take_flags(const struct rv_msg *m)
+{
+    long k = rv__ctl_flags(m);
+    for (long i = 0; i < k; i++) {
+        struct rv_wire_session w;
+        memcpy(&w, m->body + (size_t)i * sizeof w, sizeof w);
+        rv_svc_session *s = sess_find(w.id);
+        if (!s) {
+            rv__log(RV_LOG_ERR, "crash flags for session %llu, which revived never handed over",
+                    (unsigned long long)w.id);
+            exit(1);
+        }
+        s->flags = w.flags;
+        s->poison_seq = w.poison_seq;
+    }
+    if (k < 0) {
+        rv__log(RV_LOG_ERR, "malformed SESSION_FLAGS from revived");
+        exit(1);
+    }
+}
+
+/* Until HANDOVER_END: a new instance is sent every session at once; a
+ * standby adopts them as they bind, forgets those that end, and keeps what
+ * the active instance stores, for as long as it waits. Nothing here reads a
+ * session's journal or SSR: another instance may be writing them. */
 static void receive_sessions(struct rv_msg *m)
 {
     for (;;) {
         ctl_recv(m);
-        if (m->hdr.type == RV_T_HANDOVER_END)
-            return;
-        if (m->hdr.type != RV_T_SESSIONS) {
+        switch (m->hdr.type) {
+        case RV_T_HANDOVER_END: return;
+        case RV_T_SESSIONS: take_batch(m); break;
+        case RV_T_SESSION_FLAGS: take_flags(m); break;
+        case RV_T_STORE_FD: take_stored(m); break;
+        case RV_T_PING: ctl_send(RV_T_PONG, m->hdr.seq, 0, 0); break;
+        case RV_T_UNBIND: {
+            rv_svc_session *s = sess_take(m->hdr.seq);
+            if (s)
+                rv__sess_detach(s);
+            break;
+        }
+        default:
             rv__log(RV_LOG_ERR, "unexpected message %u during hand-over", m->hdr.type);
             exit(1);
         }
-        take_batch(m);
+        rv__msg_close_fds(m);
     }
 }
 
@@ -228,11 +295,19 @@ static bool committed(uint64_t session, uint64_t seq)
     return rv__sess_done(rv__rt.sess, rv__rt.nsess, session, seq);
 }
 
+/* A session nothing waits on is recovered when next used (rv__sess_check),
+ * so a restart costs the sessions in use, not every session; unless the
+ * service's recover hook is to see them all. */
 static void drop_unrecoverable(void)
 {
     for (size_t i = 0; i < rv__rt.nsess;) {
         rv_svc_session *s = rv__rt.sess[i];
         char why[128];
+        if (!rv__rt.ops->recover && rv__sess_quiescent(s)) {
+            s->unchecked = true;
+            i++;
+            continue;
+        }
         if (rv__sess_recover(s, why, sizeof why)) {
             i++;
             continue;
@@ -261,13 +336,12 @@ static void rerun_in_flight(void)
     for (int culprit = 0; culprit < 2; culprit++)
         for (size_t i = 0; i < rv__rt.nsess; i++) {
             rv_svc_session *s = rv__rt.sess[i];
-            if (!!(s->flags & RV_SESS_CULPRIT) == culprit && rv__sess_in_flight(s))
+            if (!s->unchecked && !!(s->flags & RV_SESS_CULPRIT) == culprit && rv__sess_in_flight(s))
                 rv__sess_rerun(s);
         }
-    for (size_t i = 0; i < rv__rt.nsess; i++) {
-        rv__sess_resend_reply(rv__rt.sess[i]);
-        rv__rt_poll_session(rv__rt.sess[i]);
-    }
+    for (size_t i = 0; i < rv__rt.nsess; i++)
+        if (!rv__rt.sess[i]->unchecked)
+            rv__sess_resend_reply(rv__rt.sess[i]);
 }
 
 /* ---- steady state ---- */
@@ -290,6 +364,8 @@ static void on_bind(struct rv_msg *m)
     ctl_send(RV_T_BIND_DONE, w.id, 0, rc);
 }
 
+/* Also for a session whose state this instance found lost: revived
+ * unbinds it once told. */
 static void on_unbind(uint64_t id)
 {
     rv_svc_session *s = sess_take(id);
@@ -332,6 +408,8 @@ static void event_loop(struct rv_msg *m)
                 continue;   /* struck out: see strike_from_batch */
             switch (src->kind) {
             case RV_SRC_SESSION:
+                if (!rv__sess_check((rv_svc_session *)src))
+                    break;
                 if (rv__rt.workers)
                     rv__workers_submit((rv_svc_session *)src);
                 else

@@ -55,16 +55,17 @@ enum rv_msg_type {
     /* service control channel */
     RV_T_SVC_HELLO = 32,    /* service: struct rv_wire_svc_hello */
     RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page fd [+ the RV_CONFIG_* ones] */
-    RV_T_SESSIONS = 34,     /* revived: struct rv_wire_session[] + their fds */
-    RV_T_HANDOVER_END = 35, /* revived: every session has been handed over */
+    RV_T_SESSIONS = 34,     /* revived: struct rv_wire_session[] + their fds (to a standby: adopt them) */
+    RV_T_HANDOVER_END = 35, /* revived: every session has been handed over (a standby: promoted) */
     RV_T_SVC_READY = 36,    /* service: recovered, serving */
     RV_T_BIND = 37,         /* revived: one rv_wire_session + args, + fds */
     RV_T_BIND_DONE = 38,    /* service: seq = session id, status */
-    RV_T_UNBIND = 39,       /* revived: seq = session id */
-    RV_T_STORE_FD = 40,     /* service: seq = session id, op = slot, + fd */
+    RV_T_UNBIND = 39,       /* revived: seq = session id (to a standby: forget it) */
+    RV_T_STORE_FD = 40,     /* service: seq = session id, op = slot, + fd (revived forwards it to a standby) */
     RV_T_SESSION_LOST = 41, /* service: seq = session id, status, a sentence */
     RV_T_PING = 42,
     RV_T_PONG = 43,
+    RV_T_SESSION_FLAGS = 44, /* revived, promoting a standby: rv_wire_session[] (no fds), their flags */
 };
 
 /* Protection of SSRs against wild writes; see docs/manifest.md. */
@@ -118,6 +119,7 @@ struct rv_wire_svc_status {
     uint32_t restarts;
     uint32_t sessions;
     uint32_t recoveries;
+    uint32_t standby_ready;   /* 1: the standby holds every session and may take over at once */
     uint64_t ssr_bytes;
     uint64_t last_recovery_us;
     uint64_t requests_failed; /* poisoned requests and lost sessions */

@@ -29,6 +29,7 @@ struct recovery_run {
     rv_session **idle;      /* the others */
     size_t nidle;
     uint32_t recoveries;    /* revived's count, to tell a fresh last_recovery_us */
+    bool standby;           /* wait for the standby before each kill */
 };
 
 static rv_session *open_session(struct recovery_run *run)
@@ -39,13 +40,14 @@ static rv_session *open_session(struct recovery_run *run)
     return s;
 }
 
-struct recovery_run *recovery_begin(struct revived *r, const char *svc)
+struct recovery_run *recovery_begin(struct revived *r, const char *svc, bool standby)
 {
     struct recovery_run *run = calloc(1, sizeof *run);
     if (!run)
         bench_die("out of memory");
     run->r = r;
     run->svc = svc;
+    run->standby = standby;
     if (rv_connect(r->sock, &run->conn) < 0)
         bench_die("cannot connect to revived at %s", r->sock);
     run->hold = open_session(run);
@@ -91,9 +93,21 @@ static int32_t instance_pid(rv_session *s)
     return pid;
 }
 
+/* The replacement standby starts once the last recovery is done, and
+ * adopts every session: a crash before that takes over without it. */
+static void await_standby(struct recovery_run *run)
+{
+    for (int i = 0; run->standby && !revived_status(run->r, run->svc).standby_ready; i++) {
+        if (i == 1000000)
+            bench_die("the standby of %s never became ready", run->svc);
+        sched_yield();
+    }
+}
+
 /* One kill with a request in flight; returns kill -> reply in us. */
 static double one_kill(struct recovery_run *run)
 {
+    await_standby(run);
     struct hold_call h = { .s = run->hold, .pid = instance_pid(run->hold) };
     pthread_t t;
     if (pthread_create(&t, NULL, hold_thread, &h) != 0)

@@ -126,9 +126,10 @@ struct recovery {
 };
 
 struct recovery_run;   /* an open connection and its sessions, grown step by step */
-struct recovery_run *recovery_begin(struct revived *r, const char *svc);
+struct recovery_run *recovery_begin(struct revived *r, const char *svc, bool standby);
 /* Grows the run to `sessions` sessions, then kills the instance `reps` times
- * with a request in flight. */
+ * with a request in flight; with a standby, each time once the standby holds
+ * every session (bench_storm.c measures kills that come before). */
 struct recovery recovery_measure(struct recovery_run *run, size_t sessions, int reps);
 void recovery_end(struct recovery_run *run);
 

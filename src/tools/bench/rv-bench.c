@@ -125,9 +125,10 @@ static void run_round_trips(struct results *res, struct revived *r, int place)
     }
 }
 
-static void run_recovery_series(struct results *res, struct revived *r, const char *svc, struct recovery *out)
+static void run_recovery_series(struct results *res, struct revived *r, const char *svc, bool standby,
+                                struct recovery *out)
 {
-    struct recovery_run *run = recovery_begin(r, svc);
+    struct recovery_run *run = recovery_begin(r, svc, standby);
     for (size_t i = 0; i < NRECOVERY; i++) {
         fprintf(stderr, "rv-bench: recovery of %s, %zu sessions ...\n", svc, recovery_sessions[i]);
         out[i] = recovery_measure(run, recovery_sessions[i], res->reps);
@@ -143,7 +144,7 @@ static void run_bare_recovery(struct results *res, struct revived *r)
     const char *svcs[] = { HOLD_BARE_SVC, HOLD_STANDBY_BARE_SVC };
     for (int i = 0; i < 2; i++) {
         fprintf(stderr, "rv-bench: recovery of %s, %d sessions ...\n", svcs[i], SANDBOX_SESSIONS);
-        struct recovery_run *run = recovery_begin(r, svcs[i]);
+        struct recovery_run *run = recovery_begin(r, svcs[i], i == 1);
         res->bare[i] = recovery_measure(run, SANDBOX_SESSIONS, res->reps);
         recovery_end(run);
     }
@@ -152,14 +153,14 @@ static void run_bare_recovery(struct results *res, struct revived *r)
 static void run_recovery(struct results *res, struct revived *r)
 {
     pin_or_die(SERVER_CPU);
-    run_recovery_series(res, r, HOLD_SVC, res->rec);
-    run_recovery_series(res, r, HOLD_STANDBY_SVC, res->rec_standby);
+    run_recovery_series(res, r, HOLD_SVC, false, res->rec);
+    run_recovery_series(res, r, HOLD_STANDBY_SVC, true, res->rec_standby);
     run_bare_recovery(res, r);
     if (!res->have_cross)
         return;
     pin_or_die(SERVER_CPU + 1);
     fprintf(stderr, "rv-bench: recovery, %d sessions, cross core ...\n", CROSS_RECOVERY_SESSIONS);
-    struct recovery_run *run = recovery_begin(r, HOLD_SVC);
+    struct recovery_run *run = recovery_begin(r, HOLD_SVC, false);
     res->rec_cross = recovery_measure(run, CROSS_RECOVERY_SESSIONS, res->reps);
     recovery_end(run);
 }
