@@ -22,7 +22,9 @@
 #include "session.h"
 #include "util.h"
 
-#define BATCH_MAX 64
+/* Sessions per SESSIONS message: 9,600 bytes of records, and at most
+ * RV_WIRE_MAX_FDS descriptors whatever they store. */
+#define BATCH_MAX 240
 
 static struct rv_msg msg;
 
@@ -65,7 +67,7 @@ static int hand_over_sessions(struct instance *in, bool adopt)
     for (struct held_session *s = svc->sessions; s; s = s->next) {
         if (s->state != SESS_BOUND)
             continue;
-        if (n == BATCH_MAX || nfds + 3 + RV_MAX_STORED_FDS > RV_WIRE_MAX_FDS) {
+        if (n == BATCH_MAX || nfds + 1 + RV_MAX_STORED_FDS > RV_WIRE_MAX_FDS) {
             if (send_batch(in, RV_T_SESSIONS, w, n, fds, nfds) < 0)
                 return -1;
             n = nfds = 0;
@@ -85,7 +87,7 @@ static int send_flags(struct instance *in)
     struct rv_wire_session w[BATCH_MAX];
     size_t n = 0;
     for (struct held_session *s = in->svc->sessions; s; s = s->next) {
-        int fds[3 + RV_MAX_STORED_FDS];
+        int fds[1 + RV_MAX_STORED_FDS];
         struct rv_wire_session one;
         session_wire(s, &one, fds);
         if (s->state != SESS_BOUND || !one.flags)
@@ -123,7 +125,7 @@ static void adopt(struct service *svc, const struct held_session *s)
     if (!sb)
         return;
     struct rv_wire_session w;
-    int fds[3 + RV_MAX_STORED_FDS];
+    int fds[1 + RV_MAX_STORED_FDS];
     size_t nfds = session_wire(s, &w, fds);
     w.flags = 0;
     w.poison_seq = 0;
@@ -171,7 +173,7 @@ static void on_hello(struct instance *in, const struct rv_msg *m)
     if (!state_fits(in, m))
         return;
     struct rv_wire_svc_config cfg;
-    int fds[5];
+    int fds[6];
     size_t nfds = service_config(in->svc, &cfg, fds);
     fds[0] = in->status_fd;
     if (ctl_send(in, RV_T_SVC_CONFIG, 0, &cfg, sizeof cfg, fds, nfds) < 0)
@@ -187,7 +189,7 @@ static void on_hello(struct instance *in, const struct rv_msg *m)
 void handover_bind(struct service *svc, struct held_session *s)
 {
     uint8_t body[sizeof(struct rv_wire_session) + RV_ARGS_MAX];
-    int fds[3 + RV_MAX_STORED_FDS];
+    int fds[1 + RV_MAX_STORED_FDS];
     struct rv_wire_session w;
     size_t nfds = session_wire(s, &w, fds);
     size_t alen = strlen(s->args);
@@ -334,6 +336,7 @@ static enum handover_event dispatch(struct instance *in, struct rv_msg *m)
     case RV_T_STORE_FD: on_store_fd(svc, m); break;
     case RV_T_SESSION_LOST: on_session_lost(svc, m); break;
     case RV_T_PONG: in->ping_sent_ns = 0; break;
+    case RV_T_UNBIND_DONE: slab_released(&svc->slab, m->hdr.seq); break;
     default: service_abort(in, "sent an unknown control message");
     }
     rv__msg_close_fds(m);
@@ -371,6 +374,6 @@ void handover_unbind(struct held_session *s)
 {
     struct instance *active = s->svc->active;
     if (s->state == SESS_BOUND && active && active->handed_over)
-        ctl_send(active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0);
+        s->unbind_sent = ctl_send(active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0) == 0;
     handover_forget(s);
 }

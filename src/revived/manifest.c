@@ -46,6 +46,7 @@
 #include <seccomp.h>
 
 #include "manifest.h"
+#include "journal.h"
 
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)
@@ -426,6 +427,11 @@ static int key_state(struct load *L, const char *v)
 static int key_ssr_size(struct load *L, const char *v)
 {
     return parse_size(L, v, 0, SSR_SIZE_MAX, "0..64M", &cur(L)->ssr_size);
+}
+
+static int key_max_sessions(struct load *L, const char *v)
+{
+    return parse_count(L, v, 1, RV_SLAB_MAX_RECORDS, &cur(L)->max_sessions);
 }
 
 /* Whether the service has state = arena is checked by finish(): keys come
@@ -876,6 +882,7 @@ static const struct key service_keys[] = {
     {"heartbeat", key_heartbeat},
     {"ssr_protect", key_ssr_protect},
     {"standby", key_standby},
+    {"max_sessions", key_max_sessions},
     {"users", key_users},
     {"user", key_user},
     {"group", key_group},
@@ -1224,6 +1231,27 @@ static void finish_ids(struct rv_manifest *m)
     }
 }
 
+/* The slab holds max_sessions records, mapped whole by revived and each
+ * instance: address space, not memory (a record's pages exist once a
+ * session uses it). By default as many as SLAB_DEFAULT_BYTES of address
+ * space holds, up to SLAB_DEFAULT_RECORDS; asked for, up to SLAB_MAX_BYTES. */
+#define SLAB_DEFAULT_RECORDS 65536u
+#define SLAB_DEFAULT_BYTES (1ull << 30)
+#define SLAB_MAX_BYTES (1ull << 40)
+
+static int finish_slab(struct load *L, struct rv_service_conf *c)
+{
+    uint64_t per = rv__session_bytes(c->ssr_size, c->ssr_protect == RV_PROTECT_MPROTECT);
+    if (!c->max_sessions) {
+        uint64_t fits = SLAB_DEFAULT_BYTES / per;
+        c->max_sessions = fits < 16 ? 16 : fits > SLAB_DEFAULT_RECORDS ? SLAB_DEFAULT_RECORDS : fits;
+    } else if (c->max_sessions > SLAB_MAX_BYTES / per)
+        return fail(L, 0, NULL, "[service %s]: max_sessions = %" PRIu64 " at %" PRIu64 " bytes per session (ssr_size "
+                    "and its journal) needs more than 1T of address space; at most %" PRIu64, c->name,
+                    c->max_sessions, per, (uint64_t)(SLAB_MAX_BYTES / per));
+    return 0;
+}
+
 static int finish(struct load *L)
 {
     struct rv_manifest *m = L->m;
@@ -1232,7 +1260,8 @@ static int finish(struct load *L)
         return fail(L, 0, NULL, "no [service NAME] section: a manifest needs at least one service");
     for (size_t i = 0; i < m->nservices; i++) {
         struct rv_service_conf *c = &m->services[i];
-        if (finish_program(L, "service", c->name, c->exec, &c->argv) < 0 || finish_arena(L, c, &arenas) < 0)
+        if (finish_program(L, "service", c->name, c->exec, &c->argv) < 0 || finish_arena(L, c, &arenas) < 0 ||
+            finish_slab(L, c) < 0)
             return -1;
     }
     for (size_t i = 0; i < m->ntasks; i++) {

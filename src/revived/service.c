@@ -28,7 +28,7 @@ int services_create(const struct rv_manifest *m)
     for (size_t i = 0; i < nservices; i++) {
         const struct rv_service_conf *c = &m->services[i];
         services[i] = (struct service){ .conf = c, .state = SVC_STARTING, .watchdog_tfd = -1, .backoff_tfd = -1,
-                                        .arena_fd = -1, .arena_file_fd = -1, .held = HELD_NONE };
+                                        .arena_fd = -1, .arena_file_fd = -1, .held = HELD_NONE, .slab = { .fd = -1 } };
         snprintf(services[i].last_exit, sizeof services[i].last_exit, "-");
         services[i].restart_ns = calloc(c->max_restarts ? c->max_restarts : 1, sizeof *services[i].restart_ns);
         if (!services[i].restart_ns)
@@ -88,11 +88,13 @@ void service_note_exit(struct service *svc, const char *note)
     snprintf(svc->last_exit + l, sizeof svc->last_exit - l, "%s", note);
 }
 
-size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[5])
+size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[6])
 {
     const struct rv_service_conf *c = svc->conf;
-    *cfg = (struct rv_wire_svc_config){ .ssr_size = c->ssr_size, .protect = c->ssr_protect, .arena_size = c->arena_size };
+    *cfg = (struct rv_wire_svc_config){ .ssr_size = c->ssr_size, .protect = c->ssr_protect, .arena_size = c->arena_size,
+                                        .slab_records = svc->slab.geom.records };
     size_t n = 1;
+    fds[n++] = svc->slab.fd;
     if (c->arena_size)
         fds[n++] = svc->arena_fd;
     if (svc->arena_file_fd >= 0) {

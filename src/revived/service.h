@@ -15,6 +15,7 @@
 #include "instance.h"
 #include "loop.h"
 #include "manifest.h"
+#include "slab.h"
 #include "wire.h"
 
 struct held_session;
@@ -42,6 +43,7 @@ struct service {
     int arena_fd;                      /* state = arena: held for revived's whole run; else -1 */
     int arena_file_fd;                 /* arena_file: its durable copy, locked; else -1 */
     struct held held;                  /* its image, its FUSE device and mount */
+    struct slab slab;                  /* every session's SSR and journal */
     char last_exit[224];
 };
 
@@ -59,7 +61,7 @@ void service_note_exit(struct service *svc, const char *note);
 
 /* What an instance is configured with (SVC_CONFIG) and the descriptors
  * that go with it, fds[0] left for its status page; returns their count. */
-size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[5]);
+size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[6]);
 
 /* The sessions revived holds for the service. */
 struct held_session *service_session(struct service *svc, uint64_t id);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -16,10 +15,12 @@
 #include "conn.h"
 #include "journal.h"
 #include "log.h"
-#include "memfd.h"
 #include "account.h"
 
-static uint64_t next_id = 1;
+/* Session ids are unique for revived's run, and carry the session's slab
+ * record in their low bits: an instance finds the session of a control
+ * message in one step (server.c's sess_find). */
+static uint64_t next_serial = 1;
 
 static void on_hangup(struct rv_handler *h, uint32_t events)
 {
@@ -29,24 +30,13 @@ static void on_hangup(struct rv_handler *h, uint32_t events)
     s->on_hangup(s);
 }
 
-static int make_endpoints(struct held_session *s, uint64_t ssr_size)
+static int make_endpoints(struct held_session *s)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return -1;
     s->server_fd = sv[0];
     s->client_fd = sv[1];
-    char name[32];
-    snprintf(name, sizeof name, "rv-ssr-%llu", (unsigned long long)s->id);
-    s->ssr_fd = sealed_memfd(name, rv__ssr_bytes(ssr_size));
-    snprintf(name, sizeof name, "rv-journal-%llu", (unsigned long long)s->id);
-    s->journal_fd = sealed_memfd(name, rv__journal_bytes(ssr_size));
-    if (s->ssr_fd < 0 || s->journal_fd < 0)
-        return -1;
-    void *j = mmap(NULL, rv__journal_bytes(ssr_size), PROT_READ, MAP_SHARED, s->journal_fd, 0);
-    if (j == MAP_FAILED)
-        return -1;
-    s->journal = j;
     return loop_add(s->server_fd, EPOLLRDHUP, &s->hup);
 }
 
@@ -59,14 +49,10 @@ static void close_fd(int *fd)
 
 static void release(struct held_session *s)
 {
-    if (s->journal)
-        munmap((void *)s->journal, rv__journal_bytes(s->conf->ssr_size));
     if (s->server_fd >= 0)
         loop_del(s->server_fd);
     close_fd(&s->server_fd);
     close_fd(&s->client_fd);
-    close_fd(&s->ssr_fd);
-    close_fd(&s->journal_fd);
     for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
         close_fd(&s->stored[i]);
     if (s->opener)
@@ -75,33 +61,42 @@ static void release(struct held_session *s)
     free(s);
 }
 
-/* What a session costs revived: its socket, its SSR and its journal. */
-#define SESSION_FDS 3
+/* What a session costs revived: its socket (its SSR and journal are a
+ * record of the service's slab, which has one descriptor for them all). */
+#define SESSION_FDS 1
 
-struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct account *account,
-                                    const char *args, void (*hangup)(struct held_session *s), int *err,
-                                    char *why, size_t whylen)
+struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct slab *slab,
+                                    struct account *account, const char *args,
+                                    void (*hangup)(struct held_session *s), int *err, char *why, size_t whylen)
 {
-    uint64_t ssr_size = conf->ssr_size;
-    uint64_t bytes = rv__ssr_bytes(ssr_size) + rv__journal_bytes(ssr_size);
+    uint64_t bytes = rv__session_bytes(conf->ssr_size, conf->ssr_protect == RV_PROTECT_MPROTECT);
     char what[RV_NAME_MAX + 24];
     snprintf(what, sizeof what, "a session with '%s'", conf->name);
     if (account_charge(account, SESSION_FDS, bytes, what, why, whylen) < 0) {
         *err = RV_EQUOTA;
         return NULL;
     }
-    struct held_session *s = calloc(1, sizeof *s);
+    long record = slab_take(slab);
+    struct held_session *s = record < 0 ? NULL : calloc(1, sizeof *s);
     if (s) {
-        *s = (struct held_session){ .hup = { on_hangup }, .id = next_id++, .conf = conf, .svc = owner,
-                                    .on_hangup = hangup, .account = account,
-                               .server_fd = -1, .client_fd = -1, .ssr_fd = -1, .journal_fd = -1,
-                               .charged = bytes, .args = strdup(args ? args : "") };
+        *s = (struct held_session){ .hup = { on_hangup }, .id = next_serial++ << 24 | (uint64_t)record,
+                                    .conf = conf, .svc = owner, .slab = slab, .record = (uint32_t)record,
+                                    .on_hangup = hangup, .account = account, .server_fd = -1, .client_fd = -1,
+                                    .charged = bytes, .args = strdup(args ? args : ""),
+                                    .journal = slab_journal(slab, (uint32_t)record) };
         for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
             s->stored[i] = -1;
     }
-    if (!s || !s->args || make_endpoints(s, ssr_size) < 0) {
-        snprintf(why, whylen, "cannot create a session with '%s': %s", conf->name, strerror(errno));
-        *err = RV_ENOMEM;
+    if (!s || !s->args || make_endpoints(s) < 0) {
+        if (record < 0) {
+            snprintf(why, whylen, "service '%s' holds its max_sessions (%llu) sessions", conf->name,
+                     (unsigned long long)conf->max_sessions);
+            *err = RV_EBUSY;
+        } else {
+            snprintf(why, whylen, "cannot create a session with '%s': %s", conf->name, strerror(errno));
+            *err = RV_ENOMEM;
+            slab_give_back(slab, (uint32_t)record);
+        }
         if (s)
             release(s);
         account_uncharge(account, SESSION_FDS, bytes);
@@ -113,6 +108,10 @@ struct held_session *session_create(const struct rv_service_conf *conf, struct s
 
 void session_destroy(struct held_session *s)
 {
+    if (s->unbind_sent)
+        slab_retire(s->slab, s->id, s->record);
+    else
+        slab_give_back(s->slab, s->record);
     account_uncharge(s->account, SESSION_FDS, s->charged);
     account_put(s->account);
     release(s);
@@ -138,10 +137,9 @@ size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int
         w->flags |= RV_SESS_POISONED;
         w->poison_seq = s->crash_seq;
     }
+    w->record = s->record;
     size_t n = 0;
     fds[n++] = s->server_fd;
-    fds[n++] = s->ssr_fd;
-    fds[n++] = s->journal_fd;
     for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
         if (s->stored[i] >= 0) {
             w->stored_mask |= 1u << i;

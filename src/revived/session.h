@@ -3,8 +3,8 @@
  * service's its rv_svc_session).
  *
  * revived owns everything that must outlive a service instance: the server
- * end of the session socket, the SSR and journal memfds, and the
- * descriptors the service stored. The client holds only its end of the
+ * end of the session socket, the session's SSR and journal (a record of the
+ * service's slab, slab.h), and the descriptors the service stored. The client holds only its end of the
  * socket; it never sees the SSR or the journal. revived polls the server
  * end for hang-up only (never for requests, which go straight to the
  * service), so it learns when the client is gone without sitting in the
@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include "loop.h"
 #include "manifest.h"
+#include "slab.h"
 #include "revive/server.h"
 #include "wire.h"
 
@@ -39,7 +40,9 @@ struct held_session {
     struct conn *opener;        /* waiting for the open to finish, while binding */
     enum session_state state;
     int server_fd, client_fd;   /* client_fd only until handed to the opener */
-    int ssr_fd, journal_fd;
+    struct slab *slab;          /* the service's */
+    uint32_t record;            /* this session's SSR and journal in it */
+    bool unbind_sent;           /* the active instance was told it ended: its record waits for UNBIND_DONE */
     int stored[RV_MAX_STORED_FDS];
     uint64_t charged;
     char *args;
@@ -53,12 +56,12 @@ struct held_session {
     struct held_session *next, *prev;
 };
 
-/* Creates the socketpair and memfds and charges the account; on_hangup runs
- * when the socket's other end closes. On failure returns NULL with an
- * RV_E* code in *err and a sentence in why. */
-struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct account *account,
-                                    const char *args, void (*on_hangup)(struct held_session *s), int *err,
-                                    char *why, size_t whylen);
+/* Creates the socketpair, takes a record of the slab and charges the
+ * account; on_hangup runs when the socket's other end closes. On failure
+ * returns NULL with an RV_E* code in *err and a sentence in why. */
+struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct slab *slab,
+                                    struct account *account, const char *args,
+                                    void (*on_hangup)(struct held_session *s), int *err, char *why, size_t whylen);
 void session_destroy(struct held_session *s);
 /* Posts a notice to the client (or answers the opener), shuts the socket
  * so every later call fails too, and destroys the session. */

@@ -377,6 +377,7 @@ static void active_exited(struct service *svc, struct instance *in, const siginf
     uint64_t lived = rv__now_ns() - in->spawn_ns;
     svc->active = NULL;
     instance_free(in);
+    slab_release_all(&svc->slab);   /* no instance writes a retired record now */
     schedule_restart(svc, si->si_code == CLD_EXITED && si->si_status == 0, lived);
 }
 
@@ -424,6 +425,16 @@ static int make_held(struct service *svc)
     return 0;
 }
 
+static int make_slab(struct service *svc)
+{
+    char why[256];
+    if (slab_open(&svc->slab, svc->conf, why, sizeof why) < 0) {
+        rv_err("%s", why);
+        return -1;
+    }
+    return 0;
+}
+
 static int make_arena(struct service *svc)
 {
     char why[512];
@@ -441,7 +452,7 @@ static int start_service(struct service *svc)
     svc->backoff_h.on_event = on_backoff;
     svc->backoff_tfd = timer_new();
     if (svc->backoff_tfd < 0 || loop_add(svc->backoff_tfd, EPOLLIN, &svc->backoff_h) < 0 ||
-        watchdog_start(svc) < 0 || make_arena(svc) < 0 || make_held(svc) < 0)
+        watchdog_start(svc) < 0 || make_slab(svc) < 0 || make_arena(svc) < 0 || make_held(svc) < 0)
         return -1;
     return spawn_active(svc);
 }
@@ -482,6 +493,7 @@ static void stop_service(struct service *svc)
         session_destroy(s);
     }
     held_close(svc->conf, &svc->held);
+    slab_close(&svc->slab);
     watchdog_stop(svc);
     if (svc->backoff_tfd >= 0) {
         loop_del(svc->backoff_tfd);
@@ -531,7 +543,8 @@ void service_open(struct service *svc, struct conn *c, const char *args)
     }
     int err;
     char why[256];
-    struct held_session *s = session_create(svc->conf, svc, conn_account(c), args, on_session_hangup, &err, why, sizeof why);
+    struct held_session *s = session_create(svc->conf, svc, &svc->slab, conn_account(c), args, on_session_hangup, &err,
+                                            why, sizeof why);
     if (!s) {
         conn_reply_error(c, err, why);
         return;

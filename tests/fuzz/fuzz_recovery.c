@@ -4,8 +4,8 @@
  * instance wrote and may have left torn or trampled.
  *
  * Each input describes one session as revived hands it over: the harness
- * formats a valid journal and SSR (journal.h) in memfds, as a bind and a
- * few requests would have left them, applies the input's patches to their
+ * formats a valid journal and SSR (journal.h) in a slab of one record, as
+ * a bind and a few requests would have left them, applies the input's patches to their
  * bytes, optionally recomputes the checksums (so mutations get past them
  * to what follows), and then runs the runtime's own recovery on them:
  * rv__sess_attach, rv__sess_done (the arena's question), rv__sess_recover,
@@ -91,19 +91,27 @@ static const struct rv_service_ops ops = {
     .ssr_layout = LAYOUT, .ssr_size = SSR_SIZE, .handle = handle, .validate = validate, .migrate = migrate,
 };
 
-static int ssr_fd = -1, journal_fd = -1, null_fd = -1, sv[2] = { -1, -1 };
+static int null_fd = -1, sv[2] = { -1, -1 };
 static struct rv_ssr_hdr *ssr;
 static struct rv_journal *journal;
 static size_t ssr_len, journal_len;
 
-static void *map_memfd(int *fd, const char *name, size_t len)
+/* The runtime's own slab mapping, of one record, laid out for mprotect
+ * (an SSR on a page of its own) so that every protection can use it. */
+static void map_slab(void)
 {
-    *fd = memfd_create(name, MFD_CLOEXEC);
-    void *p = *fd < 0 || ftruncate(*fd, (off_t)len) < 0 ? MAP_FAILED
-                                                          : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
-    if (p == MAP_FAILED)
-        fuzz_fail(HARNESS, "cannot map a memfd");
-    return p;
+    struct rv_slab_geom g;
+    rv__slab_geom(&g, SSR_SIZE, 1, true);
+    int fd = memfd_create("fuzz-slab", MFD_CLOEXEC);
+    char why[160];
+    rv__rt.protect = RV_PROTECT_MPROTECT;
+    if (fd < 0 || ftruncate(fd, (off_t)g.bytes) < 0 || rv__slab_map(fd, 1, why, sizeof why) < 0)
+        fuzz_fail(HARNESS, "cannot map a slab");
+    close(fd);
+    ssr = (struct rv_ssr_hdr *)rv__rt.slab_ssrs;
+    journal = (struct rv_journal *)rv__rt.slab_journals;
+    ssr_len = rv__rt.slab.ssr_stride;
+    journal_len = rv__rt.slab.journal_stride;
 }
 
 static void setup_once(void)
@@ -115,10 +123,7 @@ static void setup_once(void)
     rv__rt.ops = &ops;
     rv__rt.status = &status;
     rv__rt.ssr_size = SSR_SIZE;
-    ssr_len = rv__ssr_bytes(SSR_SIZE);
-    journal_len = rv__journal_bytes(SSR_SIZE);
-    ssr = map_memfd(&ssr_fd, "fuzz-ssr", ssr_len);
-    journal = map_memfd(&journal_fd, "fuzz-journal", journal_len);
+    map_slab();
     null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     signal(SIGPIPE, SIG_IGN);
     if (null_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
@@ -136,9 +141,11 @@ static struct rv_slot *next_slot(uint64_t done_seq)
     return n;
 }
 
-/* What a bind, then the requests byte 1 asks for, leave behind. */
+/* What a bind, then the requests byte 1 asks for, leave behind (through
+ * the runtime's mapping, which the last input may have left PROT_NONE). */
 static void format(uint8_t how)
 {
+    mprotect(ssr, ssr_len, PROT_READ | PROT_WRITE);
     uint32_t layout = how & 1 ? 1 : LAYOUT;
     rv__session_format(journal, ssr, SSR_SIZE, layout);
     struct state *st = (struct state *)(ssr + 1);
@@ -190,11 +197,10 @@ static rv_svc_session *attach(uint8_t how, uint8_t poison_seq)
 {
     struct rv_wire_session w = { .id = 1, .poison_seq = poison_seq, .stored_mask = how >> 4,
                                  .flags = (how & 4 ? RV_SESS_CULPRIT : 0) | (how & 8 ? RV_SESS_POISONED : 0) };
-    int fds[3 + RV_MAX_STORED_FDS];
+    int fds[1 + RV_MAX_STORED_FDS];
     size_t n = rv__wire_fds_of(w.stored_mask);
-    const int from[3] = { sv[0], ssr_fd, journal_fd };
     for (size_t i = 0; i < n; i++)
-        if ((fds[i] = fcntl(i < 3 ? from[i] : null_fd, F_DUPFD_CLOEXEC, 0)) < 0)
+        if ((fds[i] = fcntl(i ? null_fd : sv[0], F_DUPFD_CLOEXEC, 0)) < 0)
             fuzz_fail(HARNESS, "dup");
     char why[128];
     rv_svc_session *s = rv__sess_attach(&w, fds, why, sizeof why);

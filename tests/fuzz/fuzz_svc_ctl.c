@@ -10,7 +10,8 @@
  * Every record goes through all four decoders.
  *
  * Checked on every record: a configuration accepted places every
- * descriptor that came exactly once (the status page always), no arena
+ * descriptor that came exactly once (the status page and the slab
+ * always), a slab of 1..RV_SLAB_MAX_RECORDS records, no arena
  * file without an arena, no mount without an id, a protection this
  * runtime knows; a batch accepted is a whole number of records whose
  * descriptors are exactly those that came; flags accepted are a whole
@@ -29,7 +30,7 @@
 
 static void check_config(const struct rv_msg *m, const struct rv__config *c)
 {
-    const int placed[] = { c->status_fd, c->arena_fd, c->arena_file_fd, c->image_fd, c->fuse_fd };
+    const int placed[] = { c->status_fd, c->slab_fd, c->arena_fd, c->arena_file_fd, c->image_fd, c->fuse_fd };
     bool seen[RV_WIRE_MAX_FDS] = { false };
     size_t n = 0;
     for (size_t i = 0; i < sizeof placed / sizeof placed[0]; i++) {
@@ -41,8 +42,10 @@ static void check_config(const struct rv_msg *m, const struct rv__config *c)
         seen[k] = true;
         n++;
     }
-    if (n != m->nfds || c->status_fd == -1)
+    if (n != m->nfds || c->status_fd == -1 || c->slab_fd == -1)
         fuzz_fail(HARNESS, "config: %zu of %zu descriptors placed", n, m->nfds);
+    if (c->cfg.slab_records == 0 || c->cfg.slab_records > RV_SLAB_MAX_RECORDS)
+        fuzz_fail(HARNESS, "config: accepted a slab of %llu records", (unsigned long long)c->cfg.slab_records);
     if ((c->arena_file_fd != -1 && c->arena_fd == -1) || (c->fuse_fd != -1 && c->cfg.mount_id == 0) ||
         c->cfg.protect > RV_PROTECT_MPROTECT)
         fuzz_fail(HARNESS, "config: accepted a configuration that cannot be served");
@@ -119,25 +122,25 @@ static struct rv_wire_session session(uint64_t id, uint32_t mask)
 size_t fuzz_seed(size_t i, uint8_t *buf, size_t cap)
 {
     size_t len = 0;
-    struct rv_wire_svc_config cfg = { .ssr_size = 64, .protect = RV_PROTECT_CHECKSUM };
+    struct rv_wire_svc_config cfg = { .ssr_size = 64, .protect = RV_PROTECT_CHECKSUM, .slab_records = 1024 };
     struct rv_wire_session batch[3] = { session(1, 0), session(2, 5), session(3, 15) };
     struct {
         struct rv_wire_session w;
         char args[16];
     } bind = { session(9, 2), "weight=3" };
     switch (i) {
-    case 0: fuzz_put_msg(buf, &len, cap, 1, RV_T_SVC_CONFIG, 0, 0, 0, &cfg, sizeof cfg); break;
+    case 0: fuzz_put_msg(buf, &len, cap, 2, RV_T_SVC_CONFIG, 0, 0, 0, &cfg, sizeof cfg); break;
     case 1:
         cfg = (struct rv_wire_svc_config){ .ssr_size = 4096, .protect = RV_PROTECT_MPROTECT, .arena_size = 1 << 20,
                                            .flags = RV_CONFIG_ARENA_FILE | RV_CONFIG_IMAGE | RV_CONFIG_FUSE,
-                                           .mount_id = 7 };
-        fuzz_put_msg(buf, &len, cap, 5, RV_T_SVC_CONFIG, 0, 0, 0, &cfg, sizeof cfg);
+                                           .mount_id = 7, .slab_records = 1 };
+        fuzz_put_msg(buf, &len, cap, 6, RV_T_SVC_CONFIG, 0, 0, 0, &cfg, sizeof cfg);
         break;
     case 2:
-        fuzz_put_msg(buf, &len, cap, 3 + 5 + 7, RV_T_SESSIONS, 0, 0, 0, batch, sizeof batch);
+        fuzz_put_msg(buf, &len, cap, 1 + 3 + 5, RV_T_SESSIONS, 0, 0, 0, batch, sizeof batch);
         fuzz_put_msg(buf, &len, cap, 0, RV_T_HANDOVER_END, 0, 0, 0, NULL, 0);
         break;
-    case 3: fuzz_put_msg(buf, &len, cap, 4, RV_T_BIND, 0, 0, 0, &bind, sizeof bind.w + strlen(bind.args)); break;
+    case 3: fuzz_put_msg(buf, &len, cap, 2, RV_T_BIND, 0, 0, 0, &bind, sizeof bind.w + strlen(bind.args)); break;
     case 4: fuzz_put_msg(buf, &len, cap, 0, RV_T_UNBIND, 9, 0, 0, NULL, 0); break;
     case 5:
         batch[1].stored_mask = 0;

@@ -107,7 +107,7 @@ static void test_client_death_frees(void **state)
     struct svc_status st;
     svc_status(&d, "test", &st);
     assert_int_equal(st.sessions, 3);
-    assert_int_equal(st.ssr_bytes, 3 * (long long)(rv__ssr_bytes(TEST_SSR_SIZE) + rv__journal_bytes(TEST_SSR_SIZE)));
+    assert_int_equal(st.ssr_bytes, 3 * (long long)(rv__session_bytes(TEST_SSR_SIZE, false)));
     kill(child, SIGKILL);
     assert_int_equal(waitpid(child, NULL, 0), child);
     wait_status(&d, "test", all_freed, NULL, &st);
@@ -119,7 +119,7 @@ static void test_quota(void **state)
     (void)state;
     struct rvd d;
     rvd_start(&d, "[revived]\nmax_ssr_bytes = 64K\n[service test]\nexec = rv-svc-test\nssr_size = 256\n");
-    size_t per = rv__ssr_bytes(TEST_SSR_SIZE) + rv__journal_bytes(TEST_SSR_SIZE);
+    size_t per = rv__session_bytes(TEST_SSR_SIZE, false);
     size_t fit = (64 * 1024) / per;
     assert_true(fit >= 1);
     rv_conn *c;

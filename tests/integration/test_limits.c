@@ -1,8 +1,9 @@
 /* test_limits.c — revived out of descriptors.
  *
- * This program lowers its own RLIMIT_NOFILE, hard limit included, so the
- * revived it starts inherits a small one. Clients then open sessions until
- * revived has no descriptor left. What must hold: a connection revived has
+ * This program lowers the RLIMIT_NOFILE of the revived it starts, hard
+ * limit included (prlimit: the test's own clients hold a descriptor per
+ * session too, and must not run out first). Clients then open sessions
+ * until revived has no descriptor left. What must hold: a connection revived has
  * no room for is refused (accepted and closed at once, not left to spin the
  * loop or hang its client); a service that crashes still restarts (revived
  * keeps descriptors in reserve for that); existing sessions keep working;
@@ -25,6 +26,8 @@ static void test_exhaustion(void **state)
     struct rvd d;
     char m[512];
     rvd_start(&d, manifest_test(m, sizeof m, "max_restarts = 100 in 10s\n"));
+    struct rlimit rl = { NOFILE, NOFILE };
+    assert_int_equal(prlimit(d.pid, RLIMIT_NOFILE, &rl, NULL), 0);
     rv_session *steady = open_session(&d, "test", NULL), *culprit = open_session(&d, "test", NULL);
     assert_int_equal(call_ok(steady, TEST_INCR), 1);
 
@@ -63,11 +66,6 @@ static void test_exhaustion(void **state)
 
 int main(void)
 {
-    struct rlimit rl = { NOFILE, NOFILE };
-    if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-        perror("setrlimit");
-        return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_exhaustion, it_teardown),
     };

@@ -48,8 +48,10 @@ static int session_setup(void **state)
     struct session *s = calloc(1, sizeof *s);
     if (!s)
         return -1;
-    s->sbytes = rv__ssr_bytes(SSR_SIZE);
-    s->jbytes = rv__journal_bytes(SSR_SIZE);
+    struct rv_slab_geom g;
+    rv__slab_geom(&g, SSR_SIZE, 1, false);
+    s->sbytes = g.ssr_stride;
+    s->jbytes = g.journal_stride;
     s->ssr = map_memfd("test-ssr", s->sbytes);
     s->j = map_memfd("test-journal", s->jbytes);
     rv__session_format(s->j, s->ssr, SSR_SIZE, LAYOUT);
@@ -250,26 +252,36 @@ static void checksum_sees_every_single_bit_flip(void **state)
     assert_true(rv__checksum(zeros, 63) != rv__checksum(zeros, 64));
 }
 
-static void sizes_are_page_multiples_and_big_enough(void **state)
+/* Every record of a slab, SSR and journal, lies in the slab apart from
+ * every other: 64-byte aligned, an SSR on pages of its own when they are
+ * mprotected, the journal area on a page, the slots inside their journal. */
+static void slab_records_lie_apart(void **state)
 {
     (void)state;
     size_t pg = (size_t)sysconf(_SC_PAGESIZE);
     static const uint64_t sizes[] = { 0, 1, 63, 64, 1000, 4095, 4096, 4097, 1u << 20 };
-    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
-        uint64_t n = sizes[i];
-        size_t sb = rv__ssr_bytes(n), jb = rv__journal_bytes(n);
-        assert_int_equal(sb % pg, 0);
-        assert_int_equal(jb % pg, 0);
-        assert_true(sb >= sizeof(struct rv_ssr_hdr) + n);
+    for (size_t i = 0; i < 2 * sizeof sizes / sizeof *sizes; i++) {
+        uint64_t n = sizes[i / 2], records = 3;
+        bool paged = i % 2;
+        struct rv_slab_geom g;
+        rv__slab_geom(&g, n, records, paged);
+        assert_int_equal(g.ssr_stride % (paged ? pg : 64), 0);
+        assert_int_equal(g.journal_stride % 64, 0);
+        assert_true(g.ssr_stride >= sizeof(struct rv_ssr_hdr) + n);
+        assert_int_equal(g.journal_off % pg, 0);
+        assert_int_equal(g.bytes % pg, 0);
+        assert_true(g.journal_off >= records * g.ssr_stride);
+        assert_true(g.bytes >= g.journal_off + records * g.journal_stride);
+        assert_int_equal(rv__session_bytes(n, paged), g.ssr_stride + g.journal_stride);
         /* the slots lie inside the journal and do not overlap */
-        struct rv_journal *j = map_memfd("test-journal", jb);
+        struct rv_journal *j = map_memfd("test-journal", g.journal_stride);
         j->ssr_size = n;
         uint8_t *base = (uint8_t *)j;
         uint8_t *s0 = (uint8_t *)rv__journal_slot(j, 0), *s1 = (uint8_t *)rv__journal_slot(j, 1);
         assert_true(s0 >= base + sizeof *j);
         assert_true(s0 + sizeof(struct rv_slot) + n <= s1);
-        assert_true((size_t)(s1 + sizeof(struct rv_slot) + n - base) <= jb);
-        munmap(j, jb);
+        assert_true((size_t)(s1 + sizeof(struct rv_slot) + n - base) <= g.journal_stride);
+        munmap(j, g.journal_stride);
     }
 }
 
@@ -288,7 +300,7 @@ int main(void)
         SESSION_TEST(ssr_valid_detects_bad_header),
         SESSION_TEST(committed_valid_detects_corruption),
         cmocka_unit_test(checksum_sees_every_single_bit_flip),
-        cmocka_unit_test(sizes_are_page_multiples_and_big_enough),
+        cmocka_unit_test(slab_records_lie_apart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

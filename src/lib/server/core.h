@@ -28,10 +28,10 @@ struct rv_svc_session {
     struct rv_source src;
     uint64_t id;
     int fd;                     /* session endpoint (server end) */
+    uint32_t record;            /* its SSR and journal in the slab */
+    size_t pos;                 /* in rv__rt.sess */
     struct rv_ssr_hdr *ssr;
-    size_t ssr_len;
     struct rv_journal *j;
-    size_t j_len;
     int stored[RV_MAX_STORED_FDS];
     uint32_t flags;             /* RV_SESS_* from the hand-over */
     uint64_t poison_seq;
@@ -54,8 +54,12 @@ struct rv_runtime {
     bool workers;               /* requests are served on the pool (workers.c) */
     int image_fd, fuse_fd;      /* rv_service_fd's; -1: none */
     uint64_t mount_id;          /* revived's name for the mount fuse_fd serves */
-    rv_svc_session **sess;
+    struct rv_slab_geom slab;   /* journal.h */
+    uint8_t *slab_ssrs;         /* the slab's SSR area, mapped once */
+    uint8_t *slab_journals;     /* and its journal area */
+    rv_svc_session **sess;      /* every session, in no order */
     size_t nsess, capsess;
+    rv_svc_session **by_record; /* the session in each slab record, or NULL */
 };
 
 extern struct rv_runtime rv__rt;
@@ -75,6 +79,8 @@ void rv__rt_record_crash(int sig, int code, uint64_t addr, bool self);
 void rv__rt_escalate(int sig) __attribute__((noreturn));
 /* Tells revived the session's state is lost (it fails that session alone). */
 void rv__rt_report_lost(rv_svc_session *s, int status, const char *why);
+/* Tells revived the instance has let go of session id: UNBIND_DONE. */
+void rv__rt_unbound(uint64_t id);
 
 /* ---- the epoll set ---- */
 

@@ -4,8 +4,9 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* The descriptors follow the status page in this order: the arena's memfd,
- * its file, the image, the FUSE device (wire.h); each present or not. */
+/* The descriptors follow the status page and the slab in this order: the
+ * arena's memfd, its file, the image, the FUSE device (wire.h); each
+ * present or not. */
 int rv__ctl_config(const struct rv_msg *m, struct rv__config *out)
 {
     struct rv_wire_svc_config *c = &out->cfg;
@@ -16,12 +17,14 @@ int rv__ctl_config(const struct rv_msg *m, struct rv__config *out)
     bool image = c->flags & RV_CONFIG_IMAGE, fuse = c->flags & RV_CONFIG_FUSE;
     /* A file without an arena would be a descriptor nobody asked for, and
      * a mount of id 0 would pass for an old one (rv_fuse_is_new_mount). */
-    if ((file && !arena) || (fuse && c->mount_id == 0) || c->protect > RV_PROTECT_MPROTECT)
+    if ((file && !arena) || (fuse && c->mount_id == 0) || c->protect > RV_PROTECT_MPROTECT ||
+        c->slab_records == 0 || c->slab_records > RV_SLAB_MAX_RECORDS)
         return -1;
-    if (m->nfds != 1u + arena + file + image + fuse)
+    if (m->nfds != 2u + arena + file + image + fuse)
         return -1;
     size_t n = 0;
     out->status_fd = m->fds[n++];
+    out->slab_fd = m->fds[n++];
     out->arena_fd = arena ? m->fds[n++] : -1;
     out->arena_file_fd = file ? m->fds[n++] : -1;
     out->image_fd = image ? m->fds[n++] : -1;

@@ -20,14 +20,16 @@
 struct rv__config {
     struct rv_wire_svc_config cfg;
     int status_fd;              /* always sent */
+    int slab_fd;                /* always sent */
     int arena_fd;               /* with arena_size */
     int arena_file_fd;          /* RV_CONFIG_ARENA_FILE, only with an arena */
     int image_fd;               /* RV_CONFIG_IMAGE */
     int fuse_fd;                /* RV_CONFIG_FUSE, with a mount_id */
 };
 
-/* 0 when m is an SVC_CONFIG of the right size, a known protection, and
- * exactly the descriptors its flags announce; else -1. */
+/* 0 when m is an SVC_CONFIG of the right size, a known protection, a slab
+ * of 1..RV_SLAB_MAX_RECORDS records, and exactly the descriptors its flags
+ * announce; else -1. */
 int rv__ctl_config(const struct rv_msg *m, struct rv__config *out);
 
 /* The rv_wire_session records at the start of m's payload (all of it but

@@ -29,17 +29,44 @@ static rv_svc_session *open_sess;
  * which may read every SSR (and update some with rv_svc_session_update). */
 static int rest_prot = PROT_NONE;
 
-/* MAP_POPULATE: a new instance touches every session's SSR and journal
- * during recovery; faulting their few pages in with the mapping, instead of
- * one trap per page, takes ~40% off a standby's takeover at 100 sessions. */
-static void *map_fd(int fd, size_t len, int prot)
+int rv__slab_map(int fd, uint64_t records, char *why, size_t whylen)
 {
-    void *p = mmap(NULL, len, prot, MAP_SHARED | MAP_POPULATE, fd, 0);
-    return p == MAP_FAILED ? NULL : p;
+    struct rv_slab_geom *g = &rv__rt.slab;
+    bool mprotected = rv__rt.protect == RV_PROTECT_MPROTECT;
+    rv__slab_geom(g, rv__rt.ssr_size, records, mprotected);
+    void *ssrs = mmap(NULL, g->journal_off, mprotected ? PROT_NONE : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void *journals = mmap(NULL, g->bytes - g->journal_off, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                          (off_t)g->journal_off);
+    rv__rt.by_record = calloc(records, sizeof *rv__rt.by_record);
+    if (ssrs == MAP_FAILED || journals == MAP_FAILED || !rv__rt.by_record) {
+        snprintf(why, whylen, "cannot map the slab of %llu sessions (%zu bytes): %s", (unsigned long long)records,
+                 g->bytes, strerror(errno));
+        return -1;
+    }
+    rv__rt.slab_ssrs = ssrs;
+    rv__rt.slab_journals = journals;
+    return 0;
+}
+
+/* Faults a record's pages in now, in one call: a new instance touches every
+ * session's journal during recovery, and a standby adopts sessions ahead
+ * of it, so the faults are off the recovery's path. An SSR kept PROT_NONE
+ * (mprotect) is left to fault when opened. */
+static void populate(void *p, size_t len)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)p & ~(pg - 1), end = ((uintptr_t)p + len + pg - 1) & ~(pg - 1);
+    madvise((void *)a, end - a, MADV_POPULATE_WRITE);
 }
 
 rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen)
 {
+    const struct rv_slab_geom *g = &rv__rt.slab;
+    if (w->record >= g->records) {
+        snprintf(why, whylen, "its slab record %u is past the slab's %llu", w->record,
+                 (unsigned long long)g->records);
+        return NULL;
+    }
     rv_svc_session *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(why, whylen, "out of memory");
@@ -52,32 +79,22 @@ rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds,
     s->uid = w->uid;
     s->gid = w->gid;
     s->fd = fds[0];
-    s->ssr_len = rv__ssr_bytes(rv__rt.ssr_size);
-    s->j_len = rv__journal_bytes(rv__rt.ssr_size);
-    int initial = rv__rt.protect == RV_PROTECT_MPROTECT ? PROT_NONE : PROT_READ | PROT_WRITE;
-    s->ssr = map_fd(fds[1], s->ssr_len, initial);
-    s->j = map_fd(fds[2], s->j_len, PROT_READ | PROT_WRITE);
-    close(fds[1]);
-    close(fds[2]);
-    for (unsigned i = 0, k = 3; i < RV_MAX_STORED_FDS; i++)
+    s->record = w->record;
+    s->ssr = (struct rv_ssr_hdr *)(rv__rt.slab_ssrs + (size_t)w->record * g->ssr_stride);
+    s->j = (struct rv_journal *)(rv__rt.slab_journals + (size_t)w->record * g->journal_stride);
+    for (unsigned i = 0, k = 1; i < RV_MAX_STORED_FDS; i++)
         s->stored[i] = (w->stored_mask & (1u << i)) ? fds[k++] : -1;
-    if (!s->ssr || !s->j) {
-        snprintf(why, whylen, "cannot map SSR or journal: %s", strerror(errno));
-        rv__sess_detach(s);
-        return NULL;
-    }
+    populate(s->j, g->journal_stride);
+    if (rv__rt.protect != RV_PROTECT_MPROTECT)
+        populate(s->ssr, g->ssr_stride);
     return s;
 }
 
 void rv__sess_detach(rv_svc_session *s)
 {
     if (open_sess == s)
-        open_sess = NULL;
+        rv__ssr_close_open();
     rv__rt_unpoll(s);
-    if (s->ssr)
-        munmap(s->ssr, s->ssr_len);
-    if (s->j)
-        munmap(s->j, s->j_len);
     for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
         if (s->stored[i] >= 0)
             close(s->stored[i]);
@@ -95,7 +112,9 @@ void rv__sess_unbind(rv_svc_session *s)
         rv__rt.ops->unbind(s, s->ssr + 1);
         rv__rt_set_busy(0, 0);
     }
+    uint64_t id = s->id;
     rv__sess_detach(s);
+    rv__rt_unbound(id);
 }
 
 /* A journal header this runtime could have written: the dead instance
@@ -122,23 +141,23 @@ void rv__sess_open_ssr(rv_svc_session *s)
     if (rv__rt.protect != RV_PROTECT_MPROTECT || open_sess == s)
         return;
     rv__ssr_close_open();
-    mprotect(s->ssr, s->ssr_len, PROT_READ | PROT_WRITE);
+    mprotect(s->ssr, rv__rt.slab.ssr_stride, PROT_READ | PROT_WRITE);
     open_sess = s;
 }
 
 void rv__ssr_close_open(void)
 {
     if (open_sess)
-        mprotect(open_sess->ssr, open_sess->ssr_len, rest_prot);
+        mprotect(open_sess->ssr, rv__rt.slab.ssr_stride, rest_prot);
     open_sess = NULL;
 }
 
-void rv__ssr_rest_all(rv_svc_session **all, size_t n, int prot)
+void rv__ssr_rest_all(int prot)
 {
     rv__ssr_close_open();
     rest_prot = prot;
-    for (size_t i = 0; rv__rt.protect == RV_PROTECT_MPROTECT && i < n; i++)
-        mprotect(all[i]->ssr, all[i]->ssr_len, prot);
+    if (rv__rt.protect == RV_PROTECT_MPROTECT)
+        mprotect(rv__rt.slab_ssrs, rv__rt.slab.journal_off, prot);
 }
 
 /* The slot the next commit will write. */

@@ -8,10 +8,17 @@
 #include <stddef.h>
 #include "core.h"
 
+/* Maps the service's slab (journal.h) of `records` records, once; the SSR
+ * size and protection must be known. 0, or -1 with a sentence in why. */
+int rv__slab_map(int fd, uint64_t records, char *why, size_t whylen);
+/* A session of the hand-over or a bind: its endpoint and stored
+ * descriptors (in fds, in rv_wire_session's order) become its own, its
+ * SSR and journal are its record of the slab. NULL, with a sentence in
+ * why, for a record past the slab. */
 rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen);
 void rv__sess_detach(rv_svc_session *s);
 int rv__sess_bind(rv_svc_session *s, const char *args);
-/* The unbind hook, then detach: the client went away. */
+/* The unbind hook, then detach, then UNBIND_DONE: the client went away. */
 void rv__sess_unbind(rv_svc_session *s);
 bool rv__sess_recover(rv_svc_session *s, char *why, size_t whylen);
 /* After a restart: nothing of the session's waits on this instance (no
@@ -32,6 +39,6 @@ bool rv__sess_done(rv_svc_session **all, size_t n, uint64_t id, uint64_t seq);
 void rv__sess_open_ssr(rv_svc_session *s);           /* make s's SSR the writable one */
 void rv__ssr_close_open(void);                 /* no SSR writable */
 /* Closes the open SSR and gives every SSR `prot` while none is open. */
-void rv__ssr_rest_all(rv_svc_session **all, size_t n, int prot);
+void rv__ssr_rest_all(int prot);
 
 #endif

@@ -79,8 +79,20 @@ static int setup_signals(void)
 
 /* ---- the session table ---- */
 
+/* A session's id carries its slab record in its low bits (revived's
+ * session.c), so a control message finds its session in one step. */
+static rv_svc_session *sess_find(uint64_t id)
+{
+    uint64_t record = id & (RV_SLAB_MAX_RECORDS - 1);
+    rv_svc_session *s = record < rv__rt.slab.records ? rv__rt.by_record[record] : NULL;
+    return s && s->id == id ? s : NULL;
+}
+
+/* -1 when the table cannot grow, or the record is another session's. */
 static int sess_add(rv_svc_session *s)
 {
+    if (rv__rt.by_record[s->record])
+        return -1;
     if (rv__rt.nsess == rv__rt.capsess) {
         size_t cap = rv__rt.capsess ? rv__rt.capsess * 2 : 64;
         rv_svc_session **n = realloc(rv__rt.sess, cap * sizeof *n);
@@ -89,32 +101,25 @@ static int sess_add(rv_svc_session *s)
         rv__rt.sess = n;
         rv__rt.capsess = cap;
     }
+    s->pos = rv__rt.nsess;
     rv__rt.sess[rv__rt.nsess++] = s;
+    rv__rt.by_record[s->record] = s;
     return 0;
 }
 
-/* Where session id is in the table; nsess when it is not. */
-static size_t sess_index(uint64_t id)
+static void sess_remove(rv_svc_session *s)
 {
-    size_t i = 0;
-    while (i < rv__rt.nsess && rv__rt.sess[i]->id != id)
-        i++;
-    return i;
-}
-
-static rv_svc_session *sess_find(uint64_t id)
-{
-    size_t i = sess_index(id);
-    return i < rv__rt.nsess ? rv__rt.sess[i] : NULL;
+    rv_svc_session *last = rv__rt.sess[--rv__rt.nsess];
+    rv__rt.sess[s->pos] = last;
+    last->pos = s->pos;
+    rv__rt.by_record[s->record] = NULL;
 }
 
 static rv_svc_session *sess_take(uint64_t id)
 {
-    size_t i = sess_index(id);
-    if (i == rv__rt.nsess)
-        return NULL;
-    rv_svc_session *s = rv__rt.sess[i];
-    rv__rt.sess[i] = rv__rt.sess[--rv__rt.nsess];
+    rv_svc_session *s = sess_find(id);
+    if (s)
+        sess_remove(s);
     return s;
 }
 
@@ -211,6 +216,13 @@ static void handshake(void)
         map_arena(c.arena_fd, c.arena_file_fd, cfg->arena_size);
     rv__rt.ssr_size = cfg->ssr_size;
     rv__rt.protect = (enum rv_ssr_protect)cfg->protect;
+    char why[160];
+    int slab = rv__slab_map(c.slab_fd, cfg->slab_records, why, sizeof why);
+    close(c.slab_fd);
+    if (slab < 0) {
+        rv__log(RV_LOG_ERR, "%s", why);
+        exit(1);
+    }
     rv__rt.status = mmap(NULL, sizeof *rv__rt.status, PROT_READ | PROT_WRITE, MAP_SHARED, c.status_fd, 0);
     close(c.status_fd);
     if (rv__rt.status == MAP_FAILED) {
@@ -313,7 +325,7 @@ static void drop_unrecoverable(void)
             continue;
         }
         rv__rt_report_lost(s, RV_ELOST, why);
-        rv__rt.sess[i] = rv__rt.sess[--rv__rt.nsess];
+        sess_remove(s);
         rv__sess_detach(s);
     }
 }
@@ -322,11 +334,11 @@ static void call_recover_hook(void)
 {
     if (!rv__rt.ops->recover)
         return;
-    rv__ssr_rest_all(rv__rt.sess, rv__rt.nsess, PROT_READ);
+    rv__ssr_rest_all(PROT_READ);
     rv__rt_set_busy((uint64_t)-1, 0);
     rv__rt.ops->recover(rv__rt.sess, rv__rt.nsess);
     rv__rt_set_busy(0, 0);
-    rv__ssr_rest_all(rv__rt.sess, rv__rt.nsess, PROT_NONE);
+    rv__ssr_rest_all(PROT_NONE);
 }
 
 /* In-flight requests run again, the suspected culprit's last: if it crashes
@@ -365,11 +377,16 @@ static void on_bind(struct rv_msg *m)
 }
 
 /* Also for a session whose state this instance found lost: revived
- * unbinds it once told. */
+ * unbinds it once told. Every UNBIND is answered with UNBIND_DONE once the
+ * session's slab record is written no more (after a worker serving it has
+ * finished: rv__sess_unbind), since revived then gives the record to
+ * another session. */
 static void on_unbind(uint64_t id)
 {
     rv_svc_session *s = sess_take(id);
-    if (s && !(rv__rt.workers && rv__workers_defer_unbind(s)))
+    if (!s)
+        rv__rt_unbound(id);
+    else if (!(rv__rt.workers && rv__workers_defer_unbind(s)))
         rv__sess_unbind(s);
 }
 

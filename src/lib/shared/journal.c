@@ -11,20 +11,42 @@ static size_t page_round(size_t n)
     return (n + pg - 1) / pg * pg;
 }
 
-size_t rv__ssr_bytes(uint64_t ssr_size)
+/* Everything in a slab is 64-byte aligned, so images copy at full speed
+ * and no two records share a cache line. */
+static size_t line_round(size_t n)
 {
-    return page_round(sizeof(struct rv_ssr_hdr) + ssr_size);
+    return (n + 63) & ~(size_t)63;
+}
+
+static size_t ssr_stride(uint64_t ssr_size, bool page_ssrs)
+{
+    size_t n = sizeof(struct rv_ssr_hdr) + ssr_size;
+    return page_ssrs ? page_round(n) : line_round(n);
 }
 
 static size_t slot_bytes(uint64_t ssr_size)
 {
-    /* keep slots 64-byte aligned so images copy at full speed */
-    return (sizeof(struct rv_slot) + ssr_size + 63) & ~(size_t)63;
+    return line_round(sizeof(struct rv_slot) + ssr_size);
 }
 
-size_t rv__journal_bytes(uint64_t ssr_size)
+static size_t journal_stride(uint64_t ssr_size)
 {
-    return page_round(sizeof(struct rv_journal) + 2 * slot_bytes(ssr_size));
+    return line_round(sizeof(struct rv_journal) + 2 * slot_bytes(ssr_size));
+}
+
+void rv__slab_geom(struct rv_slab_geom *g, uint64_t ssr_size, uint64_t records, bool page_ssrs)
+{
+    g->ssr_size = ssr_size;
+    g->records = records;
+    g->ssr_stride = ssr_stride(ssr_size, page_ssrs);
+    g->journal_stride = journal_stride(ssr_size);
+    g->journal_off = page_round(records * g->ssr_stride);
+    g->bytes = page_round(g->journal_off + records * g->journal_stride);
+}
+
+size_t rv__session_bytes(uint64_t ssr_size, bool page_ssrs)
+{
+    return ssr_stride(ssr_size, page_ssrs) + journal_stride(ssr_size);
 }
 
 size_t rv__journal_slot_offset(uint64_t ssr_size, unsigned i)

@@ -1,11 +1,17 @@
-/* journal.h — the layouts of a session's SSR and journal, and the commit rule.
+/* journal.h — the layouts of a session's SSR and journal, of the slab that
+ * holds them, and the commit rule.
  *
- * Both are memfds that revived creates, seals against resizing and keeps, so
- * they outlive any service instance. Only the service maps them; clients never
- * see either.
+ * Every session of a service has a record in the service's slab: one memfd
+ * that revived creates, sizes once for the service's max_sessions, seals
+ * against resizing and keeps, so the records outlive any service instance.
+ * An instance maps the slab once, whatever the number of sessions; revived
+ * maps the journals read-only; clients never see either.
  *
- * SSR memfd:     [struct rv_ssr_hdr][ssr_size bytes the service owns]
- * Journal memfd: [struct rv_journal][request datagram][slot 0][slot 1]
+ * Slab:     [SSR 0][SSR 1]...[SSR n-1] | [journal 0][journal 1]...[journal n-1]
+ *           (the journal area starts on a page; an SSR record is a whole
+ *           page under ssr_protect = mprotect, which protects it alone)
+ * SSR:      [struct rv_ssr_hdr][ssr_size bytes the service owns]
+ * Journal:  [struct rv_journal][request datagram][slot 0][slot 1]
  *
  * The request is received straight into the journal (recv writes the
  * datagram there), so the moment the kernel hands it over, it is journaled:
@@ -69,8 +75,19 @@ struct rv_journal {
     uint8_t req_body[RV_MAX_PAYLOAD];
 };
 
-size_t rv__ssr_bytes(uint64_t ssr_size);      /* memfd size of an SSR */
-size_t rv__journal_bytes(uint64_t ssr_size);  /* memfd size of a journal */
+/* Where everything is in a slab of `records` records. */
+struct rv_slab_geom {
+    uint64_t ssr_size;
+    uint64_t records;
+    size_t ssr_stride;       /* bytes from one SSR to the next */
+    size_t journal_stride;   /* bytes from one journal to the next */
+    size_t journal_off;      /* where the journal area starts */
+    size_t bytes;            /* the slab's size */
+};
+/* page_ssrs: each SSR on pages of its own (ssr_protect = mprotect). */
+void rv__slab_geom(struct rv_slab_geom *g, uint64_t ssr_size, uint64_t records, bool page_ssrs);
+/* What one session costs in a slab: its SSR and its journal strides. */
+size_t rv__session_bytes(uint64_t ssr_size, bool page_ssrs);
 
 struct rv_slot *rv__journal_slot(struct rv_journal *j, unsigned i);
 /* Where slot i starts, from the journal's start. revived, which reads

@@ -22,6 +22,7 @@
 #define RV_WIRE_VERSION 1
 #define RV_WIRE_MAX_BODY 16384 /* control payloads; session payloads stop at RV_MAX_PAYLOAD */
 #define RV_WIRE_MAX_FDS 252   /* the kernel's SCM_MAX_FD is 253 */
+#define RV_SLAB_MAX_RECORDS (1u << 24) /* sessions per service: a record's number fits 24 bits of an id */
 
 struct rv_hdr {
     uint16_t magic;
@@ -54,7 +55,7 @@ enum rv_msg_type {
     RV_T_DS_OK = 26,        /* op = notifiers, payload: u64 size; + memfd, lifeline, notifiers */
     /* service control channel */
     RV_T_SVC_HELLO = 32,    /* service: struct rv_wire_svc_hello */
-    RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page fd [+ the RV_CONFIG_* ones] */
+    RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page and slab fds [+ the RV_CONFIG_* ones] */
     RV_T_SESSIONS = 34,     /* revived: struct rv_wire_session[] + their fds (to a standby: adopt them) */
     RV_T_HANDOVER_END = 35, /* revived: every session has been handed over (a standby: promoted) */
     RV_T_SVC_READY = 36,    /* service: recovered, serving */
@@ -66,6 +67,7 @@ enum rv_msg_type {
     RV_T_PING = 42,
     RV_T_PONG = 43,
     RV_T_SESSION_FLAGS = 44, /* revived, promoting a standby: rv_wire_session[] (no fds), their flags */
+    RV_T_UNBIND_DONE = 45,  /* service: seq = session id; it writes the session's slab record no more */
 };
 
 /* Protection of SSRs against wild writes; see docs/manifest.md. */
@@ -79,9 +81,9 @@ struct rv_wire_svc_hello {
 };
 _Static_assert(sizeof(struct rv_wire_svc_hello) == 16, "svc_hello has no padding");
 
-/* rv_wire_svc_config's flags: which descriptors follow the status page, in
- * this order: the arena's memfd (arena_size != 0) and its file, the image,
- * the FUSE device. */
+/* rv_wire_svc_config's flags: which descriptors follow the status page and
+ * the slab, in this order: the arena's memfd (arena_size != 0) and its
+ * file, the image, the FUSE device. */
 enum { RV_CONFIG_ARENA_FILE = 1u, RV_CONFIG_IMAGE = 2u, RV_CONFIG_FUSE = 4u };
 
 struct rv_wire_svc_config {
@@ -90,8 +92,9 @@ struct rv_wire_svc_config {
     uint32_t flags;         /* RV_CONFIG_* */
     uint64_t arena_size;    /* state = arena: the arena memfd follows the status page; else 0 */
     uint64_t mount_id;      /* with RV_CONFIG_FUSE: this run's mount, never 0 */
+    uint64_t slab_records;  /* the slab's records (journal.h): the service's max_sessions */
 };
-_Static_assert(sizeof(struct rv_wire_svc_config) == 32, "svc_config has no padding");
+_Static_assert(sizeof(struct rv_wire_svc_config) == 40, "svc_config has no padding");
 
 enum { RV_SESS_CULPRIT = 1u, RV_SESS_POISONED = 2u };
 
@@ -101,14 +104,18 @@ enum { RV_SESS_CULPRIT = 1u, RV_SESS_POISONED = 2u };
 enum { RV_OPEN_KEEPS_STATE = 1u };
 
 /* One session in a hand-over or bind. Its descriptors follow in this order:
- * endpoint, SSR, journal, then one per set bit of stored_mask. */
+ * endpoint, then one per set bit of stored_mask. Its SSR and journal are
+ * record `record` of the service's slab. */
 struct rv_wire_session {
     uint64_t id;
     uint64_t poison_seq;    /* with RV_SESS_POISONED: answer this seq with an error */
     uint32_t flags;
     uint32_t stored_mask;
     uint32_t uid, gid;      /* of the process that opened it (SO_PEERCRED) */
+    uint32_t record;        /* its place in the slab */
+    uint32_t reserved;
 };
+_Static_assert(sizeof(struct rv_wire_session) == 40, "wire session has no padding");
 
 struct rv_wire_svc_status {
     char name[RV_NAME_MAX];
@@ -135,7 +142,7 @@ struct rv_msg {
 
 static inline size_t rv__wire_fds_of(uint32_t stored_mask)
 {
-    return 3 + (size_t)__builtin_popcount(stored_mask);
+    return 1 + (size_t)__builtin_popcount(stored_mask);
 }
 
 /* The signals `revivectl kill` may ask revived to send, in the order it

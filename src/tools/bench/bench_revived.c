@@ -46,10 +46,13 @@ static void write_manifest(const char *path, const char *dir, const char *build_
     FILE *f = fopen(path, "w");
     if (!f)
         bench_die("cannot write %s: %m", path);
-    /* 1000 sessions of SSR + journal are ~20 MB, past the 16M default; the
-     * status connection (revived_status) is dialled at the start and may
-     * stay silent through a whole section */
-    fprintf(f, "[revived]\nmax_ssr_bytes = 1G\nidle_timeout = 0\n");
+    /* 10,000 sessions of SSR + journal are ~130 MB, past the 16M default,
+     * and past the 1024 sessions a user may hold by default; the status
+     * connection (revived_status) is dialled at the start and may stay
+     * silent through a whole section */
+    fprintf(f, "[revived]\nmax_ssr_bytes = 4G\nmax_sessions_per_user = 1000000\nidle_timeout = 0\n");
+    fprintf(f, "\n[service %s]\nexec = %s\nssr_size = 64\nstandby = yes\nmax_sessions = %d\n"
+               "request_timeout = 0\nheartbeat = 0\n", SCALE_SVC, svc_exec, 2 * SCALE_SESSIONS);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "\n[service %s]\nexec = %s\nssr_size = %u\nssr_protect = %s\n", svcs[i].name, svc_exec,
                 svcs[i].ssr_size, svcs[i].protect);

@@ -133,6 +133,29 @@ struct recovery_run *recovery_begin(struct revived *r, const char *svc, bool sta
 struct recovery recovery_measure(struct recovery_run *run, size_t sessions, int reps);
 void recovery_end(struct recovery_run *run);
 
+/* ---- bench_scale.c ---- */
+
+#define SCALE_SVC "scale"           /* rv-svc-bench, ssr_size 64, a standby, room for SCALE_SESSIONS */
+#define SCALE_SESSIONS 10000
+#define SCALE_RUNS 3
+
+/* One run's costs, per session. */
+struct scale_run {
+    double opens_per_s;
+    double revived_fds, instance_fds, instance_maps, standby_fds;
+    double server_bytes, client_bytes;
+};
+
+struct scale_results {
+    size_t sessions;
+    int runs;
+    struct scale_run run[SCALE_RUNS];
+};
+
+void scale_measure(struct scale_results *res, struct revived *r, int quick);
+void scale_report(FILE *f, const struct scale_results *res);
+void scale_csv(FILE *f, const struct scale_results *res);
+
 /* ---- bench_storm.c ---- */
 
 #define STORM_PERIOD_MS 10

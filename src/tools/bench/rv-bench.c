@@ -1,6 +1,6 @@
 /* rv-bench — revive's cost, measured beside its floor in one run.
  *
- *   rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs|blk|peer] [--out DIR] [--build DIR]
+ *   rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs|blk|peer|scale] [--out DIR] [--build DIR]
  *
  * Round trips of a 64-byte request and reply: raw AF_UNIX SOCK_SEQPACKET
  * and a futex ping-pong between two processes (the floor), then rv_call
@@ -69,7 +69,7 @@ static const size_t recovery_sessions[] = { 1, 100, 1000 };
 #define CROSS_RECOVERY_SESSIONS 100
 
 enum { SECT_CALLS = 1, SECT_CAPS = 2, SECT_RD = 4, SECT_STORM = 8, SECT_ARENA = 16, SECT_FS = 32, SECT_BLK = 64,
-       SECT_PEER = 128 };
+       SECT_PEER = 128, SECT_SCALE = 256 };
 #define STORM_KILLS 200
 
 struct options {
@@ -93,6 +93,7 @@ struct results {
     struct fs_results fs;
     struct blk_results blk;
     struct peer_results peer;
+    struct scale_results scale;
 };
 
 /* ---- running ---- */
@@ -225,6 +226,8 @@ static void run_all(struct results *res, const struct options *o)
     }
     if (o->sections & SECT_PEER)
         peer_measure(&res->peer, &r, cases[0].svc.name, o->quick);
+    if (o->sections & SECT_SCALE)
+        scale_measure(&res->scale, &r, o->quick);
     revived_stop(&r);
     if (o->sections & SECT_CAPS)
         caps_measure_watcher(&res->caps, o->quick);
@@ -478,6 +481,18 @@ static void write_peer_csv(FILE *f, const struct results *res, const struct cont
     peer_csv(f, &res->peer);
 }
 
+static void write_scale_md(FILE *f, const struct results *res, const struct context *c)
+{
+    print_header(f, "rv-bench results: sessions at scale", c);
+    scale_report(f, &res->scale);
+}
+
+static void write_scale_csv(FILE *f, const struct results *res, const struct context *c)
+{
+    (void)c;
+    scale_csv(f, &res->scale);
+}
+
 static void write_rd_csv(FILE *f, const struct results *res, const struct context *c)
 {
     (void)c;
@@ -548,6 +563,7 @@ static const struct output {
     { SECT_FS, "fs.md", write_fs_md }, { SECT_FS, "fs.csv", write_fs_csv },
     { SECT_BLK, "blk.md", write_blk_md }, { SECT_BLK, "blk.csv", write_blk_csv },
     { SECT_PEER, "peer.md", write_peer_md }, { SECT_PEER, "peer.csv", write_peer_csv },
+    { SECT_SCALE, "scale.md", write_scale_md }, { SECT_SCALE, "scale.csv", write_scale_csv },
 };
 #define NOUTPUTS (sizeof outputs / sizeof outputs[0])
 
@@ -581,7 +597,7 @@ static void default_build_dir(char *buf, size_t len)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs|blk|peer] [--out DIR] [--build DIR]\n"
+    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs|blk|peer|scale] [--out DIR] [--build DIR]\n"
                "  --quick      fewer round trips and kills (a smoke run, noisier figures)\n"
                "  --only SECT  calls: round trips and recovery; caps: the capability registry and watcher;\n"
                "               rd: recovery domains (hash table, kv end to end);\n"
@@ -589,11 +605,12 @@ static void usage(FILE *f)
                "               arena: a kv put with the arena in memory and in a file (arena_file);\n"
                "               fs: the file system's mount beside fuse2fs and ext4 (root);\n"
                "               blk: the block service beside io_uring, its fairness, its kills (root);\n"
-               "               peer: revive's call beside a D-Bus call (sd-bus; dbus-daemon)\n"
+               "               peer: revive's call beside a D-Bus call (sd-bus; dbus-daemon);\n"
+               "               scale: what a session costs, and the open rate, at 10,000 sessions\n"
                "  --out DIR    also write DIR/results.md and .csv (calls), DIR/caps.md, .csv and\n"
                "               DIR/watcher.dat (caps), DIR/rd.md and .csv (rd), DIR/storm.md and .csv,\n"
                "               DIR/arena.md and .csv, DIR/fs.md and .csv, DIR/blk.md and .csv,\n"
-               "               DIR/peer.md and .csv\n"
+               "               DIR/peer.md and .csv, DIR/scale.md and .csv\n"
                "  --build DIR  the build tree with revived and rv-svc-bench (default: this binary's)\n");
 }
 
@@ -615,8 +632,10 @@ static int parse_section(const char *arg, int *sections)
         *sections = SECT_BLK;
     else if (strcmp(arg, "peer") == 0)
         *sections = SECT_PEER;
+    else if (strcmp(arg, "scale") == 0)
+        *sections = SECT_SCALE;
     else {
-        fprintf(stderr, "rv-bench: --only '%s': no such section (calls, caps, rd, storm, arena, fs, blk or peer)\n",
+        fprintf(stderr, "rv-bench: --only '%s': no such section (calls, caps, rd, storm, arena, fs, blk, peer or scale)\n",
                 arg);
         return -1;
     }
@@ -631,7 +650,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         { "version", no_argument, NULL, 'V' },
         { "only", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 },
     };
-    *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS | SECT_RD | SECT_STORM | SECT_ARENA |
+    *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS | SECT_RD | SECT_STORM | SECT_ARENA | SECT_SCALE |
                                        (geteuid() == 0 ? SECT_FS | SECT_BLK : 0) |   /* they mount: root only */
                                        (peer_built ? SECT_PEER : 0) };   /* --only peer says it was not built */
     int c;

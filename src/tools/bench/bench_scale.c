@@ -1,0 +1,243 @@
+/* bench_scale.c — what a session costs at scale, and how fast sessions
+ * open: SCALE_SESSIONS sessions on one service (`scale`: rv-svc-bench,
+ * ssr_size 64, a hot standby), opened one after another on one connection.
+ *
+ * Each run reads, before the opens and after them: revived's descriptors,
+ * the active instance's descriptors and mappings, the standby's
+ * descriptors, the server side's memory (server_kb) and rv-bench's own
+ * anonymous memory (the client's rv_session records). A session's cost is
+ * the difference over the number of sessions. Then every
+ * session is closed, and the next run waits until revived holds none.
+ * SCALE_RUNS runs; the report gives the minimum and the median. */
+#include "bench_tool.h"
+
+#include <dirent.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "revive/client.h"
+
+struct reading {
+    long revived_fds, instance_fds, instance_maps, standby_fds;
+    long long server_kb, own_rss_kb;
+};
+
+static long count_fds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    long n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static long count_maps(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    long n = 0;
+    for (int c; (c = getc(f)) != EOF;)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+static long long meminfo_kb(const char *key)
+{
+    FILE *f = fopen("/proc/meminfo", "re");
+    char line[128];
+    long long v = -1;
+    size_t kl = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, key, kl) == 0 && line[kl] == ':')
+            v = atoll(line + kl + 1);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* A key of /proc/PID/status in kB; 0 for a process that is gone. */
+static long long status_kb(pid_t pid, const char *key)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = pid > 0 ? fopen(path, "re") : NULL;
+    long long v = 0;
+    size_t kl = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, key, kl) == 0 && line[kl] == ':')
+            v = atoll(line + kl + 1);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* What the server side holds: the anonymous memory of revived and both
+ * instances, and the kernel's share that grows with sessions (shared
+ * memory: the slab's pages; unreclaimable slab: sockets, files; page
+ * tables). Not MemAvailable, which the page cache moves by more than
+ * thousands of sessions cost. */
+static long long server_kb(pid_t revived, const struct rv_wire_svc_status *st)
+{
+    return status_kb(revived, "RssAnon") + status_kb(st->pid, "RssAnon") + status_kb(st->standby_pid, "RssAnon") +
+           meminfo_kb("Shmem") + meminfo_kb("SUnreclaim") + meminfo_kb("PageTables");
+}
+
+static struct reading read_now(struct revived *r)
+{
+    struct rv_wire_svc_status st = revived_status(r, SCALE_SVC);
+    return (struct reading){
+        .revived_fds = count_fds(r->pid), .instance_fds = count_fds(st.pid), .instance_maps = count_maps(st.pid),
+        .standby_fds = st.standby_pid ? count_fds(st.standby_pid) : -1,
+        .server_kb = server_kb(r->pid, &st), .own_rss_kb = status_kb(getpid(), "RssAnon"),
+    };
+}
+
+/* Until revived holds none of the last run's sessions, and the standby
+ * holds what the active instance does. */
+static void settle(struct revived *r)
+{
+    for (int i = 0;; i++) {
+        struct rv_wire_svc_status st = revived_status(r, SCALE_SVC);
+        if (st.sessions == 0 && st.standby_ready)
+            return;
+        if (i == 10000000)
+            bench_die("%s never let go of its sessions", SCALE_SVC);
+        sched_yield();
+    }
+}
+
+/* The standby adopts each session as it binds, reading its control
+ * channel at its own pace: wait until it holds their descriptors. */
+static void adopted(struct revived *r, long want_fds)
+{
+    for (int i = 0;; i++) {
+        struct rv_wire_svc_status st = revived_status(r, SCALE_SVC);
+        if (!st.standby_pid || count_fds(st.standby_pid) >= want_fds)
+            return;
+        if (i == 1000000)
+            bench_die("the standby of %s never held the sessions", SCALE_SVC);
+        sched_yield();
+    }
+}
+
+static struct scale_run one_run(struct revived *r, size_t n)
+{
+    settle(r);
+    rv_conn *c;
+    if (rv_connect(r->sock, &c) < 0)
+        bench_die("cannot connect to revived at %s", r->sock);
+    rv_session **s = calloc(n, sizeof *s);
+    if (!s)
+        bench_die("out of memory");
+    struct reading before = read_now(r);
+    uint64_t t0 = bench_now_ns();
+    for (size_t i = 0; i < n; i++)
+        if (rv_open(c, SCALE_SVC, NULL, &s[i]) < 0)
+            bench_die("session %zu of %s: %s", i + 1, SCALE_SVC, rv_conn_error(c));
+    double secs = (double)(bench_now_ns() - t0) / 1e9;
+    adopted(r, before.standby_fds + (long)n);
+    struct reading after = read_now(r);
+    double k = (double)n;
+    struct scale_run out = {
+        .opens_per_s = k / secs,
+        .revived_fds = (double)(after.revived_fds - before.revived_fds) / k,
+        .instance_fds = (double)(after.instance_fds - before.instance_fds) / k,
+        .instance_maps = (double)(after.instance_maps - before.instance_maps) / k,
+        .standby_fds = (double)(after.standby_fds - before.standby_fds) / k,
+        .server_bytes = (double)(after.server_kb - before.server_kb) * 1024 / k,
+        .client_bytes = (double)(after.own_rss_kb - before.own_rss_kb) * 1024 / k,
+    };
+    for (size_t i = 0; i < n; i++)
+        rv_close(s[i]);
+    free(s);
+    rv_disconnect(c);
+    return out;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* min and median of one field over the runs */
+static void min_median(const struct scale_results *res, size_t off, double *min, double *med)
+{
+    double v[SCALE_RUNS];
+    for (int i = 0; i < res->runs; i++)
+        memcpy(&v[i], (const char *)&res->run[i] + off, sizeof v[i]);
+    qsort(v, (size_t)res->runs, sizeof *v, by_value);
+    *min = v[0];
+    *med = v[res->runs / 2];
+}
+
+void scale_measure(struct scale_results *res, struct revived *r, int quick)
+{
+    res->sessions = quick ? SCALE_SESSIONS / 10 : SCALE_SESSIONS;
+    res->runs = SCALE_RUNS;
+    for (int i = 0; i < res->runs; i++) {
+        fprintf(stderr, "rv-bench: %zu sessions on %s, run %d of %d ...\n", res->sessions, SCALE_SVC, i + 1,
+                res->runs);
+        res->run[i] = one_run(r, res->sessions);
+    }
+}
+
+static const struct scale_field {
+    const char *label, *csv, *unit, *target;
+    size_t off;
+} fields[] = {
+    { "sessions opened per second", "opens_per_s", "/s", ">= 50000", offsetof(struct scale_run, opens_per_s) },
+    { "revived's descriptors per session", "revived_fds", "", "0 (then 100,000 sessions fit)",
+      offsetof(struct scale_run, revived_fds) },
+    { "the active instance's mappings per session", "instance_maps", "", "0",
+      offsetof(struct scale_run, instance_maps) },
+    { "the active instance's descriptors per session", "instance_fds", "", "",
+      offsetof(struct scale_run, instance_fds) },
+    { "the standby's descriptors per session", "standby_fds", "", "", offsetof(struct scale_run, standby_fds) },
+    { "server-side memory per session (revived, instances, slab, kernel)", "server_bytes", " B", "<= 8192 B",
+      offsetof(struct scale_run, server_bytes) },
+    { "client-side memory per session (librevive)", "client_bytes", " B", "",
+      offsetof(struct scale_run, client_bytes) },
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+void scale_report(FILE *f, const struct scale_results *res)
+{
+    fprintf(f, "## Sessions at scale: %zu sessions on one service\n\n"
+               "Service `%s`: rv-svc-bench, ssr_size 64, checksum, a hot standby. One connection opens the "
+               "sessions one after another (rv_open); the readings before and after give each session's cost. "
+               "Server-side memory: the anonymous memory (RssAnon) of revived and both instances, and the "
+               "system's Shmem (the slab), SUnreclaim (sockets, files) and PageTables. Client-side: rv-bench's "
+               "own RssAnon. %d runs.\n\n"
+               "| per session | min | median | target |\n|---|---:|---:|---|\n",
+               res->sessions, SCALE_SVC, res->runs);
+    for (size_t i = 0; i < NFIELDS; i++) {
+        double min, med;
+        min_median(res, fields[i].off, &min, &med);
+        fprintf(f, "| %s | %.2f%s | %.2f%s | %s |\n", fields[i].label, min, fields[i].unit, med, fields[i].unit,
+                fields[i].target);
+    }
+    fprintf(f, "\n");
+}
+
+void scale_csv(FILE *f, const struct scale_results *res)
+{
+    fprintf(f, "measure,sessions,run,value\n");
+    for (size_t i = 0; i < NFIELDS; i++)
+        for (int k = 0; k < res->runs; k++) {
+            double v;
+            memcpy(&v, (const char *)&res->run[k] + fields[i].off, sizeof v);
+            fprintf(f, "%s,%zu,%d,%.3f\n", fields[i].csv, res->sessions, k + 1, v);
+        }
+}
