@@ -13,6 +13,7 @@ enum bench_op {
     BENCH_HOLD = 4,   /* request: an int32 pid. The instance with that pid
                          announces it on the notify fifo and blocks until
                          killed; any later instance just echoes */
+    BENCH_COUNT = 5,  /* increment a counter in the SSR; reply with it (a uint64): exactly-once made visible */
 };
 
 #endif

@@ -56,6 +56,11 @@ static int bench_handle(rv_request *req)
         /* fall through */
     case BENCH_NULL:
         return rv_reply(req, req->data, req->len);
+    case BENCH_COUNT:
+        if (req->ssr_size < sizeof(uint64_t))
+            return RV_EAPP;
+        ++*(uint64_t *)req->ssr;
+        return rv_reply(req, req->ssr, sizeof(uint64_t));
     case BENCH_PID: {
         int32_t pid = (int32_t)getpid();
         return rv_reply(req, &pid, sizeof pid);

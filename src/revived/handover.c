@@ -336,7 +336,6 @@ static enum handover_event dispatch(struct instance *in, struct rv_msg *m)
     case RV_T_STORE_FD: on_store_fd(svc, m); break;
     case RV_T_SESSION_LOST: on_session_lost(svc, m); break;
     case RV_T_PONG: in->ping_sent_ns = 0; break;
-    case RV_T_UNBIND_DONE: slab_released(&svc->slab, m->hdr.seq); break;
     default: service_abort(in, "sent an unknown control message");
     }
     rv__msg_close_fds(m);
@@ -374,6 +373,6 @@ void handover_unbind(struct held_session *s)
 {
     struct instance *active = s->svc->active;
     if (s->state == SESS_BOUND && active && active->handed_over)
-        s->unbind_sent = ctl_send(active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0) == 0;
+        ctl_send(active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0);
     handover_forget(s);
 }

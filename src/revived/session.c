@@ -108,10 +108,7 @@ struct held_session *session_create(const struct rv_service_conf *conf, struct s
 
 void session_destroy(struct held_session *s)
 {
-    if (s->unbind_sent)
-        slab_retire(s->slab, s->id, s->record);
-    else
-        slab_give_back(s->slab, s->record);
+    slab_give_back(s->slab, s->record);
     account_uncharge(s->account, SESSION_FDS, s->charged);
     account_put(s->account);
     release(s);

@@ -42,7 +42,6 @@ struct held_session {
     int server_fd, client_fd;   /* client_fd only until handed to the opener */
     struct slab *slab;          /* the service's */
     uint32_t record;            /* this session's SSR and journal in it */
-    bool unbind_sent;           /* the active instance was told it ended: its record waits for UNBIND_DONE */
     int stored[RV_MAX_STORED_FDS];
     uint64_t charged;
     char *args;

@@ -37,7 +37,6 @@ void slab_close(struct slab *sl)
     if (sl->fd >= 0)
         close(sl->fd);
     free(sl->free);
-    free(sl->retired);
     *sl = (struct slab){ .fd = -1 };
 }
 
@@ -69,42 +68,6 @@ void slab_give_back(struct slab *sl, uint32_t record)
         sl->capfree = cap;
     }
     sl->free[sl->nfree++] = record;
-}
-
-void slab_retire(struct slab *sl, uint64_t id, uint32_t record)
-{
-    if (sl->first && sl->first == sl->nretired)
-        sl->first = sl->nretired = 0;
-    if (sl->nretired == sl->capretired) {
-        size_t cap = sl->capretired ? sl->capretired * 2 : 16;
-        struct slab_retired *n = realloc(sl->retired, cap * sizeof *n);
-        if (!n)
-            return;   /* lost to this run, as in slab_give_back */
-        sl->retired = n;
-        sl->capretired = cap;
-    }
-    sl->retired[sl->nretired++] = (struct slab_retired){ id, record };
-}
-
-/* Instances answer UNBINDs in the order they came, so the oldest retired
- * record is nearly always the one released. */
-void slab_released(struct slab *sl, uint64_t id)
-{
-    for (size_t i = sl->first; i < sl->nretired; i++) {
-        if (sl->retired[i].id != id)
-            continue;
-        uint32_t record = sl->retired[i].record;
-        sl->retired[i] = sl->retired[sl->first++];
-        slab_give_back(sl, record);
-        return;
-    }
-}
-
-void slab_release_all(struct slab *sl)
-{
-    for (size_t i = sl->first; i < sl->nretired; i++)
-        slab_give_back(sl, sl->retired[i].record);
-    sl->first = sl->nretired = 0;
 }
 
 const struct rv_journal *slab_journal(const struct slab *sl, uint32_t record)

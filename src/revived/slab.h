@@ -10,10 +10,11 @@
  * read-only (to see requests waiting and deaths inside a recv); each instance
  * maps the whole slab once.
  *
- * A record goes back to the slab when its session ends, but not while an
- * instance may still write it: a session whose UNBIND went to the active
- * instance is retired until the instance says UNBIND_DONE (a worker may be
- * finishing its last request) or dies. A record handed back is punched
+ * A record goes back to the slab when its session ends, and may go to the
+ * next session at once: an instance writes no session's record after it
+ * has read the session's UNBIND (its runtime waits for a worker serving
+ * it), and the next session's BIND comes after that UNBIND on the same
+ * channel; a standby never writes one. A record handed back is punched
  * out of the memfd: its memory is freed and it reads as zeros. */
 #ifndef RV_SLAB_H
 #define RV_SLAB_H
@@ -23,11 +24,6 @@
 #include "journal.h"
 #include "manifest.h"
 
-struct slab_retired {
-    uint64_t id;        /* the session that had it */
-    uint32_t record;
-};
-
 struct slab {
     int fd;
     struct rv_slab_geom geom;
@@ -35,23 +31,15 @@ struct slab {
     uint32_t fresh;               /* records from here on were never used */
     uint32_t *free;               /* records handed back, a stack */
     size_t nfree, capfree;
-    struct slab_retired *retired; /* waiting for UNBIND_DONE, oldest from `first` */
-    size_t first, nretired, capretired;
 };
 
 /* Creates the slab of service c; -1 with a sentence in why. */
 int slab_open(struct slab *sl, const struct rv_service_conf *c, char *why, size_t whylen);
 void slab_close(struct slab *sl);
-/* A record for a new session; -1 when max_sessions are in use or retired. */
+/* A record for a new session; -1 when max_sessions are in use. */
 long slab_take(struct slab *sl);
-/* The record of an ended session that no instance can write any more. */
+/* The record of a session that has ended. */
 void slab_give_back(struct slab *sl, uint32_t record);
-/* The record of session id, whose UNBIND went to the active instance. */
-void slab_retire(struct slab *sl, uint64_t id, uint32_t record);
-/* The instance said UNBIND_DONE for session id. */
-void slab_released(struct slab *sl, uint64_t id);
-/* The instance that could write the retired records is dead. */
-void slab_release_all(struct slab *sl);
 /* The journal of a record, read-only: the service's claims. */
 const struct rv_journal *slab_journal(const struct slab *sl, uint32_t record);
 

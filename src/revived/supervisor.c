@@ -377,7 +377,6 @@ static void active_exited(struct service *svc, struct instance *in, const siginf
     uint64_t lived = rv__now_ns() - in->spawn_ns;
     svc->active = NULL;
     instance_free(in);
-    slab_release_all(&svc->slab);   /* no instance writes a retired record now */
     schedule_restart(svc, si->si_code == CLD_EXITED && si->si_status == 0, lived);
 }
 

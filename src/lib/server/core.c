@@ -57,13 +57,6 @@ void rv__rt_report_lost(rv_svc_session *s, int status, const char *why)
     rv__wire_send(rv__rt.ctl, &h, why, NULL, 0, 0);
 }
 
-void rv__rt_unbound(uint64_t id)
-{
-    struct rv_hdr h = rv__hdr_make(RV_T_UNBIND_DONE, id, 0, 0, 0);
-    if (rv__wire_send(rv__rt.ctl, &h, NULL, NULL, 0, 0) < 0)
-        rv__fail_stop("cannot write to revived");
-}
-
 /* ---- the epoll set ---- */
 
 int rv__rt_poll_add(int fd, struct rv_source *src)

@@ -38,7 +38,6 @@ struct rv_svc_session {
     uint32_t uid, gid;          /* the opener's, from revived */
     bool polling;               /* registered in the epoll set */
     bool in_worker;             /* queued for or served by a worker (workers.c) */
-    bool doomed;                /* revived unbound it meanwhile: the worker unbinds */
     bool unchecked;             /* quiescent at the restart: recovered when next used */
     bool lost;                  /* its state was found lost: revived unbinds it */
     void *data;
@@ -79,8 +78,6 @@ void rv__rt_record_crash(int sig, int code, uint64_t addr, bool self);
 void rv__rt_escalate(int sig) __attribute__((noreturn));
 /* Tells revived the session's state is lost (it fails that session alone). */
 void rv__rt_report_lost(rv_svc_session *s, int status, const char *why);
-/* Tells revived the instance has let go of session id: UNBIND_DONE. */
-void rv__rt_unbound(uint64_t id);
 
 /* ---- the epoll set ---- */
 

@@ -112,9 +112,7 @@ void rv__sess_unbind(rv_svc_session *s)
         rv__rt.ops->unbind(s, s->ssr + 1);
         rv__rt_set_busy(0, 0);
     }
-    uint64_t id = s->id;
     rv__sess_detach(s);
-    rv__rt_unbound(id);
 }
 
 /* A journal header this runtime could have written: the dead instance

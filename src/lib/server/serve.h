@@ -18,7 +18,7 @@ int rv__slab_map(int fd, uint64_t records, char *why, size_t whylen);
 rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen);
 void rv__sess_detach(rv_svc_session *s);
 int rv__sess_bind(rv_svc_session *s, const char *args);
-/* The unbind hook, then detach, then UNBIND_DONE: the client went away. */
+/* The unbind hook, then detach: the client went away. */
 void rv__sess_unbind(rv_svc_session *s);
 bool rv__sess_recover(rv_svc_session *s, char *why, size_t whylen);
 /* After a restart: nothing of the session's waits on this instance (no

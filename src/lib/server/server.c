@@ -377,17 +377,18 @@ static void on_bind(struct rv_msg *m)
 }
 
 /* Also for a session whose state this instance found lost: revived
- * unbinds it once told. Every UNBIND is answered with UNBIND_DONE once the
- * session's slab record is written no more (after a worker serving it has
- * finished: rv__sess_unbind), since revived then gives the record to
- * another session. */
+ * unbinds it once told. Once an UNBIND is read, nothing of this instance
+ * writes the session's slab record any more (a worker serving its last
+ * request is waited for): revived gives the record to the next session
+ * at once, and that session's BIND comes after the UNBIND. */
 static void on_unbind(uint64_t id)
 {
     rv_svc_session *s = sess_take(id);
     if (!s)
-        rv__rt_unbound(id);
-    else if (!(rv__rt.workers && rv__workers_defer_unbind(s)))
-        rv__sess_unbind(s);
+        return;
+    if (rv__rt.workers)
+        rv__workers_await(s);
+    rv__sess_unbind(s);
 }
 
 static void on_ctl(struct rv_msg *m)

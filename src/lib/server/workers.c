@@ -11,9 +11,11 @@
  * parallel with each other.
  *
  * The one hazard is revived unbinding a session (its client went away)
- * while a worker still serves its last request: the unbind is then left
- * to that worker, which runs it when it is done (`doomed`), so a session
- * is never freed under a thread that uses it. */
+ * while a worker still serves its last request: the event loop waits for
+ * that worker before it unbinds, so a session is never freed under a
+ * thread that uses it, and its slab record, which revived hands to the
+ * next session at once, is never written after the UNBIND was read. The
+ * wait is as long as that one request: a client that leaves mid-call. */
 #include "workers.h"
 
 #include <pthread.h>
@@ -24,10 +26,11 @@
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t more;
+    pthread_cond_t done;             /* a worker finished a session */
     rv_svc_session **queue;          /* ring of readable sessions */
     size_t cap, head, len;
     unsigned n;
-} pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER };
+} pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER };
 
 static rv_svc_session *take(void)
 {
@@ -41,19 +44,17 @@ static rv_svc_session *take(void)
     return s;
 }
 
-/* After serving: re-arm the session, or run the unbind revived asked for
- * meanwhile. The re-arm happens under the lock, before in_worker clears:
- * once it clears, the event loop may unbind and free the session. */
+/* After serving: re-arm the session. The re-arm happens under the lock,
+ * before in_worker clears: once it clears, the event loop may unbind and
+ * free the session. */
 static void finish(rv_svc_session *s)
 {
     pthread_mutex_lock(&pool.lock);
-    bool doomed = s->doomed;
-    if (!doomed && s->polling)
+    if (s->polling)
         rv__rt_rearm(s);
     s->in_worker = false;
+    pthread_cond_broadcast(&pool.done);
     pthread_mutex_unlock(&pool.lock);
-    if (doomed)
-        rv__sess_unbind(s);
 }
 
 static void *worker_main(void *arg)
@@ -109,12 +110,10 @@ void rv__workers_submit(rv_svc_session *s)
     pthread_mutex_unlock(&pool.lock);
 }
 
-bool rv__workers_defer_unbind(rv_svc_session *s)
+void rv__workers_await(rv_svc_session *s)
 {
     pthread_mutex_lock(&pool.lock);
-    bool busy = s->in_worker;
-    if (busy)
-        s->doomed = true;
+    while (s->in_worker)
+        pthread_cond_wait(&pool.done, &pool.lock);
     pthread_mutex_unlock(&pool.lock);
-    return busy;
 }

@@ -8,7 +8,7 @@
 
 int rv__workers_start(unsigned n);
 void rv__workers_submit(rv_svc_session *s);
-/* True if a worker has s: it will unbind s when done. */
-bool rv__workers_defer_unbind(rv_svc_session *s);
+/* Returns once no worker has s (queued or serving it). */
+void rv__workers_await(rv_svc_session *s);
 
 #endif

@@ -67,7 +67,6 @@ enum rv_msg_type {
     RV_T_PING = 42,
     RV_T_PONG = 43,
     RV_T_SESSION_FLAGS = 44, /* revived, promoting a standby: rv_wire_session[] (no fds), their flags */
-    RV_T_UNBIND_DONE = 45,  /* service: seq = session id; it writes the session's slab record no more */
 };
 
 /* Protection of SSRs against wild writes; see docs/manifest.md. */

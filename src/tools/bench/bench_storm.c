@@ -5,7 +5,12 @@
  * Two figures per kill: the time until the service answers again (the
  * first call begun after the kill is answered: the in-flight request was
  * rolled back, re-run by the next instance and answered before it), and
- * the longest the client waited for any reply until the next kill. A kill is "refused" when revived reports no
+ * the longest the client waited for any reply until the next kill. Each
+ * call increments a counter in the session's SSR and replies with it
+ * (BENCH_COUNT): a reply that is not the last one plus one is a wrong
+ * answer (a request run twice, lost, or a state rolled back too far).
+ * The storm runs with `idle` more sessions open that never call, each with
+ * its SSR and journal to recover. A kill is "refused" when revived reports no
  * running instance to kill (the service waits for its backoff) or the same
  * instance as the last kill (no successor yet): revivectl would say "no
  * running instance" there, and a client would wait.
@@ -30,6 +35,7 @@ struct caller {
     rv_session *s;
     uint64_t *start_ns, *done_ns;   /* of every call, in order */
     size_t n;
+    size_t wrong;                   /* replies that were not the counter's next value */
     atomic_bool stop;
     int rc;
 };
@@ -37,14 +43,17 @@ struct caller {
 static void *caller_main(void *arg)
 {
     struct caller *c = arg;
-    char req[MSG_BYTES] = { 1 }, rep[MSG_BYTES];
+    uint64_t count, last = 0;
     size_t len;
     while (!atomic_load(&c->stop) && c->n < MAX_REPLIES) {
         c->start_ns[c->n] = bench_now_ns();
-        c->rc = rv_call(c->s, BENCH_TOUCH, req, sizeof req, rep, sizeof rep, &len);
+        c->rc = rv_call(c->s, BENCH_COUNT, NULL, 0, &count, sizeof count, &len);
         if (c->rc != 0)
             break;
-        c->done_ns[c->n++] = bench_now_ns();
+        c->done_ns[c->n] = bench_now_ns();
+        __atomic_store_n(&c->n, c->n + 1, __ATOMIC_RELEASE);
+        c->wrong += len != sizeof count || count != last + 1;
+        last = count;
     }
     return NULL;
 }
@@ -118,7 +127,30 @@ static size_t storm(struct revived *r, const char *svc, int kills, uint64_t *at,
     return n;
 }
 
-struct storm_result storm_measure(struct revived *r, const char *svc, int kills)
+/* Until a call begun after the last kill is answered: the last recovery
+ * is complete (the caller thread fills the times; n only grows). */
+static void await_back(struct caller *c, uint64_t last_kill)
+{
+    for (;;) {
+        size_t n = __atomic_load_n(&c->n, __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&c->rc, __ATOMIC_RELAXED) != 0 || (n && c->start_ns[n - 1] > last_kill))
+            return;
+        sleep_until(bench_now_ns() + 1000000ull);
+    }
+}
+
+static rv_session **open_idle(rv_conn *conn, const char *svc, size_t idle)
+{
+    rv_session **s = calloc(idle ? idle : 1, sizeof *s);
+    if (!s)
+        bench_die("out of memory");
+    for (size_t i = 0; i < idle; i++)
+        if (rv_open(conn, svc, NULL, &s[i]) < 0)
+            bench_die("idle session %zu of %s: %s", i + 1, svc, rv_conn_error(conn));
+    return s;
+}
+
+struct storm_result storm_measure(struct revived *r, const char *svc, int kills, size_t idle)
 {
     struct caller c = { .start_ns = malloc(MAX_REPLIES * sizeof(uint64_t)),
                         .done_ns = malloc(MAX_REPLIES * sizeof(uint64_t)) };
@@ -128,12 +160,13 @@ struct storm_result storm_measure(struct revived *r, const char *svc, int kills)
         bench_die("out of memory");
     if (rv_connect(r->sock, &conn) < 0 || rv_open(conn, svc, NULL, &c.s) < 0)
         bench_die("cannot open a session of %s: %s", svc, rv_conn_error(conn));
+    rv_session **idlers = open_idle(conn, svc, idle);
     pthread_t t;
     if (pthread_create(&t, NULL, caller_main, &c) != 0)
         bench_die("pthread_create failed");
-    struct storm_result out = { .svc = svc };
+    struct storm_result out = { .svc = svc, .idle = idle };
     size_t n = storm(r, svc, kills, at, &out.refused);
-    sleep_until(bench_now_ns() + 200 * 1000000ull);   /* the last recovery completes */
+    await_back(&c, n ? at[n - 1] : 0);
     atomic_store(&c.stop, true);
     pthread_join(t, NULL);
     if (c.rc != 0)
@@ -145,6 +178,7 @@ struct storm_result storm_measure(struct revived *r, const char *svc, int kills)
     }
     out.kills = (int)n;
     out.calls = c.n;
+    out.wrong = c.wrong;
     out.back_p50_us = series_quantile(&back, 0.5);
     out.back_p99_us = series_quantile(&back, 0.99);
     out.stall_p50_us = series_quantile(&stall, 0.5);
@@ -152,6 +186,9 @@ struct storm_result storm_measure(struct revived *r, const char *svc, int kills)
     series_free(&back);
     series_free(&stall);
     rv_close(c.s);
+    for (size_t i = 0; i < idle; i++)
+        rv_close(idlers[i]);
+    free(idlers);
     rv_disconnect(conn);
     free(c.start_ns);
     free(c.done_ns);

@@ -164,15 +164,18 @@ void scale_csv(FILE *f, const struct scale_results *res);
 
 struct storm_result {
     const char *svc;
+    size_t idle;            /* sessions open beside the caller's, never calling */
     int kills, refused;     /* kills made; ticks that found no (new) instance to kill */
     size_t calls;           /* calls completed during the storm */
+    size_t wrong;           /* replies that were not the counter's next value */
     double back_p50_us, back_p99_us;     /* kill -> the first call begun after it answered */
     double stall_p50_us, stall_p99_us;   /* per kill: the longest wait for a reply until the next */
 };
 
 /* SIGKILLs svc's active instance every STORM_PERIOD_MS, `kills` times, while
- * a client calls it without pause. */
-struct storm_result storm_measure(struct revived *r, const char *svc, int kills);
+ * a client calls it without pause and `idle` more sessions are open. */
+struct storm_result storm_measure(struct revived *r, const char *svc, int kills, size_t idle);
+#define STORM_IDLE 10000    /* the sessions of the storm at scale */
 
 /* ---- bench_arena.c ---- */
 

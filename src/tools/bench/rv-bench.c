@@ -64,7 +64,7 @@ static const struct call_case cases[] = {
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
-static const size_t recovery_sessions[] = { 1, 100, 1000 };
+static const size_t recovery_sessions[] = { 1, 100, 1000, 10000 };
 #define NRECOVERY (sizeof recovery_sessions / sizeof recovery_sessions[0])
 #define CROSS_RECOVERY_SESSIONS 100
 
@@ -88,7 +88,7 @@ struct results {
     int reps;
     struct caps_results caps;
     struct rd_results rd;
-    struct storm_result storm[2];   /* with a standby, with a new process */
+    struct storm_result storm[4];   /* with a standby, with a new process; then the same beside STORM_IDLE sessions */
     struct arena_results arena;
     struct fs_results fs;
     struct blk_results blk;
@@ -170,9 +170,11 @@ static void run_storms(struct results *res, struct revived *r, int quick)
 {
     pin_or_die(SERVER_CPU);
     const char *svcs[] = { STORM_STANDBY_SVC, STORM_NEW_SVC };
-    for (int i = 0; i < 2; i++) {
-        fprintf(stderr, "rv-bench: a kill every %d ms, service %s ...\n", STORM_PERIOD_MS, svcs[i]);
-        res->storm[i] = storm_measure(r, svcs[i], quick ? STORM_KILLS / 4 : STORM_KILLS);
+    for (int i = 0; i < 4; i++) {
+        size_t idle = i < 2 ? 0 : quick ? STORM_IDLE / 10 : STORM_IDLE;
+        fprintf(stderr, "rv-bench: a kill every %d ms, service %s, %zu idle sessions ...\n", STORM_PERIOD_MS,
+                svcs[i % 2], idle);
+        res->storm[i] = storm_measure(r, svcs[i % 2], quick ? STORM_KILLS / 4 : STORM_KILLS, idle);
     }
 }
 
@@ -402,21 +404,23 @@ static void write_rd_md(FILE *f, const struct results *res, const struct context
 static void write_storm_md(FILE *f, const struct results *res, const struct context *c)
 {
     print_header(f, "rv-bench results: recovery under a kill storm", c);
-    fprintf(f, "A client calls `BENCH_TOUCH` (64 B, SSR of 64 B, checksum) without pause while the service's "
-               "active instance is SIGKILLed every %d ms; everything on CPU %d. Per kill: \"back\" is kill() -> "
+    fprintf(f, "A client calls `BENCH_COUNT` (SSR of 64 B, checksum: it increments a counter and replies with it) "
+               "without pause while the service's active instance is SIGKILLed every %d ms, first alone, then "
+               "beside %d idle sessions; everything on CPU %d. \"wrong\": replies that were not the last one plus "
+               "one (a request run twice or lost). Per kill: \"back\" is kill() -> "
                "the first call begun after the kill answered (the service serves again); \"stall\" is the "
                "longest the client waited for any reply until the next kill (the recovery, or the start of a "
                "replacement standby on the same core). \"refused\": ticks at which revived had no new instance "
                "to kill (a restart waiting for its backoff). Both services run the default backoff "
                "(1ms..100ms), so every crash is a fast one. Target: p50 <= 1000 us with a standby.\n\n",
-            STORM_PERIOD_MS, SERVER_CPU);
-    fprintf(f, "| service | next | kills | refused | calls | back p50 us | back p99 us | stall p50 us | stall p99 us |\n"
-               "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (int i = 0; i < 2; i++) {
+            STORM_PERIOD_MS, STORM_IDLE, SERVER_CPU);
+    fprintf(f, "| service | next | idle sessions | kills | refused | calls | wrong | back p50 us | back p99 us | "
+               "stall p50 us | stall p99 us |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < 4; i++) {
         const struct storm_result *s = &res->storm[i];
-        fprintf(f, "| %s | %s | %d | %d | %zu | %.0f | %.0f | %.0f | %.0f |\n", s->svc,
-                i ? "new process" : "standby", s->kills, s->refused, s->calls, s->back_p50_us, s->back_p99_us,
-                s->stall_p50_us, s->stall_p99_us);
+        fprintf(f, "| %s | %s | %zu | %d | %d | %zu | %zu | %.0f | %.0f | %.0f | %.0f |\n", s->svc,
+                i % 2 ? "new process" : "standby", s->idle, s->kills, s->refused, s->calls, s->wrong, s->back_p50_us,
+                s->back_p99_us, s->stall_p50_us, s->stall_p99_us);
     }
     fprintf(f, "\nTarget p50 <= 1000 us with a standby: back %s, stall %s.\n",
             res->storm[0].back_p50_us <= 1000 ? "met" : "MISSED", res->storm[0].stall_p50_us <= 1000 ? "met" : "MISSED");
@@ -425,11 +429,11 @@ static void write_storm_md(FILE *f, const struct results *res, const struct cont
 static void write_storm_csv(FILE *f, const struct results *res, const struct context *c)
 {
     (void)c;
-    fprintf(f, "service,kills,refused,calls,back_p50_us,back_p99_us,stall_p50_us,stall_p99_us\n");
-    for (int i = 0; i < 2; i++) {
+    fprintf(f, "service,idle,kills,refused,calls,wrong,back_p50_us,back_p99_us,stall_p50_us,stall_p99_us\n");
+    for (int i = 0; i < 4; i++) {
         const struct storm_result *s = &res->storm[i];
-        fprintf(f, "%s,%d,%d,%zu,%.1f,%.1f,%.1f,%.1f\n", s->svc, s->kills, s->refused, s->calls, s->back_p50_us,
-                s->back_p99_us, s->stall_p50_us, s->stall_p99_us);
+        fprintf(f, "%s,%zu,%d,%d,%zu,%zu,%.1f,%.1f,%.1f,%.1f\n", s->svc, s->idle, s->kills, s->refused, s->calls,
+                s->wrong, s->back_p50_us, s->back_p99_us, s->stall_p50_us, s->stall_p99_us);
     }
 }
 
