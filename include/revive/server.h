@@ -123,7 +123,9 @@ void rv_request_rollback(rv_request *req);
 
 int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv);
 
-/* Replies. A handler that writes none replies with an empty payload. */
+/* Replies. A handler that writes none replies with an empty payload. One
+ * longer than the manifest's max_reply (RV_MAX_PAYLOAD by default) is
+ * refused with RV_ETOOBIG: the journal has room for no more. */
 int rv_reply(rv_request *req, const void *data, size_t len);
 /* Attaches stored descriptor `slot` to the reply. Only stored descriptors
  * can travel in replies, because a reply may be re-sent after a restart. */

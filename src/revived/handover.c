@@ -32,7 +32,7 @@ static struct rv_msg msg;
  * channel within the timeout is hung, and is treated as such. */
 static int ctl_send_hdr(struct instance *in, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds)
 {
-    int rc = rv__wire_send(in->ctl_fd, h, body, fds, nfds, 0);
+    int rc = instance_send(in, h, body, fds, nfds, 0);
     /* a peer already dead is for the exit handler to judge, with its crash
      * record: aborting here would make revived the killer and lose the blame */
     if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET) {
@@ -372,7 +372,8 @@ void handover_drain(struct instance *in)
 void handover_unbind(struct held_session *s)
 {
     struct instance *active = s->svc->active;
-    if (s->state == SESS_BOUND && active && active->handed_over)
-        ctl_send(active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0);
+    if (s->state == SESS_BOUND && active && active->handed_over &&
+        ctl_send(active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0) == 0)
+        s->unbind_upto = active->ctl_sent;
     handover_forget(s);
 }

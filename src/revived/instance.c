@@ -112,6 +112,19 @@ int instance_signal(const struct instance *in, int sig)
     return child_signal(in->pid, in->pidfd, sig);
 }
 
+int instance_send(struct instance *in, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,
+                  int flags)
+{
+    int rc = rv__wire_send(in->ctl_fd, h, body, fds, nfds, flags);
+    in->ctl_sent += rc == 0;
+    return rc;
+}
+
+uint64_t instance_ctl_done(const struct instance *in)
+{
+    return in->status ? __atomic_load_n(&in->status->ctl_done, __ATOMIC_ACQUIRE) : 0;
+}
+
 int instance_reap(struct instance *in, siginfo_t *si, bool block)
 {
     return child_reap(in->pid, in->pidfd, si, block ? 0 : WNOHANG);

@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "manifest.h"
 #include "status.h"
+#include "wire.h"
 
 struct service;
 
@@ -29,6 +30,8 @@ struct instance {
     struct rv_handler exit_h, ctl_h;
     uint64_t spawn_ns;                 /* or the promotion, for a standby */
     uint64_t ping_sent_ns;             /* 0: no ping outstanding */
+    uint64_t ctl_sent;                 /* control messages sent to it (its status page says how
+                                          many it has handled) */
     uint64_t last_ping_ns;
     bool killed_by_us;                 /* the service's last_exit already says why */
     int signalled;                     /* the last signal revivectl asked for; 0: none */
@@ -47,6 +50,12 @@ struct instance *instance_spawn(const struct rv_service_conf *conf, struct servi
                                 void (*on_exit)(struct rv_handler *, uint32_t),
                                 void (*on_ctl)(struct rv_handler *, uint32_t));
 int instance_signal(const struct instance *in, int sig);
+/* Sends a control message (rv__wire_send), counting it; 0 or -errno. */
+int instance_send(struct instance *in, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,
+                  int flags);
+/* How many of the control messages sent it has handled in full, by its
+ * own word (status.h): a claim, trusted only with its own sessions. */
+uint64_t instance_ctl_done(const struct instance *in);
 /* 1 when it has exited (si filled), 0 while it runs. */
 int instance_reap(struct instance *in, siginfo_t *si, bool block);
 /* Releases revived's side of a dead (reaped) instance. */

@@ -434,6 +434,16 @@ static int key_max_sessions(struct load *L, const char *v)
     return parse_count(L, v, 1, RV_SLAB_MAX_RECORDS, &cur(L)->max_sessions);
 }
 
+static int key_max_request(struct load *L, const char *v)
+{
+    return parse_size(L, v, 0, RV_MAX_PAYLOAD, "0..4K", &cur(L)->max_request);
+}
+
+static int key_max_reply(struct load *L, const char *v)
+{
+    return parse_size(L, v, 0, RV_MAX_PAYLOAD, "0..4K", &cur(L)->max_reply);
+}
+
 /* Whether the service has state = arena is checked by finish(): keys come
  * in any order. Whole pages, because the arena is mapped whole. */
 static int key_arena_size(struct load *L, const char *v)
@@ -883,6 +893,8 @@ static const struct key service_keys[] = {
     {"ssr_protect", key_ssr_protect},
     {"standby", key_standby},
     {"max_sessions", key_max_sessions},
+    {"max_request", key_max_request},
+    {"max_reply", key_max_reply},
     {"users", key_users},
     {"user", key_user},
     {"group", key_group},
@@ -918,6 +930,7 @@ static void set_defaults(struct rv_service_conf *c)
 {
     c->state = RV_STATE_SSR;
     c->ssr_size = 256;
+    c->max_request = c->max_reply = RV_MAX_PAYLOAD;
     c->restart = RV_RESTART_ALWAYS;
     c->max_restarts = 50;
     c->restart_window_ms = 10000;
@@ -1241,7 +1254,8 @@ static void finish_ids(struct rv_manifest *m)
 
 static int finish_slab(struct load *L, struct rv_service_conf *c)
 {
-    uint64_t per = rv__session_bytes(c->ssr_size, c->ssr_protect == RV_PROTECT_MPROTECT);
+    struct rv_journal_shape shape = { c->ssr_size, (uint32_t)c->max_request, (uint32_t)c->max_reply };
+    uint64_t per = rv__session_bytes(&shape, c->ssr_protect == RV_PROTECT_MPROTECT);
     if (!c->max_sessions) {
         uint64_t fits = SLAB_DEFAULT_BYTES / per;
         c->max_sessions = fits < 16 ? 16 : fits > SLAB_DEFAULT_RECORDS ? SLAB_DEFAULT_RECORDS : fits;

@@ -42,6 +42,8 @@ struct rv_service_conf {
     enum rv_state_mode state;
     uint64_t ssr_size;        /* bytes of service-visible SSR per session */
     uint64_t max_sessions;    /* sessions it may hold at once: its slab's records (after loading: set) */
+    uint64_t max_request;     /* the largest request and reply its journals hold */
+    uint64_t max_reply;
     uint64_t arena_size;      /* state = arena: bytes of its arena; else 0 */
     char *arena_file;         /* state = arena: where the arena is kept durable (absolute); NULL: memory only */
     char *image;              /* a file revived opens read-write for the service (absolute); NULL: none */

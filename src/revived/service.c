@@ -92,7 +92,9 @@ size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg,
 {
     const struct rv_service_conf *c = svc->conf;
     *cfg = (struct rv_wire_svc_config){ .ssr_size = c->ssr_size, .protect = c->ssr_protect, .arena_size = c->arena_size,
-                                        .slab_records = svc->slab.geom.records };
+                                        .slab_records = svc->slab.geom.records,
+                                        .max_request = svc->slab.geom.shape.max_request,
+                                        .max_reply = svc->slab.geom.shape.max_reply };
     size_t n = 1;
     fds[n++] = svc->slab.fd;
     if (c->arena_size)

@@ -66,17 +66,17 @@ static void release(struct held_session *s)
 #define SESSION_FDS 1
 
 struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct slab *slab,
-                                    struct account *account, const char *args,
+                                    uint64_t ctl_done, struct account *account, const char *args,
                                     void (*hangup)(struct held_session *s), int *err, char *why, size_t whylen)
 {
-    uint64_t bytes = rv__session_bytes(conf->ssr_size, conf->ssr_protect == RV_PROTECT_MPROTECT);
+    uint64_t bytes = slab->geom.ssr_stride + slab->geom.journal_stride;
     char what[RV_NAME_MAX + 24];
     snprintf(what, sizeof what, "a session with '%s'", conf->name);
     if (account_charge(account, SESSION_FDS, bytes, what, why, whylen) < 0) {
         *err = RV_EQUOTA;
         return NULL;
     }
-    long record = slab_take(slab);
+    long record = slab_take(slab, ctl_done);
     struct held_session *s = record < 0 ? NULL : calloc(1, sizeof *s);
     if (s) {
         *s = (struct held_session){ .hup = { on_hangup }, .id = next_serial++ << 24 | (uint64_t)record,
@@ -108,7 +108,10 @@ struct held_session *session_create(const struct rv_service_conf *conf, struct s
 
 void session_destroy(struct held_session *s)
 {
-    slab_give_back(s->slab, s->record);
+    if (s->unbind_upto)
+        slab_retire(s->slab, s->record, s->unbind_upto);
+    else
+        slab_give_back(s->slab, s->record);
     account_uncharge(s->account, SESSION_FDS, s->charged);
     account_put(s->account);
     release(s);
@@ -161,7 +164,7 @@ bool session_request_pending(const struct held_session *s, uint64_t *done)
     const struct rv_journal *j = s->journal;
     unsigned cur = __atomic_load_n(&j->cur, __ATOMIC_ACQUIRE) & 1;
     const struct rv_slot *c =
-        (const struct rv_slot *)((const uint8_t *)j + rv__journal_slot_offset(s->conf->ssr_size, cur));
+        (const struct rv_slot *)((const uint8_t *)j + rv__journal_slot_offset(&s->slab->geom.shape, cur));
     *done = c->done_seq;
     const struct rv_hdr *r = &j->req;
     if (r->magic == RV_WIRE_MAGIC && r->type == RV_T_CALL && r->seq > *done)

@@ -42,6 +42,7 @@ struct held_session {
     int server_fd, client_fd;   /* client_fd only until handed to the opener */
     struct slab *slab;          /* the service's */
     uint32_t record;            /* this session's SSR and journal in it */
+    uint64_t unbind_upto;       /* its UNBIND was the active instance's message number this; 0: none sent */
     int stored[RV_MAX_STORED_FDS];
     uint64_t charged;
     char *args;
@@ -55,11 +56,12 @@ struct held_session {
     struct held_session *next, *prev;
 };
 
-/* Creates the socketpair, takes a record of the slab and charges the
- * account; on_hangup runs when the socket's other end closes. On failure
+/* Creates the socketpair, takes a record of the slab (ctl_done: see
+ * slab_take) and charges the account; on_hangup runs when the socket's
+ * other end closes. On failure
  * returns NULL with an RV_E* code in *err and a sentence in why. */
 struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct slab *slab,
-                                    struct account *account, const char *args,
+                                    uint64_t ctl_done, struct account *account, const char *args,
                                     void (*on_hangup)(struct held_session *s), int *err, char *why, size_t whylen);
 void session_destroy(struct held_session *s);
 /* Posts a notice to the client (or answers the opener), shuts the socket

@@ -13,7 +13,8 @@
 int slab_open(struct slab *sl, const struct rv_service_conf *c, char *why, size_t whylen)
 {
     *sl = (struct slab){ .fd = -1 };
-    rv__slab_geom(&sl->geom, c->ssr_size, c->max_sessions, c->ssr_protect == RV_PROTECT_MPROTECT);
+    struct rv_journal_shape shape = { c->ssr_size, (uint32_t)c->max_request, (uint32_t)c->max_reply };
+    rv__slab_geom(&sl->geom, &shape, c->max_sessions, c->ssr_protect == RV_PROTECT_MPROTECT);
     char name[RV_NAME_MAX + 16];
     snprintf(name, sizeof name, "rv-slab-%s", c->name);
     sl->fd = sealed_memfd(name, sl->geom.bytes);
@@ -37,11 +38,22 @@ void slab_close(struct slab *sl)
     if (sl->fd >= 0)
         close(sl->fd);
     free(sl->free);
+    free(sl->retired);
     *sl = (struct slab){ .fd = -1 };
 }
 
-long slab_take(struct slab *sl)
+/* Retired in the order their UNBINDs were sent, so the oldest go first. */
+static void reclaim(struct slab *sl, uint64_t done)
 {
+    while (sl->first < sl->nretired && sl->retired[sl->first].upto <= done)
+        slab_give_back(sl, sl->retired[sl->first++].record);
+    if (sl->first == sl->nretired)
+        sl->first = sl->nretired = 0;
+}
+
+long slab_take(struct slab *sl, uint64_t done)
+{
+    reclaim(sl, done);
     if (sl->nfree)
         return sl->free[--sl->nfree];
     return sl->fresh < sl->geom.records ? (long)sl->fresh++ : -1;
@@ -68,6 +80,31 @@ void slab_give_back(struct slab *sl, uint32_t record)
         sl->capfree = cap;
     }
     sl->free[sl->nfree++] = record;
+}
+
+/* A record that cannot be queued for want of memory is lost to this run,
+ * as in slab_give_back. */
+void slab_retire(struct slab *sl, uint32_t record, uint64_t upto)
+{
+    if (sl->first && sl->nretired == sl->capretired) {   /* slide the live part down first */
+        sl->nretired -= sl->first;
+        memmove(sl->retired, sl->retired + sl->first, sl->nretired * sizeof *sl->retired);
+        sl->first = 0;
+    }
+    if (sl->nretired == sl->capretired) {
+        size_t cap = sl->capretired ? sl->capretired * 2 : 64;
+        struct slab_retired *n = realloc(sl->retired, cap * sizeof *n);
+        if (!n)
+            return;
+        sl->retired = n;
+        sl->capretired = cap;
+    }
+    sl->retired[sl->nretired++] = (struct slab_retired){ record, upto };
+}
+
+void slab_release_all(struct slab *sl)
+{
+    reclaim(sl, UINT64_MAX);
 }
 
 const struct rv_journal *slab_journal(const struct slab *sl, uint32_t record)

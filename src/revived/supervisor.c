@@ -377,6 +377,7 @@ static void active_exited(struct service *svc, struct instance *in, const siginf
     uint64_t lived = rv__now_ns() - in->spawn_ns;
     svc->active = NULL;
     instance_free(in);
+    slab_release_all(&svc->slab);   /* no instance touches a retired record now */
     schedule_restart(svc, si->si_code == CLD_EXITED && si->si_status == 0, lived);
 }
 
@@ -542,8 +543,9 @@ void service_open(struct service *svc, struct conn *c, const char *args)
     }
     int err;
     char why[256];
-    struct held_session *s = session_create(svc->conf, svc, &svc->slab, conn_account(c), args, on_session_hangup, &err,
-                                            why, sizeof why);
+    uint64_t done = svc->active ? instance_ctl_done(svc->active) : UINT64_MAX;
+    struct held_session *s = session_create(svc->conf, svc, &svc->slab, done, conn_account(c), args,
+                                            on_session_hangup, &err, why, sizeof why);
     if (!s) {
         conn_reply_error(c, err, why);
         return;

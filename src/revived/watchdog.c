@@ -75,7 +75,7 @@ static void check_heartbeat(struct service *svc, struct instance *in, uint64_t n
     }
     if (!in->ping_sent_ns && now - in->last_ping_ns >= period) {
         struct rv_hdr h = rv__hdr_make(RV_T_PING, now, 0, 0, 0);
-        if (rv__wire_send(in->ctl_fd, &h, NULL, NULL, 0, MSG_DONTWAIT) == 0)
+        if (instance_send(in, &h, NULL, NULL, 0, MSG_DONTWAIT) == 0)
             in->ping_sent_ns = in->last_ping_ns = now;
     }
 }

@@ -47,6 +47,8 @@
 #define LAYOUT 2
 #define SSR_SIZE 64
 #define COUNT_MAX 1000000u
+#define MAX_REQUEST 100   /* the journal's shape: neither a multiple of 64 */
+#define MAX_REPLY 40
 
 /* The service's state, layout 2; layout 1 had no magic. */
 struct state {
@@ -101,7 +103,7 @@ static size_t ssr_len, journal_len;
 static void map_slab(void)
 {
     struct rv_slab_geom g;
-    rv__slab_geom(&g, SSR_SIZE, 1, true);
+    rv__slab_geom(&g, &rv__rt.shape, 1, true);
     int fd = memfd_create("fuzz-slab", MFD_CLOEXEC);
     char why[160];
     rv__rt.protect = RV_PROTECT_MPROTECT;
@@ -123,6 +125,7 @@ static void setup_once(void)
     rv__rt.ops = &ops;
     rv__rt.status = &status;
     rv__rt.ssr_size = SSR_SIZE;
+    rv__rt.shape = (struct rv_journal_shape){ SSR_SIZE, MAX_REQUEST, MAX_REPLY };
     map_slab();
     null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     signal(SIGPIPE, SIG_IGN);
@@ -147,7 +150,7 @@ static void format(uint8_t how)
 {
     mprotect(ssr, ssr_len, PROT_READ | PROT_WRITE);
     uint32_t layout = how & 1 ? 1 : LAYOUT;
-    rv__session_format(journal, ssr, SSR_SIZE, layout);
+    rv__session_format(journal, ssr, &rv__rt.shape, layout);
     struct state *st = (struct state *)(ssr + 1);
     st->magic = layout == LAYOUT ? STATE_MAGIC : 0;
     next_slot(0);
@@ -186,9 +189,10 @@ static void patch(const uint8_t *p, size_t n)
 /* As if the dead instance had committed exactly these bytes. */
 static void fix_checksums(void)
 {
-    if (journal->cur <= 1 && journal->ssr_size == SSR_SIZE) {
+    if (journal->cur <= 1 && journal->ssr_size == SSR_SIZE && journal->max_request == MAX_REQUEST &&
+        journal->max_reply == MAX_REPLY) {
         struct rv_slot *c = rv__journal_committed(journal);
-        c->sum = rv__checksum(rv__slot_ssr(c), SSR_SIZE);
+        c->sum = rv__checksum(rv__slot_ssr(journal, c), SSR_SIZE);
     }
     ssr->sum = rv__checksum(ssr + 1, SSR_SIZE);
 }

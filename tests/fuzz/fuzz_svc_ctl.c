@@ -11,7 +11,8 @@
  *
  * Checked on every record: a configuration accepted places every
  * descriptor that came exactly once (the status page and the slab
- * always), a slab of 1..RV_SLAB_MAX_RECORDS records, no arena
+ * always), a slab of 1..RV_SLAB_MAX_RECORDS records, requests and replies
+ * of at most RV_MAX_PAYLOAD, no arena
  * file without an arena, no mount without an id, a protection this
  * runtime knows; a batch accepted is a whole number of records whose
  * descriptors are exactly those that came; flags accepted are a whole
@@ -46,6 +47,8 @@ static void check_config(const struct rv_msg *m, const struct rv__config *c)
         fuzz_fail(HARNESS, "config: %zu of %zu descriptors placed", n, m->nfds);
     if (c->cfg.slab_records == 0 || c->cfg.slab_records > RV_SLAB_MAX_RECORDS)
         fuzz_fail(HARNESS, "config: accepted a slab of %llu records", (unsigned long long)c->cfg.slab_records);
+    if (c->cfg.max_request > RV_MAX_PAYLOAD || c->cfg.max_reply > RV_MAX_PAYLOAD)
+        fuzz_fail(HARNESS, "config: accepted journals for requests or replies past RV_MAX_PAYLOAD");
     if ((c->arena_file_fd != -1 && c->arena_fd == -1) || (c->fuse_fd != -1 && c->cfg.mount_id == 0) ||
         c->cfg.protect > RV_PROTECT_MPROTECT)
         fuzz_fail(HARNESS, "config: accepted a configuration that cannot be served");

@@ -285,6 +285,40 @@ static void test_wild_then_crash_standby(void **state)
     wild_then_crash("standby = yes\n");
 }
 
+/* A journal sized by the manifest holds no more. max_request = 16: a
+ * longer request is answered RV_ETOOBIG without running (the counter shows
+ * it never ran), one of 16 bytes is served. max_reply = 4: the counter's 8
+ * bytes are refused to the handler, whose status the client gets. The
+ * session carries on, the service is never restarted. */
+static void test_request_and_reply_limits(void **state)
+{
+    (void)state;
+    uint8_t req[17] = { 0 }, reply[8];
+    size_t len;
+    struct svc_status st;
+    const char *limits[] = { "max_request = 16\n", "max_reply = 4\n" };
+    for (int i = 0; i < 2; i++) {
+        struct rvd d;
+        char policy[256];
+        snprintf(policy, sizeof policy, CRASH_POLICY "%s", limits[i]);
+        start(&d, policy);
+        rv_session *s = open_session(&d, "test", NULL);
+        if (i == 0) {
+            assert_int_equal(rv_call(s, TEST_INCR, req, sizeof req, reply, sizeof reply, &len), RV_ETOOBIG);
+            assert_int_equal(rv_call(s, TEST_INCR, req, 16, reply, sizeof reply, &len), 0);
+            assert_int_equal(len, 8);
+            assert_int_equal(call_ok(s, TEST_GET), 1);
+        } else {
+            assert_int_equal(rv_call(s, TEST_INCR, NULL, 0, reply, sizeof reply, &len), RV_ETOOBIG);
+            assert_int_equal(rv_call(s, TEST_GET, NULL, 0, reply, sizeof reply, &len), RV_ETOOBIG);
+        }
+        svc_status(&d, "test", &st);
+        assert_int_equal(st.restarts, 0);
+        rv_close(s);
+        rvd_stop(&d);
+    }
+}
+
 /* ---- restart intensity ---- */
 
 struct slow_call {
@@ -427,6 +461,7 @@ int main(void)
         cmocka_unit_test_teardown(test_wild_mprotect, it_teardown),
         cmocka_unit_test_teardown(test_wild_checksum, it_teardown),
         cmocka_unit_test_teardown(test_wild_then_crash, it_teardown),
+        cmocka_unit_test_teardown(test_request_and_reply_limits, it_teardown),
         cmocka_unit_test_teardown(test_wild_then_crash_standby, it_teardown),
         cmocka_unit_test_teardown(test_intensity, it_teardown),
     };

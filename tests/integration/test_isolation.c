@@ -89,6 +89,14 @@ static bool all_freed(const struct svc_status *st, const void *arg)
     return st->sessions == 0 && st->ssr_bytes == 0;
 }
 
+/* What a session of the test service costs its user: its SSR and journal
+ * at the manifest's defaults (max_request and max_reply 4K, checksum). */
+static size_t session_bytes(void)
+{
+    struct rv_journal_shape shape = { TEST_SSR_SIZE, RV_MAX_PAYLOAD, RV_MAX_PAYLOAD };
+    return rv__session_bytes(&shape, false);
+}
+
 static void test_client_death_frees(void **state)
 {
     (void)state;
@@ -107,7 +115,7 @@ static void test_client_death_frees(void **state)
     struct svc_status st;
     svc_status(&d, "test", &st);
     assert_int_equal(st.sessions, 3);
-    assert_int_equal(st.ssr_bytes, 3 * (long long)(rv__session_bytes(TEST_SSR_SIZE, false)));
+    assert_int_equal(st.ssr_bytes, 3 * (long long)(session_bytes()));
     kill(child, SIGKILL);
     assert_int_equal(waitpid(child, NULL, 0), child);
     wait_status(&d, "test", all_freed, NULL, &st);
@@ -119,7 +127,7 @@ static void test_quota(void **state)
     (void)state;
     struct rvd d;
     rvd_start(&d, "[revived]\nmax_ssr_bytes = 64K\n[service test]\nexec = rv-svc-test\nssr_size = 256\n");
-    size_t per = rv__session_bytes(TEST_SSR_SIZE, false);
+    size_t per = session_bytes();
     size_t fit = (64 * 1024) / per;
     assert_true(fit >= 1);
     rv_conn *c;
@@ -135,6 +143,41 @@ static void test_quota(void **state)
     assert_int_equal(call_ok(s[0], TEST_INCR), 1);
     for (size_t i = 0; i < fit; i++)
         rv_close(s[i]);
+    rv_disconnect(c);
+    rvd_stop(&d);
+}
+
+/* max_sessions = 3: a fourth open is refused with the reason; a session
+ * closed gives its slab record to the next open (once the instance has
+ * handled its UNBIND: the open is tried until then), which starts from a
+ * fresh state, not the record's last one; the others keep theirs. */
+static void test_max_sessions(void **state)
+{
+    (void)state;
+    struct rvd d;
+    rvd_start(&d, "[service test]\nexec = rv-svc-test\nssr_size = 256\nmax_sessions = 3\n");
+    rv_conn *c;
+    rv_session *s[3], *extra = NULL;
+    assert_int_equal(rv_connect(d.sock, &c), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(rv_open(c, "test", NULL, &s[i]), 0);
+        for (int k = 0; k <= i; k++)
+            assert_int_equal(call_ok(s[i], TEST_INCR), (uint64_t)k + 1);
+    }
+    assert_int_equal(rv_open(c, "test", NULL, &extra), RV_EBUSY);
+    if (!strstr(rv_conn_error(c), "max_sessions (3)"))
+        fail_msg("unclear refusal: '%s'", rv_conn_error(c));
+    rv_close(s[2]);
+    int rc = RV_EBUSY;
+    for (int i = 0; i < 100000 && rc == RV_EBUSY; i++)
+        rc = rv_open(c, "test", NULL, &extra);
+    assert_int_equal(rc, 0);
+    assert_int_equal(call_ok(extra, TEST_INCR), 1);
+    assert_int_equal(call_ok(s[0], TEST_INCR), 2);
+    assert_int_equal(call_ok(s[1], TEST_INCR), 3);
+    rv_close(extra);
+    rv_close(s[0]);
+    rv_close(s[1]);
     rv_disconnect(c);
     rvd_stop(&d);
 }
@@ -268,6 +311,7 @@ int main(void)
         cmocka_unit_test_teardown(test_client_never_maps_ssr, it_teardown),
         cmocka_unit_test_teardown(test_client_death_frees, it_teardown),
         cmocka_unit_test_teardown(test_quota, it_teardown),
+        cmocka_unit_test_teardown(test_max_sessions, it_teardown),
         cmocka_unit_test_teardown(test_public_malformed, it_teardown),
         cmocka_unit_test_teardown(test_session_malformed, it_teardown),
     };

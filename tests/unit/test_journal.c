@@ -23,6 +23,8 @@
 
 #define LAYOUT 7u
 #define SSR_SIZE 1000u   /* not a multiple of the checksum's 32-byte stride */
+/* requests and replies of a size of their own, neither a multiple of 64 */
+static const struct rv_journal_shape SHAPE = { SSR_SIZE, 100, 200 };
 
 struct session {
     struct rv_journal *j;
@@ -49,12 +51,12 @@ static int session_setup(void **state)
     if (!s)
         return -1;
     struct rv_slab_geom g;
-    rv__slab_geom(&g, SSR_SIZE, 1, false);
+    rv__slab_geom(&g, &SHAPE, 1, false);
     s->sbytes = g.ssr_stride;
     s->jbytes = g.journal_stride;
     s->ssr = map_memfd("test-ssr", s->sbytes);
     s->j = map_memfd("test-journal", s->jbytes);
-    rv__session_format(s->j, s->ssr, SSR_SIZE, LAYOUT);
+    rv__session_format(s->j, s->ssr, &SHAPE, LAYOUT);
     *state = s;
     return 0;
 }
@@ -115,7 +117,7 @@ static void format_commits_a_valid_zero_state(void **state)
     assert_true(rv__journal_committed_valid(s->j));
     struct rv_slot *c = rv__journal_committed(s->j);
     static const uint8_t zero[SSR_SIZE];
-    assert_memory_equal(rv__slot_ssr(c), zero, SSR_SIZE);
+    assert_memory_equal(rv__slot_ssr(s->j, c), zero, SSR_SIZE);
     assert_int_equal(c->done_seq, 0);
     assert_int_equal(c->reply_attach, -1);
 }
@@ -127,7 +129,7 @@ static void commit_stores_image_and_checksum(void **state)
     commit_state(s, 1);
     assert_int_equal(s->j->cur, before ^ 1);
     struct rv_slot *c = rv__journal_committed(s->j);
-    assert_memory_equal(rv__slot_ssr(c), data_of(s), SSR_SIZE);
+    assert_memory_equal(rv__slot_ssr(s->j, c), data_of(s), SSR_SIZE);
     assert_true(c->sum == rv__checksum(data_of(s), SSR_SIZE));
     assert_true(s->ssr->sum == c->sum);
     assert_true(rv__ssr_valid(s->ssr, LAYOUT, SSR_SIZE));
@@ -135,7 +137,7 @@ static void commit_stores_image_and_checksum(void **state)
     /* a second commit alternates slots */
     commit_state(s, 2);
     assert_int_equal(s->j->cur, before);
-    assert_memory_equal(rv__slot_ssr(rv__journal_committed(s->j)), data_of(s), SSR_SIZE);
+    assert_memory_equal(rv__slot_ssr(s->j, rv__journal_committed(s->j)), data_of(s), SSR_SIZE);
 }
 
 static void rollback_restores_committed_image(void **state)
@@ -163,7 +165,7 @@ static void crash_while_writing_next_slot_keeps_old_state(void **state)
     struct session *s = *state;
     commit_state(s, 1);
     struct rv_slot *next = rv__journal_slot(s->j, s->j->cur ^ 1);
-    memset(rv__slot_ssr(next), 0xee, SSR_SIZE / 2);   /* a torn copy */
+    memset(rv__slot_ssr(s->j, next), 0xee, SSR_SIZE / 2);   /* a torn copy */
     next->sum = 12345;
     fill(s, 2);
     rv__journal_rollback(s->j, s->ssr);
@@ -216,15 +218,15 @@ static void committed_valid_detects_corruption(void **state)
     struct session *s = *state;
     commit_state(s, 1);
     struct rv_slot *c = rv__journal_committed(s->j);
-    rv__slot_ssr(c)[SSR_SIZE - 1] ^= 0x80;
+    rv__slot_ssr(s->j, c)[SSR_SIZE - 1] ^= 0x80;
     assert_false(rv__journal_committed_valid(s->j));
-    rv__slot_ssr(c)[SSR_SIZE - 1] ^= 0x80;
+    rv__slot_ssr(s->j, c)[SSR_SIZE - 1] ^= 0x80;
     assert_true(rv__journal_committed_valid(s->j));
-    c->reply_len = RV_MAX_PAYLOAD + 1;
+    c->reply_len = SHAPE.max_reply + 1;
     assert_false(rv__journal_committed_valid(s->j));
     /* the other slot's state is irrelevant */
     c->reply_len = 0;
-    memset(rv__slot_ssr(rv__journal_slot(s->j, s->j->cur ^ 1)), 0xab, SSR_SIZE);
+    memset(rv__slot_ssr(s->j, rv__journal_slot(s->j, s->j->cur ^ 1)), 0xab, SSR_SIZE);
     assert_true(rv__journal_committed_valid(s->j));
 }
 
@@ -254,34 +256,49 @@ static void checksum_sees_every_single_bit_flip(void **state)
 
 /* Every record of a slab, SSR and journal, lies in the slab apart from
  * every other: 64-byte aligned, an SSR on pages of its own when they are
- * mprotected, the journal area on a page, the slots inside their journal. */
+ * mprotected, the journal area on a page; inside a journal the request,
+ * each slot's reply and each slot's image have their full sizes and do
+ * not overlap. */
+static void check_journal(const struct rv_slab_geom *g)
+{
+    const struct rv_journal_shape *sh = &g->shape;
+    struct rv_journal *j = map_memfd("test-journal", g->journal_stride);
+    j->ssr_size = sh->ssr_size;
+    j->max_request = sh->max_request;
+    j->max_reply = sh->max_reply;
+    uint8_t *base = (uint8_t *)j, *end = base + g->journal_stride;
+    struct rv_slot *s0 = rv__journal_slot(j, 0), *s1 = rv__journal_slot(j, 1);
+    assert_true(j->req_body + sh->max_request <= (uint8_t *)s0);
+    assert_true(s0->reply + sh->max_reply <= rv__slot_ssr(j, s0));
+    assert_true(rv__slot_ssr(j, s0) + sh->ssr_size <= (uint8_t *)s1);
+    assert_true(s1->reply + sh->max_reply <= rv__slot_ssr(j, s1));
+    assert_true(rv__slot_ssr(j, s1) + sh->ssr_size <= end);
+    assert_int_equal(rv__journal_slot_offset(sh, 1), (size_t)((uint8_t *)s1 - base));
+    munmap(j, g->journal_stride);
+}
+
 static void slab_records_lie_apart(void **state)
 {
     (void)state;
     size_t pg = (size_t)sysconf(_SC_PAGESIZE);
     static const uint64_t sizes[] = { 0, 1, 63, 64, 1000, 4095, 4096, 4097, 1u << 20 };
-    for (size_t i = 0; i < 2 * sizeof sizes / sizeof *sizes; i++) {
-        uint64_t n = sizes[i / 2], records = 3;
+    static const uint32_t payloads[] = { 0, 1, 64, 100, RV_MAX_PAYLOAD };
+    size_t np = sizeof payloads / sizeof *payloads;
+    for (size_t i = 0; i < 2 * np * sizeof sizes / sizeof *sizes; i++) {
+        uint64_t records = 3;
+        struct rv_journal_shape sh = { sizes[i / (2 * np)], payloads[(i / 2) % np], payloads[(i / 2 + 1) % np] };
         bool paged = i % 2;
         struct rv_slab_geom g;
-        rv__slab_geom(&g, n, records, paged);
+        rv__slab_geom(&g, &sh, records, paged);
         assert_int_equal(g.ssr_stride % (paged ? pg : 64), 0);
         assert_int_equal(g.journal_stride % 64, 0);
-        assert_true(g.ssr_stride >= sizeof(struct rv_ssr_hdr) + n);
+        assert_true(g.ssr_stride >= sizeof(struct rv_ssr_hdr) + sh.ssr_size);
         assert_int_equal(g.journal_off % pg, 0);
         assert_int_equal(g.bytes % pg, 0);
         assert_true(g.journal_off >= records * g.ssr_stride);
         assert_true(g.bytes >= g.journal_off + records * g.journal_stride);
-        assert_int_equal(rv__session_bytes(n, paged), g.ssr_stride + g.journal_stride);
-        /* the slots lie inside the journal and do not overlap */
-        struct rv_journal *j = map_memfd("test-journal", g.journal_stride);
-        j->ssr_size = n;
-        uint8_t *base = (uint8_t *)j;
-        uint8_t *s0 = (uint8_t *)rv__journal_slot(j, 0), *s1 = (uint8_t *)rv__journal_slot(j, 1);
-        assert_true(s0 >= base + sizeof *j);
-        assert_true(s0 + sizeof(struct rv_slot) + n <= s1);
-        assert_true((size_t)(s1 + sizeof(struct rv_slot) + n - base) <= g.journal_stride);
-        munmap(j, g.journal_stride);
+        assert_int_equal(rv__session_bytes(&sh, paged), g.ssr_stride + g.journal_stride);
+        check_journal(&g);
     }
 }
 

@@ -49,6 +49,7 @@ struct rv_runtime {
     int ep;
     struct rv_status_page *status;
     uint64_t ssr_size;
+    struct rv_journal_shape shape;  /* ssr_size, and the largest request and reply (journal.h) */
     enum rv_ssr_protect protect;
     bool workers;               /* requests are served on the pool (workers.c) */
     int image_fd, fuse_fd;      /* rv_service_fd's; -1: none */
@@ -59,6 +60,7 @@ struct rv_runtime {
     rv_svc_session **sess;      /* every session, in no order */
     size_t nsess, capsess;
     rv_svc_session **by_record; /* the session in each slab record, or NULL */
+    uint64_t ctl_done;          /* control messages handled in full (status.h) */
 };
 
 extern struct rv_runtime rv__rt;

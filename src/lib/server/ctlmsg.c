@@ -18,7 +18,8 @@ int rv__ctl_config(const struct rv_msg *m, struct rv__config *out)
     /* A file without an arena would be a descriptor nobody asked for, and
      * a mount of id 0 would pass for an old one (rv_fuse_is_new_mount). */
     if ((file && !arena) || (fuse && c->mount_id == 0) || c->protect > RV_PROTECT_MPROTECT ||
-        c->slab_records == 0 || c->slab_records > RV_SLAB_MAX_RECORDS)
+        c->slab_records == 0 || c->slab_records > RV_SLAB_MAX_RECORDS || c->max_request > RV_MAX_PAYLOAD ||
+        c->max_reply > RV_MAX_PAYLOAD)
         return -1;
     if (m->nfds != 2u + arena + file + image + fuse)
         return -1;

@@ -28,8 +28,8 @@ struct rv__config {
 };
 
 /* 0 when m is an SVC_CONFIG of the right size, a known protection, a slab
- * of 1..RV_SLAB_MAX_RECORDS records, and exactly the descriptors its flags
- * announce; else -1. */
+ * of 1..RV_SLAB_MAX_RECORDS records, requests and replies of at most
+ * RV_MAX_PAYLOAD, and exactly the descriptors its flags announce; else -1. */
 int rv__ctl_config(const struct rv_msg *m, struct rv__config *out);
 
 /* The rv_wire_session records at the start of m's payload (all of it but

@@ -33,7 +33,7 @@ int rv__slab_map(int fd, uint64_t records, char *why, size_t whylen)
 {
     struct rv_slab_geom *g = &rv__rt.slab;
     bool mprotected = rv__rt.protect == RV_PROTECT_MPROTECT;
-    rv__slab_geom(g, rv__rt.ssr_size, records, mprotected);
+    rv__slab_geom(g, &rv__rt.shape, records, mprotected);
     void *ssrs = mmap(NULL, g->journal_off, mprotected ? PROT_NONE : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     void *journals = mmap(NULL, g->bytes - g->journal_off, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
                           (off_t)g->journal_off);
@@ -121,7 +121,8 @@ void rv__sess_unbind(rv_svc_session *s)
 static bool journal_header_sound(const struct rv_journal *j)
 {
     return j->magic == RV_JOURNAL_MAGIC && j->version == RV_JOURNAL_VERSION && j->ssr_size == rv__rt.ssr_size &&
-           j->cur <= 1 && j->bound;
+           j->max_request == rv__rt.shape.max_request && j->max_reply == rv__rt.shape.max_reply && j->cur <= 1 &&
+           j->bound;
 }
 
 bool rv__sess_done(rv_svc_session **all, size_t n, uint64_t id, uint64_t seq)
@@ -176,7 +177,7 @@ static void prepare_next(rv_svc_session *s, uint64_t done_seq)
 int rv__sess_bind(rv_svc_session *s, const char *args)
 {
     rv__sess_open_ssr(s);
-    rv__session_format(s->j, s->ssr, rv__rt.ssr_size, rv__rt.ops->ssr_layout);
+    rv__session_format(s->j, s->ssr, &rv__rt.shape, rv__rt.ops->ssr_layout);
     rv__rt_set_busy(s->id, 0);
     int rc = rv__rt.ops->bind ? rv__rt.ops->bind(s, s->ssr + 1, args) : 0;
     if (rc == 0 && rv__rt.ops->validate && !rv__rt.ops->validate(s, s->ssr + 1)) {
@@ -196,7 +197,7 @@ bool rv__sess_in_flight(rv_svc_session *s)
 {
     const struct rv_hdr *r = &s->j->req;
     return r->magic == RV_WIRE_MAGIC && r->version == RV_WIRE_VERSION && r->type == RV_T_CALL &&
-           r->len <= RV_MAX_PAYLOAD &&
+           r->len <= rv__rt.shape.max_request &&
            r->seq > rv__journal_committed(s->j)->done_seq;
 }
 
@@ -416,11 +417,12 @@ void rv__sess_rerun(rv_svc_session *s)
 }
 
 /* A malformed request, or one older than the last completed (no client of
- * ours sends one): answered with an error, never dropped, so no caller
- * waits for ever. */
-static void reject_request(rv_svc_session *s, ssize_t n)
+ * ours sends one), or one larger than the manifest's max_request (status
+ * RV_ETOOBIG): answered with an error, never dropped, so no caller waits
+ * for ever. */
+static void reject_request(rv_svc_session *s, ssize_t n, int status)
 {
-    struct rv_hdr h = rv__hdr_make(RV_T_REPLY, 0, 0, RV_EPROTO, 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_REPLY, 0, 0, status, 0);
     if ((size_t)n >= sizeof h && s->j->req.magic == RV_WIRE_MAGIC)
         h.seq = s->j->req.seq;
     /* forget it, so a restart does not mistake it for a request in flight */
@@ -433,7 +435,8 @@ void rv__sess_on_readable(rv_svc_session *s)
     struct rv_journal *j = s->j;
     __atomic_store_n(&j->receiving, 1, __ATOMIC_RELAXED);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    ssize_t n = recv(s->fd, &j->req, sizeof j->req + sizeof j->req_body, MSG_DONTWAIT | MSG_TRUNC);
+    size_t room = sizeof j->req + rv__rt.shape.max_request;
+    ssize_t n = recv(s->fd, &j->req, room, MSG_DONTWAIT | MSG_TRUNC);
     if (n >= 0 || errno == EAGAIN || errno == EINTR || errno == ECONNRESET)
         __atomic_store_n(&j->receiving, 0, __ATOMIC_RELAXED);   /* journaled, or nothing taken */
     if (n < 0) {
@@ -448,8 +451,11 @@ void rv__sess_on_readable(rv_svc_session *s)
         return;
     }
     uint64_t done = rv__journal_committed(j)->done_seq;
-    if (rv__wire_check(&j->req, (size_t)n, RV_MAX_PAYLOAD) < 0 || j->req.type != RV_T_CALL || j->req.seq < done)
-        reject_request(s, n);
+    if ((size_t)n > room)   /* MSG_TRUNC: the datagram's whole length */
+        reject_request(s, n, RV_ETOOBIG);
+    else if (rv__wire_check(&j->req, (size_t)n, rv__rt.shape.max_request) < 0 || j->req.type != RV_T_CALL ||
+             j->req.seq < done)
+        reject_request(s, n, RV_EPROTO);
     else if (j->req.seq > done)
         rv__sess_rerun(s);
     else
@@ -464,7 +470,7 @@ void rv__sess_on_readable(rv_svc_session *s)
 
 int rv_reply(rv_request *req, const void *data, size_t len)
 {
-    if (len > RV_MAX_PAYLOAD)
+    if (len > rv__rt.shape.max_reply)
         return RV_ETOOBIG;
     struct rv_slot *n = next_slot(req->session);
     if (len)   /* an empty reply may come with a NULL pointer */

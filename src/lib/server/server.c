@@ -135,6 +135,18 @@ static int ctl_recv(struct rv_msg *m)
     return r;
 }
 
+/* One more control message handled in full, said on the status page:
+ * revived gives a session's slab record to the next session only once
+ * this instance has handled the session's UNBIND, after which nothing of
+ * it touches the record. A count, not a reply: a reply to every UNBIND
+ * could fill the channel revived is itself blocked writing to. */
+static void ctl_handled(void)
+{
+    rv__rt.ctl_done++;
+    if (rv__rt.status)
+        __atomic_store_n(&rv__rt.status->ctl_done, rv__rt.ctl_done, __ATOMIC_RELEASE);
+}
+
 /* What the instance tells revived must arrive (a BIND_DONE lost would leave
  * an opener waiting): a failed send ends the instance. */
 static void ctl_send(uint8_t type, uint64_t seq, uint32_t op, int32_t status)
@@ -215,6 +227,7 @@ static void handshake(void)
     if (cfg->arena_size)
         map_arena(c.arena_fd, c.arena_file_fd, cfg->arena_size);
     rv__rt.ssr_size = cfg->ssr_size;
+    rv__rt.shape = (struct rv_journal_shape){ cfg->ssr_size, cfg->max_request, cfg->max_reply };
     rv__rt.protect = (enum rv_ssr_protect)cfg->protect;
     char why[160];
     int slab = rv__slab_map(c.slab_fd, cfg->slab_records, why, sizeof why);
@@ -230,6 +243,7 @@ static void handshake(void)
         exit(1);
     }
     rv__rt.status->magic = RV_STATUS_MAGIC;   /* revived believes no crash record without it */
+    ctl_handled();   /* the SVC_CONFIG */
     free(m);
 }
 
@@ -279,7 +293,7 @@ static void receive_sessions(struct rv_msg *m)
     for (;;) {
         ctl_recv(m);
         switch (m->hdr.type) {
-        case RV_T_HANDOVER_END: return;
+        case RV_T_HANDOVER_END: ctl_handled(); return;
         case RV_T_SESSIONS: take_batch(m); break;
         case RV_T_SESSION_FLAGS: take_flags(m); break;
         case RV_T_STORE_FD: take_stored(m); break;
@@ -295,6 +309,7 @@ static void receive_sessions(struct rv_msg *m)
             exit(1);
         }
         rv__msg_close_fds(m);
+        ctl_handled();
     }
 }
 
@@ -405,6 +420,7 @@ static void on_ctl(struct rv_msg *m)
     default:
         rv__fail_stop("unexpected control message from revived");
     }
+    ctl_handled();
 }
 
 static void on_signal(void)

@@ -24,48 +24,65 @@ static size_t ssr_stride(uint64_t ssr_size, bool page_ssrs)
     return page_ssrs ? page_round(n) : line_round(n);
 }
 
-static size_t slot_bytes(uint64_t ssr_size)
+/* Where a slot's SSR image starts, from the slot's start. */
+static size_t image_offset(uint32_t max_reply)
 {
-    return line_round(sizeof(struct rv_slot) + ssr_size);
+    return sizeof(struct rv_slot) + line_round(max_reply);
 }
 
-static size_t journal_stride(uint64_t ssr_size)
+static size_t slot_bytes(const struct rv_journal_shape *sh)
 {
-    return line_round(sizeof(struct rv_journal) + 2 * slot_bytes(ssr_size));
+    return line_round(image_offset(sh->max_reply) + sh->ssr_size);
 }
 
-void rv__slab_geom(struct rv_slab_geom *g, uint64_t ssr_size, uint64_t records, bool page_ssrs)
+size_t rv__journal_slot_offset(const struct rv_journal_shape *sh, unsigned i)
 {
-    g->ssr_size = ssr_size;
+    return line_round(sizeof(struct rv_journal) + sh->max_request) + (i & 1) * slot_bytes(sh);
+}
+
+static size_t journal_stride(const struct rv_journal_shape *sh)
+{
+    return rv__journal_slot_offset(sh, 0) + 2 * slot_bytes(sh);
+}
+
+void rv__slab_geom(struct rv_slab_geom *g, const struct rv_journal_shape *shape, uint64_t records, bool page_ssrs)
+{
+    g->shape = *shape;
     g->records = records;
-    g->ssr_stride = ssr_stride(ssr_size, page_ssrs);
-    g->journal_stride = journal_stride(ssr_size);
+    g->ssr_stride = ssr_stride(shape->ssr_size, page_ssrs);
+    g->journal_stride = journal_stride(shape);
     g->journal_off = page_round(records * g->ssr_stride);
     g->bytes = page_round(g->journal_off + records * g->journal_stride);
 }
 
-size_t rv__session_bytes(uint64_t ssr_size, bool page_ssrs)
+size_t rv__session_bytes(const struct rv_journal_shape *shape, bool page_ssrs)
 {
-    return ssr_stride(ssr_size, page_ssrs) + journal_stride(ssr_size);
+    return ssr_stride(shape->ssr_size, page_ssrs) + journal_stride(shape);
 }
 
-size_t rv__journal_slot_offset(uint64_t ssr_size, unsigned i)
+static struct rv_journal_shape shape_of(const struct rv_journal *j)
 {
-    return sizeof(struct rv_journal) + (i & 1) * slot_bytes(ssr_size);
+    return (struct rv_journal_shape){ j->ssr_size, j->max_request, j->max_reply };
 }
 
 struct rv_slot *rv__journal_slot(struct rv_journal *j, unsigned i)
 {
-    return (struct rv_slot *)((uint8_t *)j + rv__journal_slot_offset(j->ssr_size, i));
+    struct rv_journal_shape sh = shape_of(j);
+    return (struct rv_slot *)((uint8_t *)j + rv__journal_slot_offset(&sh, i));
+}
+
+uint8_t *rv__slot_ssr(const struct rv_journal *j, struct rv_slot *s)
+{
+    return (uint8_t *)s + image_offset(j->max_reply);
 }
 
 void rv__journal_commit(struct rv_journal *j, struct rv_ssr_hdr *ssr)
 {
     unsigned next = j->cur ^ 1;
     struct rv_slot *s = rv__journal_slot(j, next);
-    memcpy(rv__slot_ssr(s), ssr + 1, j->ssr_size);
+    memcpy(rv__slot_ssr(j, s), ssr + 1, j->ssr_size);
     s->layout = ssr->layout;
-    s->sum = rv__checksum(rv__slot_ssr(s), j->ssr_size);
+    s->sum = rv__checksum(rv__slot_ssr(j, s), j->ssr_size);
     ssr->sum = s->sum;
     /* the commit point: everything above is in place before cur flips */
     __atomic_store_n(&j->cur, next, __ATOMIC_RELEASE);
@@ -74,14 +91,14 @@ void rv__journal_commit(struct rv_journal *j, struct rv_ssr_hdr *ssr)
 void rv__journal_rollback(struct rv_journal *j, struct rv_ssr_hdr *ssr)
 {
     struct rv_slot *s = rv__journal_committed(j);
-    memcpy(ssr + 1, rv__slot_ssr(s), j->ssr_size);
+    memcpy(ssr + 1, rv__slot_ssr(j, s), j->ssr_size);
     ssr->sum = s->sum;
 }
 
 bool rv__journal_committed_valid(struct rv_journal *j)
 {
     struct rv_slot *s = rv__journal_committed(j);
-    return s->reply_len <= RV_MAX_PAYLOAD && s->sum == rv__checksum(rv__slot_ssr(s), j->ssr_size);
+    return s->reply_len <= j->max_reply && s->sum == rv__checksum(rv__slot_ssr(j, s), j->ssr_size);
 }
 
 bool rv__ssr_valid(const struct rv_ssr_hdr *ssr, uint32_t layout, uint64_t size)
@@ -90,16 +107,19 @@ bool rv__ssr_valid(const struct rv_ssr_hdr *ssr, uint32_t layout, uint64_t size)
            ssr->sum == rv__checksum(ssr + 1, size);
 }
 
-void rv__session_format(struct rv_journal *j, struct rv_ssr_hdr *ssr, uint64_t ssr_size, uint32_t layout)
+void rv__session_format(struct rv_journal *j, struct rv_ssr_hdr *ssr, const struct rv_journal_shape *shape,
+                        uint32_t layout)
 {
-    memset(ssr, 0, sizeof *ssr + ssr_size);
+    memset(ssr, 0, sizeof *ssr + shape->ssr_size);
     ssr->magic = RV_SSR_MAGIC;
     ssr->layout = layout;
-    ssr->size = ssr_size;
+    ssr->size = shape->ssr_size;
     memset(j, 0, sizeof *j);
     j->magic = RV_JOURNAL_MAGIC;
     j->version = RV_JOURNAL_VERSION;
-    j->ssr_size = ssr_size;
+    j->ssr_size = shape->ssr_size;
+    j->max_request = shape->max_request;
+    j->max_reply = shape->max_reply;
     for (unsigned i = 0; i < 2; i++) {
         struct rv_slot *s = rv__journal_slot(j, i);
         memset(s, 0, sizeof *s);

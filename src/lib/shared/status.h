@@ -33,6 +33,8 @@ struct rv_status_page {
     uint64_t crash_addr;
     struct rv_busy busy[RV_STATUS_SLOTS];
     char last_words[96];      /* rv_svc_fatal's sentence: why it exited, if it said */
+    uint64_t ctl_done;        /* control messages from revived it has handled in full: a
+                                 session's slab record is reused once its UNBIND is (slab.h) */
 };
 
 /* The longest-running request of any thread: its start (0: all idle), and

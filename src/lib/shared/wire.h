@@ -92,8 +92,10 @@ struct rv_wire_svc_config {
     uint64_t arena_size;    /* state = arena: the arena memfd follows the status page; else 0 */
     uint64_t mount_id;      /* with RV_CONFIG_FUSE: this run's mount, never 0 */
     uint64_t slab_records;  /* the slab's records (journal.h): the service's max_sessions */
+    uint32_t max_request;   /* the largest request and reply its journals hold (<= RV_MAX_PAYLOAD) */
+    uint32_t max_reply;
 };
-_Static_assert(sizeof(struct rv_wire_svc_config) == 40, "svc_config has no padding");
+_Static_assert(sizeof(struct rv_wire_svc_config) == 48, "svc_config has no padding");
 
 enum { RV_SESS_CULPRIT = 1u, RV_SESS_POISONED = 2u };
 

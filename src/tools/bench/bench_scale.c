@@ -12,6 +12,7 @@
 #include "bench_tool.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -131,21 +132,58 @@ static void adopted(struct revived *r, long want_fds)
     }
 }
 
+/* One connection's share of the opens. */
+struct opener {
+    struct revived *r;
+    rv_session **s;
+    size_t n;
+};
+
+static void *open_all(void *arg)
+{
+    struct opener *o = arg;
+    rv_conn *c;
+    if (rv_connect(o->r->sock, &c) < 0)
+        bench_die("cannot connect to revived at %s", o->r->sock);
+    for (size_t i = 0; i < o->n; i++)
+        if (rv_open(c, SCALE_SVC, NULL, &o->s[i]) < 0)
+            bench_die("session %zu of %s: %s", i + 1, SCALE_SVC, rv_conn_error(c));
+    rv_disconnect(c);   /* the sessions stay open */
+    return NULL;
+}
+
+/* Opens n sessions into s on `conns` connections at once, one thread
+ * each; returns the seconds it took. */
+static double open_sessions(struct revived *r, rv_session **s, size_t n, int conns)
+{
+    struct opener o[SCALE_OPENERS];
+    pthread_t t[SCALE_OPENERS];
+    uint64_t t0 = bench_now_ns();
+    for (int i = 0; i < conns; i++) {
+        size_t from = n * (size_t)i / (size_t)conns, to = n * (size_t)(i + 1) / (size_t)conns;
+        o[i] = (struct opener){ r, s + from, to - from };
+        if (pthread_create(&t[i], NULL, open_all, &o[i]) != 0)
+            bench_die("pthread_create failed");
+    }
+    for (int i = 0; i < conns; i++)
+        pthread_join(t[i], NULL);
+    return (double)(bench_now_ns() - t0) / 1e9;
+}
+
+static void close_sessions(rv_session **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        rv_close(s[i]);
+}
+
 static struct scale_run one_run(struct revived *r, size_t n)
 {
     settle(r);
-    rv_conn *c;
-    if (rv_connect(r->sock, &c) < 0)
-        bench_die("cannot connect to revived at %s", r->sock);
     rv_session **s = calloc(n, sizeof *s);
     if (!s)
         bench_die("out of memory");
     struct reading before = read_now(r);
-    uint64_t t0 = bench_now_ns();
-    for (size_t i = 0; i < n; i++)
-        if (rv_open(c, SCALE_SVC, NULL, &s[i]) < 0)
-            bench_die("session %zu of %s: %s", i + 1, SCALE_SVC, rv_conn_error(c));
-    double secs = (double)(bench_now_ns() - t0) / 1e9;
+    double secs = open_sessions(r, s, n, 1);
     adopted(r, before.standby_fds + (long)n);
     struct reading after = read_now(r);
     double k = (double)n;
@@ -158,10 +196,11 @@ static struct scale_run one_run(struct revived *r, size_t n)
         .server_bytes = (double)(after.server_kb - before.server_kb) * 1024 / k,
         .client_bytes = (double)(after.own_rss_kb - before.own_rss_kb) * 1024 / k,
     };
-    for (size_t i = 0; i < n; i++)
-        rv_close(s[i]);
+    close_sessions(s, n);
+    settle(r);
+    out.opens_per_s_many = k / open_sessions(r, s, n, SCALE_OPENERS);
+    close_sessions(s, n);
     free(s);
-    rv_disconnect(c);
     return out;
 }
 
@@ -197,7 +236,10 @@ static const struct scale_field {
     const char *label, *csv, *unit, *target;
     size_t off;
 } fields[] = {
-    { "sessions opened per second", "opens_per_s", "/s", ">= 50000", offsetof(struct scale_run, opens_per_s) },
+    { "sessions opened per second, one connection", "opens_per_s", "/s", ">= 50000",
+      offsetof(struct scale_run, opens_per_s) },
+    { "sessions opened per second, 8 connections at once", "opens_per_s_8", "/s", ">= 50000",
+      offsetof(struct scale_run, opens_per_s_many) },
     { "revived's descriptors per session", "revived_fds", "", "0 (then 100,000 sessions fit)",
       offsetof(struct scale_run, revived_fds) },
     { "the active instance's mappings per session", "instance_maps", "", "0",
@@ -215,8 +257,10 @@ static const struct scale_field {
 void scale_report(FILE *f, const struct scale_results *res)
 {
     fprintf(f, "## Sessions at scale: %zu sessions on one service\n\n"
-               "Service `%s`: rv-svc-bench, ssr_size 64, checksum, a hot standby. One connection opens the "
-               "sessions one after another (rv_open); the readings before and after give each session's cost. "
+               "Service `%s`: rv-svc-bench, ssr_size 64, max_request and max_reply 64, checksum, a hot standby. "
+               "One connection opens the sessions one after another (rv_open); the readings before and after "
+               "give each session's cost. Then the same number is opened by 8 connections at once, a thread "
+               "each, for the open rate alone. "
                "Server-side memory: the anonymous memory (RssAnon) of revived and both instances, and the "
                "system's Shmem (the slab), SUnreclaim (sockets, files) and PageTables. Client-side: rv-bench's "
                "own RssAnon. %d runs.\n\n"

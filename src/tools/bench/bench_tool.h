@@ -138,10 +138,11 @@ void recovery_end(struct recovery_run *run);
 #define SCALE_SVC "scale"           /* rv-svc-bench, ssr_size 64, a standby, room for SCALE_SESSIONS */
 #define SCALE_SESSIONS 10000
 #define SCALE_RUNS 3
+#define SCALE_OPENERS 8             /* connections opening at once, for the second open rate */
 
 /* One run's costs, per session. */
 struct scale_run {
-    double opens_per_s;
+    double opens_per_s, opens_per_s_many;   /* one connection; SCALE_OPENERS at once */
     double revived_fds, instance_fds, instance_maps, standby_fds;
     double server_bytes, client_bytes;
 };
