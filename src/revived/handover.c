@@ -250,13 +250,13 @@ static void on_bind_done(struct service *svc, uint64_t id, int32_t status)
         return;
     }
     s->state = SESS_BOUND;
-    adopt(svc, s);
     conn_reply_open(s->opener, s->id, s->client_fd,
                     svc->conf->state == RV_STATE_STATELESS ? 0 : RV_OPEN_KEEPS_STATE);
     conn_put(s->opener);
     s->opener = NULL;
     close(s->client_fd);
     s->client_fd = -1;
+    adopt(svc, s);   /* after the opener's answer: the opener need not wait for the standby */
 }
 
 static void on_store_fd(struct service *svc, struct rv_msg *m)

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +49,31 @@ struct rv_session {
     int dead_status;
     int last_status;    /* of the last call */
     char err[384];
-    struct rv_msg msg;  /* receive buffer, kept off the call path's allocator */
 };
+
+/* The buffer a call receives into: one per thread, not one per session (a
+ * session is used by one thread at a time, client.h), so a client with
+ * thousands of sessions does not keep 17 KiB for each; allocated once, off
+ * the call path. */
+static pthread_key_t msg_key;
+static pthread_once_t msg_once = PTHREAD_ONCE_INIT;
+
+static void make_msg_key(void)
+{
+    if (pthread_key_create(&msg_key, free) != 0)
+        abort();   /* PTHREAD_KEYS_MAX keys taken: nothing librevive could call with */
+}
+
+static struct rv_msg *thread_msg(void)
+{
+    pthread_once(&msg_once, make_msg_key);
+    struct rv_msg *m = pthread_getspecific(msg_key);
+    if (!m && (m = malloc(sizeof *m)) && pthread_setspecific(msg_key, m) != 0) {
+        free(m);
+        m = NULL;
+    }
+    return m;
+}
 
 int rv_errno(int err)
 {
@@ -256,11 +280,14 @@ static int call_once(rv_session *s, uint32_t op, const void *req, size_t req_len
 {
     if (s->dead)
         return s->dead_status;
+    struct rv_msg *m = thread_msg();
+    if (!m)
+        return RV_ENOMEM;
     ++s->seq;
     if (send_call(s, op, req, req_len) < 0)
         return RV_EIO;
     struct rv_hdr call = rv__hdr_make(RV_T_CALL, s->seq, op, 0, req_len);
-    return await_reply(s, &s->msg, &call, req, reply, reply_cap, reply_len, fd);
+    return await_reply(s, m, &call, req, reply, reply_cap, reply_len, fd);
 }
 
 /* A session of a service that keeps its state cannot end without that
