@@ -53,11 +53,13 @@ static long count_maps(pid_t pid)
     return n;
 }
 
-static long long meminfo_kb(const char *key)
+/* The kB figure of `key:` in a /proc file of such lines; 0 if it has none
+ * (a process that is gone). */
+static long long proc_kb(const char *path, const char *key)
 {
-    FILE *f = fopen("/proc/meminfo", "re");
+    FILE *f = fopen(path, "re");
     char line[128];
-    long long v = -1;
+    long long v = 0;
     size_t kl = strlen(key);
     while (f && fgets(line, sizeof line, f))
         if (strncmp(line, key, kl) == 0 && line[kl] == ':')
@@ -67,20 +69,16 @@ static long long meminfo_kb(const char *key)
     return v;
 }
 
-/* A key of /proc/PID/status in kB; 0 for a process that is gone. */
+static long long meminfo_kb(const char *key)
+{
+    return proc_kb("/proc/meminfo", key);
+}
+
 static long long status_kb(pid_t pid, const char *key)
 {
-    char path[64], line[128];
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = pid > 0 ? fopen(path, "re") : NULL;
-    long long v = 0;
-    size_t kl = strlen(key);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, key, kl) == 0 && line[kl] == ':')
-            v = atoll(line + kl + 1);
-    if (f)
-        fclose(f);
-    return v;
+    return pid > 0 ? proc_kb(path, key) : 0;
 }
 
 /* What the server side holds: the anonymous memory of revived and both
