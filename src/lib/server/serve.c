@@ -59,17 +59,25 @@ static void populate(void *p, size_t len)
     madvise((void *)a, end - a, MADV_POPULATE_WRITE);
 }
 
+/* What attach was given and cannot keep: the endpoint and the stored
+ * descriptors. */
+static void close_all(const struct rv_wire_session *w, const int *fds)
+{
+    for (size_t i = 0; i < rv__wire_fds_of(w->stored_mask); i++)
+        close(fds[i]);
+}
+
 rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen)
 {
     const struct rv_slab_geom *g = &rv__rt.slab;
-    if (w->record >= g->records) {
-        snprintf(why, whylen, "its slab record %u is past the slab's %llu", w->record,
-                 (unsigned long long)g->records);
-        return NULL;
-    }
-    rv_svc_session *s = calloc(1, sizeof *s);
+    rv_svc_session *s = w->record < g->records ? calloc(1, sizeof *s) : NULL;
     if (!s) {
-        snprintf(why, whylen, "out of memory");
+        if (w->record >= g->records)
+            snprintf(why, whylen, "its slab record %u is past the slab's %llu", w->record,
+                     (unsigned long long)g->records);
+        else
+            snprintf(why, whylen, "out of memory");
+        close_all(w, fds);
         return NULL;
     }
     s->src.kind = RV_SRC_SESSION;

@@ -14,7 +14,7 @@ int rv__slab_map(int fd, uint64_t records, char *why, size_t whylen);
 /* A session of the hand-over or a bind: its endpoint and stored
  * descriptors (in fds, in rv_wire_session's order) become its own, its
  * SSR and journal are its record of the slab. NULL, with a sentence in
- * why, for a record past the slab. */
+ * why and those descriptors closed, for a record past the slab. */
 rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen);
 void rv__sess_detach(rv_svc_session *s);
 int rv__sess_bind(rv_svc_session *s, const char *args);

@@ -381,7 +381,9 @@ static void on_bind(struct rv_msg *m)
         rv__fail_stop("malformed BIND from revived");
     char why[128];
     rv_svc_session *s = rv__sess_attach(&w, m->fds, why, sizeof why);
-    int rc = s ? rv__sess_bind(s, args) : RV_ENOMEM;
+    m->nfds = 0;   /* the session's now, or closed */
+    /* a record another session still has is never formatted over it */
+    int rc = !s ? RV_ENOMEM : rv__rt.by_record[s->record] ? RV_EPROTO : rv__sess_bind(s, args);
     if (rc == 0 && sess_add(s) == 0)
         rv__rt_poll_session(s);
     else if (s) {
@@ -392,10 +394,10 @@ static void on_bind(struct rv_msg *m)
 }
 
 /* Also for a session whose state this instance found lost: revived
- * unbinds it once told. Once an UNBIND is read, nothing of this instance
- * writes the session's slab record any more (a worker serving its last
- * request is waited for): revived gives the record to the next session
- * at once, and that session's BIND comes after the UNBIND. */
+ * unbinds it once told. Once an UNBIND is handled, nothing of this
+ * instance touches the session's slab record any more (a worker serving
+ * its last request is waited for), and revived, which sees the count of
+ * handled messages (ctl_handled), may give the record to another session. */
 static void on_unbind(uint64_t id)
 {
     rv_svc_session *s = sess_take(id);
