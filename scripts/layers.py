@@ -30,7 +30,7 @@ LAYERS = {
         ['session'],
         ['dataspace', 'access'],
         ['namespace', 'conn'],
-        ['account', 'arena', 'held', 'launch', 'sandbox', 'child', 'reserve', 'slab', 'manifest', 'default_manifest'],
+        ['account', 'arena', 'held', 'launch', 'sandbox', 'child', 'reserve', 'slab', 'filter', 'manifest', 'default_manifest'],
         ['memfd', 'loop', 'log', 'landlock'],
     ],
     'librevive': [

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "conn.h"
+#include "filter.h"
 #include "log.h"
 #include "reserve.h"
 #include "sandbox.h"
@@ -145,7 +146,7 @@ void handover_forget(struct held_session *s)
 static bool state_fits(struct instance *in, const struct rv_msg *m)
 {
     struct rv_wire_svc_hello hello;
-    if (m->hdr.len != sizeof hello) {
+    if (m->hdr.len < sizeof hello) {
         service_abort(in, "sent a malformed HELLO");
         return false;
     }
@@ -163,6 +164,25 @@ static bool state_fits(struct instance *in, const struct rv_msg *m)
     return false;
 }
 
+/* The instance's seccomp filter, from the system calls its HELLO asks for
+ * (filter.h); -1 without a sandbox, -2 (the instance refused) when it
+ * cannot be built. */
+static int sandbox_filter(struct instance *in, const struct rv_msg *m)
+{
+    if (!in->conf->sandbox)
+        return -1;
+    char why[160], last[200];
+    size_t off = sizeof(struct rv_wire_svc_hello);
+    int fd = filter_for(&in->svc->filter, in->conf, (const char *)m->body + off, m->hdr.len - off, in->pid, why,
+                        sizeof why);
+    if (fd >= 0)
+        return fd;
+    snprintf(last, sizeof last, "refused: its seccomp filter: %s", why);
+    rv_err("%s: instance %d: cannot build its seccomp filter: %s", in->conf->name, (int)in->pid, why);
+    service_refuse(in, last);
+    return -2;
+}
+
 /* A standby stops here, initialised, until it is promoted. */
 static void on_hello(struct instance *in, const struct rv_msg *m)
 {
@@ -173,10 +193,20 @@ static void on_hello(struct instance *in, const struct rv_msg *m)
     if (!state_fits(in, m))
         return;
     struct rv_wire_svc_config cfg;
-    int fds[6];
+    int fds[7];
     size_t nfds = service_config(in->svc, &cfg, fds);
     fds[0] = in->status_fd;
-    if (ctl_send(in, RV_T_SVC_CONFIG, 0, &cfg, sizeof cfg, fds, nfds) < 0)
+    reserve_release();   /* revived may be out of descriptors: the filter needs two */
+    int filter = sandbox_filter(in, m);
+    if (filter >= 0) {
+        cfg.flags |= RV_CONFIG_FILTER;
+        fds[nfds++] = filter;
+    }
+    int sent = filter == -2 ? -1 : ctl_send(in, RV_T_SVC_CONFIG, 0, &cfg, sizeof cfg, fds, nfds);
+    if (filter >= 0)
+        close(filter);
+    reserve_refill();
+    if (sent < 0)
         return;
     if (in == in->svc->active)
         handover_begin(in);

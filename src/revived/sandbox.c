@@ -68,9 +68,7 @@ void sandbox_plan(const struct rv_service_conf *c, struct sandbox_plan *p)
     if (c->sandbox)
         plan_landlock(c, p);
     snprintf(p->sandbox_var, sizeof p->sandbox_var, "REVIVE_SANDBOX=%d", c->sandbox);
-    snprintf(p->syscalls_var, sizeof p->syscalls_var, "REVIVE_SYSCALLS=%s", c->syscalls ? c->syscalls : "");
     p->vars[0] = p->sandbox_var;
-    p->vars[1] = p->syscalls_var;
 }
 
 /* ---- the check ---- */

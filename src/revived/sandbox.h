@@ -3,7 +3,7 @@
  * no_new_privs and its Landlock domain, all entered by the child before
  * it executes the service (launch.h). The service's part: the seccomp
  * filter its runtime installs once its init hook has run, told through
- * the environment whether to and which system calls the manifest adds.
+ * the environment whether to (revived builds the filter: filter.h).
  * And the check, when an instance says it is ready, that all of it is in
  * force: revived never trusts an instance's word for it. */
 #ifndef RV_SANDBOX_H
@@ -22,8 +22,7 @@ struct sandbox_plan {
     struct launch_jail jail;
     struct landlock_rule rules[SANDBOX_RULES_MAX];
     char sandbox_var[20];      /* REVIVE_SANDBOX=1 (or 0): install the seccomp filter */
-    char syscalls_var[256];    /* REVIVE_SYSCALLS=the manifest's `syscalls` */
-    char *vars[3];             /* both, then NULL: for launch_program */
+    char *vars[2];             /* it, then NULL: for launch_program */
 };
 
 void sandbox_plan(const struct rv_service_conf *c, struct sandbox_plan *p);

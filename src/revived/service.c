@@ -39,8 +39,10 @@ int services_create(const struct rv_manifest *m)
 
 void services_destroy(void)
 {
-    for (size_t i = 0; i < nservices; i++)
+    for (size_t i = 0; i < nservices; i++) {
         free(services[i].restart_ns);
+        filter_cache_free(&services[i].filter);
+    }
     free(services);
     services = NULL;
     nservices = 0;
@@ -88,7 +90,7 @@ void service_note_exit(struct service *svc, const char *note)
     snprintf(svc->last_exit + l, sizeof svc->last_exit - l, "%s", note);
 }
 
-size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[6])
+size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[7])
 {
     const struct rv_service_conf *c = svc->conf;
     *cfg = (struct rv_wire_svc_config){ .ssr_size = c->ssr_size, .protect = c->ssr_protect, .arena_size = c->arena_size,

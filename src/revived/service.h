@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "filter.h"
 #include "held.h"
 #include "instance.h"
 #include "loop.h"
@@ -44,6 +45,7 @@ struct service {
     int arena_file_fd;                 /* arena_file: its durable copy, locked; else -1 */
     struct held held;                  /* its image, its FUSE device and mount */
     struct slab slab;                  /* every session's SSR and journal */
+    struct filter_cache filter;        /* its instances' seccomp filter, compiled once */
     char last_exit[224];
 };
 
@@ -61,7 +63,7 @@ void service_note_exit(struct service *svc, const char *note);
 
 /* What an instance is configured with (SVC_CONFIG) and the descriptors
  * that go with it, fds[0] left for its status page; returns their count. */
-size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[6]);
+size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[7]);
 
 /* The sessions revived holds for the service. */
 struct held_session *service_session(struct service *svc, uint64_t id);

@@ -31,7 +31,8 @@
 
 static void check_config(const struct rv_msg *m, const struct rv__config *c)
 {
-    const int placed[] = { c->status_fd, c->slab_fd, c->arena_fd, c->arena_file_fd, c->image_fd, c->fuse_fd };
+    const int placed[] = { c->status_fd, c->slab_fd, c->arena_fd, c->arena_file_fd, c->image_fd, c->fuse_fd,
+                           c->filter_fd };
     bool seen[RV_WIRE_MAX_FDS] = { false };
     size_t n = 0;
     for (size_t i = 0; i < sizeof placed / sizeof placed[0]; i++) {
@@ -135,9 +136,10 @@ size_t fuzz_seed(size_t i, uint8_t *buf, size_t cap)
     case 0: fuzz_put_msg(buf, &len, cap, 2, RV_T_SVC_CONFIG, 0, 0, 0, &cfg, sizeof cfg); break;
     case 1:
         cfg = (struct rv_wire_svc_config){ .ssr_size = 4096, .protect = RV_PROTECT_MPROTECT, .arena_size = 1 << 20,
-                                           .flags = RV_CONFIG_ARENA_FILE | RV_CONFIG_IMAGE | RV_CONFIG_FUSE,
+                                           .flags = RV_CONFIG_ARENA_FILE | RV_CONFIG_IMAGE | RV_CONFIG_FUSE |
+                                                    RV_CONFIG_FILTER,
                                            .mount_id = 7, .slab_records = 1 };
-        fuzz_put_msg(buf, &len, cap, 6, RV_T_SVC_CONFIG, 0, 0, 0, &cfg, sizeof cfg);
+        fuzz_put_msg(buf, &len, cap, 7, RV_T_SVC_CONFIG, 0, 0, 0, &cfg, sizeof cfg);
         break;
     case 2:
         fuzz_put_msg(buf, &len, cap, 1 + 3 + 5, RV_T_SESSIONS, 0, 0, 0, batch, sizeof batch);

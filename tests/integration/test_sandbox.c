@@ -202,6 +202,24 @@ static void test_skipped_filter_refused(void **state)
     rvd_stop(&d);
 }
 
+/* revived builds the filter from what the instance asks for: a system
+ * call of the service's own that this machine does not know refuses the
+ * service with the name, rather than running it unfiltered or killing it
+ * on a call later. */
+static void test_unknown_call_refused(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, "args = --ask-unknown-call\n" POLICY));
+    struct svc_status st;
+    wait_status(&d, "test", failed, NULL, &st);
+    if (!strstr(st.last_exit, "refused: its seccomp filter: system call 'no_such_call': unknown"))
+        fail_msg("last_exit '%s' does not name the unknown call", st.last_exit);
+    assert_int_equal(st.restarts, 0);
+    rvd_stop(&d);
+}
+
 /* sandbox = no: the service runs as revived does, unfiltered. */
 static void test_sandbox_off(void **state)
 {
@@ -294,6 +312,7 @@ int main(void)
         cmocka_unit_test_teardown(test_forbidden_call_retried, it_teardown),
         cmocka_unit_test_teardown(test_manifest_adds_syscalls, it_teardown),
         cmocka_unit_test_teardown(test_skipped_filter_refused, it_teardown),
+        cmocka_unit_test_teardown(test_unknown_call_refused, it_teardown),
         cmocka_unit_test_teardown(test_sandbox_off, it_teardown),
         cmocka_unit_test_teardown(test_landlock, it_teardown),
         cmocka_unit_test_teardown(test_not_root, it_teardown),

@@ -5,8 +5,8 @@
 #include <string.h>
 
 /* The descriptors follow the status page and the slab in this order: the
- * arena's memfd, its file, the image, the FUSE device (wire.h); each
- * present or not. */
+ * arena's memfd, its file, the image, the FUSE device, the seccomp filter
+ * (wire.h); each present or not. */
 int rv__ctl_config(const struct rv_msg *m, struct rv__config *out)
 {
     struct rv_wire_svc_config *c = &out->cfg;
@@ -14,14 +14,14 @@ int rv__ctl_config(const struct rv_msg *m, struct rv__config *out)
         return -1;
     memcpy(c, m->body, sizeof *c);
     bool arena = c->arena_size != 0, file = c->flags & RV_CONFIG_ARENA_FILE;
-    bool image = c->flags & RV_CONFIG_IMAGE, fuse = c->flags & RV_CONFIG_FUSE;
+    bool image = c->flags & RV_CONFIG_IMAGE, fuse = c->flags & RV_CONFIG_FUSE, filter = c->flags & RV_CONFIG_FILTER;
     /* A file without an arena would be a descriptor nobody asked for, and
      * a mount of id 0 would pass for an old one (rv_fuse_is_new_mount). */
     if ((file && !arena) || (fuse && c->mount_id == 0) || c->protect > RV_PROTECT_MPROTECT ||
         c->slab_records == 0 || c->slab_records > RV_SLAB_MAX_RECORDS || c->max_request > RV_MAX_PAYLOAD ||
         c->max_reply > RV_MAX_PAYLOAD)
         return -1;
-    if (m->nfds != 2u + arena + file + image + fuse)
+    if (m->nfds != 2u + arena + file + image + fuse + filter || c->flags >> 4)
         return -1;
     size_t n = 0;
     out->status_fd = m->fds[n++];
@@ -30,6 +30,7 @@ int rv__ctl_config(const struct rv_msg *m, struct rv__config *out)
     out->arena_file_fd = file ? m->fds[n++] : -1;
     out->image_fd = image ? m->fds[n++] : -1;
     out->fuse_fd = fuse ? m->fds[n++] : -1;
+    out->filter_fd = filter ? m->fds[n++] : -1;
     return 0;
 }
 

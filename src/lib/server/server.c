@@ -39,10 +39,10 @@ struct watch {
     void *arg;
 };
 
-/* What revived asks of the sandbox (src/revived/sandbox.c): to install the
- * seccomp filter, and which calls the manifest adds to it. */
+/* Whether revived asks for the seccomp filter (src/revived/sandbox.c),
+ * and the filter it sent with the SVC_CONFIG (-1: none). */
 static bool sandboxed;
-static char manifest_calls[256];
+static int filter_fd = -1;
 
 static struct rv_source ctl_src = { RV_SRC_CTL };
 static struct rv_source sig_src = { RV_SRC_SIGNAL };
@@ -195,11 +195,17 @@ static void map_arena(int fd, int file, uint64_t size)
     }
 }
 
+/* The state it keeps, then the system calls it asks for (wire.h). */
 static void say_hello(void)
 {
+    static char body[sizeof(struct rv_wire_svc_hello) + 4096];
     struct rv_wire_svc_hello hello = { .state_size = rv__rt.ops->ssr_size, .layout = rv__rt.ops->ssr_layout };
-    struct rv_hdr h = rv__hdr_make(RV_T_SVC_HELLO, 0, 0, 0, sizeof hello);
-    if (rv__wire_send(rv__rt.ctl, &h, &hello, NULL, 0, 0) < 0)
+    memcpy(body, &hello, sizeof hello);
+    size_t asked = rv__sandbox_asked(rv__rt.ops->syscalls, body + sizeof hello, sizeof body - sizeof hello);
+    if (!asked)
+        rv__fail_stop("the service's system calls (rv_service_ops.syscalls) are too many to name");
+    struct rv_hdr h = rv__hdr_make(RV_T_SVC_HELLO, 0, 0, 0, sizeof hello + asked);
+    if (rv__wire_send(rv__rt.ctl, &h, body, NULL, 0, 0) < 0)
         rv__fail_stop("cannot write to revived");
 }
 
@@ -218,6 +224,7 @@ static void handshake(void)
     const struct rv_wire_svc_config *cfg = &c.cfg;
     rv__rt.image_fd = c.image_fd;
     rv__rt.fuse_fd = c.fuse_fd;
+    filter_fd = c.filter_fd;
     rv__rt.mount_id = cfg->mount_id;
     if (cfg->ssr_size < rv__rt.ops->ssr_size) {   /* revived refuses this; never hand out a smaller SSR */
         rv__log(RV_LOG_ERR, "the manifest's ssr_size (%llu) is smaller than the %zu bytes of state per session this "
@@ -513,20 +520,23 @@ int rv_store_fd(rv_svc_session *s, unsigned slot, int fd)
 
 static void read_sandbox(void)
 {
-    const char *on = getenv("REVIVE_SANDBOX"), *calls = getenv("REVIVE_SYSCALLS");
+    const char *on = getenv("REVIVE_SANDBOX");
     sandboxed = on && strcmp(on, "1") == 0;
-    snprintf(manifest_calls, sizeof manifest_calls, "%s", calls ? calls : "");
     unsetenv("REVIVE_SANDBOX");
-    unsetenv("REVIVE_SYSCALLS");
 }
 
 /* After init, which may still open what it needs, and before the first
  * request (a re-run one too) is read. */
-static void enter_sandbox(const struct rv_service_ops *ops)
+static void enter_sandbox(void)
 {
     char why[160];
-    if (sandboxed && rv__sandbox_enter(ops->syscalls, manifest_calls, why, sizeof why) < 0)
+    if (sandboxed && filter_fd < 0)
+        rv_svc_fatal("revived asked for a seccomp filter and sent none");
+    if (sandboxed && rv__sandbox_install(filter_fd, why, sizeof why) < 0)
         rv_svc_fatal("cannot install the seccomp filter: %s", why);
+    if (filter_fd >= 0)
+        close(filter_fd);
+    filter_fd = -1;
 }
 
 /* revived holds every session: without it an instance serves nobody, and
@@ -598,7 +608,7 @@ int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv)
         rv__log(RV_LOG_ERR, "init hook failed");
         return 1;
     }
-    enter_sandbox(ops);
+    enter_sandbox();
     struct rv_msg *m = malloc(sizeof *m);
     if (!m)
         return 1;

@@ -54,7 +54,7 @@ enum rv_msg_type {
     RV_T_DS_ATTACH = 25,    /* op = ms to wait for a provider (capped), payload: name NUL */
     RV_T_DS_OK = 26,        /* op = notifiers, payload: u64 size; + memfd, lifeline, notifiers */
     /* service control channel */
-    RV_T_SVC_HELLO = 32,    /* service: struct rv_wire_svc_hello */
+    RV_T_SVC_HELLO = 32,    /* service: struct rv_wire_svc_hello, then the system calls it asks for */
     RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page and slab fds [+ the RV_CONFIG_* ones] */
     RV_T_SESSIONS = 34,     /* revived: struct rv_wire_session[] + their fds (to a standby: adopt them) */
     RV_T_HANDOVER_END = 35, /* revived: every session has been handed over (a standby: promoted) */
@@ -72,7 +72,9 @@ enum rv_msg_type {
 /* Protection of SSRs against wild writes; see docs/manifest.md. */
 enum rv_ssr_protect { RV_PROTECT_NONE = 0, RV_PROTECT_CHECKSUM = 1, RV_PROTECT_MPROTECT = 2 };
 
-/* What an instance says of itself before revived configures it. */
+/* What an instance says of itself before revived configures it. The
+ * system calls it asks for follow (filter.h in revived): its runtime's,
+ * a newline, its service's; blank-separated names. */
 struct rv_wire_svc_hello {
     uint64_t state_size;    /* bytes of per-session state its code keeps (rv_service_ops.ssr_size) */
     uint32_t layout;        /* rv_service_ops.ssr_layout */
@@ -82,8 +84,9 @@ _Static_assert(sizeof(struct rv_wire_svc_hello) == 16, "svc_hello has no padding
 
 /* rv_wire_svc_config's flags: which descriptors follow the status page and
  * the slab, in this order: the arena's memfd (arena_size != 0) and its
- * file, the image, the FUSE device. */
-enum { RV_CONFIG_ARENA_FILE = 1u, RV_CONFIG_IMAGE = 2u, RV_CONFIG_FUSE = 4u };
+ * file, the image, the FUSE device, the seccomp filter (a sealed memfd of
+ * struct sock_filter, to install once init has run). */
+enum { RV_CONFIG_ARENA_FILE = 1u, RV_CONFIG_IMAGE = 2u, RV_CONFIG_FUSE = 4u, RV_CONFIG_FILTER = 8u };
 
 struct rv_wire_svc_config {
     uint64_t ssr_size;
