@@ -173,6 +173,8 @@ static int compile(struct filter_cache *cache, const struct rv_service_conf *c, 
     seccomp_release(f);
     free(cache->asked);
     cache->asked = rc == 0 ? strndup(asked, len) : NULL;
+    if (rc == 0 && !cache->asked)
+        snprintf(why, whylen, "out of memory");
     return cache->asked ? 0 : -1;
 }
 

@@ -180,19 +180,28 @@ static bool failed(const struct svc_status *st, const void *arg)
     return strcmp(st->state, "failed") == 0;
 }
 
+/* Starts the test service with args, which must get it refused at once
+ * (failed, never restarted) with `why` in its last exit; revived is left
+ * running in d. */
+static void start_refused(struct rvd *d, const char *args, const char *why)
+{
+    char m[512], extra[128];
+    snprintf(extra, sizeof extra, "args = %s\n" POLICY, args);
+    rvd_start(d, manifest_test(m, sizeof m, extra));
+    struct svc_status st;
+    wait_status(d, "test", failed, NULL, &st);
+    if (!strstr(st.last_exit, why))
+        fail_msg("last_exit '%s' does not say '%s'", st.last_exit, why);
+    assert_int_equal(st.restarts, 0);
+}
+
 /* An instance that does not install the filter revived asked for is
  * refused at its READY, not restarted, and its would-be clients are told. */
 static void test_skipped_filter_refused(void **state)
 {
     (void)state;
     struct rvd d;
-    char m[512];
-    rvd_start(&d, manifest_test(m, sizeof m, "args = --skip-filter\n" POLICY));
-    struct svc_status st;
-    wait_status(&d, "test", failed, NULL, &st);
-    if (!strstr(st.last_exit, "refused: its sandbox is not in force: installed no seccomp filter (Seccomp: 0)"))
-        fail_msg("last_exit '%s' does not say the filter is missing", st.last_exit);
-    assert_int_equal(st.restarts, 0);
+    start_refused(&d, "--skip-filter", "refused: its sandbox is not in force: installed no seccomp filter (Seccomp: 0)");
     rv_conn *c;
     rv_session *s;
     assert_int_equal(rv_connect(d.sock, &c), 0);
@@ -210,13 +219,7 @@ static void test_unknown_call_refused(void **state)
 {
     (void)state;
     struct rvd d;
-    char m[512];
-    rvd_start(&d, manifest_test(m, sizeof m, "args = --ask-unknown-call\n" POLICY));
-    struct svc_status st;
-    wait_status(&d, "test", failed, NULL, &st);
-    if (!strstr(st.last_exit, "refused: its seccomp filter: system call 'no_such_call': unknown"))
-        fail_msg("last_exit '%s' does not name the unknown call", st.last_exit);
-    assert_int_equal(st.restarts, 0);
+    start_refused(&d, "--ask-unknown-call", "refused: its seccomp filter: system call 'no_such_call': unknown");
     rvd_stop(&d);
 }
 
