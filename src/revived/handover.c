@@ -322,7 +322,10 @@ static void on_session_lost(struct service *svc, const struct rv_msg *m)
 /* An instance serves as the manifest says or not at all: one without its
  * seccomp filter, or with other ids, is refused, never trusted on its
  * word. Checked at READY, when the runtime has installed its filter and
- * before the instance counts as serving. */
+ * before the instance counts as serving; a standby's when it says it holds
+ * the sessions, its filter in by then (nothing a process does undoes a
+ * filter, no_new_privs or, under the filter, its ids), so that its
+ * promotion does not wait for the reading of /proc. */
 static bool sandbox_holds(struct instance *in)
 {
     char why[160], last[200];
@@ -346,7 +349,7 @@ static enum handover_event dispatch(struct instance *in, struct rv_msg *m)
     struct service *svc = in->svc;
     enum handover_event ev = HANDOVER_NONE;
     if (in == svc->standby && in->adopted && m->hdr.type == RV_T_PONG) {
-        in->settled = true;
+        in->settled = sandbox_holds(in);
         return ev;
     }
     if (m->hdr.type != RV_T_SVC_HELLO && in != svc->active) {
@@ -357,7 +360,7 @@ static enum handover_event dispatch(struct instance *in, struct rv_msg *m)
     switch (m->hdr.type) {
     case RV_T_SVC_HELLO: on_hello(in, m); break;
     case RV_T_SVC_READY:
-        if (!sandbox_holds(in))
+        if (!in->settled && !sandbox_holds(in))
             break;
         on_ready(svc);
         ev = HANDOVER_READY;
