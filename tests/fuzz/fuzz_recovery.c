@@ -124,7 +124,6 @@ static void setup_once(void)
     fuzz_quiet();
     rv__rt.ops = &ops;
     rv__rt.status = &status;
-    rv__rt.ssr_size = SSR_SIZE;
     rv__rt.shape = (struct rv_journal_shape){ SSR_SIZE, MAX_REQUEST, MAX_REPLY };
     map_slab();
     null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -48,7 +48,6 @@ struct rv_runtime {
     int ctl;                    /* control channel to revived */
     int ep;
     struct rv_status_page *status;
-    uint64_t ssr_size;
     struct rv_journal_shape shape;  /* ssr_size, and the largest request and reply (journal.h) */
     enum rv_ssr_protect protect;
     bool workers;               /* requests are served on the pool (workers.c) */

@@ -128,7 +128,7 @@ void rv__sess_unbind(rv_svc_session *s)
  * nothing past the header is read before this holds. */
 static bool journal_header_sound(const struct rv_journal *j)
 {
-    return j->magic == RV_JOURNAL_MAGIC && j->version == RV_JOURNAL_VERSION && j->ssr_size == rv__rt.ssr_size &&
+    return j->magic == RV_JOURNAL_MAGIC && j->version == RV_JOURNAL_VERSION && j->ssr_size == rv__rt.shape.ssr_size &&
            j->max_request == rv__rt.shape.max_request && j->max_reply == rv__rt.shape.max_reply && j->cur <= 1 &&
            j->bound;
 }
@@ -229,7 +229,7 @@ static void restore_committed(rv_svc_session *s, uint32_t layout)
     rv__journal_rollback(s->j, s->ssr);
     s->ssr->magic = RV_SSR_MAGIC;
     s->ssr->layout = layout;
-    s->ssr->size = rv__rt.ssr_size;
+    s->ssr->size = rv__rt.shape.ssr_size;
 }
 
 /* An SSR another layout wrote is never read as this one's: the service's
@@ -244,15 +244,15 @@ static bool migrate_ssr(rv_svc_session *s, uint32_t from, char *why, size_t whyl
                  "no migrate hook)", from, to);
         return false;
     }
-    void *old = malloc(rv__rt.ssr_size ? rv__rt.ssr_size : 1);
+    void *old = malloc(rv__rt.shape.ssr_size ? rv__rt.shape.ssr_size : 1);
     if (!old) {
         snprintf(why, whylen, "out of memory migrating its state");
         return false;
     }
     restore_committed(s, to);
-    memcpy(old, s->ssr + 1, rv__rt.ssr_size);
-    memset(s->ssr + 1, 0, rv__rt.ssr_size);
-    int rc = rv__rt.ops->migrate(s, from, old, s->ssr + 1, rv__rt.ssr_size);
+    memcpy(old, s->ssr + 1, rv__rt.shape.ssr_size);
+    memset(s->ssr + 1, 0, rv__rt.shape.ssr_size);
+    int rc = rv__rt.ops->migrate(s, from, old, s->ssr + 1, rv__rt.shape.ssr_size);
     free(old);
     if (rc)
         snprintf(why, whylen, "the migrate hook could not convert its state from layout %u to %u (%d)", from, to, rc);
@@ -287,7 +287,7 @@ bool rv__sess_recover(rv_svc_session *s, char *why, size_t whylen)
     bool ok = true, migrated = layout != rv__rt.ops->ssr_layout;
     if (migrated)
         ok = migrate_ssr(s, layout, why, whylen);
-    else if (rv__sess_in_flight(s) || !rv__ssr_valid(s->ssr, layout, rv__rt.ssr_size))
+    else if (rv__sess_in_flight(s) || !rv__ssr_valid(s->ssr, layout, rv__rt.shape.ssr_size))
         restore_committed(s, layout);
     if (ok && rv__rt.ops->validate && !rv__rt.ops->validate(s, s->ssr + 1)) {
         snprintf(why, whylen, "the service's validate hook rejected the SSR%s", migrated ? " after migrating it" : "");
@@ -365,7 +365,7 @@ static void check_ssr(rv_svc_session *s)
 {
     if (rv__rt.protect != RV_PROTECT_CHECKSUM)
         return;
-    if (s->ssr->sum == rv__checksum(s->ssr + 1, rv__rt.ssr_size))
+    if (s->ssr->sum == rv__checksum(s->ssr + 1, rv__rt.shape.ssr_size))
         return;
     rv__journal_rollback(s->j, s->ssr);
     rv__log(RV_LOG_WARNING, "session %llu: SSR changed outside its requests (wild write); restored the committed copy",
@@ -387,7 +387,7 @@ static void run_handler(rv_svc_session *s)
     const struct rv_hdr *r = &s->j->req;
     rv_request req = {
         .session = s, .seq = r->seq, .op = r->op, .data = s->j->req_body, .len = r->len,
-        .ssr = rv__rt.ssr_size ? s->ssr + 1 : NULL, .ssr_size = rv__rt.ssr_size,
+        .ssr = rv__rt.shape.ssr_size ? s->ssr + 1 : NULL, .ssr_size = rv__rt.shape.ssr_size,
     };
     prepare_next(s, r->seq);
     rv__rt_set_busy(s->id, r->seq);

@@ -233,7 +233,6 @@ static void handshake(void)
     }
     if (cfg->arena_size)
         map_arena(c.arena_fd, c.arena_file_fd, cfg->arena_size);
-    rv__rt.ssr_size = cfg->ssr_size;
     rv__rt.shape = (struct rv_journal_shape){ cfg->ssr_size, cfg->max_request, cfg->max_reply };
     rv__rt.protect = (enum rv_ssr_protect)cfg->protect;
     char why[160];
