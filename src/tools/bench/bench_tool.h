@@ -344,4 +344,30 @@ void peer_measure(struct peer_results *res, struct revived *r, const char *svc, 
 void peer_report(FILE *f, const struct peer_results *res);
 void peer_csv(FILE *f, const struct peer_results *res);
 
+/* ---- bench_throughput.c ---- */
+
+#define THR_NCLIENTS 3              /* 1, 8 and 64 client processes */
+#define THR_MAX_CLIENTS 64
+#define THR_NSERVERS 3              /* raw echo, revive's null call, kv's GET */
+#define THR_NPLACE 2                /* clients on SERVER_CPU; on the other CPU */
+#define THR_RUNS 3
+#define THR_WINDOW_MS 500
+#define THR_NULL_SVC "null"         /* rv-bench's null-call service (rv-bench.c's first case) */
+#define THR_KV_SVC RD_KV_SVC        /* rv-svc-kv, 4 workers */
+
+extern const unsigned thr_clients[THR_NCLIENTS];
+
+struct thr_cell {
+    double median, min;             /* calls per second over THR_RUNS windows */
+};
+
+struct thr_results {
+    int runs, nplace;
+    struct thr_cell cell[THR_NPLACE][THR_NCLIENTS][THR_NSERVERS];
+};
+
+void throughput_measure(struct thr_results *res, struct revived *r, int quick);
+void throughput_report(FILE *f, const struct thr_results *res);
+void throughput_csv(FILE *f, const struct thr_results *res);
+
 #endif

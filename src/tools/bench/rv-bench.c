@@ -1,6 +1,6 @@
 /* rv-bench — revive's cost, measured beside its floor in one run.
  *
- *   rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs|blk|peer|scale] [--out DIR] [--build DIR]
+ *   rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs|blk|peer|scale|throughput] [--out DIR] [--build DIR]
  *
  * Round trips of a 64-byte request and reply: raw AF_UNIX SOCK_SEQPACKET
  * and a futex ping-pong between two processes (the floor), then rv_call
@@ -15,7 +15,9 @@
  * "rd" sections (bench_rd.c) measure recovery domains: the hooks and
  * domains on an in-process hash table, and kv through revive with and
  * without tier 1. The "peer" section (bench_peer.c) sets revive's call
- * beside a D-Bus method call, peer to peer and through dbus-daemon.
+ * beside a D-Bus method call, peer to peer and through dbus-daemon. The
+ * "throughput" section (bench_throughput.c) serves 1, 8 and 64 clients at
+ * once, beside a raw echo server serving the same.
  *
  * The report goes to stdout and, with --out, to DIR/results.md and
  * DIR/results.csv (calls), DIR/caps.md, DIR/caps.csv and DIR/watcher.dat
@@ -69,7 +71,7 @@ static const size_t recovery_sessions[] = { 1, 100, 1000, 10000 };
 #define CROSS_RECOVERY_SESSIONS 100
 
 enum { SECT_CALLS = 1, SECT_CAPS = 2, SECT_RD = 4, SECT_STORM = 8, SECT_ARENA = 16, SECT_FS = 32, SECT_BLK = 64,
-       SECT_PEER = 128, SECT_SCALE = 256 };
+       SECT_PEER = 128, SECT_SCALE = 256, SECT_THROUGHPUT = 512 };
 #define STORM_KILLS 200
 
 struct options {
@@ -94,6 +96,7 @@ struct results {
     struct blk_results blk;
     struct peer_results peer;
     struct scale_results scale;
+    struct thr_results throughput;
 };
 
 /* ---- running ---- */
@@ -230,6 +233,8 @@ static void run_all(struct results *res, const struct options *o)
         peer_measure(&res->peer, &r, cases[0].svc.name, o->quick);
     if (o->sections & SECT_SCALE)
         scale_measure(&res->scale, &r, o->quick);
+    if (o->sections & SECT_THROUGHPUT)
+        throughput_measure(&res->throughput, &r, o->quick);
     revived_stop(&r);
     if (o->sections & SECT_CAPS)
         caps_measure_watcher(&res->caps, o->quick);
@@ -497,6 +502,18 @@ static void write_scale_csv(FILE *f, const struct results *res, const struct con
     scale_csv(f, &res->scale);
 }
 
+static void write_throughput_md(FILE *f, const struct results *res, const struct context *c)
+{
+    print_header(f, "rv-bench results: throughput with many clients", c);
+    throughput_report(f, &res->throughput);
+}
+
+static void write_throughput_csv(FILE *f, const struct results *res, const struct context *c)
+{
+    (void)c;
+    throughput_csv(f, &res->throughput);
+}
+
 static void write_rd_csv(FILE *f, const struct results *res, const struct context *c)
 {
     (void)c;
@@ -568,6 +585,7 @@ static const struct output {
     { SECT_BLK, "blk.md", write_blk_md }, { SECT_BLK, "blk.csv", write_blk_csv },
     { SECT_PEER, "peer.md", write_peer_md }, { SECT_PEER, "peer.csv", write_peer_csv },
     { SECT_SCALE, "scale.md", write_scale_md }, { SECT_SCALE, "scale.csv", write_scale_csv },
+    { SECT_THROUGHPUT, "throughput.md", write_throughput_md }, { SECT_THROUGHPUT, "throughput.csv", write_throughput_csv },
 };
 #define NOUTPUTS (sizeof outputs / sizeof outputs[0])
 
@@ -601,7 +619,7 @@ static void default_build_dir(char *buf, size_t len)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs|blk|peer|scale] [--out DIR] [--build DIR]\n"
+    fprintf(f, "usage: rv-bench [--quick] [--only calls|caps|rd|storm|arena|fs|blk|peer|scale|throughput] [--out DIR] [--build DIR]\n"
                "  --quick      fewer round trips and kills (a smoke run, noisier figures)\n"
                "  --only SECT  calls: round trips and recovery; caps: the capability registry and watcher;\n"
                "               rd: recovery domains (hash table, kv end to end);\n"
@@ -610,11 +628,12 @@ static void usage(FILE *f)
                "               fs: the file system's mount beside fuse2fs and ext4 (root);\n"
                "               blk: the block service beside io_uring, its fairness, its kills (root);\n"
                "               peer: revive's call beside a D-Bus call (sd-bus; dbus-daemon);\n"
-               "               scale: what a session costs, and the open rate, at 10,000 sessions\n"
+               "               scale: what a session costs, and the open rate, at 10,000 sessions;\n"
+               "               throughput: calls/s of 1, 8 and 64 clients beside a raw echo server\n"
                "  --out DIR    also write DIR/results.md and .csv (calls), DIR/caps.md, .csv and\n"
                "               DIR/watcher.dat (caps), DIR/rd.md and .csv (rd), DIR/storm.md and .csv,\n"
                "               DIR/arena.md and .csv, DIR/fs.md and .csv, DIR/blk.md and .csv,\n"
-               "               DIR/peer.md and .csv, DIR/scale.md and .csv\n"
+               "               DIR/peer.md and .csv, DIR/scale.md and .csv, DIR/throughput.md and .csv\n"
                "  --build DIR  the build tree with revived and rv-svc-bench (default: this binary's)\n");
 }
 
@@ -638,8 +657,10 @@ static int parse_section(const char *arg, int *sections)
         *sections = SECT_PEER;
     else if (strcmp(arg, "scale") == 0)
         *sections = SECT_SCALE;
+    else if (strcmp(arg, "throughput") == 0)
+        *sections = SECT_THROUGHPUT;
     else {
-        fprintf(stderr, "rv-bench: --only '%s': no such section (calls, caps, rd, storm, arena, fs, blk, peer or scale)\n",
+        fprintf(stderr, "rv-bench: --only '%s': no such section (calls, caps, rd, storm, arena, fs, blk, peer, scale or throughput)\n",
                 arg);
         return -1;
     }
@@ -654,7 +675,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         { "version", no_argument, NULL, 'V' },
         { "only", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 },
     };
-    *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS | SECT_RD | SECT_STORM | SECT_ARENA | SECT_SCALE |
+    *o = (struct options){ .sections = SECT_CALLS | SECT_CAPS | SECT_RD | SECT_STORM | SECT_ARENA | SECT_SCALE | SECT_THROUGHPUT |
                                        (geteuid() == 0 ? SECT_FS | SECT_BLK : 0) |   /* they mount: root only */
                                        (peer_built ? SECT_PEER : 0) };   /* --only peer says it was not built */
     int c;
