@@ -5,10 +5,14 @@
  * fault that persists gets its client RV_EFAULT while the process serves
  * on; a fault where nothing can be undone escalates to revived's restart.
  * Every fault is a real SIGSEGV in the real service process. */
+#include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include "harness.h"
 #include "testsvc.h"
 
@@ -155,6 +159,78 @@ static void test_workers_serve_in_parallel(void **state)
     rvd_stop(&d);
 }
 
+/* A client killed while a worker runs its request: revived unbinds the
+ * session, and the event loop, which must not free it under that worker,
+ * waits for it. The other sessions are served meanwhile, while the orphaned
+ * request still sleeps in its handler (the workers poll the sessions
+ * themselves; were requests handed to them by the event loop, every session
+ * would wait on that one request). Then it ends, nothing restarted, and the
+ * next session gets a clean state. */
+static bool one_session(const struct svc_status *st, const void *arg)
+{
+    (void)arg;
+    return st->sessions == 1;
+}
+
+/* Whether a thread of process pid sleeps in (clock_)nanosleep, as
+ * SLOW_INCR's handler does for TEST_SLOW_BLOCK_S. */
+static bool thread_sleeping(long long pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%lld/task", pid);
+    DIR *dir = opendir(path);
+    assert_non_null(dir);
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(dir));) {
+        char file[384];
+        long nr = -1;
+        snprintf(file, sizeof file, "%s/%s/syscall", path, e->d_name);
+        FILE *f = e->d_name[0] != '.' ? fopen(file, "re") : NULL;
+        if (f && fscanf(f, "%ld", &nr) == 1)
+            found = nr == SYS_clock_nanosleep || nr == SYS_nanosleep;
+        if (f)
+            fclose(f);
+    }
+    closedir(dir);
+    return found;
+}
+
+static void test_workers_client_dies_mid_call(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char args[160], path[128];
+    rvd_start(&d, MANIFEST);
+    snprintf(args, sizeof args, "fifo=%s", rvd_file(&d, "sync.fifo", path, sizeof path));
+    rv_session *other = open_session(&d, "test", NULL);
+    struct fifo f;
+    fifo_make(&d, "sync.fifo", &f);
+    pid_t client = fork();
+    assert_true(client >= 0);
+    if (client == 0) {
+        uint64_t v;
+        call_u64(open_session(&d, "test", args), TEST_SLOW_INCR, &v);
+        _exit(0);
+    }
+    fifo_wait(&f);                                   /* SLOW_INCR is inside its handler */
+    kill(client, SIGKILL);
+    waitpid(client, NULL, 0);
+    struct svc_status st;
+    wait_status(&d, "test", one_session, NULL, &st);  /* revived sent the UNBIND */
+    for (uint64_t i = 1; i <= 20; i++)
+        assert_int_equal(call_ok(other, TEST_INCR), i);
+    long long restarts, pid = instance_pid(&d, &restarts);
+    assert_true(thread_sleeping(pid));               /* the orphan still runs */
+    fifo_close(&f);
+    rv_session *next = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(next, TEST_GET), 0);
+    assert_int_equal(instance_pid(&d, &restarts), pid);
+    assert_int_equal(restarts, 0);
+    rv_close(next);
+    rv_close(other);
+    rvd_stop(&d);
+}
+
 /* ---- a request that read another's uncommitted write ---- */
 
 struct async_call {
@@ -258,6 +334,7 @@ int main(void)
         cmocka_unit_test_teardown(test_unsafe_fault_escalates, it_teardown),
         cmocka_unit_test_teardown(test_workers_serve_in_parallel, it_teardown),
         cmocka_unit_test_teardown(test_workers_sessions_churn, it_teardown),
+        cmocka_unit_test_teardown(test_workers_client_dies_mid_call, it_teardown),
         cmocka_unit_test_teardown(test_dependent_request_waits_for_commit, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

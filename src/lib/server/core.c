@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-struct rv_runtime rv__rt = { .ctl = -1, .ep = -1, .image_fd = -1, .fuse_fd = -1 };
+struct rv_runtime rv__rt = { .ctl = -1, .ep = -1, .sess_ep = -1, .image_fd = -1, .fuse_fd = -1 };
 __thread rv_request *rv__rt_serving;
 __thread unsigned rv__rt_slot;
 
@@ -57,7 +57,14 @@ void rv__rt_report_lost(rv_svc_session *s, int status, const char *why)
     rv__wire_send(rv__rt.ctl, &h, why, NULL, 0, 0);
 }
 
-/* ---- the epoll set ---- */
+rv_svc_session *rv__rt_sess_find(uint64_t id)
+{
+    uint64_t record = id & (RV_SLAB_MAX_RECORDS - 1);
+    rv_svc_session *s = record < rv__rt.slab.records ? rv__rt.by_record[record] : NULL;
+    return s && s->id == id ? s : NULL;
+}
+
+/* ---- the epoll sets ---- */
 
 int rv__rt_poll_add(int fd, struct rv_source *src)
 {
@@ -65,27 +72,31 @@ int rv__rt_poll_add(int fd, struct rv_source *src)
     return epoll_ctl(rv__rt.ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* With workers a session is one-shot: see workers.c. */
-static uint32_t session_events(void) { return rv__rt.ops->workers > 1 ? EPOLLIN | EPOLLONESHOT : EPOLLIN; }
+static struct epoll_event session_event(const rv_svc_session *s)
+{
+    if (rv__rt.sess_ep != rv__rt.ep)
+        return (struct epoll_event){ .events = EPOLLIN | EPOLLONESHOT, .data.u64 = s->id };
+    return (struct epoll_event){ .events = EPOLLIN, .data.ptr = (void *)&s->src };
+}
 
 void rv__rt_poll_session(rv_svc_session *s)
 {
-    struct epoll_event ev = { .events = session_events(), .data.ptr = &s->src };
-    s->polling = epoll_ctl(rv__rt.ep, EPOLL_CTL_ADD, s->fd, &ev) == 0;
+    struct epoll_event ev = session_event(s);
+    s->polling = epoll_ctl(rv__rt.sess_ep, EPOLL_CTL_ADD, s->fd, &ev) == 0;
 }
 
 void rv__rt_rearm(rv_svc_session *s)
 {
-    struct epoll_event ev = { .events = session_events(), .data.ptr = &s->src };
-    if (epoll_ctl(rv__rt.ep, EPOLL_CTL_MOD, s->fd, &ev) < 0)
+    struct epoll_event ev = session_event(s);
+    if (epoll_ctl(rv__rt.sess_ep, EPOLL_CTL_MOD, s->fd, &ev) < 0)
         rv__fail_stop("cannot re-arm a session");
 }
 
-/* A session that leaves the epoll set may be freed while an event of it is
- * still in the batch, so its events there are struck out — only its: with
- * workers the sessions are one-shot, and an event dropped with the rest of
- * a batch would never be reported again, its request left unserved. Only
- * the event loop's thread touches the batch. */
+/* A session that leaves the event loop's set may be freed while an event
+ * of it is still in the batch, so its events there are struck out — only
+ * its. (The workers' set names sessions by id, and a worker finds a
+ * session gone by its id: workers.c.) Only the event loop's thread touches
+ * the batch. */
 struct epoll_event rv__rt_batch[64];
 int rv__rt_batch_next, rv__rt_batch_len;
 
@@ -99,8 +110,8 @@ static void strike_from_batch(const struct rv_source *src)
 void rv__rt_unpoll(rv_svc_session *s)
 {
     if (s->polling) {
-        epoll_ctl(rv__rt.ep, EPOLL_CTL_DEL, s->fd, NULL);
-        if (rv__rt_slot == 0)
+        epoll_ctl(rv__rt.sess_ep, EPOLL_CTL_DEL, s->fd, NULL);
+        if (rv__rt.sess_ep == rv__rt.ep)
             strike_from_batch(&s->src);
     }
     s->polling = false;

@@ -37,7 +37,7 @@ struct rv_svc_session {
     uint64_t poison_seq;
     uint32_t uid, gid;          /* the opener's, from revived */
     bool polling;               /* registered in the epoll set */
-    bool in_worker;             /* queued for or served by a worker (workers.c) */
+    bool in_worker;             /* served by a worker (workers.c) */
     bool unchecked;             /* quiescent at the restart: recovered when next used */
     bool lost;                  /* its state was found lost: revived unbinds it */
     void *data;
@@ -46,7 +46,8 @@ struct rv_svc_session {
 struct rv_runtime {
     const struct rv_service_ops *ops;
     int ctl;                    /* control channel to revived */
-    int ep;
+    int ep;                     /* the event loop's epoll set */
+    int sess_ep;                /* where sessions are polled: ep, or the workers' own set (workers.c) */
     struct rv_status_page *status;
     struct rv_journal_shape shape;  /* ssr_size, and the largest request and reply (journal.h) */
     enum rv_ssr_protect protect;
@@ -80,9 +81,16 @@ void rv__rt_escalate(int sig) __attribute__((noreturn));
 /* Tells revived the session's state is lost (it fails that session alone). */
 void rv__rt_report_lost(rv_svc_session *s, int status, const char *why);
 
-/* ---- the epoll set ---- */
+/* The session with this id, or NULL. Its slab record is in the id's low
+ * bits (revived's session.c), so it is found in one step. */
+rv_svc_session *rv__rt_sess_find(uint64_t id);
+
+/* ---- the epoll sets ---- */
 
 int rv__rt_poll_add(int fd, struct rv_source *src);
+/* Single-threaded, sessions are polled in the event loop's set, the event
+ * naming the session; with workers, in the workers' set, one-shot, the
+ * event naming the session's id (workers.c says why). */
 void rv__rt_poll_session(rv_svc_session *s);
 void rv__rt_unpoll(rv_svc_session *s);
 void rv__rt_rearm(rv_svc_session *s);         /* one-shot again, after a worker served it */

@@ -77,16 +77,10 @@ static int setup_signals(void)
     return sig_fd < 0 ? -1 : 0;
 }
 
-/* ---- the session table ---- */
-
-/* A session's id carries its slab record in its low bits (revived's
- * session.c), so a control message finds its session in one step. */
-static rv_svc_session *sess_find(uint64_t id)
-{
-    uint64_t record = id & (RV_SLAB_MAX_RECORDS - 1);
-    rv_svc_session *s = record < rv__rt.slab.records ? rv__rt.by_record[record] : NULL;
-    return s && s->id == id ? s : NULL;
-}
+/* ---- the session table ----
+ *
+ * Only this thread changes it. Workers look sessions up by id in
+ * by_record (workers.c), so its entries change under their lock. */
 
 /* -1 when the table cannot grow, or the record is another session's. */
 static int sess_add(rv_svc_session *s)
@@ -103,7 +97,9 @@ static int sess_add(rv_svc_session *s)
     }
     s->pos = rv__rt.nsess;
     rv__rt.sess[rv__rt.nsess++] = s;
+    rv__workers_lock();
     rv__rt.by_record[s->record] = s;
+    rv__workers_unlock();
     return 0;
 }
 
@@ -112,12 +108,14 @@ static void sess_remove(rv_svc_session *s)
     rv_svc_session *last = rv__rt.sess[--rv__rt.nsess];
     rv__rt.sess[s->pos] = last;
     last->pos = s->pos;
+    rv__workers_lock();
     rv__rt.by_record[s->record] = NULL;
+    rv__workers_unlock();
 }
 
 static rv_svc_session *sess_take(uint64_t id)
 {
-    rv_svc_session *s = sess_find(id);
+    rv_svc_session *s = rv__rt_sess_find(id);
     if (s)
         sess_remove(s);
     return s;
@@ -256,7 +254,7 @@ static void handshake(void)
 /* A descriptor the active instance stored, forwarded to a standby. */
 static void take_stored(struct rv_msg *m)
 {
-    rv_svc_session *s = sess_find(m->hdr.seq);
+    rv_svc_session *s = rv__rt_sess_find(m->hdr.seq);
     if (!s || m->nfds != 1 || m->hdr.op >= RV_MAX_STORED_FDS) {
         rv__log(RV_LOG_ERR, "malformed STORE_FD from revived");
         exit(1);
@@ -275,7 +273,7 @@ static void take_flags(const struct rv_msg *m)
     for (long i = 0; i < k; i++) {
         struct rv_wire_session w;
         memcpy(&w, m->body + (size_t)i * sizeof w, sizeof w);
-        rv_svc_session *s = sess_find(w.id);
+        rv_svc_session *s = rv__rt_sess_find(w.id);
         if (!s) {
             rv__log(RV_LOG_ERR, "crash flags for session %llu, which revived never handed over",
                     (unsigned long long)w.id);
@@ -409,8 +407,7 @@ static void on_unbind(uint64_t id)
     rv_svc_session *s = sess_take(id);
     if (!s)
         return;
-    if (rv__rt.workers)
-        rv__workers_await(s);
+    rv__workers_await(s);
     rv__sess_unbind(s);
 }
 
@@ -449,12 +446,8 @@ static void event_loop(struct rv_msg *m)
             if (!src)
                 continue;   /* struck out: see strike_from_batch */
             switch (src->kind) {
-            case RV_SRC_SESSION:
-                if (!rv__sess_check((rv_svc_session *)src))
-                    break;
-                if (rv__rt.workers)
-                    rv__workers_submit((rv_svc_session *)src);
-                else
+            case RV_SRC_SESSION:   /* single-threaded; the workers poll their own set */
+                if (rv__sess_check((rv_svc_session *)src))
                     rv__sess_on_readable((rv_svc_session *)src);
                 break;
             case RV_SRC_CTL: on_ctl(m); break;
@@ -567,7 +560,8 @@ static int start_instance(const struct rv_service_ops *ops, char *argv0)
     die_with_revived();
     read_sandbox();
     rv__rt.ep = epoll_create1(EPOLL_CLOEXEC);
-    if (rv__rt.ep < 0 || setup_signals() < 0 || rv__rt_poll_add(rv__rt.ctl, &ctl_src) < 0 ||
+    rv__rt.sess_ep = ops->workers > 1 ? epoll_create1(EPOLL_CLOEXEC) : rv__rt.ep;
+    if (rv__rt.ep < 0 || rv__rt.sess_ep < 0 || setup_signals() < 0 || rv__rt_poll_add(rv__rt.ctl, &ctl_src) < 0 ||
         rv__rt_poll_add(sig_fd, &sig_src) < 0) {
         rv__log(RV_LOG_ERR, "cannot set up the event loop: %s", strerror(errno));
         return -1;

@@ -6,9 +6,12 @@
 #include <stdbool.h>
 #include "core.h"
 
+/* n threads serving the sessions of rv__rt.sess_ep. */
 int rv__workers_start(unsigned n);
-void rv__workers_submit(rv_svc_session *s);
-/* Returns once no worker has s (queued or serving it). */
+/* Around every change to rv__rt.by_record, which workers read. */
+void rv__workers_lock(void);
+void rv__workers_unlock(void);
+/* Returns once no worker has s. */
 void rv__workers_await(rv_svc_session *s);
 
 #endif
