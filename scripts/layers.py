@@ -31,6 +31,7 @@ LAYERS = {
         ['dataspace', 'access'],
         ['namespace', 'conn'],
         ['account', 'arena', 'held', 'launch', 'sandbox', 'child', 'reserve', 'slab', 'filter', 'manifest', 'default_manifest'],
+        ['procstat'],
         ['memfd', 'loop', 'log', 'landlock'],
     ],
     'librevive': [

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "revive/server.h"
 #include "testsvc.h"
@@ -266,6 +267,15 @@ static int store_counter(rv_request *req, uint64_t value)
     return rv_store_fd(req->session, TEST_STORED_SLOT, efd) ? RV_EIO : 0;
 }
 
+/* The runtime keeps its control channel at the top of the descriptor
+ * table (server.c), so it is the descriptor just under the limit. */
+static void close_control_channel(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 3)
+        close((int)(rl.rlim_cur - 1));
+}
+
 static int open_errno(rv_request *req)
 {
     char path[256];
@@ -306,6 +316,10 @@ static int test_handle(rv_request *req)
         forbidden_once(t->fifo);
         break;
     case TEST_OPEN: return open_errno(req);
+    case TEST_CLOSE_CTL:
+        ++*counter(t);
+        close_control_channel();
+        break;
     case TEST_STORE:
     case TEST_FETCH: {
         int rc = req->op == TEST_STORE ? store_counter(req, *counter(t)) : rv_reply_attach(req, TEST_STORED_SLOT);

@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "procstat.h"
 #include "util.h"
 
 #ifndef P_PIDFD
@@ -119,6 +120,27 @@ bool child_stopped(pid_t pid, int pidfd)
     int flags = WSTOPPED | WNOHANG | WNOWAIT;   /* WNOWAIT: asked again next time, still true */
     int rc = pidfd >= 0 ? waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, flags) : waitid(P_PID, (id_t)pid, &si, flags);
     return rc == 0 && si.si_pid != 0 && si.si_code == CLD_STOPPED;
+}
+
+/* A process that cannot be read is a zombie on its way to being reaped. */
+enum child_exit child_exit_state(pid_t pid, siginfo_t *si)
+{
+    struct procstat ps;
+    if (procstat_read(pid, &ps) < 0)
+        return CHILD_EXITING;
+    if (!(ps.flags & PROCSTAT_PF_EXITING))
+        return CHILD_RUNNING;
+    if (ps.threads != 1 || ps.vsize != 0)
+        return CHILD_EXITING;
+    *si = (siginfo_t){ .si_signo = SIGCHLD, .si_pid = pid };
+    if (WIFSIGNALED(ps.exit_code)) {
+        si->si_code = WCOREDUMP(ps.exit_code) ? CLD_DUMPED : CLD_KILLED;
+        si->si_status = WTERMSIG(ps.exit_code);
+    } else {
+        si->si_code = CLD_EXITED;
+        si->si_status = WEXITSTATUS(ps.exit_code);
+    }
+    return CHILD_RELEASED;
 }
 
 void child_fini(void)

@@ -22,6 +22,14 @@ void child_unwatch(pid_t pid, int *pidfd);
 int child_signal(pid_t pid, int pidfd, int sig);
 /* Whether the child is stopped by a signal (SIGSTOP, SIGTSTP ...). */
 bool child_stopped(pid_t pid, int pidfd);
+/* How far the child's exit has gone, before the kernel reports it. */
+enum child_exit {
+    CHILD_RUNNING,     /* not exiting */
+    CHILD_EXITING,     /* begun: it runs no code of its own again */
+    CHILD_RELEASED,    /* and one thread is left, its memory released: it
+                          writes nothing shared again (si filled as waitid will) */
+};
+enum child_exit child_exit_state(pid_t pid, siginfo_t *si);
 /* waitid for this child: 1 reaped (si filled), 0 still running, -1 error. */
 int child_reap(pid_t pid, int pidfd, siginfo_t *si, int flags);
 /* Waits up to timeout_ms for the child to exit and reaps it: 1 reaped, 0

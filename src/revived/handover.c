@@ -387,11 +387,12 @@ enum handover_event handover_read(struct instance *in, uint32_t events)
     }
     if (r <= 0) {
         /* Closed, or reset because the instance died with messages of ours
-         * unread: a death, which the exit handler reports with its signal
-         * and crash record. Blaming the channel here would make revived the
-         * killer and lose the culprit. Stop listening, and wait for it. */
+         * unread: a death, reported with its signal and crash record by
+         * the caller once it is sure of it, or by the exit handler.
+         * Blaming the channel here would make revived the killer and lose
+         * the culprit. Stop listening. */
         loop_del(in->ctl_fd);
-        return HANDOVER_NONE;
+        return HANDOVER_HANGUP;
     }
     return dispatch(in, &msg);
 }

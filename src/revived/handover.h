@@ -21,6 +21,7 @@ struct held_session;
 enum handover_event {
     HANDOVER_NONE,
     HANDOVER_READY,     /* the active instance has recovered and serves */
+    HANDOVER_HANGUP,    /* the channel closed: the instance is dying, or lies */
 };
 
 /* Reads one message of in's control channel (its epoll events) and acts on

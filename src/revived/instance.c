@@ -125,6 +125,11 @@ uint64_t instance_ctl_done(const struct instance *in)
     return in->status ? __atomic_load_n(&in->status->ctl_done, __ATOMIC_ACQUIRE) : 0;
 }
 
+enum child_exit instance_exit_state(const struct instance *in, siginfo_t *si)
+{
+    return child_exit_state(in->pid, si);
+}
+
 int instance_reap(struct instance *in, siginfo_t *si, bool block)
 {
     return child_reap(in->pid, in->pidfd, si, block ? 0 : WNOHANG);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "child.h"
 #include "loop.h"
 #include "manifest.h"
 #include "status.h"
@@ -42,6 +43,8 @@ struct instance {
     bool settled;                      /* ... and has said so (its PONG to the PING behind them),
                                           its sandbox found in force then */
     bool retiring;                     /* a standby killed on purpose: never to be promoted */
+    struct instance *next_dying;       /* on its service's dying list (supervisor.c) */
+    bool dying;                        /* dead to revived, its exit not yet reaped */
 };
 
 /* Starts the program of service conf for its owner; the handlers run on its
@@ -57,6 +60,8 @@ int instance_send(struct instance *in, const struct rv_hdr *h, const void *body,
 /* How many of the control messages sent it has handled in full, by its
  * own word (status.h): a claim, trusted only with its own sessions. */
 uint64_t instance_ctl_done(const struct instance *in);
+/* How far its exit has gone (child.h); si filled when CHILD_RELEASED. */
+enum child_exit instance_exit_state(const struct instance *in, siginfo_t *si);
 /* 1 when it has exited (si filled), 0 while it runs. */
 int instance_reap(struct instance *in, siginfo_t *si, bool block);
 /* Releases revived's side of a dead (reaped) instance. */

@@ -28,6 +28,8 @@ struct service {
     enum svc_state state;
     struct instance *active;           /* serves the sessions; NULL while none runs */
     struct instance *standby;          /* waits to take over; NULL unless `standby = yes` */
+    struct instance *dying;            /* former active instances whose death was handled
+                                          before their exit was reaped (supervisor.c) */
     struct rv_handler watchdog_h, backoff_h;
     int watchdog_tfd, backoff_tfd;
     struct held_session *sessions;     /* bound and binding */

@@ -376,9 +376,45 @@ static void active_exited(struct service *svc, struct instance *in, const siginf
     rv_notice("%s: instance %d %s", svc->conf->name, (int)in->pid, svc->last_exit);
     uint64_t lived = rv__now_ns() - in->spawn_ns;
     svc->active = NULL;
-    instance_free(in);
+    if (!in->dying)
+        instance_free(in);
     slab_release_all(&svc->slab);   /* no instance touches a retired record now */
     schedule_restart(svc, si->si_code == CLD_EXITED && si->si_status == 0, lived);
+}
+
+/* The active instance's channel hung up. When that is its exit under way,
+ * its memory already released, its death is handled now, not at the exit
+ * the kernel reports after tearing down each of its session sockets,
+ * milliseconds later at thousands of sessions (the runtime puts the channel
+ * where its hang-up comes first). The process stays on the dying list until
+ * that exit is reaped. A live process that closed its channel can no
+ * longer be told of a bind, an unbind or a ping: it is killed, and the
+ * next instance takes over once it is gone. */
+static void active_hung_up(struct service *svc, struct instance *in)
+{
+    siginfo_t si;
+    switch (instance_exit_state(in, &si)) {
+    case CHILD_RUNNING:
+        service_abort(in, "closed its control channel to revived");
+        break;
+    case CHILD_EXITING:
+        break;   /* its exit comes */
+    case CHILD_RELEASED:
+        in->dying = true;
+        in->next_dying = svc->dying;
+        svc->dying = in;
+        active_exited(svc, in, &si);
+        break;
+    }
+}
+
+static void dying_reaped(struct service *svc, struct instance *in)
+{
+    struct instance **p = &svc->dying;
+    while (*p != in)
+        p = &(*p)->next_dying;
+    *p = in->next_dying;
+    instance_free(in);
 }
 
 static void on_instance_exit(struct rv_handler *h, uint32_t events)
@@ -388,7 +424,9 @@ static void on_instance_exit(struct rv_handler *h, uint32_t events)
     siginfo_t si = { 0 };
     if (instance_reap(in, &si, false) != 1)
         return;
-    if (in == in->svc->active)
+    if (in->dying)
+        dying_reaped(in->svc, in);
+    else if (in == in->svc->active)
         active_exited(in->svc, in, &si);
     else
         standby_exited(in->svc, in, &si);
@@ -406,8 +444,11 @@ static void on_instance_ctl(struct rv_handler *h, uint32_t events)
 {
     struct instance *in = rv__container_of(h, struct instance, ctl_h);
     struct service *svc = in->svc;
-    if (handover_read(in, events) == HANDOVER_READY && svc->conf->standby && !svc->standby && !svc->pacing)
+    enum handover_event ev = handover_read(in, events);
+    if (ev == HANDOVER_READY && svc->conf->standby && !svc->standby && !svc->pacing)
         timer_arm(svc->backoff_tfd, STANDBY_DELAY_MS, 0);
+    else if (ev == HANDOVER_HANGUP && in == svc->active)
+        active_hung_up(svc, in);
 }
 
 /* ---- set-up and tear-down ---- */
@@ -487,6 +528,10 @@ static void stop_service(struct service *svc)
             }
             instance_free(both[k]);
         }
+    while (svc->dying) {
+        instance_reap(svc->dying, &si, true);
+        dying_reaped(svc, svc->dying);
+    }
     while (svc->sessions) {
         struct held_session *s = svc->sessions;
         service_unlink(s);

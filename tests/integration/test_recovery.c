@@ -5,6 +5,7 @@
  * the sessions instead. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,6 +396,33 @@ static void test_standby_takeover(void **state)
     rvd_stop(&d);
 }
 
+/* A service that closes its control channel and serves on (it lies, or
+ * it is broken) is not taken for dead: its channel's hang-up hands its
+ * sessions to no one while it runs. The heartbeat finds it deaf and kills
+ * it, and only then does the standby take over (the old process gone by
+ * then); the session's requests stay exactly-once throughout. */
+static void test_closed_channel_is_no_death(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, "max_restarts = 100 in 10s\nrequest_timeout = 20s\nheartbeat = 200ms\n"
+                                             "standby = yes\n"));
+    rv_session *s = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    struct svc_status before, after;
+    wait_status(&d, "test", status_standby_ready, NULL, &before);
+    assert_int_equal(call_ok(s, TEST_CLOSE_CTL), 2);
+    assert_int_equal(call_ok(s, TEST_INCR), 3);      /* it serves on, deaf to revived */
+    wait_status(&d, "test", standby_promoted, &before, &after);
+    if (kill((pid_t)before.pid, 0) == 0)
+        fail_msg("the standby took over while instance %lld still ran", before.pid);
+    assert_int_equal(errno, ESRCH);
+    assert_int_equal(call_ok(s, TEST_INCR), 4);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
 /* A descriptor the active instance stores while the standby waits is
  * forwarded to the standby, which attaches it once it has taken over. */
 static void test_standby_gets_stored_fds(void **state)
@@ -482,6 +510,7 @@ int main(void)
         cmocka_unit_test_teardown(test_standby_takeover, it_teardown),
         cmocka_unit_test_teardown(test_standby_skips_backoff, it_teardown),
         cmocka_unit_test_teardown(test_standby_gets_stored_fds, it_teardown),
+        cmocka_unit_test_teardown(test_closed_channel_is_no_death, it_teardown),
         cmocka_unit_test_teardown(test_idle_session_not_told, it_teardown),
         cmocka_unit_test_teardown(test_recover_updates, it_teardown),
         cmocka_unit_test_teardown(test_stateless_revokes, it_teardown),
