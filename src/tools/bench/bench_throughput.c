@@ -275,9 +275,9 @@ void throughput_report(FILE *f, const struct thr_results *res)
                "calls completed per second by all of them. `raw` is one thread echoing over one "
                "SEQPACKET socketpair per client (epoll); `null` is rv-svc-bench's null operation; `kv` "
                "is rv-svc-kv's GET (4 worker threads). The server side is on CPU %d. %d windows per "
-               "cell, the servers interleaved; the median (and the minimum). Ratio: requests/s over "
-               "raw's, per run's median (target: null >= 1.0x raw; kv's cost per request <= 1.5x raw's, "
-               "i.e. its rate >= 0.67x).\n\n"
+               "cell, the servers interleaved; the median (and the minimum). Ratio: the median calls/s "
+               "over raw's (target: null >= 1.0x raw; kv's cost per request <= 1.5x raw's, i.e. its "
+               "rate >= 0.67x).\n\n"
                "| clients | placement | raw calls/s | null calls/s | null / raw | kv calls/s | kv / raw |\n"
                "|---:|---|---:|---:|---:|---:|---:|\n",
             THR_WINDOW_MS, SERVER_CPU, res->runs);
