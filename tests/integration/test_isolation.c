@@ -305,6 +305,50 @@ static void test_session_malformed(void **state)
     rvd_stop(&d);
 }
 
+/* ---- services that lie to revived ---- */
+
+static bool refused(const struct svc_status *st, const void *arg)
+{
+    (void)arg;
+    return strcmp(st->state, "failed") == 0;
+}
+
+/* An instance whose HELLO asks for "system calls" no runtime names, and
+ * one whose status page claims every control message handled before it
+ * was sent (so revived hands its slab records to new sessions at once):
+ * the first is refused with its reason, the second decides nothing but
+ * when its own records come back. revived serves on, counts right, and a
+ * service beside them is untouched. */
+static void test_lying_instances(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char liars[512], m[1024];
+    int n = snprintf(liars, sizeof liars,
+                     "[service liar-hello]\nexec = %s\nargs = hello-list\nrestart = never\n"
+                     "[service liar-done]\nexec = %s\nargs = ctl-done\nsandbox = no\nssr_size = 64\nmax_sessions = 8\n",
+                     RV_IT_LIAR, RV_IT_LIAR);
+    assert_true(n > 0 && (size_t)n < sizeof liars);
+    rvd_start(&d, manifest_test(m, sizeof m, liars));
+    rv_session *s = open_session(&d, "test", NULL);
+    struct svc_status st;
+    wait_status(&d, "liar-hello", refused, NULL, &st);
+    assert_non_null(strstr(st.last_exit, "its HELLO's list of system calls is malformed"));
+    uint64_t calls = 0;
+    for (int round = 0; round < 20; round++) {
+        rv_session *liars[8];
+        for (int i = 0; i < 8; i++)
+            liars[i] = open_session(&d, "liar-done", NULL);
+        for (int i = 0; i < 8; i++)
+            rv_close(liars[i]);
+        assert_int_equal(call_ok(s, TEST_INCR), ++calls);
+    }
+    wait_status(&d, "liar-done", all_freed, NULL, &st);
+    assert_int_equal(st.restarts, 0);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +358,7 @@ int main(void)
         cmocka_unit_test_teardown(test_max_sessions, it_teardown),
         cmocka_unit_test_teardown(test_public_malformed, it_teardown),
         cmocka_unit_test_teardown(test_session_malformed, it_teardown),
+        cmocka_unit_test_teardown(test_lying_instances, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
