@@ -248,13 +248,14 @@ static void forbidden_call(void)
 
 /* The file the session's path names is created by the first run alone:
  * the re-run after the crash finds it and serves. */
-static void forbidden_once(const char *path)
+/* True the first time, across instances: it creates the file at path. */
+static bool first_time(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = *path ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
     if (fd < 0)
-        return;
+        return false;
     close(fd);
-    forbidden_call();
+    return true;
 }
 
 /* An eventfd whose count is the counter, kept by revived for the session:
@@ -313,12 +314,14 @@ static int test_handle(rv_request *req)
     case TEST_FORBIDDEN: forbidden_call(); break;
     case TEST_FORBIDDEN_ONCE:
         ++*counter(t);
-        forbidden_once(t->fifo);
+        if (first_time(t->fifo))
+            forbidden_call();
         break;
     case TEST_OPEN: return open_errno(req);
     case TEST_CLOSE_CTL:
         ++*counter(t);
-        close_control_channel();
+        if (first_time(t->fifo))
+            close_control_channel();
         break;
     case TEST_STORE:
     case TEST_FETCH: {

@@ -43,9 +43,10 @@ enum test_op {
     /* Stored descriptors (tests/integration/test_recovery.c): */
     TEST_STORE = 23,        /* stores an eventfd holding the counter in slot TEST_STORED_SLOT */
     TEST_FETCH = 24,        /* replies the counter with the stored eventfd attached */
-    TEST_CLOSE_CTL = 25,    /* counter++, then closes the instance's control channel (its highest
-                               descriptor: the runtime puts it there) and serves on: a service
-                               that lies about dying */
+    TEST_CLOSE_CTL = 25,    /* counter++, then, if it can create the file its session's fifo=
+                               names (so only the first run of the request does), closes the
+                               instance's control channel (its highest descriptor: the runtime
+                               puts it there) and serves on: a service that lies about dying */
     /* rv-svc-test-rd only (the same service with tier 1, TEST_TIER1): */
     TEST_FAULT_ONCE = 10,   /* counter++, then SIGSEGV the first time this instance runs it */
     TEST_GLOBAL_FAULT = 11, /* a logged process global += 100, counter++, then SIGSEGV every time */

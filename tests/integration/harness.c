@@ -153,6 +153,16 @@ const char *rvd_file(const struct rvd *d, const char *name, char *buf, size_t le
     return buf;
 }
 
+const char *rvd_marker(const struct rvd *d, char *buf, size_t len)
+{
+    char marks[128];
+    rvd_file(d, "marks", marks, sizeof marks);
+    assert_int_equal(mkdir(marks, 0777), 0);
+    assert_int_equal(chmod(marks, 0777), 0);   /* past the umask */
+    snprintf(buf, len, "%s/once", marks);
+    return buf;
+}
+
 void it_write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "we");

@@ -64,6 +64,11 @@ void rvd_stop(struct rvd *d);
 int it_teardown(void **state);
 /* DIR/name. */
 const char *rvd_file(const struct rvd *d, const char *name, char *buf, size_t len);
+/* DIR/marks/once, in a directory anyone may write (a sandboxed service
+ * runs as a user of its own), not there yet: the marker of the testsvc
+ * operations that act only the first time (TEST_FORBIDDEN_ONCE,
+ * TEST_CLOSE_CTL), passed as the session's fifo= argument. */
+const char *rvd_marker(const struct rvd *d, char *buf, size_t len);
 
 /* A subprocess with its stdout and stderr on pipes. */
 struct proc {

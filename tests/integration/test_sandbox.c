@@ -134,13 +134,9 @@ static void test_forbidden_call_retried(void **state)
 {
     (void)state;
     struct rvd d;
-    char m[512], marks[128], marker[160], args[192];
+    char m[512], marker[160], args[192];
     rvd_start(&d, manifest_test(m, sizeof m, POLICY));
-    rvd_file(&d, "marks", marks, sizeof marks);
-    assert_int_equal(mkdir(marks, 0777), 0);
-    assert_int_equal(chmod(marks, 0777), 0);   /* the service, a user of its own, makes its marker there */
-    snprintf(marker, sizeof marker, "%s/once", marks);
-    snprintf(args, sizeof args, "fifo=%s", marker);
+    snprintf(args, sizeof args, "fifo=%s", rvd_marker(&d, marker, sizeof marker));
     rv_session *s = open_session(&d, "test", args);
     assert_int_equal(call_ok(s, TEST_INCR), 1);
     assert_int_equal(call_ok(s, TEST_FORBIDDEN_ONCE), 2);

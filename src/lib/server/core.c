@@ -79,10 +79,15 @@ static struct epoll_event session_event(const rv_svc_session *s)
     return (struct epoll_event){ .events = EPOLLIN, .data.ptr = (void *)&s->src };
 }
 
+/* polling is set first: with workers, the session's first event may reach
+ * a worker before epoll_ctl returns here, and the worker re-arms only a
+ * session that is polled. */
 void rv__rt_poll_session(rv_svc_session *s)
 {
     struct epoll_event ev = session_event(s);
-    s->polling = epoll_ctl(rv__rt.sess_ep, EPOLL_CTL_ADD, s->fd, &ev) == 0;
+    s->polling = true;
+    if (epoll_ctl(rv__rt.sess_ep, EPOLL_CTL_ADD, s->fd, &ev) < 0)
+        s->polling = false;
 }
 
 void rv__rt_rearm(rv_svc_session *s)
