@@ -122,7 +122,10 @@ bool child_stopped(pid_t pid, int pidfd)
     return rc == 0 && si.si_pid != 0 && si.si_code == CLD_STOPPED;
 }
 
-/* A process that cannot be read is a zombie on its way to being reaped. */
+/* A process that cannot be read is a zombie on its way to being reaped.
+ * The kernel shows the exit code only to a reader that may trace the
+ * process, and 0 to any other: so only a code other than 0 is believed,
+ * and a clean exit waits for its reaping like an undecided one. */
 enum child_exit child_exit_state(pid_t pid, siginfo_t *si)
 {
     struct procstat ps;
@@ -130,7 +133,7 @@ enum child_exit child_exit_state(pid_t pid, siginfo_t *si)
         return CHILD_EXITING;
     if (!(ps.flags & PROCSTAT_PF_EXITING))
         return CHILD_RUNNING;
-    if (ps.threads != 1 || ps.vsize != 0)
+    if (ps.threads != 1 || ps.vsize != 0 || ps.exit_code == 0)
         return CHILD_EXITING;
     *si = (siginfo_t){ .si_signo = SIGCHLD, .si_pid = pid };
     if (WIFSIGNALED(ps.exit_code)) {

@@ -27,7 +27,8 @@ enum child_exit {
     CHILD_RUNNING,     /* not exiting */
     CHILD_EXITING,     /* begun: it runs no code of its own again */
     CHILD_RELEASED,    /* and one thread is left, its memory released: it
-                          writes nothing shared again (si filled as waitid will) */
+                          writes nothing shared again (si filled as waitid will);
+                          not said of a clean exit (child.c says why) */
 };
 enum child_exit child_exit_state(pid_t pid, siginfo_t *si);
 /* waitid for this child: 1 reaped (si filled), 0 still running, -1 error. */
