@@ -201,8 +201,10 @@ static size_t fuzz_connection(const struct live *l, struct rng *r)
 /* ------------------------------------------------------------ the checks */
 
 /* The embedded manifest runs every service with a hot standby, started once
- * the active instance is ready: until all are up, revived's descriptor
- * count still grows, and no baseline can be taken. */
+ * the active instance is ready: until each holds its sessions and has said
+ * so, revived's descriptor count still moves (it lends its descriptor
+ * reserve to a standby's filter and to the check of its sandbox), and no
+ * baseline can be taken. */
 static const char *const services[] = { "random", "timer", "kv" };
 
 static int standbys_up(void *arg)
@@ -210,7 +212,7 @@ static int standbys_up(void *arg)
     int probe = *(int *)arg;
     for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
         struct rv_wire_svc_status st = live_status(probe, services[i]);
-        if (st.standby_pid <= 0 || strcmp(st.state, "ready") != 0)
+        if (st.standby_pid <= 0 || !st.standby_ready || strcmp(st.state, "ready") != 0)
             return 0;
     }
     return 1;

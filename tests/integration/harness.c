@@ -366,6 +366,12 @@ void svc_status(const struct rvd *d, const char *name, struct svc_status *st)
     st->requests_failed = json_number(obj, "requests_failed");
 }
 
+bool status_ready(const struct svc_status *st, const void *arg)
+{
+    (void)arg;
+    return strcmp(st->state, "ready") == 0;
+}
+
 bool status_standby_ready(const struct svc_status *st, const void *arg)
 {
     (void)arg;

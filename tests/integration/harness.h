@@ -99,6 +99,9 @@ void svc_status(const struct rvd *d, const char *name, struct svc_status *st);
 void wait_status(const struct rvd *d, const char *name,
                  bool (*done)(const struct svc_status *st, const void *arg), const void *arg,
                  struct svc_status *st);
+/* For wait_status: the service is ready (its instance's HELLO and hand-over
+ * are behind revived). */
+bool status_ready(const struct svc_status *st, const void *arg);
 /* For wait_status: the service is ready and its standby holds every session. */
 bool status_standby_ready(const struct svc_status *st, const void *arg);
 

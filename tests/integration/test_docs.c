@@ -21,12 +21,6 @@ static char *read_all(const char *path)
     return buf;
 }
 
-static bool ready(const struct svc_status *st, const void *arg)
-{
-    (void)arg;
-    return strcmp(st->state, "ready") == 0;
-}
-
 /* Runs one example; returns how many services it declared. */
 static int run_example(const char *text, int number)
 {
@@ -38,7 +32,7 @@ static int run_example(const char *text, int number)
         if (sscanf(p, "[service %63[^]]]", name) != 1)
             fail_msg("example %d: unreadable section at '%.20s'", number, p);
         struct svc_status st;
-        wait_status(&d, name, ready, NULL, &st);
+        wait_status(&d, name, status_ready, NULL, &st);
     }
     rvd_stop(&d);
     return services;

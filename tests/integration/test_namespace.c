@@ -355,6 +355,8 @@ static void test_bad_provide(void **state)
     (void)state;
     struct rvd d;
     start_plain(&d);
+    struct svc_status st;
+    wait_status(&d, "test", status_ready, NULL, &st);   /* its HELLO borrowed revived's reserve */
     int fd = dial(&d);
     send_req(fd, RV_T_STATUS, 0, NULL, NULL, 0);
     expect_type(fd, RV_T_STATUS_REPLY);
