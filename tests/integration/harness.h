@@ -142,6 +142,9 @@ struct crew {
     bool stop;
 };
 void crew_start(struct crew *c, const struct rvd *d, size_t n);
+/* fork() for a test whose crew may be calling meanwhile (harness.c says
+ * why): the child inherits no lock a crew thread held. */
+pid_t it_fork(void);
 /* Waits until every worker has made `calls` more calls; fails on an error. */
 void crew_wait_progress(struct crew *c, uint64_t calls);
 /* Stops and joins the workers; asserts none failed and that GET returns

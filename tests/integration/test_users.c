@@ -78,7 +78,7 @@ static void child_start(struct child *c, const struct identity *who, child_fn fn
     assert_int_equal(pipe2(rep, O_CLOEXEC), 0);
     assert_int_equal(pipe2(hold, O_CLOEXEC), 0);
     fflush(NULL);
-    c->pid = fork();
+    c->pid = it_fork();
     assert_true(c->pid >= 0);
     if (c->pid == 0) {
         /* Only its own pipes: another child's `hold` kept open here would
