@@ -25,7 +25,6 @@
 #include "workers.h"
 
 #include <pthread.h>
-#include <stdlib.h>
 #include <sys/epoll.h>
 #include "serve.h"
 

@@ -21,7 +21,6 @@
 #include "bench_tool.h"
 
 #include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
