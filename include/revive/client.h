@@ -56,6 +56,17 @@ const char *rv_conn_error(const rv_conn *conn);
  * hook. Waits while the service is starting or recovering. */
 int rv_open(rv_conn *conn, const char *name, const char *args, rv_session **out);
 
+/* As rv_open, on the one channel this connection shares with the service
+ * instead of a socket of the session's own: for a process that holds many
+ * sessions (thousands to 100,000) with one service, none of which costs a
+ * descriptor here, in revived or in the service. Each keeps its own
+ * state, exactly-once calls and failures; calls on sessions that share a
+ * channel take turns (one is in flight at a time), and rv_session_fd is
+ * the channel's. Such a session is not a capability of its own
+ * (revive/cap.h): one that a stateless service revoked is re-opened on the
+ * connection; one whose state is lost says RV_ELOST. */
+int rv_open_shared(rv_conn *conn, const char *name, const char *args, rv_session **out);
+
 /* Calls the service: op and req go to its handler; the reply (at most
  * reply_cap bytes) comes back. Returns the handler's status (0, or a
  * negative code; handler errors are RV_EAPP or RV_EAPP_BASE and below). */
@@ -67,7 +78,8 @@ int rv_call(rv_session *s, uint32_t op, const void *req, size_t req_len,
 int rv_call_fd(rv_session *s, uint32_t op, const void *req, size_t req_len,
                void *reply, size_t reply_cap, size_t *reply_len, int *fd);
 
-/* The session's socket, for poll(); readable means a reply or a notice. */
+/* The session's socket, for poll(); readable means a reply or a notice
+ * (on a shared channel, for any of its sessions). */
 int rv_session_fd(const rv_session *s);
 
 /* The sentence a failed call left behind (revived's or the service's

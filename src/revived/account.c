@@ -105,6 +105,19 @@ void account_uncharge_connection(struct account *a)
     used_fds--;
 }
 
+int account_charge_fd(struct account *a, char *why, size_t len)
+{
+    if (check_shared(a, 1, why, len) < 0)
+        return -1;
+    used_fds++;
+    return 0;
+}
+
+void account_uncharge_fd(void)
+{
+    used_fds--;
+}
+
 static int check_own(const struct account *a, uint64_t bytes, const char *what, char *why, size_t len)
 {
     if (a->holdings >= limits.max_sessions) {

@@ -49,5 +49,9 @@ void account_uncharge_connection(struct account *a);
  * `what` names it in the refusal ("a session with 'kv'"). */
 int account_charge(struct account *a, unsigned fds, uint64_t bytes, const char *what, char *why, size_t len);
 void account_uncharge(struct account *a, unsigned fds, uint64_t bytes);
+/* A descriptor held for the user outside its holdings: a shared channel's,
+ * which its sessions share. */
+int account_charge_fd(struct account *a, char *why, size_t len);
+void account_uncharge_fd(void);
 
 #endif

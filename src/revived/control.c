@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "access.h"
+#include "channel.h"
 #include "dataspace.h"
 #include "log.h"
 #include "revive/client.h"
@@ -25,6 +26,7 @@
 #include "reserve.h"
 #include "conn.h"
 #include "service.h"
+#include "session.h"
 #include "supervisor.h"
 #include "wire.h"
 
@@ -86,7 +88,11 @@ static void on_open(struct conn *c, const struct rv_msg *m)
         conn_reply_error(c, RV_EPERM, why);
         return;
     }
-    service_open(svc, c, args);
+    if (m->hdr.op & ~(uint32_t)RV_OPEN_SHARED) {
+        conn_reply_error(c, RV_EPROTO, "malformed open: unknown flags");
+        return;
+    }
+    service_open(svc, c, args, m->hdr.op & RV_OPEN_SHARED);
 }
 
 static void on_status(struct conn *c)
@@ -159,6 +165,26 @@ static void on_ds_attach(struct conn *c, const struct rv_msg *m)
         dataspace_attach(c, name, m->hdr.op);
 }
 
+/* A shared session's client closes it here (its channel stays open for
+ * the others). Only its own user may: revived's ids are no secret. */
+static void on_close(struct conn *c, const struct rv_msg *m)
+{
+    struct held_session *s = NULL;
+    for (size_t i = 0; i < services_count() && !s; i++)
+        s = service_session(service_at(i), m->hdr.seq);
+    uid_t uid, owner;
+    gid_t gid;
+    conn_cred(c, &uid, &gid);
+    if (s && s->chan)
+        conn_cred(s->chan->opener, &owner, &gid);
+    if (!s || !s->chan || s->state != SESS_BOUND || owner != uid) {
+        conn_reply_error(c, RV_EINVAL, "no such session on a shared channel of yours");
+        return;
+    }
+    s->on_hangup(s);
+    conn_reply_ok(c);
+}
+
 static void dispatch(struct conn *c, struct rv_msg *m)
 {
     if (m->hdr.type == RV_T_DS_PROVIDE) {   /* the one request that carries descriptors */
@@ -173,6 +199,7 @@ static void dispatch(struct conn *c, struct rv_msg *m)
     switch (m->hdr.type) {
     case RV_T_DS_ATTACH: on_ds_attach(c, m); break;
     case RV_T_OPEN: on_open(c, m); break;
+    case RV_T_CLOSE: on_close(c, m); break;
     case RV_T_STATUS: on_status(c); break;
     case RV_T_KILL:
     case RV_T_RESTART: on_kill_or_restart(c, m); break;

@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "channel.h"
 #include "conn.h"
 #include "filter.h"
 #include "log.h"
@@ -73,9 +74,9 @@ static int hand_over_sessions(struct instance *in, bool adopt)
                 return -1;
             n = nfds = 0;
         }
-        nfds += session_wire(s, &w[n], fds + nfds);
+        nfds += session_wire(s, &w[n], fds + nfds, in->serial);
         if (adopt)
-            w[n].flags = 0, w[n].poison_seq = 0;
+            w[n].flags &= ~(uint32_t)RV_SESS_CRASH_FLAGS, w[n].poison_seq = 0;
         n++;
     }
     return send_batch(in, RV_T_SESSIONS, w, n, fds, nfds);
@@ -90,9 +91,10 @@ static int send_flags(struct instance *in)
     for (struct held_session *s = in->svc->sessions; s; s = s->next) {
         int fds[1 + RV_MAX_STORED_FDS];
         struct rv_wire_session one;
-        session_wire(s, &one, fds);
-        if (s->state != SESS_BOUND || !one.flags)
+        session_wire(s, &one, fds, 0);
+        if (s->state != SESS_BOUND || !(one.flags & RV_SESS_CRASH_FLAGS))
             continue;
+        one.flags &= RV_SESS_CRASH_FLAGS;
         one.stored_mask = 0;   /* it has them: see handover_stored */
         w[n++] = one;
         if (n == BATCH_MAX && send_batch(in, RV_T_SESSION_FLAGS, w, n, NULL, 0) < 0)
@@ -127,8 +129,8 @@ static void adopt(struct service *svc, const struct held_session *s)
         return;
     struct rv_wire_session w;
     int fds[1 + RV_MAX_STORED_FDS];
-    size_t nfds = session_wire(s, &w, fds);
-    w.flags = 0;
+    size_t nfds = session_wire(s, &w, fds, sb->serial);
+    w.flags &= ~(uint32_t)RV_SESS_CRASH_FLAGS;
     w.poison_seq = 0;
     ctl_send(sb, RV_T_SESSIONS, 0, &w, sizeof w, fds, nfds);
 }
@@ -221,7 +223,7 @@ void handover_bind(struct service *svc, struct held_session *s)
     uint8_t body[sizeof(struct rv_wire_session) + RV_ARGS_MAX];
     int fds[1 + RV_MAX_STORED_FDS];
     struct rv_wire_session w;
-    size_t nfds = session_wire(s, &w, fds);
+    size_t nfds = session_wire(s, &w, fds, svc->active->serial);
     size_t alen = strlen(s->args);
     memcpy(body, &w, sizeof w);
     memcpy(body + sizeof w, s->args, alen);
@@ -237,10 +239,9 @@ void handover_bind(struct service *svc, struct held_session *s)
  * the journal if it ran. */
 static void announce_restart(struct service *svc)
 {
-    struct rv_hdr h = rv__hdr_make(RV_T_RESTARTED, 0, 0, 0, 0);
     for (struct held_session *s = svc->sessions; s; s = s->next) {
         if (s->state == SESS_BOUND && s->maybe_lost)
-            rv__wire_send(s->server_fd, &h, NULL, NULL, 0, MSG_DONTWAIT);
+            session_post(s, RV_T_RESTARTED, 0, NULL);
         s->maybe_lost = false;
     }
 }
@@ -280,11 +281,15 @@ static void on_bind_done(struct service *svc, uint64_t id, int32_t status)
         return;
     }
     s->state = SESS_BOUND;
-    conn_reply_open(s->opener, s->id, s->client_fd,
-                    svc->conf->state == RV_STATE_STATELESS ? 0 : RV_OPEN_KEEPS_STATE);
+    uint32_t flags = svc->conf->state == RV_STATE_STATELESS ? 0 : RV_OPEN_KEEPS_STATE;
+    int client_end = s->chan ? channel_take_client_end(s->chan) : s->client_fd;
+    if (s->chan)
+        flags |= RV_OPEN_SHARED | (client_end >= 0 ? RV_OPEN_NEW_CHANNEL : 0);
+    conn_reply_open(s->opener, s->id, client_end, flags);
     conn_put(s->opener);
     s->opener = NULL;
-    close(s->client_fd);
+    if (client_end >= 0)
+        close(client_end);
     s->client_fd = -1;
     adopt(svc, s);   /* after the opener's answer: the opener need not wait for the standby */
 }

@@ -91,8 +91,9 @@ struct instance *instance_spawn(const struct rv_service_conf *conf, struct servi
     struct instance *in = calloc(1, sizeof *in);
     if (!in)
         return NULL;
-    *in = (struct instance){ .conf = conf, .svc = owner, .pidfd = -1, .ctl_fd = -1, .status_fd = -1,
-                             .exit_h = { on_exit }, .ctl_h = { on_ctl } };
+    static uint64_t serials;
+    *in = (struct instance){ .conf = conf, .svc = owner, .serial = ++serials, .pidfd = -1, .ctl_fd = -1,
+                             .status_fd = -1, .exit_h = { on_exit }, .ctl_h = { on_ctl } };
     reserve_release();
     int rc = start(in);
     reserve_refill();

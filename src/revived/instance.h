@@ -26,6 +26,7 @@ struct instance {
     const struct rv_service_conf *conf;
     struct service *svc;               /* the owner's: never looked into here */
     pid_t pid;
+    uint64_t serial;                   /* unique for revived's run, never 0 (channel.h: given) */
     int pidfd, ctl_fd, status_fd;
     struct rv_status_page *status;     /* read-only view of the instance's page */
     struct rv_handler exit_h, ctl_h;

@@ -20,6 +20,7 @@
 #include "wire.h"
 
 struct held_session;
+struct held_channel;
 
 enum svc_state { SVC_STARTING, SVC_READY, SVC_RECOVERING, SVC_FAILED, SVC_STOPPED };
 
@@ -33,6 +34,8 @@ struct service {
     struct rv_handler watchdog_h, backoff_h;
     int watchdog_tfd, backoff_tfd;
     struct held_session *sessions;     /* bound and binding */
+    struct held_session **by_record;   /* the session in each slab record (service_session) */
+    struct held_channel *channels;     /* the shared channels its sessions use (channel.h) */
     unsigned nsessions;
     uint64_t ssr_bytes;
     unsigned restarts, recoveries, fast_crashes;

@@ -16,6 +16,7 @@
 #include "journal.h"
 #include "log.h"
 #include "account.h"
+#include "channel.h"
 
 /* Session ids are unique for revived's run, and carry the session's slab
  * record in their low bits: an instance finds the session of a control
@@ -49,6 +50,8 @@ static void close_fd(int *fd)
 
 static void release(struct held_session *s)
 {
+    if (s->chan)
+        channel_leave(s);
     if (s->server_fd >= 0)
         loop_del(s->server_fd);
     close_fd(&s->server_fd);
@@ -61,18 +64,23 @@ static void release(struct held_session *s)
     free(s);
 }
 
-/* What a session costs revived: its socket (its SSR and journal are a
- * record of the service's slab, which has one descriptor for them all). */
-#define SESSION_FDS 1
+/* The descriptors a session costs revived: its socket, or none on a shared
+ * channel (its SSR and journal are a record of the service's slab, which
+ * has one descriptor for them all). */
+static unsigned session_fds(const struct held_channel *chan)
+{
+    return chan ? 0 : 1;
+}
 
 struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct slab *slab,
-                                    uint64_t ctl_done, struct account *account, const char *args,
-                                    void (*hangup)(struct held_session *s), int *err, char *why, size_t whylen)
+                                    uint64_t ctl_done, struct account *account, struct held_channel *chan,
+                                    const char *args, void (*hangup)(struct held_session *s), int *err,
+                                    char *why, size_t whylen)
 {
     uint64_t bytes = slab->geom.ssr_stride + slab->geom.journal_stride;
     char what[RV_NAME_MAX + 24];
     snprintf(what, sizeof what, "a session with '%s'", conf->name);
-    if (account_charge(account, SESSION_FDS, bytes, what, why, whylen) < 0) {
+    if (account_charge(account, session_fds(chan), bytes, what, why, whylen) < 0) {
         *err = RV_EQUOTA;
         return NULL;
     }
@@ -87,7 +95,7 @@ struct held_session *session_create(const struct rv_service_conf *conf, struct s
         for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
             s->stored[i] = -1;
     }
-    if (!s || !s->args || make_endpoints(s) < 0) {
+    if (!s || !s->args || (!chan && make_endpoints(s) < 0)) {
         if (record < 0) {
             snprintf(why, whylen, "service '%s' holds its max_sessions (%llu) sessions", conf->name,
                      (unsigned long long)conf->max_sessions);
@@ -99,9 +107,11 @@ struct held_session *session_create(const struct rv_service_conf *conf, struct s
         }
         if (s)
             release(s);
-        account_uncharge(account, SESSION_FDS, bytes);
+        account_uncharge(account, session_fds(chan), bytes);
         return NULL;
     }
+    if (chan)
+        channel_join(chan, s);
     account_ref(account);
     return s;
 }
@@ -112,23 +122,33 @@ void session_destroy(struct held_session *s)
         slab_retire(s->slab, s->record, s->unbind_upto);
     else
         slab_give_back(s->slab, s->record);
-    account_uncharge(s->account, SESSION_FDS, s->charged);
+    account_uncharge(s->account, session_fds(s->chan), s->charged);
     account_put(s->account);
     release(s);
 }
 
+void session_post(const struct held_session *s, uint8_t type, int32_t status, const char *text)
+{
+    size_t len = text ? strlen(text) : 0;
+    struct rv_hdr h = rv__hdr_make(type, s->chan ? s->id : 0, 0, status, len);
+    rv__wire_send(s->chan ? s->chan->server_fd : s->server_fd, &h, text, NULL, 0, MSG_DONTWAIT);
+}
+
+/* A socket of its own is shut too, so every later call fails at once; a
+ * shared channel carries other sessions on, and the notice alone ends
+ * this one in its client. */
 void session_fail(struct held_session *s, int status, const char *why)
 {
     if (s->state == SESS_BOUND) {
-        struct rv_hdr h = rv__hdr_make(RV_T_NOTICE, 0, 0, status, strlen(why));
-        rv__wire_send(s->server_fd, &h, why, NULL, 0, MSG_DONTWAIT);
-        shutdown(s->server_fd, SHUT_RDWR);
+        session_post(s, RV_T_NOTICE, status, why);
+        if (!s->chan)
+            shutdown(s->server_fd, SHUT_RDWR);
     } else if (s->opener)
         conn_reply_error(s->opener, status, why);
     session_destroy(s);
 }
 
-size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int *fds)
+size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int *fds, uint64_t to)
 {
     *w = (struct rv_wire_session){ .id = s->id, .uid = s->uid, .gid = s->gid };
     if (s->culprit)
@@ -139,7 +159,17 @@ size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int
     }
     w->record = s->record;
     size_t n = 0;
-    fds[n++] = s->server_fd;
+    if (!s->chan)
+        fds[n++] = s->server_fd;
+    else {
+        w->flags |= RV_SESS_SHARED;
+        w->channel = s->chan->id;
+        if (to && !channel_given(s->chan, to)) {
+            w->flags |= RV_SESS_CHANNEL_FD;
+            fds[n++] = s->chan->server_fd;
+            channel_give(s->chan, to);
+        }
+    }
     for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
         if (s->stored[i] >= 0) {
             w->stored_mask |= 1u << i;
@@ -169,8 +199,8 @@ bool session_request_pending(const struct held_session *s, uint64_t *done)
     const struct rv_hdr *r = &j->req;
     if (r->magic == RV_WIRE_MAGIC && r->type == RV_T_CALL && r->seq > *done)
         return true;
-    int queued = 0;
-    return ioctl(s->server_fd, SIOCINQ, &queued) == 0 && queued > 0;
+    int queued = 0;   /* a shared channel's queue is no one session's */
+    return !s->chan && ioctl(s->server_fd, SIOCINQ, &queued) == 0 && queued > 0;
 }
 
 bool session_died_receiving(const struct held_session *s)

@@ -25,6 +25,7 @@
 struct service;
 struct account;
 struct conn;
+struct held_channel;
 
 enum session_state { SESS_BINDING, SESS_BOUND };
 
@@ -39,7 +40,9 @@ struct held_session {
     gid_t gid;
     struct conn *opener;        /* waiting for the open to finish, while binding */
     enum session_state state;
-    int server_fd, client_fd;   /* client_fd only until handed to the opener */
+    int server_fd, client_fd;   /* client_fd only until handed to the opener; both -1 on a shared channel */
+    struct held_channel *chan;  /* its shared channel (channel.h); NULL: the socket pair is its own */
+    struct held_session *chan_next, *chan_prev;
     struct slab *slab;          /* the service's */
     uint32_t record;            /* this session's SSR and journal in it */
     uint64_t unbind_upto;       /* its UNBIND was the active instance's message number this; 0: none sent */
@@ -56,19 +59,24 @@ struct held_session {
     struct held_session *next, *prev;
 };
 
-/* Creates the socketpair, takes a record of the slab (ctl_done: see
- * slab_take) and charges the account; on_hangup runs when the socket's
- * other end closes. On failure
+/* Creates the socketpair (or joins the shared channel chan, if not NULL),
+ * takes a record of the slab (ctl_done: see slab_take) and charges the
+ * account; on_hangup runs when the socket's other end closes. On failure
  * returns NULL with an RV_E* code in *err and a sentence in why. */
 struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct slab *slab,
-                                    uint64_t ctl_done, struct account *account, const char *args,
-                                    void (*on_hangup)(struct held_session *s), int *err, char *why, size_t whylen);
+                                    uint64_t ctl_done, struct account *account, struct held_channel *chan,
+                                    const char *args, void (*on_hangup)(struct held_session *s), int *err,
+                                    char *why, size_t whylen);
 void session_destroy(struct held_session *s);
 /* Posts a notice to the client (or answers the opener), shuts the socket
  * so every later call fails too, and destroys the session. */
 void session_fail(struct held_session *s, int status, const char *why);
-/* Fills the hand-over record and its descriptors; returns how many. */
-size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int *fds);
+/* Fills the hand-over record and its descriptors for the instance with
+ * this serial (0: a record without descriptors); returns how many. */
+size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int *fds, uint64_t to);
+/* Posts a message of revived's (NOTICE, RESTARTED) to the session's
+ * client: seq names the session on a shared channel. */
+void session_post(const struct held_session *s, uint8_t type, int32_t status, const char *text);
 void session_blame(struct held_session *s, uint64_t seq);
 /* Whether a request waits for the service (queued on the socket, or taken
  * into the journal and not completed); *done gets the last completed seq.

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "arena.h"
 #include "child.h"
+#include "channel.h"
 #include "conn.h"
 #include "handover.h"
 #include "list.h"
@@ -577,7 +578,14 @@ static void on_session_hangup(struct held_session *s)
     session_destroy(s);
 }
 
-void service_open(struct service *svc, struct conn *c, const char *args)
+/* The channel c shares with the service, made with its first session. */
+static struct held_channel *shared_channel(struct service *svc, struct conn *c, char *why, size_t whylen)
+{
+    struct held_channel *ch = channel_find(svc->channels, c);
+    return ch ? ch : channel_create(&svc->channels, c, why, whylen);
+}
+
+void service_open(struct service *svc, struct conn *c, const char *args, bool shared)
 {
     if (svc->state == SVC_FAILED || svc->state == SVC_STOPPED) {
         char why[384];
@@ -586,12 +594,16 @@ void service_open(struct service *svc, struct conn *c, const char *args)
         conn_reply_error(c, svc->state == SVC_FAILED ? RV_EFAILED : RV_ESTOPPED, why);
         return;
     }
-    int err;
+    int err = RV_ENOMEM;
     char why[256];
+    struct held_channel *ch = shared ? shared_channel(svc, c, why, sizeof why) : NULL;
     uint64_t done = svc->active ? instance_ctl_done(svc->active) : UINT64_MAX;
-    struct held_session *s = session_create(svc->conf, svc, &svc->slab, done, conn_account(c), args,
-                                            on_session_hangup, &err, why, sizeof why);
+    struct held_session *s = !shared || ch ? session_create(svc->conf, svc, &svc->slab, done, conn_account(c), ch,
+                                                            args, on_session_hangup, &err, why, sizeof why)
+                                           : NULL;
     if (!s) {
+        if (ch)
+            channel_close_if_empty(ch);
         conn_reply_error(c, err, why);
         return;
     }

@@ -5,6 +5,7 @@
 #define RV_SUPERVISOR_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include "manifest.h"
 
 struct service;
@@ -16,8 +17,9 @@ int supervisor_init(const struct rv_manifest *m);
 void supervisor_fini(void);
 
 /* Opens a session on behalf of connection c, charged to its user; replies
- * on c, now (an error) or once the service has bound it. */
-void service_open(struct service *svc, struct conn *c, const char *args);
+ * on c, now (an error) or once the service has bound it. shared: on the
+ * one channel c shares with the service (wire.h: RV_OPEN_SHARED). */
+void service_open(struct service *svc, struct conn *c, const char *args, bool shared);
 /* revivectl kill: sends sig (one of rv__kill_signals) to the active instance. */
 int service_kill(struct service *svc, int sig, char *why, size_t whylen);
 /* revivectl restart: a new process at a request boundary (an upgrade), or

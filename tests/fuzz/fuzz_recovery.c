@@ -201,7 +201,7 @@ static rv_svc_session *attach(uint8_t how, uint8_t poison_seq)
     struct rv_wire_session w = { .id = 1, .poison_seq = poison_seq, .stored_mask = how >> 4,
                                  .flags = (how & 4 ? RV_SESS_CULPRIT : 0) | (how & 8 ? RV_SESS_POISONED : 0) };
     int fds[1 + RV_MAX_STORED_FDS];
-    size_t n = rv__wire_fds_of(w.stored_mask);
+    size_t n = rv__wire_fds_of(&w);
     for (size_t i = 0; i < n; i++)
         if ((fds[i] = fcntl(i ? null_fd : sv[0], F_DUPFD_CLOEXEC, 0)) < 0)
             fuzz_fail(HARNESS, "dup");

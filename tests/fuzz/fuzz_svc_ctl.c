@@ -63,7 +63,7 @@ static void check_batch(const struct rv_msg *m, long k, size_t extra)
         memcpy(&w, m->body + (size_t)i * sizeof w, sizeof w);
         if (w.stored_mask >= 1u << RV_MAX_STORED_FDS)
             fuzz_fail(HARNESS, "batch: record %ld stores into a slot that does not exist", i);
-        fds += rv__wire_fds_of(w.stored_mask);
+        fds += rv__wire_fds_of(&w);
     }
     if ((size_t)k * sizeof(struct rv_wire_session) + extra != m->hdr.len || fds != m->nfds)
         fuzz_fail(HARNESS, "batch: %ld records, %zu descriptors, for %u bytes and %zu descriptors", k, fds,

@@ -3,6 +3,7 @@
  * from meson or by hand. */
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -381,6 +382,19 @@ void svc_status(const struct rvd *d, const char *name, struct svc_status *st)
     st->sessions = json_number(obj, "sessions");
     st->ssr_bytes = json_number(obj, "ssr_bytes");
     st->requests_failed = json_number(obj, "requests_failed");
+}
+
+size_t it_fd_count(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *dir = opendir(path);
+    assert_non_null(dir);
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(dir));)
+        n += e->d_name[0] != '.';
+    closedir(dir);
+    return n;
 }
 
 bool status_ready(const struct svc_status *st, const void *arg)

@@ -99,6 +99,8 @@ void svc_status(const struct rvd *d, const char *name, struct svc_status *st);
 void wait_status(const struct rvd *d, const char *name,
                  bool (*done)(const struct svc_status *st, const void *arg), const void *arg,
                  struct svc_status *st);
+/* How many descriptors process pid holds. */
+size_t it_fd_count(pid_t pid);
 /* For wait_status: the service is ready (its instance's HELLO and hand-over
  * are behind revived). */
 bool status_ready(const struct svc_status *st, const void *arg);

@@ -124,19 +124,6 @@ static bool hung_up(int fd, int timeout_ms)
     return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLHUP);
 }
 
-static size_t fd_count(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *dir = opendir(path);
-    assert_non_null(dir);
-    size_t n = 0;
-    for (struct dirent *e; (e = readdir(dir));)
-        n += e->d_name[0] != '.';
-    closedir(dir);
-    return n;
-}
-
 /* Lists revived's descriptors, to explain a count that does not match. */
 static void fd_dump(pid_t pid)
 {
@@ -360,7 +347,7 @@ static void test_bad_provide(void **state)
     int fd = dial(&d);
     send_req(fd, RV_T_STATUS, 0, NULL, NULL, 0);
     expect_type(fd, RV_T_STATUS_REPLY);
-    size_t baseline = fd_count(d.pid);
+    size_t baseline = it_fd_count(d.pid);
 
     int good = make_memfd(DS_SIZE, NULL), empty = make_memfd(0, NULL), efd = eventfd(0, EFD_CLOEXEC), p[2];
     assert_int_equal(pipe2(p, O_CLOEXEC), 0);
@@ -398,9 +385,9 @@ static void test_bad_provide(void **state)
     assert_int_equal(rv__wire_send(fd, &h, "x\0yz", (int[]){ good }, 1, 0), 0);
     expect_error(fd, RV_EPROTO, "the payload must be a name");
 
-    if (fd_count(d.pid) != baseline) {
+    if (it_fd_count(d.pid) != baseline) {
         fd_dump(d.pid);
-        fail_msg("revived holds %zu descriptors after the refusals, %zu before", fd_count(d.pid), baseline);
+        fail_msg("revived holds %zu descriptors after the refusals, %zu before", it_fd_count(d.pid), baseline);
     }
     int fds[] = { good, efd, rdonly, devnull, empty, p[0], p[1], fd };
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)

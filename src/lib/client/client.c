@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "cap_internal.h"
+#include "mux_internal.h"
 #include "conn_internal.h"
 #include "wire.h"
 
@@ -41,9 +42,12 @@
 #define CLOSED_TEXT "the session was closed"
 
 struct rv_session {
-    int fd;
+    int fd;             /* its socket, or its shared channel's */
+    struct rv__chan *chan;  /* its shared channel (mux.c); NULL: the socket is its own */
+    uint64_t id;        /* revived's number for it: names it on a shared channel */
     rv_conn *conn;      /* where it was opened, and is re-opened */
     bool keeps_state;   /* the service keeps state for it: see RV_OPEN_KEEPS_STATE */
+    char *reopen_with;  /* shared: its service's name NUL args (it is no capability of its own) */
     uint64_t seq;
     int dead;           /* a notice or EOF ended it: later calls fail at once */
     int dead_status;
@@ -117,9 +121,26 @@ const char *rv_strerror(int err)
     }
 }
 
-/* OPEN through c; the new session socket in *fd, OPEN_OK's RV_OPEN_* flags
- * in *flags. */
-static int open_fd(rv_conn *c, const char *name, const char *args, int *fd, uint32_t *flags)
+/* What an OPEN_OK says: the session's socket (or a new shared channel's;
+ * -1: none came), its id, its RV_OPEN_* flags and, on a shared channel,
+ * the channel's number. */
+struct opened {
+    int fd;
+    uint64_t id;
+    uint32_t flags;
+    uint32_t channel;
+};
+
+/* A shared open gets a socket exactly when its channel is new. */
+static bool answer_fits(const struct rv_msg *m, bool shared)
+{
+    if (m->hdr.type != RV_T_OPEN_OK || !!(m->hdr.op & RV_OPEN_SHARED) != shared)
+        return false;
+    return m->nfds == (shared ? !!(m->hdr.op & RV_OPEN_NEW_CHANNEL) : 1u);
+}
+
+/* OPEN through c, shared or not. */
+static int open_on(rv_conn *c, const char *name, const char *args, bool shared, struct opened *o)
 {
     size_t nl = strlen(name), al = strlen(args);
     if (nl == 0 || nl >= RV_NAME_MAX || al > RV_ARGS_MAX)
@@ -130,20 +151,19 @@ static int open_fd(rv_conn *c, const char *name, const char *args, int *fd, uint
     struct rv_msg *m = malloc(sizeof *m);
     if (!m)
         return RV_ENOMEM;
-    struct rv_hdr h = rv__hdr_make(RV_T_OPEN, 0, 0, 0, nl + al + 2);
+    struct rv_hdr h = rv__hdr_make(RV_T_OPEN, 0, shared ? RV_OPEN_SHARED : 0, 0, nl + al + 2);
     int rc = rv__conn_request(c, &h, body, NULL, 0, m);
-    if (rc == 0 && (m->hdr.type != RV_T_OPEN_OK || m->nfds != 1))
+    if (rc == 0 && !answer_fits(m, shared))
         rc = rv__conn_fail(c, RV_EPROTO, "unexpected answer from revived");
     else if (rc == 0) {
-        *fd = m->fds[0];
-        *flags = m->hdr.op;
+        *o = (struct opened){ .fd = m->nfds ? m->fds[0] : -1, .id = m->hdr.seq, .flags = m->hdr.op,
+                              .channel = (uint32_t)m->hdr.status };
         m->nfds = 0;
     }
     rv__msg_close_fds(m);
     free(m);
     return rc;
 }
-
 
 int rv_cap_reopen(int fd, int err)
 {
@@ -152,18 +172,19 @@ int rv_cap_reopen(int fd, int err)
     rv_session *s = rv__cap_owner(fd);
     if (!s || rv_cap_info(fd, &info) < 0 || info.kind != RV_CAP_SESSION)
         return RV_EINVAL;
-    uint32_t flags = 0;
-    int nfd, rc = open_fd(s->conn, info.name, info.args, &nfd, &flags);   /* re-dials a closed connection */
+    struct opened o;
+    int rc = open_on(s->conn, info.name, info.args, false, &o);   /* re-dials a closed connection */
     if (rc) {
         snprintf(s->err, sizeof s->err, "re-opening '%.63s' failed: %.160s", info.name, rv_conn_error(s->conn));
         return rc;
     }
-    rc = dup3(nfd, fd, O_CLOEXEC) < 0 ? RV_EIO : 0;
-    close(nfd);
+    rc = dup3(o.fd, fd, O_CLOEXEC) < 0 ? RV_EIO : 0;
+    close(o.fd);
     if (rc == 0) {
         s->dead = 0;
         s->seq = 0;
-        s->keeps_state = flags & RV_OPEN_KEEPS_STATE;
+        s->id = o.id;
+        s->keeps_state = o.flags & RV_OPEN_KEEPS_STATE;
         s->err[0] = '\0';
     }
     return rc;
@@ -181,19 +202,61 @@ int rv_open(rv_conn *c, const char *name, const char *args, rv_session **out)
     rv_session *s = calloc(1, sizeof *s);
     if (!s)
         return RV_ENOMEM;
-    s->fd = -1;
-    uint32_t flags = 0;
-    int rc = open_fd(c, name, args, &s->fd, &flags);
+    struct opened o = { .fd = -1 };
+    int rc = open_on(c, name, args, false, &o);
     if (rc == 0)
-        rc = rv__cap_add(s->fd, RV_CAP_SESSION, name, args, -1, generic_reopen, s);
+        rc = rv__cap_add(o.fd, RV_CAP_SESSION, name, args, -1, generic_reopen, s);
     if (rc) {
-        if (s->fd >= 0)
-            close(s->fd);
+        if (o.fd >= 0)
+            close(o.fd);
         free(s);
         return rc;
     }
+    s->fd = o.fd;
+    s->id = o.id;
     s->conn = rv__conn_get(c);
-    s->keeps_state = flags & RV_OPEN_KEEPS_STATE;
+    s->keeps_state = o.flags & RV_OPEN_KEEPS_STATE;
+    *out = s;
+    return 0;
+}
+
+/* Puts s on the channel an OPEN_OK named. */
+static int join_channel(rv_session *s, rv_conn *c, const struct opened *o)
+{
+    struct rv__chan *ch = rv__chan_join(c, o->channel, o->fd, s, o->id);
+    if (!ch)
+        return rv__conn_fail(c, RV_EPROTO, "revived put the session on a shared channel this connection "
+                                           "does not have");
+    s->chan = ch;
+    s->fd = rv__chan_fd(ch);
+    s->id = o->id;
+    s->keeps_state = o->flags & RV_OPEN_KEEPS_STATE;
+    return 0;
+}
+
+int rv_open_shared(rv_conn *c, const char *name, const char *args, rv_session **out)
+{
+    args = args ? args : "";
+    rv_session *s = calloc(1, sizeof *s);
+    size_t nl = strlen(name);
+    char *saved = s ? malloc(nl + strlen(args) + 2) : NULL;
+    if (!saved) {
+        free(s);
+        return RV_ENOMEM;
+    }
+    struct opened o = { .fd = -1 };
+    int rc = open_on(c, name, args, true, &o);
+    if (rc == 0)
+        rc = join_channel(s, c, &o);
+    if (rc) {
+        free(saved);
+        free(s);
+        return rc;
+    }
+    memcpy(saved, name, nl + 1);
+    strcpy(saved + nl + 1, args);
+    s->reopen_with = saved;
+    s->conn = rv__conn_get(c);
     *out = s;
     return 0;
 }
@@ -206,16 +269,25 @@ static int session_end(rv_session *s, int status, const char *text, size_t len)
     return status;
 }
 
-static int send_call(rv_session *s, uint32_t op, const void *req, size_t req_len)
+static int send_call(rv_session *s, const struct rv_hdr *call, const void *req)
 {
-    struct rv_hdr h = rv__hdr_make(RV_T_CALL, s->seq, op, 0, req_len);
-    int rc = rv__wire_send(s->fd, &h, req, NULL, 0, 0);
+    int rc = rv__wire_send(s->fd, call, req, NULL, 0, 0);
     /* a send that fails still leaves a notice to read, if revived posted one */
     return rc < 0 && rc != -EPIPE && rc != -ECONNRESET ? RV_EIO : 0;
 }
 
-/* Waits for the reply to seq; see the top of the file for what else may
- * come. After a restart the call is sent again with the same seq: the
+/* The session a notice of revived's is for: s on a socket of its own; on a
+ * shared channel the one its seq names, which may be another of the
+ * channel's (NULL: one already closed here). */
+static rv_session *notice_target(rv_session *s, const struct rv_msg *m)
+{
+    if (!s->chan || m->hdr.seq == s->id)
+        return s;
+    return rv__chan_session(s->chan, m->hdr.seq);
+}
+
+/* Waits for the reply to the call; see the top of the file for what else
+ * may come. After a restart the call is sent again with the same seq: the
  * service's journal answers it if it already ran, and runs it if the crash
  * lost it before it reached the journal. */
 static int await_reply(rv_session *s, struct rv_msg *m, const struct rv_hdr *call, const void *req,
@@ -232,11 +304,17 @@ static int await_reply(rv_session *s, struct rv_msg *m, const struct rv_hdr *cal
             return r == -EPROTO ? RV_EPROTO : RV_EIO;
         if (m->hdr.type == RV_T_NOTICE) {
             rv__msg_close_fds(m);
-            return session_end(s, m->hdr.status < 0 ? m->hdr.status : RV_ECLOSED, (const char *)m->body, m->hdr.len);
+            rv_session *to = notice_target(s, m);
+            int status = m->hdr.status < 0 ? m->hdr.status : RV_ECLOSED;
+            if (to)
+                session_end(to, status, (const char *)m->body, m->hdr.len);
+            if (to == s)
+                return status;
+            continue;
         }
         if (m->hdr.type == RV_T_RESTARTED) {
             rv__msg_close_fds(m);
-            if (send_call(s, call->op, req, call->len) < 0)
+            if (notice_target(s, m) == s && send_call(s, call, req) < 0)
                 return RV_EIO;
             continue;
         }
@@ -245,11 +323,11 @@ static int await_reply(rv_session *s, struct rv_msg *m, const struct rv_hdr *cal
              * seq of: ours, the only one outstanding. It may have been
              * garbled on the way (a soft error): send it once more. */
             rv__msg_close_fds(m);
-            if (resent_garbled++ || send_call(s, call->op, req, call->len) < 0)
+            if (resent_garbled++ || send_call(s, call, req) < 0)
                 return RV_EPROTO;
             continue;
         }
-        if (m->hdr.type != RV_T_REPLY || m->hdr.seq != s->seq) {
+        if (m->hdr.type != RV_T_REPLY || m->hdr.seq != call->seq) {
             rv__msg_close_fds(m);   /* a duplicate of an earlier reply */
             continue;
         }
@@ -275,19 +353,33 @@ static int await_reply(rv_session *s, struct rv_msg *m, const struct rv_hdr *cal
     }
 }
 
+/* One call and its reply. Seqs on a shared channel are the channel's, and
+ * the CALL carries the session's tag (wire.h). */
+static int exchange(rv_session *s, struct rv_msg *m, uint32_t op, const void *req, size_t req_len,
+                    void *reply, size_t reply_cap, size_t *reply_len, int *fd)
+{
+    uint64_t seq = s->chan ? rv__chan_next_seq(s->chan) : ++s->seq;
+    struct rv_hdr call = rv__hdr_make(RV_T_CALL, seq, op, s->chan ? rv__wire_tag(s->id) : 0, req_len);
+    if (send_call(s, &call, req) < 0)
+        return RV_EIO;
+    return await_reply(s, m, &call, req, reply, reply_cap, reply_len, fd);
+}
+
+/* On a shared channel the call waits its turn: another session's caller
+ * may also have ended this session (a notice it read), so `dead` is read
+ * under the channel's lock. */
 static int call_once(rv_session *s, uint32_t op, const void *req, size_t req_len,
                      void *reply, size_t reply_cap, size_t *reply_len, int *fd)
 {
-    if (s->dead)
-        return s->dead_status;
     struct rv_msg *m = thread_msg();
     if (!m)
         return RV_ENOMEM;
-    ++s->seq;
-    if (send_call(s, op, req, req_len) < 0)
-        return RV_EIO;
-    struct rv_hdr call = rv__hdr_make(RV_T_CALL, s->seq, op, 0, req_len);
-    return await_reply(s, m, &call, req, reply, reply_cap, reply_len, fd);
+    if (s->chan)
+        rv__chan_lock(s->chan);
+    int rc = s->dead ? s->dead_status : exchange(s, m, op, req, req_len, reply, reply_cap, reply_len, fd);
+    if (s->chan)
+        rv__chan_unlock(s->chan);
+    return rc;
 }
 
 /* A session of a service that keeps its state cannot end without that
@@ -299,7 +391,10 @@ static int state_lost(rv_session *s, int rc)
     if (rc != RV_ECLOSED && rc != RV_EFAILED && rc != RV_ESTOPPED && rc != RV_ELOST)
         return rc;
     struct rv_cap_info info = { 0 };
-    rv_cap_info(s->fd, &info);
+    if (s->chan)
+        snprintf(info.name, sizeof info.name, "%s", s->reopen_with);
+    else
+        rv_cap_info(s->fd, &info);
     char was[sizeof s->err];
     snprintf(was, sizeof was, "%s", rc == RV_ECLOSED && !strcmp(s->err, CLOSED_TEXT)
                                         ? "revived closed it (revived stopped, or was restarted)" : s->err);
@@ -321,6 +416,28 @@ static bool repairable(const rv_session *s, int rc)
     return rv__cap_is_fault(rc);
 }
 
+/* A shared session's repair: not a capability of its own (it has no
+ * descriptor of its own), it is opened again on the connection, and
+ * leaves its old channel once it is on the new one. */
+static int reopen_shared(rv_session *s)
+{
+    const char *name = s->reopen_with, *args = name + strlen(name) + 1;
+    struct rv__chan *old = s->chan;
+    uint64_t old_id = s->id;
+    struct opened o = { .fd = -1 };
+    int rc = open_on(s->conn, name, args, true, &o);
+    if (rc == 0)
+        rc = join_channel(s, s->conn, &o);
+    if (rc) {
+        snprintf(s->err, sizeof s->err, "re-opening '%.63s' failed: %.160s", name, rv_conn_error(s->conn));
+        return rc;
+    }
+    rv__chan_leave(old, s, old_id);
+    s->dead = 0;
+    s->err[0] = '\0';
+    return 0;
+}
+
 int rv_call_fd(rv_session *s, uint32_t op, const void *req, size_t req_len,
                void *reply, size_t reply_cap, size_t *reply_len, int *fd)
 {
@@ -335,7 +452,7 @@ int rv_call_fd(rv_session *s, uint32_t op, const void *req, size_t req_len,
             rc = state_lost(s, rc);
         if (!repairable(s, rc) || repairs == MAX_REPAIRS)
             return rc;
-        int fixed = rv_cap_fault(s->fd, rc, gen);
+        int fixed = s->chan ? reopen_shared(s) : rv_cap_fault(s->fd, rc, gen);
         if (fixed) {   /* s->err: the handler's sentence, else the fault's */
             s->dead = 1;
             s->dead_status = fixed;
@@ -357,12 +474,35 @@ const char *rv_session_error(const rv_session *s)
     return s->err[0] ? s->err : rv_strerror(s->dead ? s->dead_status : s->last_status);
 }
 
+/* A shared session is closed by revived, asked on the connection (the
+ * channel stays open for the others): a request, not a datagram left on
+ * the channel, which holds a few only and may have no reader while the
+ * service restarts. One revived no longer holds (it ended) is no error. */
+static void close_shared(rv_session *s)
+{
+    if (!s->dead) {
+        struct rv_msg *m = malloc(sizeof *m);
+        struct rv_hdr h = rv__hdr_make(RV_T_CLOSE, s->id, 0, 0, 0);
+        if (m) {
+            rv__conn_request(s->conn, &h, NULL, NULL, 0, m);
+            rv__msg_close_fds(m);
+        }
+        free(m);
+    }
+    rv__chan_leave(s->chan, s, s->id);
+    free(s->reopen_with);
+}
+
 void rv_close(rv_session *s)
 {
-    if (s) {
+    if (!s)
+        return;
+    if (s->chan)
+        close_shared(s);
+    else {
         rv_cap_unregister(s->fd);
         close(s->fd);
-        rv__conn_put(s->conn);
-        free(s);
     }
+    rv__conn_put(s->conn);
+    free(s);
 }

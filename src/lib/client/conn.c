@@ -26,6 +26,8 @@
 struct rv_conn {
     int fd;
     unsigned refs;
+    struct rv__chan *chans;   /* its shared channels (mux.c) */
+    void (*free_chans)(struct rv__chan *list);
     char path[108];     /* "" for an inherited name-space channel */
     char err[384];
 };
@@ -100,6 +102,8 @@ void rv__conn_put(rv_conn *c)
     if (c && --c->refs == 0) {
         rv_cap_unregister(c->fd);
         close(c->fd);
+        if (c->free_chans)
+            c->free_chans(c->chans);   /* empty: each session held a reference */
         free(c);
     }
 }
@@ -109,6 +113,11 @@ void rv_disconnect(rv_conn *c) { rv__conn_put(c); }
 const char *rv_conn_error(const rv_conn *c) { return c->err; }
 
 int rv__conn_fd(const rv_conn *c) { return c->fd; }
+struct rv__chan **rv__conn_chans(rv_conn *c, void (*free_all)(struct rv__chan *list))
+{
+    c->free_chans = free_all;
+    return &c->chans;
+}
 
 static int fail_with(rv_conn *c, int status, const char *text, size_t len)
 {

@@ -10,6 +10,9 @@
 rv_conn *rv__conn_get(rv_conn *c);
 void rv__conn_put(rv_conn *c);
 int rv__conn_fd(const rv_conn *c);
+/* Its shared channels (mux.c keeps them), and what frees them with it. */
+struct rv__chan;
+struct rv__chan **rv__conn_chans(rv_conn *c, void (*free_all)(struct rv__chan *list));
 /* Records the sentence rv_conn_error() returns; returns status. */
 int rv__conn_fail(rv_conn *c, int status, const char *text);
 /* Sends h (+ body, fds) and receives the answer into m. 0 for an answer

@@ -1,6 +1,7 @@
 /* core.c — see core.h. */
 #include "core.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,6 +65,23 @@ rv_svc_session *rv__rt_sess_find(uint64_t id)
     return s && s->id == id ? s : NULL;
 }
 
+/* ---- the lock workers take ---- */
+
+static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t rt_done = PTHREAD_COND_INITIALIZER;
+
+void rv__rt_lock(void) { pthread_mutex_lock(&rt_lock); }
+void rv__rt_unlock(void) { pthread_mutex_unlock(&rt_lock); }
+void rv__rt_let_go(void) { pthread_cond_broadcast(&rt_done); }
+
+void rv__rt_await(const bool *in_worker)
+{
+    pthread_mutex_lock(&rt_lock);
+    while (*in_worker)
+        pthread_cond_wait(&rt_done, &rt_lock);
+    pthread_mutex_unlock(&rt_lock);
+}
+
 /* ---- the epoll sets ---- */
 
 int rv__rt_poll_add(int fd, struct rv_source *src)
@@ -72,29 +90,54 @@ int rv__rt_poll_add(int fd, struct rv_source *src)
     return epoll_ctl(rv__rt.ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static struct epoll_event session_event(const rv_svc_session *s)
+static struct epoll_event source_event(uint64_t id, const struct rv_source *src)
 {
     if (rv__rt.sess_ep != rv__rt.ep)
-        return (struct epoll_event){ .events = EPOLLIN | EPOLLONESHOT, .data.u64 = s->id };
-    return (struct epoll_event){ .events = EPOLLIN, .data.ptr = (void *)&s->src };
+        return (struct epoll_event){ .events = EPOLLIN | EPOLLONESHOT, .data.u64 = id };
+    return (struct epoll_event){ .events = EPOLLIN, .data.ptr = (void *)src };
 }
 
-/* polling is set first: with workers, the session's first event may reach
- * a worker before epoll_ctl returns here, and the worker re-arms only a
- * session that is polled. */
+/* polling is set first: with workers, the first event may reach a worker
+ * before epoll_ctl returns here, and the worker re-arms only what is
+ * polled. */
+static void poll_source(int fd, uint64_t id, const struct rv_source *src, bool *polling)
+{
+    struct epoll_event ev = source_event(id, src);
+    *polling = true;
+    if (epoll_ctl(rv__rt.sess_ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+        *polling = false;
+}
+
+static void rearm_source(int fd, uint64_t id, const struct rv_source *src)
+{
+    struct epoll_event ev = source_event(id, src);
+    if (epoll_ctl(rv__rt.sess_ep, EPOLL_CTL_MOD, fd, &ev) < 0)
+        rv__fail_stop("cannot re-arm a session");
+}
+
 void rv__rt_poll_session(rv_svc_session *s)
 {
-    struct epoll_event ev = session_event(s);
-    s->polling = true;
-    if (epoll_ctl(rv__rt.sess_ep, EPOLL_CTL_ADD, s->fd, &ev) < 0)
-        s->polling = false;
+    if (s->chan) {
+        if (!s->chan->polling)
+            rv__rt_poll_channel(s->chan);
+        return;
+    }
+    poll_source(s->fd, s->id, &s->src, &s->polling);
 }
 
 void rv__rt_rearm(rv_svc_session *s)
 {
-    struct epoll_event ev = session_event(s);
-    if (epoll_ctl(rv__rt.sess_ep, EPOLL_CTL_MOD, s->fd, &ev) < 0)
-        rv__fail_stop("cannot re-arm a session");
+    rearm_source(s->fd, s->id, &s->src);
+}
+
+void rv__rt_poll_channel(struct rv_channel *ch)
+{
+    poll_source(ch->fd, RV_CHAN_EVENT | ch->id, &ch->src, &ch->polling);
+}
+
+void rv__rt_rearm_channel(struct rv_channel *ch)
+{
+    rearm_source(ch->fd, RV_CHAN_EVENT | ch->id, &ch->src);
 }
 
 /* A session that leaves the event loop's set may be freed while an event
@@ -112,12 +155,32 @@ static void strike_from_batch(const struct rv_source *src)
             rv__rt_batch[i].data.ptr = NULL;
 }
 
+static void unpoll_source(int fd, const struct rv_source *src, bool *polling)
+{
+    if (*polling) {
+        epoll_ctl(rv__rt.sess_ep, EPOLL_CTL_DEL, fd, NULL);
+        if (rv__rt.sess_ep == rv__rt.ep)
+            strike_from_batch(src);
+    }
+    *polling = false;
+}
+
+/* A session of a shared channel was never polled itself: the channel,
+ * which its other sessions still use, stays polled. */
 void rv__rt_unpoll(rv_svc_session *s)
 {
-    if (s->polling) {
-        epoll_ctl(rv__rt.sess_ep, EPOLL_CTL_DEL, s->fd, NULL);
-        if (rv__rt.sess_ep == rv__rt.ep)
-            strike_from_batch(&s->src);
-    }
-    s->polling = false;
+    unpoll_source(s->fd, &s->src, &s->polling);
+}
+
+void rv__rt_unpoll_channel(struct rv_channel *ch)
+{
+    unpoll_source(ch->fd, &ch->src, &ch->polling);
+}
+
+void rv__rt_client_gone(rv_svc_session *s)
+{
+    if (s->chan)
+        rv__rt_unpoll_channel(s->chan);
+    else
+        rv__rt_unpoll(s);
 }

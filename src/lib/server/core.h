@@ -15,11 +15,23 @@
 #include "status.h"
 #include "wire.h"
 
-enum rv_source_kind { RV_SRC_CTL, RV_SRC_SESSION, RV_SRC_WATCH, RV_SRC_SIGNAL };
+enum rv_source_kind { RV_SRC_CTL, RV_SRC_SESSION, RV_SRC_CHANNEL, RV_SRC_WATCH, RV_SRC_SIGNAL };
 
 /* What an epoll event's data points at. */
 struct rv_source {
     enum rv_source_kind kind;
+};
+
+/* A shared channel (wire.h: RV_OPEN_SHARED): one socket that carries many
+ * sessions of one client, polled in their place (channel.c). */
+struct rv_channel {
+    struct rv_source src;
+    uint32_t id;                /* revived's number for it */
+    int fd;
+    unsigned refs;              /* its sessions here */
+    bool polling;               /* registered in the epoll set */
+    bool in_worker;             /* a worker reads it (workers.c) */
+    struct rv_channel *next;    /* in its bucket of the channel table */
 };
 
 /* A session as the service instance holds it (the service's handle to it is
@@ -27,7 +39,8 @@ struct rv_source {
 struct rv_svc_session {
     struct rv_source src;
     uint64_t id;
-    int fd;                     /* session endpoint (server end) */
+    int fd;                     /* session endpoint (server end), or its channel's */
+    struct rv_channel *chan;    /* its shared channel; NULL: the socket is its own */
     uint32_t record;            /* its SSR and journal in the slab */
     size_t pos;                 /* in rv__rt.sess */
     struct rv_ssr_hdr *ssr;
@@ -85,6 +98,18 @@ void rv__rt_report_lost(rv_svc_session *s, int status, const char *why);
  * bits (revived's session.c), so it is found in one step. */
 rv_svc_session *rv__rt_sess_find(uint64_t id);
 
+/* ---- the lock workers take (workers.c) ----
+ * Around every change to what workers look up (rv__rt.by_record, the
+ * channel table) and to in_worker flags; `done` is signalled when a worker
+ * lets go of what it held. Here, below both, so that the tables and the
+ * pool need not call each other. */
+void rv__rt_lock(void);
+void rv__rt_unlock(void);
+/* Under the lock: a worker let go of something. */
+void rv__rt_let_go(void);
+/* Returns once *in_worker is false (read under the lock). */
+void rv__rt_await(const bool *in_worker);
+
 /* ---- the epoll sets ---- */
 
 int rv__rt_poll_add(int fd, struct rv_source *src);
@@ -94,6 +119,14 @@ int rv__rt_poll_add(int fd, struct rv_source *src);
 void rv__rt_poll_session(rv_svc_session *s);
 void rv__rt_unpoll(rv_svc_session *s);
 void rv__rt_rearm(rv_svc_session *s);         /* one-shot again, after a worker served it */
+/* The client is gone (its socket closed): stop polling what it used. */
+void rv__rt_client_gone(rv_svc_session *s);
+/* The same for a shared channel: polled once, for all its sessions; in
+ * the workers' set its event names it by id with RV_CHAN_EVENT set. */
+#define RV_CHAN_EVENT (1ull << 63)
+void rv__rt_poll_channel(struct rv_channel *ch);
+void rv__rt_unpoll_channel(struct rv_channel *ch);
+void rv__rt_rearm_channel(struct rv_channel *ch);
 /* The events the event loop is working through (server.c fills it). */
 extern struct epoll_event rv__rt_batch[64];
 extern int rv__rt_batch_next, rv__rt_batch_len;

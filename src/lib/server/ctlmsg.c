@@ -42,9 +42,11 @@ long rv__ctl_batch(const struct rv_msg *m, size_t extra)
     for (size_t i = 0; i < k; i++) {
         struct rv_wire_session w;
         memcpy(&w, m->body + i * sizeof w, sizeof w);
-        if (w.stored_mask >> RV_MAX_STORED_FDS)
+        uint32_t known = RV_SESS_CRASH_FLAGS | RV_SESS_SHARED | RV_SESS_CHANNEL_FD;
+        bool fd_alone = (w.flags & RV_SESS_CHANNEL_FD) && !(w.flags & RV_SESS_SHARED);
+        if (w.stored_mask >> RV_MAX_STORED_FDS || (w.flags & ~known) || fd_alone)
             return -1;
-        want += rv__wire_fds_of(w.stored_mask);
+        want += rv__wire_fds_of(&w);
     }
     return want == m->nfds ? (long)k : -1;
 }

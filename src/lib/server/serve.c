@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "arena_internal.h"
+#include "channel.h"
 #include "revive/arena.h"
 
 /* Under the mprotect policy at most one SSR is writable: the one whose
@@ -63,8 +64,26 @@ static void populate(void *p, size_t len)
  * descriptors. */
 static void close_all(const struct rv_wire_session *w, const int *fds)
 {
-    for (size_t i = 0; i < rv__wire_fds_of(w->stored_mask); i++)
+    for (size_t i = 0; i < rv__wire_fds_of(w); i++)
         close(fds[i]);
+}
+
+/* The session's endpoint: a socket of its own, or its shared channel's
+ * (fds[0] only when the channel's socket came along). 0, or -1 with why. */
+static int take_endpoint(rv_svc_session *s, const struct rv_wire_session *w, const int *fds, char *why,
+                         size_t whylen)
+{
+    if (!(w->flags & RV_SESS_SHARED)) {
+        s->fd = fds[0];
+        return 0;
+    }
+    s->chan = rv__chan_attach(w->channel, (w->flags & RV_SESS_CHANNEL_FD) ? fds[0] : -1);
+    if (!s->chan) {
+        snprintf(why, whylen, "its shared channel %u is not one this instance holds", w->channel);
+        return -1;
+    }
+    s->fd = s->chan->fd;
+    return 0;
 }
 
 rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen)
@@ -80,17 +99,23 @@ rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds,
         close_all(w, fds);
         return NULL;
     }
+    size_t endpoint = rv__wire_fds_of(w) - (size_t)__builtin_popcount(w->stored_mask);
+    if (take_endpoint(s, w, fds, why, whylen) < 0) {
+        for (size_t i = endpoint; i < rv__wire_fds_of(w); i++)
+            close(fds[i]);
+        free(s);
+        return NULL;
+    }
     s->src.kind = RV_SRC_SESSION;
     s->id = w->id;
-    s->flags = w->flags;
+    s->flags = w->flags & RV_SESS_CRASH_FLAGS;
     s->poison_seq = w->poison_seq;
     s->uid = w->uid;
     s->gid = w->gid;
-    s->fd = fds[0];
     s->record = w->record;
     s->ssr = (struct rv_ssr_hdr *)(rv__rt.slab_ssrs + (size_t)w->record * g->ssr_stride);
     s->j = (struct rv_journal *)(rv__rt.slab_journals + (size_t)w->record * g->journal_stride);
-    for (unsigned i = 0, k = 1; i < RV_MAX_STORED_FDS; i++)
+    for (size_t i = 0, k = endpoint; i < RV_MAX_STORED_FDS; i++)
         s->stored[i] = (w->stored_mask & (1u << i)) ? fds[k++] : -1;
     populate(s->j, g->journal_stride);
     if (rv__rt.protect != RV_PROTECT_MPROTECT)
@@ -106,7 +131,10 @@ void rv__sess_detach(rv_svc_session *s)
     for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
         if (s->stored[i] >= 0)
             close(s->stored[i]);
-    close(s->fd);
+    if (s->chan)
+        rv__chan_put(s->chan);
+    else
+        close(s->fd);
     free(s);
 }
 
@@ -449,13 +477,13 @@ void rv__sess_on_readable(rv_svc_session *s)
         __atomic_store_n(&j->receiving, 0, __ATOMIC_RELAXED);   /* journaled, or nothing taken */
     if (n < 0) {
         if (errno == ECONNRESET)
-            rv__rt_unpoll(s);   /* the client is gone; revived will send UNBIND */
+            rv__rt_client_gone(s);   /* revived will send UNBIND */
         else if (errno != EAGAIN && errno != EINTR)
             rv__fail_stop("cannot receive from a session socket");
         return;
     }
     if (n == 0) {   /* the client is gone; revived will send UNBIND */
-        rv__rt_unpoll(s);
+        rv__rt_client_gone(s);
         return;
     }
     uint64_t done = rv__journal_committed(j)->done_seq;

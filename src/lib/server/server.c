@@ -29,6 +29,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "arena_internal.h"
+#include "demux.h"
 #include "ctlmsg.h"
 #include "revive/version.h"
 #include "sandbox.h"
@@ -100,9 +101,9 @@ static int sess_add(rv_svc_session *s)
     }
     s->pos = rv__rt.nsess;
     rv__rt.sess[rv__rt.nsess++] = s;
-    rv__workers_lock();
+    rv__rt_lock();
     rv__rt.by_record[s->record] = s;
-    rv__workers_unlock();
+    rv__rt_unlock();
     return 0;
 }
 
@@ -111,9 +112,9 @@ static void sess_remove(rv_svc_session *s)
     rv_svc_session *last = rv__rt.sess[--rv__rt.nsess];
     rv__rt.sess[s->pos] = last;
     last->pos = s->pos;
-    rv__workers_lock();
+    rv__rt_lock();
     rv__rt.by_record[s->record] = NULL;
-    rv__workers_unlock();
+    rv__rt_unlock();
 }
 
 static rv_svc_session *sess_take(uint64_t id)
@@ -170,7 +171,7 @@ static void take_batch(struct rv_msg *m)
         memcpy(&w, m->body + (size_t)i * sizeof w, sizeof w);
         char why[128];
         rv_svc_session *s = rv__sess_attach(&w, fd, why, sizeof why);
-        fd += rv__wire_fds_of(w.stored_mask);
+        fd += rv__wire_fds_of(&w);
         if (!s || sess_add(s) < 0) {
             rv__log(RV_LOG_ERR, "session %llu: %s", (unsigned long long)w.id, s ? "out of memory" : why);
             exit(1);
@@ -410,7 +411,7 @@ static void on_unbind(uint64_t id)
     rv_svc_session *s = sess_take(id);
     if (!s)
         return;
-    rv__workers_await(s);
+    rv__rt_await(&s->in_worker);
     rv__sess_unbind(s);
 }
 
@@ -453,6 +454,7 @@ static void event_loop(struct rv_msg *m)
                 if (rv__sess_check((rv_svc_session *)src))
                     rv__sess_on_readable((rv_svc_session *)src);
                 break;
+            case RV_SRC_CHANNEL: rv__demux_serve((struct rv_channel *)src, &rv__demux_lookup); break;
             case RV_SRC_CTL: on_ctl(m); break;
             case RV_SRC_SIGNAL: on_signal(); break;
             case RV_SRC_WATCH: {

@@ -15,35 +15,35 @@
  * The hazard is revived unbinding a session (its client went away) while a
  * worker holds an event of it. So the event names the session by its id,
  * not its address: a worker finds the session by id and claims it under
- * the pool's lock, and the event loop takes a session out of the table
+ * the runtime's lock (core.h), and the event loop takes a session out of the table
  * under the same lock, then waits for a worker that claimed it before.
  * An event of a session already gone finds no session (a record's next
  * session has another id) and is dropped. A session is never freed under
  * a thread that uses it, and its slab record, which revived hands to the
  * next session, is never written after the UNBIND was read. The wait is as
- * long as that one request: a client that leaves mid-call. */
+ * long as that one request: a client that leaves mid-call.
+ *
+ * A shared channel (channel.c) is registered the same way, its event
+ * naming it by id with RV_CHAN_EVENT set: the worker that claims it reads
+ * one datagram, claims the session the datagram names, and re-arms the
+ * channel when that request is done. */
 #include "workers.h"
 
 #include <pthread.h>
 #include <sys/epoll.h>
+#include "demux.h"
+#include "channel.h"
 #include "serve.h"
 
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t done;             /* a worker let go of a session */
-} pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .done = PTHREAD_COND_INITIALIZER };
-
-void rv__workers_lock(void) { pthread_mutex_lock(&pool.lock); }
-void rv__workers_unlock(void) { pthread_mutex_unlock(&pool.lock); }
 
 /* The session an event names, now this worker's; NULL if it is gone. */
 static rv_svc_session *claim(uint64_t id)
 {
-    pthread_mutex_lock(&pool.lock);
+    rv__rt_lock();
     rv_svc_session *s = rv__rt_sess_find(id);
     if (s)
         s->in_worker = true;
-    pthread_mutex_unlock(&pool.lock);
+    rv__rt_unlock();
     return s;
 }
 
@@ -52,12 +52,60 @@ static rv_svc_session *claim(uint64_t id)
  * free the session. */
 static void finish(rv_svc_session *s)
 {
-    pthread_mutex_lock(&pool.lock);
+    rv__rt_lock();
     if (s->polling)
         rv__rt_rearm(s);
     s->in_worker = false;
-    pthread_cond_broadcast(&pool.done);
-    pthread_mutex_unlock(&pool.lock);
+    rv__rt_let_go();
+    rv__rt_unlock();
+}
+
+static rv_svc_session *claim_tagged(struct rv_channel *ch, int32_t tag)
+{
+    rv__rt_lock();
+    rv_svc_session *s = rv__demux_lookup.claim(ch, tag);
+    if (s)
+        s->in_worker = true;
+    rv__rt_unlock();
+    return s;
+}
+
+static void release_tagged(rv_svc_session *s)
+{
+    rv__rt_lock();
+    s->in_worker = false;
+    rv__rt_let_go();
+    rv__rt_unlock();
+}
+
+static const struct rv_demux_claimer tagged = { claim_tagged, release_tagged };
+
+static void serve_channel(uint32_t id)
+{
+    rv__rt_lock();
+    struct rv_channel *ch = rv__chan_find(id);
+    if (ch)
+        ch->in_worker = true;
+    rv__rt_unlock();
+    if (!ch)
+        return;
+    rv__demux_serve(ch, &tagged);
+    rv__rt_lock();
+    if (ch->polling)
+        rv__rt_rearm_channel(ch);
+    ch->in_worker = false;
+    rv__rt_let_go();
+    rv__rt_unlock();
+}
+
+static void serve_session(uint64_t id)
+{
+    rv_svc_session *s = claim(id);
+    if (!s)
+        return;
+    if (rv__sess_check(s))
+        rv__sess_on_readable(s);
+    finish(s);
 }
 
 /* One event at a time: a batch would hold ready sessions back from idle
@@ -69,12 +117,10 @@ static void *worker_main(void *arg)
         struct epoll_event ev;
         if (epoll_wait(rv__rt.sess_ep, &ev, 1, -1) != 1)
             continue;   /* EINTR */
-        rv_svc_session *s = claim(ev.data.u64);
-        if (!s)
-            continue;
-        if (rv__sess_check(s))
-            rv__sess_on_readable(s);
-        finish(s);
+        if (ev.data.u64 & RV_CHAN_EVENT)
+            serve_channel((uint32_t)ev.data.u64);
+        else
+            serve_session(ev.data.u64);
     }
     return NULL;
 }
@@ -89,12 +135,4 @@ int rv__workers_start(unsigned n)
     }
     rv__rt.workers = true;
     return 0;
-}
-
-void rv__workers_await(rv_svc_session *s)
-{
-    pthread_mutex_lock(&pool.lock);
-    while (s->in_worker)
-        pthread_cond_wait(&pool.done, &pool.lock);
-    pthread_mutex_unlock(&pool.lock);
 }

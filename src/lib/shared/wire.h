@@ -14,6 +14,7 @@
 #ifndef RV_WIRE_H
 #define RV_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "revive/base.h"
@@ -42,8 +43,8 @@ enum rv_msg_type {
     RV_T_NOTICE = 3,        /* revived: the session is over; status says why */
     RV_T_RESTARTED = 4,     /* revived: the service recovered; a waiting caller re-sends */
     /* public socket */
-    RV_T_OPEN = 16,         /* payload: name NUL args NUL */
-    RV_T_OPEN_OK = 17,      /* seq = session id, op = RV_OPEN_*, + the session socket */
+    RV_T_OPEN = 16,         /* op = RV_OPEN_SHARED or 0, payload: name NUL args NUL */
+    RV_T_OPEN_OK = 17,      /* seq = session id, op = RV_OPEN_*, + the session socket (shared: a new channel's) */
     RV_T_ERROR = 18,        /* status + a sentence */
     RV_T_STATUS = 19,
     RV_T_STATUS_REPLY = 20, /* payload: struct rv_wire_svc_status[] */
@@ -53,6 +54,7 @@ enum rv_msg_type {
     RV_T_DS_PROVIDE = 24,   /* op = notifiers (0..2), payload: name NUL; + memfd, notifiers */
     RV_T_DS_ATTACH = 25,    /* op = ms to wait for a provider (capped), payload: name NUL */
     RV_T_DS_OK = 26,        /* op = notifiers, payload: u64 size; + memfd, lifeline, notifiers */
+    RV_T_CLOSE = 27,        /* seq = the id of a session on the client's shared channel; OK */
     /* service control channel */
     RV_T_SVC_HELLO = 32,    /* service: struct rv_wire_svc_hello, then the system calls it asks for */
     RV_T_SVC_CONFIG = 33,   /* revived: struct rv_wire_svc_config + status page and slab fds [+ the RV_CONFIG_* ones] */
@@ -100,16 +102,37 @@ struct rv_wire_svc_config {
 };
 _Static_assert(sizeof(struct rv_wire_svc_config) == 48, "svc_config has no padding");
 
-enum { RV_SESS_CULPRIT = 1u, RV_SESS_POISONED = 2u };
+/* RV_SESS_SHARED: the session is one of a shared channel's (`channel`
+ * names it), and its endpoint descriptor is that channel's: sent with the
+ * first session of the channel an instance is given (RV_SESS_CHANNEL_FD),
+ * never again while the instance holds a session of it. */
+enum { RV_SESS_CULPRIT = 1u, RV_SESS_POISONED = 2u, RV_SESS_SHARED = 4u, RV_SESS_CHANNEL_FD = 8u };
+enum { RV_SESS_CRASH_FLAGS = RV_SESS_CULPRIT | RV_SESS_POISONED };
 
 /* OPEN_OK's op: the service keeps state for the session (state = ssr or
  * arena), so a session that ends has lost it (RV_ELOST), and re-opening it
- * is no repair unless the client restores what it had. */
-enum { RV_OPEN_KEEPS_STATE = 1u };
+ * is no repair unless the client restores what it had.
+ *
+ * RV_OPEN_SHARED, in OPEN's op: the client asks for a session on the one
+ * channel its connection shares with the service, not a socket of its own
+ * (client.h: rv_open_shared). In OPEN_OK's op: it got one; with
+ * RV_OPEN_NEW_CHANNEL the channel is new and its socket comes along, else
+ * the session is on the channel the connection got before. On a shared
+ * channel each CALL names its session by its tag (the header's status;
+ * rv__wire_tag), revived's notices name it by its id (their seq), and the
+ * client closes one with a CLOSE to revived (a channel cannot close). */
+enum { RV_OPEN_KEEPS_STATE = 1u, RV_OPEN_SHARED = 2u, RV_OPEN_NEW_CHANNEL = 4u };
+
+/* A session's tag on a shared channel: its slab record, from its id. */
+static inline int32_t rv__wire_tag(uint64_t id)
+{
+    return (int32_t)(id & (RV_SLAB_MAX_RECORDS - 1));
+}
 
 /* One session in a hand-over or bind. Its descriptors follow in this order:
- * endpoint, then one per set bit of stored_mask. Its SSR and journal are
- * record `record` of the service's slab. */
+ * endpoint (not for a shared session whose channel's was sent before), then
+ * one per set bit of stored_mask. Its SSR and journal are record `record`
+ * of the service's slab. */
 struct rv_wire_session {
     uint64_t id;
     uint64_t poison_seq;    /* with RV_SESS_POISONED: answer this seq with an error */
@@ -117,7 +140,7 @@ struct rv_wire_session {
     uint32_t stored_mask;
     uint32_t uid, gid;      /* of the process that opened it (SO_PEERCRED) */
     uint32_t record;        /* its place in the slab */
-    uint32_t reserved;
+    uint32_t channel;       /* with RV_SESS_SHARED: revived's number for its channel */
 };
 _Static_assert(sizeof(struct rv_wire_session) == 40, "wire session has no padding");
 
@@ -144,9 +167,10 @@ struct rv_msg {
     size_t nfds;
 };
 
-static inline size_t rv__wire_fds_of(uint32_t stored_mask)
+static inline size_t rv__wire_fds_of(const struct rv_wire_session *w)
 {
-    return 1 + (size_t)__builtin_popcount(stored_mask);
+    bool endpoint = !(w->flags & RV_SESS_SHARED) || (w->flags & RV_SESS_CHANNEL_FD);
+    return endpoint + (size_t)__builtin_popcount(w->stored_mask);
 }
 
 /* The signals `revivectl kill` may ask revived to send, in the order it

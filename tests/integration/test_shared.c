@@ -1,0 +1,242 @@
+/* test_shared.c — sessions on a shared channel (rv_open_shared): many
+ * sessions of one process cost revived and the service no descriptor
+ * each, yet each keeps its own state, its exactly-once calls across kills
+ * of the service (with a new process and with a standby), and its own end;
+ * a client that names another client's session on its channel reaches
+ * nothing. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "harness.h"
+#include "testsvc.h"
+#include "wire.h"
+
+#define POLICY "max_restarts = 100 in 10s\nrequest_timeout = 20s\nheartbeat = 10s\n"
+#define MANY 600
+
+static rv_session *open_shared(rv_conn *c, const char *args)
+{
+    rv_session *s;
+    int rc = rv_open_shared(c, "test", args, &s);
+    if (rc != 0)
+        fail_msg("rv_open_shared: %d: %s", rc, rv_conn_error(c));
+    return s;
+}
+
+static bool sessions_are(const struct svc_status *st, const void *arg)
+{
+    return st->sessions == *(const long long *)arg;
+}
+
+static void wait_sessions(const struct rvd *d, long long n)
+{
+    struct svc_status st;
+    wait_status(d, "test", sessions_are, &n, &st);
+}
+
+/* Session i is called i % 7 + 1 times: a session answering with another's
+ * count shows state that leaked between them. */
+static void incr_each(rv_session **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k <= i % 7; k++)
+            call_ok(s[i], TEST_INCR);
+}
+
+static void check_each(rv_session **s, size_t n, uint64_t rounds)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = call_ok(s[i], TEST_GET);
+        if (v != rounds * (i % 7 + 1))
+            fail_msg("session %zu counts %llu, expected %llu", i, (unsigned long long)v,
+                     (unsigned long long)(rounds * (i % 7 + 1)));
+    }
+}
+
+static void test_shared_sessions_cost_no_descriptors(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, "max_sessions = 2048\n"));
+    rv_conn *c;
+    assert_int_equal(rv_connect(d.sock, &c), 0);
+    rv_session **s = calloc(MANY, sizeof *s);
+    s[0] = open_shared(c, NULL);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    size_t rd_fds = it_fd_count(d.pid), svc_fds = it_fd_count((pid_t)st.pid), my_fds = it_fd_count(getpid());
+    for (size_t i = 1; i < MANY; i++)
+        s[i] = open_shared(c, NULL);
+    assert_int_equal(it_fd_count(d.pid), rd_fds);
+    assert_int_equal(it_fd_count((pid_t)st.pid), svc_fds);
+    assert_int_equal(it_fd_count(getpid()), my_fds);
+    incr_each(s, MANY);
+    check_each(s, MANY, 1);
+    for (size_t i = 0; i < MANY; i += 2)
+        rv_close(s[i]);
+    wait_sessions(&d, MANY / 2);
+    for (size_t i = 1; i < MANY; i += 2)
+        assert_int_equal(call_ok(s[i], TEST_GET), i % 7 + 1);
+    for (size_t i = 1; i < MANY; i += 2)
+        rv_close(s[i]);
+    wait_sessions(&d, 0);
+    rv_disconnect(c);
+    free(s);
+    rvd_stop(&d);
+}
+
+/* Calls in flight on shared sessions while the service is killed, with a
+ * new process each time and then with a standby: every count comes back
+ * exactly once. */
+static void kill_rounds(const char *extra)
+{
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, extra));
+    rv_conn *c;
+    assert_int_equal(rv_connect(d.sock, &c), 0);
+    enum { N = 40, ROUNDS = 6 };
+    rv_session *s[N];
+    for (size_t i = 0; i < N; i++)
+        s[i] = open_shared(c, NULL);
+    static const char *const sigs[] = { "KILL", "SEGV", "ABRT" };
+    for (uint64_t r = 0; r < ROUNDS; r++) {
+        pid_t child = it_fork();
+        if (child == 0) {   /* the kill lands while the parent calls */
+            char *argv[] = { RV_IT_REVIVECTL, "--socket", d.sock, "kill", "test", "--signal", (char *)sigs[r % 3], NULL };
+            execv(argv[0], argv);
+            _exit(127);
+        }
+        incr_each(s, N);
+        int ws;
+        assert_int_equal(waitpid(child, &ws, 0), child);
+        assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    }
+    check_each(s, N, ROUNDS);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_true(st.restarts >= 1);
+    for (size_t i = 0; i < N; i++)
+        rv_close(s[i]);
+    rv_disconnect(c);
+    rvd_stop(&d);
+}
+
+static void test_shared_across_kills(void **state)
+{
+    (void)state;
+    kill_rounds(POLICY);
+}
+
+static void test_shared_across_kills_with_standby(void **state)
+{
+    (void)state;
+    kill_rounds(POLICY "standby = yes\n");
+}
+
+/* A process that dies holding shared sessions leaves none behind. */
+static void test_shared_client_dies(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, ""));
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t child = it_fork();
+    if (child == 0) {
+        rv_conn *c;
+        rv_session *s;
+        if (rv_connect(d.sock, &c) != 0)
+            _exit(1);
+        for (int i = 0; i < 100; i++)
+            if (rv_open_shared(c, "test", NULL, &s) != 0 || call_u64(s, TEST_INCR, &(uint64_t){ 0 }) != 0)
+                _exit(2);
+        if (write(ready[1], "k", 1) != 1)
+            _exit(3);
+        pause();
+        _exit(0);
+    }
+    char b;
+    assert_int_equal(read(ready[0], &b, 1), 1);
+    wait_sessions(&d, 100);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    wait_sessions(&d, 0);
+    close(ready[0]);
+    close(ready[1]);
+    rvd_stop(&d);
+}
+
+/* One raw call on a shared channel: the reply's status. */
+static int32_t raw_call(int fd, uint64_t seq, uint32_t op, int32_t tag, const void *body, size_t len)
+{
+    struct rv_hdr h = rv__hdr_make(RV_T_CALL, seq, op, tag, 0);
+    if (body)
+        assert_int_equal(send(fd, body, len, 0), (ssize_t)len);
+    else
+        assert_int_equal(rv__wire_send(fd, &h, NULL, NULL, 0, 0), 0);
+    struct rv_msg *msg = malloc(sizeof *msg);
+    assert_int_equal(rv__wire_recv(fd, msg, RV_MAX_PAYLOAD, 0), 1);
+    assert_int_equal(msg->hdr.type, RV_T_REPLY);
+    assert_int_equal(msg->hdr.seq, body ? 0 : seq);
+    int32_t status = msg->hdr.status;
+    free(msg);
+    return status;
+}
+
+/* A client names, on its own channel, the tag of a session another
+ * client holds: the call is refused, and the other session's count does
+ * not move. A datagram that is no message is answered too, and the
+ * channel serves on. */
+static void test_shared_tag_of_another_client(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, ""));
+    rv_conn *victim_c, *thief_c;
+    assert_int_equal(rv_connect(d.sock, &victim_c), 0);
+    assert_int_equal(rv_connect(d.sock, &thief_c), 0);
+    rv_session *victim = open_shared(victim_c, NULL);
+    rv_session *thief = open_shared(thief_c, NULL);
+    call_ok(victim, TEST_INCR);
+    int fd = rv_session_fd(thief);
+    unsigned counted = 0;
+    int32_t own = -1;
+    for (int32_t tag = 0; tag < 1024; tag++) {   /* every record of the slab (max_sessions) */
+        int32_t status = raw_call(fd, 1000 + (uint64_t)tag, TEST_INCR, tag, NULL, 0);
+        if (status == 0) {   /* its own tag counts; every other is refused */
+            counted++;
+            own = tag;
+        } else
+            assert_int_equal(status, RV_ECLOSED);
+    }
+    assert_int_equal(counted, 1);
+    assert_int_equal(call_ok(victim, TEST_GET), 1);
+    assert_int_equal(raw_call(fd, 0, 0, 0, "junk", 4), RV_EPROTO);
+    assert_int_equal(raw_call(fd, 5000, TEST_GET, own, NULL, 0), 0);
+    rv_close(victim);
+    rv_close(thief);
+    rv_disconnect(victim_c);
+    rv_disconnect(thief_c);
+    rvd_stop(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_shared_sessions_cost_no_descriptors, it_teardown),
+        cmocka_unit_test_teardown(test_shared_across_kills, it_teardown),
+        cmocka_unit_test_teardown(test_shared_across_kills_with_standby, it_teardown),
+        cmocka_unit_test_teardown(test_shared_client_dies, it_teardown),
+        cmocka_unit_test_teardown(test_shared_tag_of_another_client, it_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
