@@ -76,7 +76,9 @@ size_t services_status(struct rv_wire_svc_status *out, size_t max)
             snprintf(o->mount, sizeof o->mount, "%s", svc->conf->mount);
         o->pid = svc->active ? svc->active->pid : 0;
         o->standby_pid = svc->standby ? svc->standby->pid : 0;
-        o->standby_ready = svc->standby && svc->standby->settled;
+        /* and it has handled every session revived sent it since */
+        o->standby_ready = svc->standby && svc->standby->settled &&
+                           instance_ctl_done(svc->standby) >= svc->standby->ctl_sent;
         o->restarts = svc->restarts;
         o->sessions = svc->nsessions;
         o->recoveries = svc->recoveries;

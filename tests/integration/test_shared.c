@@ -107,6 +107,8 @@ static void kill_rounds(const char *extra)
         s[i] = open_shared(c, NULL);
     static const char *const sigs[] = { "KILL", "SEGV", "ABRT" };
     for (uint64_t r = 0; r < ROUNDS; r++) {
+        struct svc_status st;
+        wait_status(&d, "test", status_ready, NULL, &st);   /* an instance to kill, not a backoff */
         pid_t child = it_fork();
         if (child == 0) {   /* the kill lands while the parent calls */
             char *argv[] = { RV_IT_REVIVECTL, "--socket", d.sock, "kill", "test", "--signal", (char *)sigs[r % 3], NULL };

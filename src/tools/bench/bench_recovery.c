@@ -30,17 +30,18 @@ struct recovery_run {
     size_t nidle;
     uint32_t recoveries;    /* revived's count, to tell a fresh last_recovery_us */
     bool standby;           /* wait for the standby before each kill */
+    bool shared;            /* the idle sessions are on a shared channel */
 };
 
-static rv_session *open_session(struct recovery_run *run)
+static rv_session *open_session(struct recovery_run *run, bool shared)
 {
     rv_session *s;
-    if (rv_open(run->conn, run->svc, NULL, &s) < 0)
+    if ((shared ? rv_open_shared : rv_open)(run->conn, run->svc, NULL, &s) < 0)
         bench_die("cannot open session %zu of %s: %s", run->nidle + 1, run->svc, rv_conn_error(run->conn));
     return s;
 }
 
-struct recovery_run *recovery_begin(struct revived *r, const char *svc, bool standby)
+struct recovery_run *recovery_begin(struct revived *r, const char *svc, bool standby, bool shared)
 {
     struct recovery_run *run = calloc(1, sizeof *run);
     if (!run)
@@ -48,9 +49,10 @@ struct recovery_run *recovery_begin(struct revived *r, const char *svc, bool sta
     run->r = r;
     run->svc = svc;
     run->standby = standby;
+    run->shared = shared;
     if (rv_connect(r->sock, &run->conn) < 0)
         bench_die("cannot connect to revived at %s", r->sock);
-    run->hold = open_session(run);
+    run->hold = open_session(run, false);
     run->recoveries = revived_status(r, svc).recoveries;
     return run;
 }
@@ -64,7 +66,7 @@ static void grow(struct recovery_run *run, size_t sessions)
     if (!run->idle)
         bench_die("out of memory");
     while (run->nidle < want)
-        run->idle[run->nidle++] = open_session(run);
+        run->idle[run->nidle++] = open_session(run, run->shared);
 }
 
 struct hold_call {

@@ -51,8 +51,11 @@ static void write_manifest(const char *path, const char *dir, const char *build_
      * connection (revived_status) is dialled at the start and may stay
      * silent through a whole section */
     fprintf(f, "[revived]\nmax_ssr_bytes = 4G\nmax_sessions_per_user = 1000000\nidle_timeout = 0\n");
-    fprintf(f, "\n[service %s]\nexec = %s\nssr_size = 64\nstandby = yes\nmax_sessions = %d\n"
-               "max_request = 64\nmax_reply = 64\nrequest_timeout = 0\nheartbeat = 0\n", SCALE_SVC, svc_exec, 2 * SCALE_SESSIONS);
+    const char *scales[] = { SCALE_SVC, SCALE_SHARED_SVC };
+    for (int i = 0; i < 2; i++)
+        fprintf(f, "\n[service %s]\nexec = %s\nssr_size = 64\nstandby = yes\nmax_sessions = %d\n"
+                   "max_request = 64\nmax_reply = 64\nrequest_timeout = 0\nheartbeat = 0\n", scales[i], svc_exec,
+                2 * (i ? SCALE_SHARED_SESSIONS : SCALE_SESSIONS));
     for (size_t i = 0; i < n; i++)
         fprintf(f, "\n[service %s]\nexec = %s\nssr_size = %u\nssr_protect = %s\n", svcs[i].name, svc_exec,
                 svcs[i].ssr_size, svcs[i].protect);
@@ -60,9 +63,10 @@ static void write_manifest(const char *path, const char *dir, const char *build_
     for (int i = 0; i < 4; i++)
         fprintf(f, "\n[service %s]\nexec = %s\nargs = --notify %s\nssr_size = %d\nssr_protect = checksum\n"
                    "backoff = 0..0\nmax_restarts = 100000 in 1s\nrequest_timeout = 0\nheartbeat = 0\nstandby = %s\n"
-                   "max_request = 64\nmax_reply = 64\n"
+                   "max_request = 64\nmax_reply = 64\nmax_sessions = %d\n"
                    "write_paths = %s\nsandbox = %s\n",   /* its sandbox lets it open the fifo (docs/sandbox.md) */
-                holds[i], svc_exec, fifo, HOLD_SSR_SIZE, i % 2 ? "yes" : "no", dir, i < 2 ? "yes" : "no");
+                holds[i], svc_exec, fifo, HOLD_SSR_SIZE, i % 2 ? "yes" : "no",
+                i == 1 ? SCALE_SHARED_SESSIONS + 100 : 20000, dir, i < 2 ? "yes" : "no");
     const char *storms[] = { STORM_STANDBY_SVC, STORM_NEW_SVC };
     for (int i = 0; i < 2; i++)
         fprintf(f, "\n[service %s]\nexec = %s\nssr_size = %d\nmax_restarts = 1000000 in 1s\n"

@@ -20,6 +20,10 @@
 #include <unistd.h>
 #include "revive/client.h"
 
+/* The service a series runs on: SCALE_SVC, or SCALE_SHARED_SVC (a slab of
+ * its own, so that its first run's pages are fresh: see the report). */
+static const char *svc_name = SCALE_SVC;
+
 struct reading {
     long revived_fds, instance_fds, instance_maps, standby_fds;
     long long server_kb, own_rss_kb;
@@ -94,7 +98,7 @@ static long long server_kb(pid_t revived, const struct rv_wire_svc_status *st)
 
 static struct reading read_now(struct revived *r)
 {
-    struct rv_wire_svc_status st = revived_status(r, SCALE_SVC);
+    struct rv_wire_svc_status st = revived_status(r, svc_name);
     return (struct reading){
         .revived_fds = count_fds(r->pid), .instance_fds = count_fds(st.pid), .instance_maps = count_maps(st.pid),
         .standby_fds = st.standby_pid ? count_fds(st.standby_pid) : -1,
@@ -107,25 +111,25 @@ static struct reading read_now(struct revived *r)
 static void settle(struct revived *r)
 {
     for (int i = 0;; i++) {
-        struct rv_wire_svc_status st = revived_status(r, SCALE_SVC);
+        struct rv_wire_svc_status st = revived_status(r, svc_name);
         if (st.sessions == 0 && st.standby_ready)
             return;
         if (i == 10000000)
-            bench_die("%s never let go of its sessions", SCALE_SVC);
+            bench_die("%s never let go of its sessions", svc_name);
         sched_yield();
     }
 }
 
 /* The standby adopts each session as it binds, reading its control
- * channel at its own pace: wait until it holds their descriptors. */
-static void adopted(struct revived *r, long want_fds)
+ * channel at its own pace: wait until it has read every one. */
+static void adopted(struct revived *r)
 {
     for (int i = 0;; i++) {
-        struct rv_wire_svc_status st = revived_status(r, SCALE_SVC);
-        if (!st.standby_pid || count_fds(st.standby_pid) >= want_fds)
+        struct rv_wire_svc_status st = revived_status(r, svc_name);
+        if (!st.standby_pid || st.standby_ready)
             return;
-        if (i == 1000000)
-            bench_die("the standby of %s never held the sessions", SCALE_SVC);
+        if (i == 10000000)
+            bench_die("the standby of %s never held the sessions", svc_name);
         sched_yield();
     }
 }
@@ -135,6 +139,7 @@ struct opener {
     struct revived *r;
     rv_session **s;
     size_t n;
+    bool shared;
 };
 
 static void *open_all(void *arg)
@@ -144,22 +149,22 @@ static void *open_all(void *arg)
     if (rv_connect(o->r->sock, &c) < 0)
         bench_die("cannot connect to revived at %s", o->r->sock);
     for (size_t i = 0; i < o->n; i++)
-        if (rv_open(c, SCALE_SVC, NULL, &o->s[i]) < 0)
-            bench_die("session %zu of %s: %s", i + 1, SCALE_SVC, rv_conn_error(c));
+        if ((o->shared ? rv_open_shared : rv_open)(c, svc_name, NULL, &o->s[i]) < 0)
+            bench_die("session %zu of %s: %s", i + 1, svc_name, rv_conn_error(c));
     rv_disconnect(c);   /* the sessions stay open */
     return NULL;
 }
 
 /* Opens n sessions into s on `conns` connections at once, one thread
  * each; returns the seconds it took. */
-static double open_sessions(struct revived *r, rv_session **s, size_t n, int conns)
+static double open_sessions(struct revived *r, rv_session **s, size_t n, int conns, bool shared)
 {
     struct opener o[SCALE_OPENERS];
     pthread_t t[SCALE_OPENERS];
     uint64_t t0 = bench_now_ns();
     for (int i = 0; i < conns; i++) {
         size_t from = n * (size_t)i / (size_t)conns, to = n * (size_t)(i + 1) / (size_t)conns;
-        o[i] = (struct opener){ r, s + from, to - from };
+        o[i] = (struct opener){ r, s + from, to - from, shared };
         if (pthread_create(&t[i], NULL, open_all, &o[i]) != 0)
             bench_die("pthread_create failed");
     }
@@ -174,15 +179,15 @@ static void close_sessions(rv_session **s, size_t n)
         rv_close(s[i]);
 }
 
-static struct scale_run one_run(struct revived *r, size_t n)
+static struct scale_run one_run(struct revived *r, size_t n, bool shared)
 {
     settle(r);
     rv_session **s = calloc(n, sizeof *s);
     if (!s)
         bench_die("out of memory");
     struct reading before = read_now(r);
-    double secs = open_sessions(r, s, n, 1);
-    adopted(r, before.standby_fds + (long)n);
+    double secs = open_sessions(r, s, n, 1, shared);
+    adopted(r);
     struct reading after = read_now(r);
     double k = (double)n;
     struct scale_run out = {
@@ -196,7 +201,7 @@ static struct scale_run one_run(struct revived *r, size_t n)
     };
     close_sessions(s, n);
     settle(r);
-    out.opens_per_s_many = k / open_sessions(r, s, n, SCALE_OPENERS);
+    out.opens_per_s_many = k / open_sessions(r, s, n, SCALE_OPENERS, shared);
     close_sessions(s, n);
     free(s);
     return out;
@@ -219,20 +224,27 @@ static void min_median(const struct scale_results *res, size_t off, double *min,
     *med = v[res->runs / 2];
 }
 
-void scale_measure(struct scale_results *res, struct revived *r, int quick)
+void scale_measure(struct scale_results *res, struct revived *r, int quick, bool shared)
 {
-    res->sessions = quick ? SCALE_SESSIONS / 10 : SCALE_SESSIONS;
+    res->sessions = shared ? SCALE_SHARED_SESSIONS : SCALE_SESSIONS;
+    res->sessions /= quick ? 10 : 1;
+    res->shared = shared;
     res->runs = SCALE_RUNS;
+    svc_name = shared ? SCALE_SHARED_SVC : SCALE_SVC;
     for (int i = 0; i < res->runs; i++) {
-        fprintf(stderr, "rv-bench: %zu sessions on %s, run %d of %d ...\n", res->sessions, SCALE_SVC, i + 1,
-                res->runs);
-        res->run[i] = one_run(r, res->sessions);
+        fprintf(stderr, "rv-bench: %zu%s sessions on %s, run %d of %d ...\n", res->sessions,
+                shared ? " shared" : "", svc_name, i + 1, res->runs);
+        res->run[i] = one_run(r, res->sessions, shared);
     }
 }
 
+/* first_run: memory, whose later runs reuse the pages and heap the first
+ * run's sessions left (a figure near 0 there is no cost): the first run's
+ * figure in both columns. */
 static const struct scale_field {
     const char *label, *csv, *unit, *target;
     size_t off;
+    bool first_run;
 } fields[] = {
     { "sessions opened per second, one connection", "opens_per_s", "/s", ">= 50000",
       offsetof(struct scale_run, opens_per_s) },
@@ -245,28 +257,32 @@ static const struct scale_field {
     { "the active instance's descriptors per session", "instance_fds", "", "",
       offsetof(struct scale_run, instance_fds) },
     { "the standby's descriptors per session", "standby_fds", "", "", offsetof(struct scale_run, standby_fds) },
-    { "server-side memory per session (revived, instances, slab, kernel)", "server_bytes", " B", "<= 8192 B",
-      offsetof(struct scale_run, server_bytes) },
-    { "client-side memory per session (librevive)", "client_bytes", " B", "",
-      offsetof(struct scale_run, client_bytes) },
+    { "server-side memory per session (revived, instances, slab, kernel), first run", "server_bytes", " B",
+      "<= 8192 B", offsetof(struct scale_run, server_bytes), true },
+    { "client-side memory per session (librevive), first run", "client_bytes", " B", "",
+      offsetof(struct scale_run, client_bytes), true },
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
 void scale_report(FILE *f, const struct scale_results *res)
 {
-    fprintf(f, "## Sessions at scale: %zu sessions on one service\n\n"
+    fprintf(f, "## Sessions at scale: %zu sessions on one service, %s\n\n"
                "Service `%s`: rv-svc-bench, ssr_size 64, max_request and max_reply 64, checksum, a hot standby. "
-               "One connection opens the sessions one after another (rv_open); the readings before and after "
+               "One connection opens the sessions one after another (%s); the readings before and after "
                "give each session's cost. Then the same number is opened by 8 connections at once, a thread "
                "each, for the open rate alone. "
                "Server-side memory: the anonymous memory (RssAnon) of revived and both instances, and the "
                "system's Shmem (the slab), SUnreclaim (sockets, files) and PageTables. Client-side: rv-bench's "
                "own RssAnon. %d runs.\n\n"
                "| per session | min | median | target |\n|---|---:|---:|---|\n",
-               res->sessions, SCALE_SVC, res->runs);
+               res->sessions, res->shared ? "on shared channels" : "a socket each",
+               res->shared ? SCALE_SHARED_SVC : SCALE_SVC,
+               res->shared ? "rv_open_shared: one channel per connection" : "rv_open", res->runs);
     for (size_t i = 0; i < NFIELDS; i++) {
         double min, med;
         min_median(res, fields[i].off, &min, &med);
+        if (fields[i].first_run)
+            memcpy(&min, (const char *)&res->run[0] + fields[i].off, sizeof min), med = min;
         fprintf(f, "| %s | %.2f%s | %.2f%s | %s |\n", fields[i].label, min, fields[i].unit, med, fields[i].unit,
                 fields[i].target);
     }
@@ -275,11 +291,10 @@ void scale_report(FILE *f, const struct scale_results *res)
 
 void scale_csv(FILE *f, const struct scale_results *res)
 {
-    fprintf(f, "measure,sessions,run,value\n");
     for (size_t i = 0; i < NFIELDS; i++)
         for (int k = 0; k < res->runs; k++) {
             double v;
             memcpy(&v, (const char *)&res->run[k] + fields[i].off, sizeof v);
-            fprintf(f, "%s,%zu,%d,%.3f\n", fields[i].csv, res->sessions, k + 1, v);
+            fprintf(f, "%s%s,%zu,%d,%.3f\n", res->shared ? "shared_" : "", fields[i].csv, res->sessions, k + 1, v);
         }
 }

@@ -126,7 +126,9 @@ struct recovery {
 };
 
 struct recovery_run;   /* an open connection and its sessions, grown step by step */
-struct recovery_run *recovery_begin(struct revived *r, const char *svc, bool standby);
+/* shared: the idle sessions are opened with rv_open_shared (the one in
+ * flight has a socket of its own). */
+struct recovery_run *recovery_begin(struct revived *r, const char *svc, bool standby, bool shared);
 /* Grows the run to `sessions` sessions, then kills the instance `reps` times
  * with a request in flight; with a standby, each time once the standby holds
  * every session (bench_storm.c measures kills that come before). */
@@ -139,6 +141,8 @@ void recovery_end(struct recovery_run *run);
 #define SCALE_SESSIONS 10000
 #define SCALE_RUNS 3
 #define SCALE_OPENERS 8             /* connections opening at once, for the second open rate */
+#define SCALE_SHARED_SESSIONS 100000 /* with rv_open_shared: one channel per connection */
+#define SCALE_SHARED_SVC "scale-shared" /* as SCALE_SVC, room for SCALE_SHARED_SESSIONS */
 
 /* One run's costs, per session. */
 struct scale_run {
@@ -149,11 +153,12 @@ struct scale_run {
 
 struct scale_results {
     size_t sessions;
+    bool shared;            /* opened with rv_open_shared */
     int runs;
     struct scale_run run[SCALE_RUNS];
 };
 
-void scale_measure(struct scale_results *res, struct revived *r, int quick);
+void scale_measure(struct scale_results *res, struct revived *r, int quick, bool shared);
 void scale_report(FILE *f, const struct scale_results *res);
 void scale_csv(FILE *f, const struct scale_results *res);
 
