@@ -5,6 +5,7 @@
  * a client that names another client's session on its channel reaches
  * nothing. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,14 +92,16 @@ static void test_shared_sessions_cost_no_descriptors(void **state)
     rvd_stop(&d);
 }
 
+/* rv-svc-test with 4 worker threads (and tier 1's recovery domains). */
+#define WORKERS_MANIFEST "[service test]\nexec = rv-svc-test-rd\nssr_size = 256\n" POLICY IT_TEST_PATHS
+
 /* Calls in flight on shared sessions while the service is killed, with a
- * new process each time and then with a standby: every count comes back
- * exactly once. */
-static void kill_rounds(const char *extra)
+ * new process each time, with a standby, and with workers: every count
+ * comes back exactly once. */
+static void kill_rounds(const char *manifest)
 {
     struct rvd d;
-    char m[512];
-    rvd_start(&d, manifest_test(m, sizeof m, extra));
+    rvd_start(&d, manifest);
     rv_conn *c;
     assert_int_equal(rv_connect(d.sock, &c), 0);
     enum { N = 40, ROUNDS = 6 };
@@ -133,13 +136,59 @@ static void kill_rounds(const char *extra)
 static void test_shared_across_kills(void **state)
 {
     (void)state;
-    kill_rounds(POLICY);
+    char m[512];
+    kill_rounds(manifest_test(m, sizeof m, POLICY));
 }
 
 static void test_shared_across_kills_with_standby(void **state)
 {
     (void)state;
-    kill_rounds(POLICY "standby = yes\n");
+    char m[512];
+    kill_rounds(manifest_test(m, sizeof m, POLICY "standby = yes\n"));
+}
+
+static void test_shared_across_kills_with_workers(void **state)
+{
+    (void)state;
+    kill_rounds(WORKERS_MANIFEST);
+}
+
+/* Threads on connections of their own open, call and close shared
+ * sessions while the workers serve them: channels come and go under the
+ * workers (the last session's close ends its channel). */
+static void *churn_main(void *arg)
+{
+    const struct rvd *d = arg;
+    rv_conn *c;
+    assert_int_equal(rv_connect(d->sock, &c), 0);
+    for (int round = 0; round < 50; round++) {
+        rv_session *s[4];
+        for (int i = 0; i < 4; i++)
+            s[i] = open_shared(c, NULL);
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(call_ok(s[i], TEST_INCR), 1);
+        for (int i = 0; i < 4; i++)
+            rv_close(s[i]);
+    }
+    rv_disconnect(c);
+    return NULL;
+}
+
+static void test_shared_churn_with_workers(void **state)
+{
+    (void)state;
+    struct rvd d;
+    rvd_start(&d, WORKERS_MANIFEST);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, churn_main, &d), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    wait_sessions(&d, 0);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, 0);
+    rvd_stop(&d);
 }
 
 /* A process that dies holding shared sessions leaves none behind. */
@@ -237,6 +286,8 @@ int main(void)
         cmocka_unit_test_teardown(test_shared_sessions_cost_no_descriptors, it_teardown),
         cmocka_unit_test_teardown(test_shared_across_kills, it_teardown),
         cmocka_unit_test_teardown(test_shared_across_kills_with_standby, it_teardown),
+        cmocka_unit_test_teardown(test_shared_across_kills_with_workers, it_teardown),
+        cmocka_unit_test_teardown(test_shared_churn_with_workers, it_teardown),
         cmocka_unit_test_teardown(test_shared_client_dies, it_teardown),
         cmocka_unit_test_teardown(test_shared_tag_of_another_client, it_teardown),
     };

@@ -37,19 +37,26 @@
 
 
 /* The session an event names, now this worker's; NULL if it is gone. */
+/* Under the lock: s (found, or NULL) is this worker's now. */
+static rv_svc_session *hold(rv_svc_session *s)
+{
+    if (s)
+        s->in_worker = true;
+    return s;
+}
+
 static rv_svc_session *claim(uint64_t id)
 {
     rv__rt_lock();
-    rv_svc_session *s = rv__rt_sess_find(id);
-    if (s)
-        s->in_worker = true;
+    rv_svc_session *s = hold(rv__rt_sess_find(id));
     rv__rt_unlock();
     return s;
 }
 
-/* After serving: re-arm the session. The re-arm happens under the lock,
- * before in_worker clears: once it clears, the event loop may unbind and
- * free the session. */
+/* After serving: re-arm the session (one of a shared channel is not
+ * polled itself: its channel is re-armed). The re-arm happens under the
+ * lock, before in_worker clears: once it clears, the event loop may unbind
+ * and free the session. */
 static void finish(rv_svc_session *s)
 {
     rv__rt_lock();
@@ -63,22 +70,12 @@ static void finish(rv_svc_session *s)
 static rv_svc_session *claim_tagged(struct rv_channel *ch, int32_t tag)
 {
     rv__rt_lock();
-    rv_svc_session *s = rv__demux_lookup.claim(ch, tag);
-    if (s)
-        s->in_worker = true;
+    rv_svc_session *s = hold(rv__demux_lookup.claim(ch, tag));
     rv__rt_unlock();
     return s;
 }
 
-static void release_tagged(rv_svc_session *s)
-{
-    rv__rt_lock();
-    s->in_worker = false;
-    rv__rt_let_go();
-    rv__rt_unlock();
-}
-
-static const struct rv_demux_claimer tagged = { claim_tagged, release_tagged };
+static const struct rv_demux_claimer tagged = { claim_tagged, finish };
 
 static void serve_channel(uint32_t id)
 {
