@@ -38,6 +38,7 @@ struct held_session {
     struct account *account;
     uid_t uid;                  /* the opener's credentials, for the service */
     gid_t gid;
+    pid_t client_pid;           /* the process that opened it (a service's instance, for fs on blk) */
     struct conn *opener;        /* waiting for the open to finish, while binding */
     enum session_state state;
     int server_fd, client_fd;   /* client_fd only until handed to the opener; both -1 on a shared channel */

@@ -608,6 +608,7 @@ void service_open(struct service *svc, struct conn *c, const char *args, bool sh
         return;
     }
     s->opener = conn_get(c);
+    s->client_pid = conn_pid(c);
     conn_cred(c, &s->uid, &s->gid);
     service_link(svc, s);
     if (svc->state == SVC_READY)

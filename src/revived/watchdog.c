@@ -10,21 +10,45 @@
 #include "child.h"
 #include "list.h"
 #include "loop.h"
+#include "procstat.h"
 #include "service.h"
 #include "session.h"
 #include "util.h"
 
+/* Whether the instance (process pid) waits on a request of its own to
+ * another service: fs, a client of blk, waiting on a blk that is hung or
+ * recovering. That service's watchdog judges its hang; the waiting
+ * request is no more to blame than its own client. */
+static bool waits_on_another(const struct service *svc, pid_t pid)
+{
+    for (size_t i = 0; i < services_count(); i++) {
+        const struct service *other = service_at(i);
+        for (struct held_session *s = other == svc ? NULL : other->sessions; s; s = s->next) {
+            uint64_t done;
+            if (s->client_pid == pid && s->state == SESS_BOUND && session_request_pending(s, &done))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* A request past its deadline is blamed (twice: poisoned) only when its
+ * instance could have run it: not while the instance waits on another
+ * service, and not when the instance is stopped (SIGSTOP from outside),
+ * which is killed as hung all the same. */
 static void check_request_deadline(struct service *svc, struct instance *in, uint64_t now)
 {
     struct rv_busy oldest = { 0 };
     uint64_t since = rv__status_oldest(in->status, &oldest);
     uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
-    if (!limit || !since || now < since || now - since <= limit)
+    if (!limit || !since || now < since || now - since <= limit || waits_on_another(svc, in->pid))
         return;
     struct held_session *s = service_session(svc, oldest.session);
     uint64_t seq = oldest.seq;
-    service_abort(in, "hang: a request exceeded request_timeout");
-    if (s)
+    struct procstat ps;
+    bool stopped = procstat_read(in->pid, &ps) == 0 && ps.state == 'T';
+    service_abort(in, stopped ? "hang: stopped past request_timeout" : "hang: a request exceeded request_timeout");
+    if (s && !stopped)
         session_blame(s, seq);
 }
 

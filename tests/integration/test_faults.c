@@ -335,6 +335,40 @@ static void *slow_main(void *arg)
     return NULL;
 }
 
+/* A request whose instance is stopped from outside (SIGSTOP) past
+ * request_timeout: the instance is killed as hung, but a stopped process
+ * runs nothing of the request, so the request is no culprit. Its re-run
+ * then hangs in its handler by itself (blamed once), and its third run
+ * answers, where two blames would have poisoned it (RV_EPOISON). What fs on
+ * blk met when the killer stopped them in turn. */
+static void test_stopped_request_is_no_culprit(void **state)
+{
+    (void)state;
+    struct rvd d;
+    start(&d, "request_timeout = 1s\nheartbeat = 10s\nmax_restarts = 100 in 10s\n");
+    struct fifo f;
+    char args[160];
+    fifo_make(&d, "slow.fifo", &f);
+    snprintf(args, sizeof args, "fifo=%s", f.path);
+    struct slow_call c = { .s = open_session(&d, "test", args) };
+    assert_int_equal(pthread_create(&c.th, NULL, slow_main, &c), 0);
+    fifo_wait(&f);   /* the request is in its handler: stopped well within 1 s */
+    ctl(&d, "kill", "test", "STOP");
+    fifo_wait(&f);   /* its re-run blocks in the handler past 1 s: a hang of its own */
+    unlink(f.path);  /* the third run does not block */
+    pthread_join(c.th, NULL);
+    fifo_close(&f);
+    assert_int_equal(c.rc, 0);
+    assert_int_equal(call_ok(c.s, TEST_GET), 1);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, 2);
+    if (!strstr(st.last_exit, "exceeded request_timeout"))
+        fail_msg("last_exit '%s' does not say the re-run hung", st.last_exit);
+    rv_close(c.s);
+    rvd_stop(&d);
+}
+
 struct open_call {
     pthread_t th;
     const struct rvd *d;
@@ -454,6 +488,7 @@ int main(void)
         cmocka_unit_test_teardown(test_sigkill_is_a_crash, it_teardown),
         cmocka_unit_test_teardown(test_hang_op, it_teardown),
         cmocka_unit_test_teardown(test_hang_stop, it_teardown),
+        cmocka_unit_test_teardown(test_stopped_request_is_no_culprit, it_teardown),
         cmocka_unit_test_teardown(test_stop_while_starting, it_teardown),
         cmocka_unit_test_teardown(test_unserved_request, it_teardown),
         cmocka_unit_test_teardown(test_corrupt_ssr_never_committed, it_teardown),
