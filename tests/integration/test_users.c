@@ -701,10 +701,62 @@ static void test_kv_keys_per_user(void **state)
     rvd_stop(&d);
 }
 
+/* ------------------------------------------------------------ shared sessions */
+
+/* nobody asks revived to close sessions by id (RV_T_CLOSE), every id the
+ * first sessions of revived's run can have (ids are a serial and a slab
+ * record, no secret): none is its own, so every one is refused. */
+static void close_by_id(const struct rvd *d, const void *arg, FILE *report, int hold)
+{
+    (void)arg;
+    (void)hold;
+    int fd = rv__wire_dial(d->sock);
+    struct rv_msg *m = malloc(sizeof *m);
+    unsigned refused = 0, total = 0;
+    for (uint64_t serial = 1; serial <= 4; serial++)
+        for (uint64_t record = 0; record < 8; record++, total++) {
+            struct rv_hdr h = rv__hdr_make(RV_T_CLOSE, serial << 24 | record, 0, 0, 0);
+            if (fd >= 0 && m && rv__wire_send(fd, &h, NULL, NULL, 0, 0) == 0 &&
+                rv__wire_recv(fd, m, RV_WIRE_MAX_BODY, 0) == 1 && m->hdr.type == RV_T_ERROR)
+                refused++;
+        }
+    fprintf(report, "%u of %u refused\n", refused, total);
+    free(m);
+}
+
+/* root's session on a shared channel is closed by a CLOSE to revived
+ * (client.c), which names it by id: another user naming it is refused, and
+ * root's session counts on. */
+static void test_close_of_another_users_shared_session(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512], line[64];
+    rvd_start(&d, manifest_test(m, sizeof m, "users = *\n"));
+    rv_conn *c;
+    rv_session *s;
+    assert_int_equal(rv_connect(d.sock, &c), 0);
+    assert_int_equal(rv_open_shared(c, "test", NULL, &s), 0);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    struct child ch;
+    child_start(&ch, &nobody, close_by_id, &d, NULL);
+    child_line(&ch, line, sizeof line);
+    child_finish(&ch);
+    assert_string_equal(line, "32 of 32 refused");
+    assert_int_equal(call_ok(s, TEST_INCR), 2);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.sessions, 1);
+    rv_close(s);
+    rv_disconnect(c);
+    rvd_stop(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_users_key, it_teardown),
+        cmocka_unit_test_teardown(test_close_of_another_users_shared_session, it_teardown),
         cmocka_unit_test_teardown(test_socket_mode_and_group, it_teardown),
         cmocka_unit_test_teardown(test_revivectl_as_another_user, it_teardown),
         cmocka_unit_test_teardown(test_sessions_per_user_not_per_process, it_teardown),
