@@ -28,6 +28,7 @@ LAYERS = {
         ['service'],
         ['instance'],
         ['session'],
+        ['opening'],
         ['channel'],
         ['dataspace', 'access'],
         ['namespace', 'conn'],

@@ -67,6 +67,13 @@ int rv_open(rv_conn *conn, const char *name, const char *args, rv_session **out)
  * connection; one whose state is lost says RV_ELOST. */
 int rv_open_shared(rv_conn *conn, const char *name, const char *args, rv_session **out);
 
+/* Opens n sessions as rv_open_shared, into out[0..n-1], asking revived for
+ * up to 1,000 at a time in one message (the service binds them in one
+ * wake-up): for a process that opens thousands at once. All or nothing:
+ * when one cannot be opened, those opened are closed again and the first
+ * failure's code is returned (rv_conn_error says why). */
+int rv_open_shared_many(rv_conn *conn, const char *name, const char *args, size_t n, rv_session **out);
+
 /* Calls the service: op and req go to its handler; the reply (at most
  * reply_cap bytes) comes back. Returns the handler's status (0, or a
  * negative code; handler errors are RV_EAPP or RV_EAPP_BASE and below). */

@@ -203,12 +203,6 @@ void conn_reply_error(struct conn *c, int32_t status, const char *why)
     conn_reply(c, &h, why, NULL, 0);
 }
 
-void conn_reply_open(struct conn *c, uint64_t id, int client_fd, uint32_t flags)
-{
-    struct rv_hdr h = rv__hdr_make(RV_T_OPEN_OK, id, flags, 0, 0);
-    conn_reply(c, &h, NULL, &client_fd, client_fd >= 0);
-}
-
 static void on_conn_event(struct rv_handler *h, uint32_t events)
 {
     struct conn *c = (struct conn *)h;

@@ -57,8 +57,5 @@ bool conn_privileged(const struct conn *c);
 void conn_reply(struct conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds);
 void conn_reply_ok(struct conn *c);
 void conn_reply_error(struct conn *c, int32_t status, const char *why);
-/* Hands a session's client end to the opener (-1: none, the session is on
- * a shared channel the opener has); flags are RV_OPEN_*. */
-void conn_reply_open(struct conn *c, uint64_t id, int client_fd, uint32_t flags);
 
 #endif

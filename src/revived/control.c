@@ -72,6 +72,27 @@ static struct service *find_named(struct conn *c, const struct rv_msg *m, size_t
     return svc;
 }
 
+/* How many sessions an OPEN asks for: 1, or with RV_OPEN_MANY its seq; 0
+ * (answered) for flags revived does not know or a count out of range. */
+static uint32_t open_count(struct conn *c, const struct rv_msg *m)
+{
+    uint32_t op = m->hdr.op;
+    if (op & ~(uint32_t)(RV_OPEN_SHARED | RV_OPEN_MANY)) {
+        conn_reply_error(c, RV_EPROTO, "malformed open: unknown flags");
+        return 0;
+    }
+    if (!(op & RV_OPEN_MANY))
+        return 1;
+    if (!(op & RV_OPEN_SHARED) || m->hdr.seq < 1 || m->hdr.seq > RV_OPEN_MANY_MAX) {
+        char why[128];
+        snprintf(why, sizeof why, "malformed open: many sessions are opened shared, 1 to %d at a time",
+                 RV_OPEN_MANY_MAX);
+        conn_reply_error(c, RV_EPROTO, why);
+        return 0;
+    }
+    return (uint32_t)m->hdr.seq;
+}
+
 static void on_open(struct conn *c, const struct rv_msg *m)
 {
     size_t off = 0;
@@ -88,11 +109,9 @@ static void on_open(struct conn *c, const struct rv_msg *m)
         conn_reply_error(c, RV_EPERM, why);
         return;
     }
-    if (m->hdr.op & ~(uint32_t)RV_OPEN_SHARED) {
-        conn_reply_error(c, RV_EPROTO, "malformed open: unknown flags");
-        return;
-    }
-    service_open(svc, c, args, m->hdr.op & RV_OPEN_SHARED);
+    uint32_t count = open_count(c, m);
+    if (count)
+        service_open(svc, c, args, m->hdr.op, count);
 }
 
 static void on_status(struct conn *c)

@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "filter.h"
 #include "log.h"
+#include "opening.h"
 #include "reserve.h"
 #include "sandbox.h"
 #include "service.h"
@@ -218,16 +219,46 @@ static void on_hello(struct instance *in, const struct rv_msg *m)
     }
 }
 
-void handover_bind(struct service *svc, struct held_session *s)
+/* BINDs to the active instance, as many sessions to a message as share
+ * their arguments and fit. Filled and flushed in one go (revived is
+ * single-threaded, and nothing it calls binds). */
+static struct bind_batch {
+    struct rv_wire_session w[RV_BIND_MAX];
+    int fds[RV_WIRE_MAX_FDS];
+    size_t n, nfds;
+    const char *args;
+} batch;
+
+static void bind_flush(struct instance *in)
 {
-    uint8_t body[sizeof(struct rv_wire_session) + RV_ARGS_MAX];
-    int fds[1 + RV_MAX_STORED_FDS];
-    struct rv_wire_session w;
-    size_t nfds = session_wire(s, &w, fds, svc->active->serial);
-    size_t alen = strlen(s->args);
-    memcpy(body, &w, sizeof w);
-    memcpy(body + sizeof w, s->args, alen);
-    ctl_send(svc->active, RV_T_BIND, s->id, body, sizeof w + alen, fds, nfds);
+    static uint8_t body[RV_WIRE_MAX_BODY];
+    if (!batch.n)
+        return;
+    size_t wl = batch.n * sizeof batch.w[0], al = strlen(batch.args);
+    memcpy(body, batch.w, wl);
+    memcpy(body + wl, batch.args, al);
+    struct rv_hdr h = rv__hdr_make(RV_T_BIND, 0, (uint32_t)batch.n, 0, wl + al);
+    ctl_send_hdr(in, &h, body, batch.fds, batch.nfds);
+    batch.n = batch.nfds = 0;
+}
+
+static void bind_add(struct instance *in, struct held_session *s)
+{
+    if (in->killed_by_us)
+        return;   /* its successor binds s once READY */
+    if (batch.n && (batch.n == RV_BIND_MAX || strcmp(batch.args, s->args) != 0 ||
+                    batch.nfds + 1 + RV_MAX_STORED_FDS > RV_WIRE_MAX_FDS))
+        bind_flush(in);
+    batch.nfds += session_wire(s, &batch.w[batch.n++], batch.fds + batch.nfds, in->serial);
+    batch.args = s->args;
+    s->bind_sent_to = in->serial;
+}
+
+void handover_bind(struct service *svc, struct held_session **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        bind_add(svc->active, s[i]);
+    bind_flush(svc->active);
 }
 
 /* Tells the client of a recovered service to re-send the call it is
@@ -246,6 +277,22 @@ static void announce_restart(struct service *svc)
     }
 }
 
+/* Sessions still waiting for their bind go to the instance now ready; one
+ * abandoned while a dead instance bound it is only freed. */
+static void rebind(struct service *svc)
+{
+    struct held_session *next;
+    for (struct held_session *s = svc->sessions; s; s = next) {
+        next = s->next;
+        if (s->state == SESS_BINDING && s->abandoned) {
+            service_unlink(s);
+            session_destroy(s);
+        } else if (s->state == SESS_BINDING)
+            bind_add(svc->active, s);
+    }
+    bind_flush(svc->active);
+}
+
 static void on_ready(struct service *svc)
 {
     svc->state = SVC_READY;
@@ -261,37 +308,49 @@ static void on_ready(struct service *svc)
         announce_restart(svc);
     } else
         rv_info("%s: ready", svc->conf->name);
-    for (struct held_session *s = svc->sessions; s && svc->active && !svc->active->killed_by_us; s = s->next)
-        if (s->state == SESS_BINDING)
-            handover_bind(svc, s);
+    rebind(svc);
 }
 
-static void on_bind_done(struct service *svc, uint64_t id, int32_t status)
+/* An abandoned session (session.h) is unbound as soon as it is bound.
+ * false: the instance lied, and is being replaced. */
+static bool bind_done(struct service *svc, uint64_t id, int32_t status)
 {
     struct held_session *s = service_session(svc, id);
-    if (!s || s->state != SESS_BINDING) {
+    if (!s || s->state != SESS_BINDING || s->bind_sent_to != svc->active->serial) {
         service_abort(svc->active, "confirmed a bind revived did not ask for");
-        return;
+        return false;
     }
     if (status != 0) {
         char why[128];
         snprintf(why, sizeof why, "service '%s' refused the session (bind returned %d)", svc->conf->name, status);
         service_unlink(s);
         session_fail(s, status <= RV_EAPP ? status : RV_EAPP, why);
-        return;
+        return true;
     }
     s->state = SESS_BOUND;
-    uint32_t flags = svc->conf->state == RV_STATE_STATELESS ? 0 : RV_OPEN_KEEPS_STATE;
-    int client_end = s->chan ? channel_take_client_end(s->chan) : s->client_fd;
-    if (s->chan)
-        flags |= RV_OPEN_SHARED | (client_end >= 0 ? RV_OPEN_NEW_CHANNEL : 0);
-    conn_reply_open(s->opener, s->id, client_end, flags);
-    conn_put(s->opener);
-    s->opener = NULL;
-    if (client_end >= 0)
-        close(client_end);
-    s->client_fd = -1;
-    adopt(svc, s);   /* after the opener's answer: the opener need not wait for the standby */
+    if (s->abandoned) {
+        handover_unbind(s);
+        service_unlink(s);
+        session_destroy(s);
+        return true;
+    }
+    opening_bound(s, svc->conf->state == RV_STATE_STATELESS ? 0 : RV_OPEN_KEEPS_STATE);
+    adopt(svc, s);   /* after a lone session's answer: its opener need not wait for the standby */
+    return true;
+}
+
+static void on_bind_done(struct service *svc, const struct rv_msg *m)
+{
+    struct rv_wire_opened e;
+    if (m->hdr.len == 0 || m->hdr.len % sizeof e) {
+        service_abort(svc->active, "sent a malformed BIND_DONE");
+        return;
+    }
+    bool truthful = true;
+    for (size_t at = 0; at < m->hdr.len && truthful; at += sizeof e) {
+        memcpy(&e, m->body + at, sizeof e);
+        truthful = bind_done(svc, e.id, e.status);
+    }
 }
 
 static void on_store_fd(struct service *svc, struct rv_msg *m)
@@ -370,7 +429,7 @@ static enum handover_event dispatch(struct instance *in, struct rv_msg *m)
         on_ready(svc);
         ev = HANDOVER_READY;
         break;
-    case RV_T_BIND_DONE: on_bind_done(svc, m->hdr.seq, m->hdr.status); break;
+    case RV_T_BIND_DONE: on_bind_done(svc, m); break;
     case RV_T_STORE_FD: on_store_fd(svc, m); break;
     case RV_T_SESSION_LOST: on_session_lost(svc, m); break;
     case RV_T_PONG: in->ping_sent_ns = 0; break;

@@ -12,6 +12,7 @@
 #ifndef RV_HANDOVER_H
 #define RV_HANDOVER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct instance;
@@ -35,8 +36,9 @@ void handover_drain(struct instance *in);
  * (a standby that holds them already) the crash flags of those that have
  * any, then HANDOVER_END. */
 void handover_begin(struct instance *in);
-/* Asks the active instance to bind a new session (it answers BIND_DONE). */
-void handover_bind(struct service *svc, struct held_session *s);
+/* Asks the active instance to bind n new sessions (it answers BIND_DONE
+ * for each): those opened together go in one message. */
+void handover_bind(struct service *svc, struct held_session **s, size_t n);
 /* Tells the active instance a bound session's client is gone; while it
  * recovers, it reads this once READY. The standby forgets it. */
 void handover_unbind(struct held_session *s);

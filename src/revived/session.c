@@ -17,6 +17,7 @@
 #include "log.h"
 #include "account.h"
 #include "channel.h"
+#include "opening.h"
 
 /* Session ids are unique for revived's run, and carry the session's slab
  * record in their low bits: an instance finds the session of a control
@@ -58,8 +59,8 @@ static void release(struct held_session *s)
     close_fd(&s->client_fd);
     for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
         close_fd(&s->stored[i]);
-    if (s->opener)
-        conn_put(s->opener);
+    if (s->opening)
+        opening_failed(s, RV_ECLOSED, "the session was closed before it was open");
     free(s->args);
     free(s);
 }
@@ -137,14 +138,23 @@ void session_post(const struct held_session *s, uint8_t type, int32_t status, co
 /* A socket of its own is shut too, so every later call fails at once; a
  * shared channel carries other sessions on, and the notice alone ends
  * this one in its client. */
+void session_abandon(struct held_session *s, const char *why)
+{
+    if (s->opening)
+        opening_failed(s, RV_ECLOSED, why);
+    if (s->chan)
+        channel_leave(s);
+    s->abandoned = true;
+}
+
 void session_fail(struct held_session *s, int status, const char *why)
 {
     if (s->state == SESS_BOUND) {
         session_post(s, RV_T_NOTICE, status, why);
         if (!s->chan)
             shutdown(s->server_fd, SHUT_RDWR);
-    } else if (s->opener)
-        conn_reply_error(s->opener, status, why);
+    } else if (s->opening)
+        opening_failed(s, status, why);
     session_destroy(s);
 }
 

@@ -26,6 +26,7 @@ struct service;
 struct account;
 struct conn;
 struct held_channel;
+struct opening;
 
 enum session_state { SESS_BINDING, SESS_BOUND };
 
@@ -39,7 +40,10 @@ struct held_session {
     uid_t uid;                  /* the opener's credentials, for the service */
     gid_t gid;
     pid_t client_pid;           /* the process that opened it (a service's instance, for fs on blk) */
-    struct conn *opener;        /* waiting for the open to finish, while binding */
+    struct opening *opening;    /* the OPEN waiting for it, while binding (opening.h) */
+    uint32_t opening_slot;      /* its place in that OPEN's answer */
+    uint64_t bind_sent_to;      /* the serial of the instance last sent its BIND */
+    bool abandoned;             /* its client went while its BIND was out: unbound once confirmed */
     enum session_state state;
     int server_fd, client_fd;   /* client_fd only until handed to the opener; both -1 on a shared channel */
     struct held_channel *chan;  /* its shared channel (channel.h); NULL: the socket pair is its own */
@@ -69,7 +73,7 @@ struct held_session *session_create(const struct rv_service_conf *conf, struct s
                                     const char *args, void (*on_hangup)(struct held_session *s), int *err,
                                     char *why, size_t whylen);
 void session_destroy(struct held_session *s);
-/* Posts a notice to the client (or answers the opener), shuts the socket
+/* Posts a notice to the client (or answers for it to its opener), shuts the socket
  * so every later call fails too, and destroys the session. */
 void session_fail(struct held_session *s, int status, const char *why);
 /* Fills the hand-over record and its descriptors for the instance with
@@ -78,6 +82,9 @@ size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int
 /* Posts a message of revived's (NOTICE, RESTARTED) to the session's
  * client: seq names the session on a shared channel. */
 void session_post(const struct held_session *s, uint8_t type, int32_t status, const char *text);
+/* The client went while the instance binds s: its opener is answered and
+ * it leaves its channel, but s stays until the instance confirms the bind. */
+void session_abandon(struct held_session *s, const char *why);
 void session_blame(struct held_session *s, uint64_t seq);
 /* Whether a request waits for the service (queued on the socket, or taken
  * into the journal and not completed); *done gets the last completed seq.

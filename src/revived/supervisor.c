@@ -17,6 +17,7 @@
 #include "arena.h"
 #include "child.h"
 #include "channel.h"
+#include "opening.h"
 #include "conn.h"
 #include "handover.h"
 #include "list.h"
@@ -563,21 +564,36 @@ void supervisor_fini(void)
 
 /* ---- clients ---- */
 
+/* Whether s's BIND is out to the instance that may still confirm it. */
+static bool bind_in_flight(const struct held_session *s)
+{
+    const struct instance *in = s->svc->active;
+    return s->state == SESS_BINDING && in && in->serial == s->bind_sent_to;
+}
+
 /* The session's client end closed: the instance unbinds it (also while it
- * recovers: it reads the UNBIND once READY), revived frees it. While it is
- * still binding only the service can have closed it, and its opener waits. */
+ * recovers: it reads the UNBIND once READY), revived frees it. A session
+ * still binding has a socket of its own only the service can have closed
+ * (its opener waits); one on a shared channel whose client went while the
+ * instance binds it is kept, abandoned, until the instance confirms the
+ * bind, so that the confirmation finds what it confirms. */
 static void on_session_hangup(struct held_session *s)
 {
     if (s->state == SESS_BINDING) {
+        const char *why = s->chan ? "the client closed the shared channel while the session was opening"
+                                  : "the service closed the session while opening it";
+        if (s->chan && bind_in_flight(s)) {
+            session_abandon(s, why);
+            return;
+        }
         service_unlink(s);
-        session_fail(s, RV_EPROTO, "the service closed the session while opening it");
+        session_fail(s, s->chan ? RV_ECLOSED : RV_EPROTO, why);
         return;
     }
     handover_unbind(s);
     service_unlink(s);
     session_destroy(s);
 }
-
 /* The channel c shares with the service, made with its first session. */
 static struct held_channel *shared_channel(struct service *svc, struct conn *c, char *why, size_t whylen)
 {
@@ -585,34 +601,52 @@ static struct held_channel *shared_channel(struct service *svc, struct conn *c, 
     return ch ? ch : channel_create(&svc->channels, c, why, whylen);
 }
 
-void service_open(struct service *svc, struct conn *c, const char *args, bool shared)
+/* One session of an OPEN, into *out; an RV_E* code with a sentence in why
+ * if it cannot be made. */
+static int open_one(struct service *svc, struct conn *c, const char *args, bool shared, struct opening *o,
+                    struct held_session **out, char *why, size_t whylen)
 {
+    int err = RV_ENOMEM;
+    struct held_channel *ch = shared ? shared_channel(svc, c, why, whylen) : NULL;
+    uint64_t done = svc->active ? instance_ctl_done(svc->active) : UINT64_MAX;
+    struct held_session *s = !shared || ch ? session_create(svc->conf, svc, &svc->slab, done, conn_account(c), ch,
+                                                            args, on_session_hangup, &err, why, whylen)
+                                           : NULL;
+    if (!s) {
+        if (ch)
+            channel_close_if_empty(ch);
+        return err;
+    }
+    opening_add(o, s);
+    s->client_pid = conn_pid(c);
+    conn_cred(c, &s->uid, &s->gid);
+    service_link(svc, s);
+    *out = s;
+    return 0;
+}
+
+void service_open(struct service *svc, struct conn *c, const char *args, uint32_t flags, uint32_t count)
+{
+    char why[384];
     if (svc->state == SVC_FAILED || svc->state == SVC_STOPPED) {
-        char why[384];
         snprintf(why, sizeof why, "service '%s' is %s (last exit: %s)", svc->conf->name,
                  service_state_name(svc->state), svc->last_exit);
         conn_reply_error(c, svc->state == SVC_FAILED ? RV_EFAILED : RV_ESTOPPED, why);
         return;
     }
-    int err = RV_ENOMEM;
-    char why[256];
-    struct held_channel *ch = shared ? shared_channel(svc, c, why, sizeof why) : NULL;
-    uint64_t done = svc->active ? instance_ctl_done(svc->active) : UINT64_MAX;
-    struct held_session *s = !shared || ch ? session_create(svc->conf, svc, &svc->slab, done, conn_account(c), ch,
-                                                            args, on_session_hangup, &err, why, sizeof why)
-                                           : NULL;
-    if (!s) {
-        if (ch)
-            channel_close_if_empty(ch);
-        conn_reply_error(c, err, why);
+    struct opening *o = opening_new(c, count, flags & RV_OPEN_MANY);
+    if (!o) {
+        conn_reply_error(c, RV_ENOMEM, "revived is out of memory");
         return;
     }
-    s->opener = conn_get(c);
-    s->client_pid = conn_pid(c);
-    conn_cred(c, &s->uid, &s->gid);
-    service_link(svc, s);
+    static struct held_session *made[RV_OPEN_MANY_MAX];
+    uint32_t n = 0;
+    int err = 0;
+    while (n < count && !(err = open_one(svc, c, args, flags & RV_OPEN_SHARED, o, &made[n], why, sizeof why)))
+        n++;
     if (svc->state == SVC_READY)
-        handover_bind(svc, s);
+        handover_bind(svc, made, n);
+    opening_seal(o, err, why);
 }
 
 /* ---- revivectl ---- */

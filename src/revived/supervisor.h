@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include "manifest.h"
 
 struct service;
@@ -16,10 +17,11 @@ int supervisor_init(const struct rv_manifest *m);
 /* Kills every instance, frees every session and record. */
 void supervisor_fini(void);
 
-/* Opens a session on behalf of connection c, charged to its user; replies
- * on c, now (an error) or once the service has bound it. shared: on the
- * one channel c shares with the service (wire.h: RV_OPEN_SHARED). */
-void service_open(struct service *svc, struct conn *c, const char *args, bool shared);
+/* Opens count sessions on behalf of connection c, charged to its user;
+ * replies on c, now (an error) or once the service has bound them. flags
+ * are OPEN's (wire.h): RV_OPEN_SHARED, on the one channel c shares with
+ * the service; RV_OPEN_MANY, count of them answered at once. */
+void service_open(struct service *svc, struct conn *c, const char *args, uint32_t flags, uint32_t count);
 /* revivectl kill: sends sig (one of rv__kill_signals) to the active instance. */
 int service_kill(struct service *svc, int sig, char *why, size_t whylen);
 /* revivectl restart: a new process at a request boundary (an upgrade), or

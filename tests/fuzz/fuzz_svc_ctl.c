@@ -82,13 +82,13 @@ static void check_flags(const struct rv_msg *m, long k)
     }
 }
 
-static void check_bind(const struct rv_msg *m, const struct rv_wire_session *w, const char *args)
+static void check_bind(const struct rv_msg *m, long k, const char *args)
 {
-    size_t extra = m->hdr.len - sizeof *w, alen = strlen(args);
-    if (memcmp(w, m->body, sizeof *w) != 0 || alen > RV_ARGS_MAX || alen > extra ||
-        memcmp(args, m->body + sizeof *w, alen) != 0)
-        fuzz_fail(HARNESS, "bind: the session or its arguments are not what came");
-    check_batch(m, 1, extra);
+    size_t records = (size_t)k * sizeof(struct rv_wire_session), extra = m->hdr.len - records, alen = strlen(args);
+    if (k != (long)m->hdr.op || k < 1 || k > RV_BIND_MAX || alen > RV_ARGS_MAX || alen > extra ||
+        memcmp(args, m->body + records, alen) != 0)
+        fuzz_fail(HARNESS, "bind: the sessions or their arguments are not what came");
+    check_batch(m, k, extra);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -109,10 +109,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         long f = rv__ctl_flags(&m);
         if (f >= 0)
             check_flags(&m, f);
-        struct rv_wire_session w;
         char args[RV_ARGS_MAX + 1];
-        if (rv__ctl_bind(&m, &w, args) == 0)
-            check_bind(&m, &w, args);
+        long b = rv__ctl_bind(&m, args);
+        if (b >= 0)
+            check_bind(&m, b, args);
     }
     return 0;
 }
@@ -129,9 +129,9 @@ size_t fuzz_seed(size_t i, uint8_t *buf, size_t cap)
     struct rv_wire_svc_config cfg = { .ssr_size = 64, .protect = RV_PROTECT_CHECKSUM, .slab_records = 1024 };
     struct rv_wire_session batch[3] = { session(1, 0), session(2, 5), session(3, 15) };
     struct {
-        struct rv_wire_session w;
+        struct rv_wire_session w[2];
         char args[16];
-    } bind = { session(9, 2), "weight=3" };
+    } bind = { { session(9, 2), session(10, 0) }, "weight=3" };
     switch (i) {
     case 0: fuzz_put_msg(buf, &len, cap, 2, RV_T_SVC_CONFIG, 0, 0, 0, &cfg, sizeof cfg); break;
     case 1:
@@ -145,7 +145,7 @@ size_t fuzz_seed(size_t i, uint8_t *buf, size_t cap)
         fuzz_put_msg(buf, &len, cap, 1 + 3 + 5, RV_T_SESSIONS, 0, 0, 0, batch, sizeof batch);
         fuzz_put_msg(buf, &len, cap, 0, RV_T_HANDOVER_END, 0, 0, 0, NULL, 0);
         break;
-    case 3: fuzz_put_msg(buf, &len, cap, 2, RV_T_BIND, 0, 0, 0, &bind, sizeof bind.w + strlen(bind.args)); break;
+    case 3: fuzz_put_msg(buf, &len, cap, 3, RV_T_BIND, 0, 2, 0, &bind, sizeof bind.w + strlen(bind.args)); break;
     case 4: fuzz_put_msg(buf, &len, cap, 0, RV_T_UNBIND, 9, 0, 0, NULL, 0); break;
     case 5:
         batch[1].stored_mask = 0;

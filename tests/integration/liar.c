@@ -77,13 +77,18 @@ static void claim_everything_handled(void)
 static void bind(bool *live)
 {
     struct rv_wire_session w;
-    if (msg.hdr.len < sizeof w)
+    struct rv_wire_opened done[RV_BIND_MAX];
+    size_t k = msg.hdr.op;
+    if (k < 1 || k > RV_BIND_MAX || msg.hdr.len < k * sizeof w)
         exit(4);
-    memcpy(&w, msg.body, sizeof w);
-    if (w.record >= LIAR_RECORDS || live[w.record])
-        exit(5);
-    live[w.record] = true;
-    say(RV_T_BIND_DONE, msg.hdr.seq, NULL, 0);
+    for (size_t i = 0; i < k; i++) {
+        memcpy(&w, msg.body + i * sizeof w, sizeof w);
+        if (w.record >= LIAR_RECORDS || live[w.record])
+            exit(5);
+        live[w.record] = true;
+        done[i] = (struct rv_wire_opened){ .id = w.id };
+    }
+    say(RV_T_BIND_DONE, 0, done, k * sizeof done[0]);
 }
 
 static void lie_in_status(void)

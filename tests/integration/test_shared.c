@@ -19,6 +19,8 @@
 
 #define POLICY "max_restarts = 100 in 10s\nrequest_timeout = 20s\nheartbeat = 10s\n"
 #define MANY 600
+/* Room for the thousands of sessions the tests of RV_OPEN_MANY hold. */
+#define USER_ROOM "[revived]\nmax_sessions_per_user = 20000\nmax_ssr_bytes = 1G\n"
 
 static rv_session *open_shared(rv_conn *c, const char *args)
 {
@@ -280,6 +282,201 @@ static void test_shared_tag_of_another_client(void **state)
     rvd_stop(&d);
 }
 
+static void open_many(rv_conn *c, const char *name, size_t n, rv_session **s)
+{
+    int rc = rv_open_shared_many(c, name, NULL, n, s);
+    if (rc != 0)
+        fail_msg("rv_open_shared_many(%zu): %d: %s", n, rc, rv_conn_error(c));
+}
+
+static void close_all(rv_session **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        rv_close(s[i]);
+}
+
+/* 2,500 sessions in three requests (at most 1,000 each): each is a session
+ * of its own, with its own count, and closes on its own. */
+static void test_open_many(void **state)
+{
+    (void)state;
+    enum { N = 2500 };
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, "max_sessions = 4096\n" USER_ROOM));
+    rv_conn *c;
+    assert_int_equal(rv_connect(d.sock, &c), 0);
+    rv_session **s = calloc(N, sizeof *s);
+    open_many(c, "test", N, s);
+    wait_sessions(&d, N);
+    incr_each(s, N);
+    check_each(s, N, 1);
+    close_all(s, N / 2);
+    wait_sessions(&d, N - N / 2);
+    for (size_t i = N / 2; i < N; i++)
+        assert_int_equal(call_ok(s[i], TEST_GET), i % 7 + 1);
+    close_all(s + N / 2, N - N / 2);
+    wait_sessions(&d, 0);
+    free(s);
+    rv_disconnect(c);
+    rvd_stop(&d);
+}
+
+/* More sessions than max_sessions leaves room for: none of the request's
+ * is kept, the error says why, and the sessions open before still count. */
+static void test_open_many_is_all_or_nothing(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, "max_sessions = 1024\n" USER_ROOM));
+    rv_conn *c;
+    assert_int_equal(rv_connect(d.sock, &c), 0);
+    rv_session *before[100], *many[1000];
+    open_many(c, "test", 100, before);
+    incr_each(before, 100);
+    assert_int_equal(rv_open_shared_many(c, "test", NULL, 1000, many), RV_EBUSY);
+    assert_non_null(strstr(rv_conn_error(c), "max_sessions"));
+    wait_sessions(&d, 100);
+    check_each(before, 100, 1);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, 0);
+    close_all(before, 100);
+    rv_disconnect(c);
+    rvd_stop(&d);
+}
+
+#define TWO_SERVICES "[service a]\nexec = rv-svc-test\nssr_size = 256\n" IT_TEST_PATHS \
+                     "[service b]\nexec = rv-svc-test\nssr_size = 256\n" IT_TEST_PATHS
+
+/* One connection, shared sessions with two services opened in turns: each
+ * goes on its own service's channel (revived names the channel in each
+ * answer), so each counts on its own. */
+static void test_two_services_on_one_connection(void **state)
+{
+    (void)state;
+    enum { N = 20 };
+    struct rvd d;
+    rvd_start(&d, TWO_SERVICES);
+    rv_conn *c;
+    assert_int_equal(rv_connect(d.sock, &c), 0);
+    rv_session *s[N];
+    for (size_t i = 0; i < N; i++) {
+        if (i % 4 == 3)
+            open_many(c, "b", 1, &s[i]);   /* a batch on a channel the connection has */
+        else if (rv_open_shared(c, i % 2 ? "b" : "a", NULL, &s[i]) != 0)
+            fail_msg("open %zu: %s", i, rv_conn_error(c));
+    }
+    for (size_t i = 0; i < N; i++)
+        for (size_t k = 0; k <= i; k++)
+            call_ok(s[i], TEST_INCR);
+    for (size_t i = 0; i < N; i++)
+        assert_int_equal(call_ok(s[i], TEST_GET), i + 1);
+    struct svc_status st;
+    svc_status(&d, "a", &st);
+    assert_int_equal(st.sessions, N / 2);
+    svc_status(&d, "b", &st);
+    assert_int_equal(st.sessions, N / 2);
+    close_all(s, N);
+    rv_disconnect(c);
+    rvd_stop(&d);
+}
+
+/* A client killed while the service binds a batch of its sessions: the
+ * service's confirmations of binds whose client went are no lie (the
+ * instance is not replaced), and nothing of the client's stays behind. */
+static void test_client_killed_while_opening_many(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, "max_sessions = 16384\n" USER_ROOM));
+    struct svc_status first;
+    wait_status(&d, "test", status_ready, NULL, &first);
+    for (int round = 0; round < 4; round++) {
+        int ready[2];
+        assert_int_equal(pipe(ready), 0);
+        pid_t child = it_fork();
+        if (child == 0) {
+            rv_conn *c;
+            static rv_session *s[RV_OPEN_MANY_MAX];
+            if (rv_connect(d.sock, &c) != 0 || rv_open_shared_many(c, "test", NULL, RV_OPEN_MANY_MAX, s) != 0)
+                _exit(1);
+            if (write(ready[1], "k", 1) != 1)
+                _exit(2);
+            for (;;)   /* killed while these bind */
+                if (rv_open_shared_many(c, "test", NULL, RV_OPEN_MANY_MAX, s) != 0)
+                    _exit(3);
+        }
+        char b;
+        assert_int_equal(read(ready[0], &b, 1), 1);
+        kill(child, SIGKILL);
+        int ws;
+        assert_int_equal(waitpid(child, &ws, 0), child);
+        assert_true(WIFSIGNALED(ws));
+        wait_sessions(&d, 0);
+        close(ready[0]);
+        close(ready[1]);
+    }
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, 0);
+    assert_int_equal(st.pid, first.pid);
+    rvd_stop(&d);
+}
+
+/* The service is killed while it binds a batch (with a new process, and
+ * with a standby): the batch is answered once the next instance has bound
+ * what the dead one had not, and every session counts on its own. */
+static void kill_while_opening_many(const char *manifest)
+{
+    enum { N = 1000 };
+    struct rvd d;
+    rvd_start(&d, manifest);
+    rv_conn *c;
+    assert_int_equal(rv_connect(d.sock, &c), 0);
+    rv_session **s = calloc(3 * N, sizeof *s);
+    for (int r = 0; r < 3; r++) {
+        struct svc_status st;
+        wait_status(&d, "test", status_ready, NULL, &st);
+        pid_t child = it_fork();
+        if (child == 0) {
+            char *argv[] = { RV_IT_REVIVECTL, "--socket", d.sock, "kill", "test", NULL };
+            execv(argv[0], argv);
+            _exit(127);
+        }
+        open_many(c, "test", N, s + r * N);
+        int ws;
+        assert_int_equal(waitpid(child, &ws, 0), child);
+        assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    }
+    incr_each(s, 3 * N);
+    check_each(s, 3 * N, 1);
+    wait_sessions(&d, 3 * N);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, 3);
+    close_all(s, 3 * N);
+    free(s);
+    rv_disconnect(c);
+    rvd_stop(&d);
+}
+
+static void test_kill_while_opening_many(void **state)
+{
+    (void)state;
+    char m[512];
+    kill_while_opening_many(manifest_test(m, sizeof m, POLICY "max_sessions = 4096\n" USER_ROOM));
+}
+
+static void test_kill_while_opening_many_with_standby(void **state)
+{
+    (void)state;
+    char m[512];
+    kill_while_opening_many(manifest_test(m, sizeof m, POLICY "max_sessions = 4096\nstandby = yes\n" USER_ROOM));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +487,12 @@ int main(void)
         cmocka_unit_test_teardown(test_shared_churn_with_workers, it_teardown),
         cmocka_unit_test_teardown(test_shared_client_dies, it_teardown),
         cmocka_unit_test_teardown(test_shared_tag_of_another_client, it_teardown),
+        cmocka_unit_test_teardown(test_open_many, it_teardown),
+        cmocka_unit_test_teardown(test_open_many_is_all_or_nothing, it_teardown),
+        cmocka_unit_test_teardown(test_two_services_on_one_connection, it_teardown),
+        cmocka_unit_test_teardown(test_client_killed_while_opening_many, it_teardown),
+        cmocka_unit_test_teardown(test_kill_while_opening_many, it_teardown),
+        cmocka_unit_test_teardown(test_kill_while_opening_many_with_standby, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,8 +139,10 @@ static bool answer_fits(const struct rv_msg *m, bool shared)
     return m->nfds == (shared ? !!(m->hdr.op & RV_OPEN_NEW_CHANNEL) : 1u);
 }
 
-/* OPEN through c, shared or not. */
-static int open_on(rv_conn *c, const char *name, const char *args, bool shared, struct opened *o)
+/* Sends an OPEN through c (op: RV_OPEN_*, count with RV_OPEN_MANY) and
+ * receives revived's answer into m, whose descriptors the caller closes. */
+static int request_open(rv_conn *c, const char *name, const char *args, uint32_t op, uint64_t count,
+                        struct rv_msg *m)
 {
     size_t nl = strlen(name), al = strlen(args);
     if (nl == 0 || nl >= RV_NAME_MAX || al > RV_ARGS_MAX)
@@ -148,11 +150,17 @@ static int open_on(rv_conn *c, const char *name, const char *args, bool shared, 
     char body[RV_NAME_MAX + RV_ARGS_MAX + 2];
     memcpy(body, name, nl + 1);
     memcpy(body + nl + 1, args, al + 1);
+    struct rv_hdr h = rv__hdr_make(RV_T_OPEN, count, op, 0, nl + al + 2);
+    return rv__conn_request(c, &h, body, NULL, 0, m);
+}
+
+/* OPEN through c, shared or not. */
+static int open_on(rv_conn *c, const char *name, const char *args, bool shared, struct opened *o)
+{
     struct rv_msg *m = malloc(sizeof *m);
     if (!m)
         return RV_ENOMEM;
-    struct rv_hdr h = rv__hdr_make(RV_T_OPEN, 0, shared ? RV_OPEN_SHARED : 0, 0, nl + al + 2);
-    int rc = rv__conn_request(c, &h, body, NULL, 0, m);
+    int rc = request_open(c, name, args, shared ? RV_OPEN_SHARED : 0, 0, m);
     if (rc == 0 && !answer_fits(m, shared))
         rc = rv__conn_fail(c, RV_EPROTO, "unexpected answer from revived");
     else if (rc == 0) {
@@ -234,30 +242,146 @@ static int join_channel(rv_session *s, rv_conn *c, const struct opened *o)
     return 0;
 }
 
+/* A session to be put on a shared channel, which keeps its service's name
+ * and arguments to be re-opened with; NULL when memory ran out. */
+static rv_session *shared_session(const char *name, const char *args)
+{
+    size_t nl = strlen(name), al = strlen(args);
+    rv_session *s = calloc(1, sizeof *s);
+    char *saved = s ? malloc(nl + al + 2) : NULL;
+    if (!saved) {
+        free(s);
+        return NULL;
+    }
+    memcpy(saved, name, nl + 1);
+    memcpy(saved + nl + 1, args, al + 1);
+    s->reopen_with = saved;
+    return s;
+}
+
+/* A shared session that joined no channel. */
+static void free_unjoined(rv_session *s)
+{
+    free(s->reopen_with);
+    free(s);
+}
+
 int rv_open_shared(rv_conn *c, const char *name, const char *args, rv_session **out)
 {
     args = args ? args : "";
-    rv_session *s = calloc(1, sizeof *s);
-    size_t nl = strlen(name);
-    char *saved = s ? malloc(nl + strlen(args) + 2) : NULL;
-    if (!saved) {
-        free(s);
+    rv_session *s = shared_session(name, args);
+    if (!s)
         return RV_ENOMEM;
-    }
     struct opened o = { .fd = -1 };
     int rc = open_on(c, name, args, true, &o);
     if (rc == 0)
         rc = join_channel(s, c, &o);
     if (rc) {
-        free(saved);
-        free(s);
+        free_unjoined(s);
         return rc;
     }
-    memcpy(saved, name, nl + 1);
-    strcpy(saved + nl + 1, args);
-    s->reopen_with = saved;
     s->conn = rv__conn_get(c);
     *out = s;
+    return 0;
+}
+
+/* Asks revived to close the shared session with this id; one it no longer
+ * holds (it ended) is no error. */
+static void close_by_id(rv_conn *c, uint64_t id)
+{
+    struct rv_msg *m = malloc(sizeof *m);
+    struct rv_hdr h = rv__hdr_make(RV_T_CLOSE, id, 0, 0, 0);
+    if (m) {
+        rv__conn_request(c, &h, NULL, NULL, 0, m);
+        rv__msg_close_fds(m);
+    }
+    free(m);
+}
+
+/* An OPEN_OK for k sessions opened at once. */
+static bool many_fit(const struct rv_msg *m, size_t k)
+{
+    uint32_t want = RV_OPEN_SHARED | RV_OPEN_MANY;
+    return m->hdr.type == RV_T_OPEN_OK && (m->hdr.op & want) == want && m->hdr.seq == k &&
+           m->hdr.len >= k * sizeof(struct rv_wire_opened) && m->nfds == !!(m->hdr.op & RV_OPEN_NEW_CHANNEL);
+}
+
+/* Closes the n sessions a failed request had opened (each close is a
+ * request of its own, which clears the connection's error) and returns
+ * rc, with the connection's error kept. */
+static int undo_opens(rv_conn *c, int rc, rv_session **s, size_t n)
+{
+    char why[384];
+    snprintf(why, sizeof why, "%s", rv_conn_error(c));
+    while (n)
+        rv_close(s[--n]);
+    return rv__conn_fail(c, rc, why);
+}
+
+/* Puts each session the answer m says is open on its channel. All or
+ * nothing: if one failed, those that opened are closed again, and the
+ * connection's error is the first failure's sentence. */
+static int take_many(rv_conn *c, struct rv_msg *m, size_t k, rv_session **s)
+{
+    struct opened o = { .fd = m->nfds ? m->fds[0] : -1, .flags = m->hdr.op, .channel = (uint32_t)m->hdr.status };
+    m->nfds = 0;   /* the first join takes the channel's socket, or closes it */
+    size_t at = k * sizeof(struct rv_wire_opened), joined = 0;
+    int rc = 0;
+    for (size_t i = 0; i < k; i++) {
+        struct rv_wire_opened e;
+        memcpy(&e, m->body + i * sizeof e, sizeof e);
+        int r = e.status > 0 ? RV_EPROTO : e.status;
+        if (r == 0) {
+            o.id = e.id;
+            r = join_channel(s[i], c, &o);
+            o.fd = -1;
+            if (r)
+                close_by_id(c, e.id);
+        } else if (!rc)
+            rv__conn_fail_text(c, r, (const char *)m->body + at, m->hdr.len - at);
+        rc = rc ? rc : r;
+        if (r) {
+            free_unjoined(s[i]);
+            continue;
+        }
+        s[i]->conn = rv__conn_get(c);
+        s[joined++] = s[i];
+    }
+    return rc ? undo_opens(c, rc, s, joined) : 0;
+}
+
+/* Up to RV_OPEN_MANY_MAX sessions in one OPEN. */
+static int open_batch(rv_conn *c, const char *name, const char *args, size_t k, rv_session **out)
+{
+    struct rv_msg *m = malloc(sizeof *m);
+    size_t made = 0;
+    while (m && made < k && (out[made] = shared_session(name, args)))
+        made++;
+    int rc = made < k ? RV_ENOMEM : request_open(c, name, args, RV_OPEN_SHARED | RV_OPEN_MANY, k, m);
+    if (rc == 0 && !many_fit(m, k))
+        rc = rv__conn_fail(c, RV_EPROTO, "unexpected answer from revived");
+    if (rc == 0)
+        rc = take_many(c, m, k, out);
+    else
+        while (made)
+            free_unjoined(out[--made]);
+    if (m)
+        rv__msg_close_fds(m);
+    free(m);
+    return rc;
+}
+
+int rv_open_shared_many(rv_conn *c, const char *name, const char *args, size_t n, rv_session **out)
+{
+    args = args ? args : "";
+    size_t done = 0;
+    while (done < n) {
+        size_t k = n - done < RV_OPEN_MANY_MAX ? n - done : RV_OPEN_MANY_MAX;
+        int rc = open_batch(c, name, args, k, out + done);
+        if (rc)
+            return undo_opens(c, rc, out, done);
+        done += k;
+    }
     return 0;
 }
 
@@ -480,15 +604,8 @@ const char *rv_session_error(const rv_session *s)
  * service restarts. One revived no longer holds (it ended) is no error. */
 static void close_shared(rv_session *s)
 {
-    if (!s->dead) {
-        struct rv_msg *m = malloc(sizeof *m);
-        struct rv_hdr h = rv__hdr_make(RV_T_CLOSE, s->id, 0, 0, 0);
-        if (m) {
-            rv__conn_request(s->conn, &h, NULL, NULL, 0, m);
-            rv__msg_close_fds(m);
-        }
-        free(m);
-    }
+    if (!s->dead)
+        close_by_id(s->conn, s->id);
     rv__chan_leave(s->chan, s, s->id);
     free(s->reopen_with);
 }

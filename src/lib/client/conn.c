@@ -119,7 +119,7 @@ struct rv__chan **rv__conn_chans(rv_conn *c, void (*free_all)(struct rv__chan *l
     return &c->chans;
 }
 
-static int fail_with(rv_conn *c, int status, const char *text, size_t len)
+int rv__conn_fail_text(rv_conn *c, int status, const char *text, size_t len)
 {
     snprintf(c->err, sizeof c->err, "%.*s", (int)len, text);
     return status;
@@ -127,7 +127,7 @@ static int fail_with(rv_conn *c, int status, const char *text, size_t len)
 
 int rv__conn_fail(rv_conn *c, int status, const char *text)
 {
-    return fail_with(c, status, text, strlen(text));
+    return rv__conn_fail_text(c, status, text, strlen(text));
 }
 
 /* revived refuses a connection over a limit by saying why and closing it;
@@ -137,7 +137,7 @@ static int parting_words(rv_conn *c, struct rv_msg *m)
     for (int tries = 0; tries < 2; tries++) {
         int r = rv__wire_recv(c->fd, m, RV_WIRE_MAX_BODY, MSG_DONTWAIT);
         if (r > 0 && m->hdr.type == RV_T_ERROR)
-            return fail_with(c, m->hdr.status < 0 ? m->hdr.status : RV_EPROTO, (const char *)m->body, m->hdr.len);
+            return rv__conn_fail_text(c, m->hdr.status < 0 ? m->hdr.status : RV_EPROTO, (const char *)m->body, m->hdr.len);
         if (r != -ECONNRESET)
             break;
     }
@@ -177,7 +177,7 @@ int rv__conn_request(rv_conn *c, const struct rv_hdr *h, const void *body, const
     if (r <= 0)
         return rv__conn_fail(c, r == 0 ? RV_ECONNECT : RV_EPROTO, "no answer from revived");
     if (m->hdr.type == RV_T_ERROR)
-        return fail_with(c, m->hdr.status < 0 ? m->hdr.status : RV_EPROTO, (const char *)m->body, m->hdr.len);
+        return rv__conn_fail_text(c, m->hdr.status < 0 ? m->hdr.status : RV_EPROTO, (const char *)m->body, m->hdr.len);
     c->err[0] = '\0';
     return 0;
 }

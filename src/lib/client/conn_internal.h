@@ -15,6 +15,8 @@ struct rv__chan;
 struct rv__chan **rv__conn_chans(rv_conn *c, void (*free_all)(struct rv__chan *list));
 /* Records the sentence rv_conn_error() returns; returns status. */
 int rv__conn_fail(rv_conn *c, int status, const char *text);
+/* As rv__conn_fail, with a sentence of len bytes, not NUL-terminated. */
+int rv__conn_fail_text(rv_conn *c, int status, const char *text, size_t len);
 /* Sends h (+ body, fds) and receives the answer into m. 0 for an answer
  * other than RV_T_ERROR; else the error, its sentence recorded. */
 int rv__conn_request(rv_conn *c, const struct rv_hdr *h, const void *body, const int *fds, size_t nfds,

@@ -51,16 +51,15 @@ long rv__ctl_batch(const struct rv_msg *m, size_t extra)
     return want == m->nfds ? (long)k : -1;
 }
 
-int rv__ctl_bind(const struct rv_msg *m, struct rv_wire_session *w, char args[RV_ARGS_MAX + 1])
+long rv__ctl_bind(const struct rv_msg *m, char args[RV_ARGS_MAX + 1])
 {
-    size_t extra = m->hdr.len >= sizeof *w ? m->hdr.len - sizeof *w : 0;
-    if (rv__ctl_batch(m, extra) != 1)
+    size_t k = m->hdr.op, records = k * sizeof(struct rv_wire_session);
+    if (k < 1 || k > RV_BIND_MAX || m->hdr.len < records || rv__ctl_batch(m, m->hdr.len - records) != (long)k)
         return -1;
-    memcpy(w, m->body, sizeof *w);
-    size_t alen = extra > RV_ARGS_MAX ? RV_ARGS_MAX : extra;
-    memcpy(args, m->body + sizeof *w, alen);
+    size_t alen = m->hdr.len - records > RV_ARGS_MAX ? RV_ARGS_MAX : m->hdr.len - records;
+    memcpy(args, m->body + records, alen);
     args[alen] = '\0';
-    return 0;
+    return (long)k;
 }
 
 long rv__ctl_flags(const struct rv_msg *m)

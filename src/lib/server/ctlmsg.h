@@ -38,9 +38,10 @@ int rv__ctl_config(const struct rv_msg *m, struct rv__config *out);
  * slots that exist, and their descriptors are exactly m's; else -1. */
 long rv__ctl_batch(const struct rv_msg *m, size_t extra);
 
-/* BIND: one session record, then its open arguments (not terminated on
- * the wire; cut at RV_ARGS_MAX). 0, or -1 when malformed. */
-int rv__ctl_bind(const struct rv_msg *m, struct rv_wire_session *w, char args[RV_ARGS_MAX + 1]);
+/* BIND: op session records (1..RV_BIND_MAX), then the open arguments
+ * they share (not terminated on the wire; cut at RV_ARGS_MAX). Their
+ * count, or -1 when malformed. */
+long rv__ctl_bind(const struct rv_msg *m, char args[RV_ARGS_MAX + 1]);
 
 /* SESSION_FLAGS: rv_wire_session records that carry crash flags alone (no
  * stored descriptors, no unknown flag, no descriptor in m). Their count, or

@@ -151,11 +151,16 @@ static void ctl_handled(void)
 
 /* What the instance tells revived must arrive (a BIND_DONE lost would leave
  * an opener waiting): a failed send ends the instance. */
+static void ctl_send_body(uint8_t type, uint64_t seq, uint32_t op, int32_t status, const void *body, size_t len)
+{
+    struct rv_hdr h = rv__hdr_make(type, seq, op, status, len);
+    if (rv__wire_send(rv__rt.ctl, &h, body, NULL, 0, 0) < 0)
+        rv__fail_stop("cannot write to revived");
+}
+
 static void ctl_send(uint8_t type, uint64_t seq, uint32_t op, int32_t status)
 {
-    struct rv_hdr h = rv__hdr_make(type, seq, op, status, 0);
-    if (rv__wire_send(rv__rt.ctl, &h, NULL, NULL, 0, 0) < 0)
-        rv__fail_stop("cannot write to revived");
+    ctl_send_body(type, seq, op, status, NULL, 0);
 }
 
 static void take_batch(struct rv_msg *m)
@@ -381,15 +386,11 @@ static void rerun_in_flight(void)
 
 /* ---- steady state ---- */
 
-static void on_bind(struct rv_msg *m)
+/* One session of a BIND: 0, or why it could not be bound. */
+static int bind_one(const struct rv_wire_session *w, const int *fds, const char *args)
 {
-    struct rv_wire_session w;
-    char args[RV_ARGS_MAX + 1];
-    if (rv__ctl_bind(m, &w, args) < 0)
-        rv__fail_stop("malformed BIND from revived");
     char why[128];
-    rv_svc_session *s = rv__sess_attach(&w, m->fds, why, sizeof why);
-    m->nfds = 0;   /* the session's now, or closed */
+    rv_svc_session *s = rv__sess_attach(w, fds, why, sizeof why);
     /* a record another session still has is never formatted over it */
     int rc = !s ? RV_ENOMEM : rv__rt.by_record[s->record] ? RV_EPROTO : rv__sess_bind(s, args);
     if (rc == 0 && sess_add(s) == 0)
@@ -398,7 +399,27 @@ static void on_bind(struct rv_msg *m)
         rv__sess_detach(s);
         rc = rc ? rc : RV_ENOMEM;
     }
-    ctl_send(RV_T_BIND_DONE, w.id, 0, rc);
+    return rc;
+}
+
+/* Sessions opened together are bound together, and confirmed in one
+ * message. */
+static void on_bind(struct rv_msg *m)
+{
+    char args[RV_ARGS_MAX + 1];
+    long k = rv__ctl_bind(m, args);
+    if (k < 0)
+        rv__fail_stop("malformed BIND from revived");
+    struct rv_wire_opened done[RV_BIND_MAX];
+    const int *fd = m->fds;
+    for (long i = 0; i < k; i++) {
+        struct rv_wire_session w;
+        memcpy(&w, m->body + (size_t)i * sizeof w, sizeof w);
+        done[i] = (struct rv_wire_opened){ .id = w.id, .status = bind_one(&w, fd, args) };
+        fd += rv__wire_fds_of(&w);
+    }
+    m->nfds = 0;   /* the sessions' now, or closed */
+    ctl_send_body(RV_T_BIND_DONE, 0, 0, 0, done, (size_t)k * sizeof done[0]);
 }
 
 /* Also for a session whose state this instance found lost: revived

@@ -43,8 +43,9 @@ enum rv_msg_type {
     RV_T_NOTICE = 3,        /* revived: the session is over; status says why */
     RV_T_RESTARTED = 4,     /* revived: the service recovered; a waiting caller re-sends */
     /* public socket */
-    RV_T_OPEN = 16,         /* op = RV_OPEN_SHARED or 0, payload: name NUL args NUL */
-    RV_T_OPEN_OK = 17,      /* seq = session id, op = RV_OPEN_*, + the session socket (shared: a new channel's) */
+    RV_T_OPEN = 16,         /* op = RV_OPEN_SHARED [| RV_OPEN_MANY] or 0, payload: name NUL args NUL */
+    RV_T_OPEN_OK = 17,      /* seq = session id, op = RV_OPEN_*, status = channel, + the session socket
+                               (shared: a new channel's) */
     RV_T_ERROR = 18,        /* status + a sentence */
     RV_T_STATUS = 19,
     RV_T_STATUS_REPLY = 20, /* payload: struct rv_wire_svc_status[] */
@@ -61,8 +62,8 @@ enum rv_msg_type {
     RV_T_SESSIONS = 34,     /* revived: struct rv_wire_session[] + their fds (to a standby: adopt them) */
     RV_T_HANDOVER_END = 35, /* revived: every session has been handed over (a standby: promoted) */
     RV_T_SVC_READY = 36,    /* service: recovered, serving */
-    RV_T_BIND = 37,         /* revived: one rv_wire_session + args, + fds */
-    RV_T_BIND_DONE = 38,    /* service: seq = session id, status */
+    RV_T_BIND = 37,         /* revived: op = n (1..RV_BIND_MAX), n rv_wire_session + their args (alike), + fds */
+    RV_T_BIND_DONE = 38,    /* service: an rv_wire_opened per session of one BIND, in order */
     RV_T_UNBIND = 39,       /* revived: seq = session id (to a standby: forget it) */
     RV_T_STORE_FD = 40,     /* service: seq = session id, op = slot, + fd (revived forwards it to a standby) */
     RV_T_SESSION_LOST = 41, /* service: seq = session id, status, a sentence */
@@ -120,8 +121,26 @@ enum { RV_SESS_CRASH_FLAGS = RV_SESS_CULPRIT | RV_SESS_POISONED };
  * the session is on the channel the connection got before. On a shared
  * channel each CALL names its session by its tag (the header's status;
  * rv__wire_tag), revived's notices name it by its id (their seq), and the
- * client closes one with a CLOSE to revived (a channel cannot close). */
-enum { RV_OPEN_KEEPS_STATE = 1u, RV_OPEN_SHARED = 2u, RV_OPEN_NEW_CHANNEL = 4u };
+ * client closes one with a CLOSE to revived (a channel cannot close).
+ * OPEN_OK's status is the channel's number.
+ *
+ * RV_OPEN_MANY, with RV_OPEN_SHARED in OPEN's op: seq shared sessions at
+ * once (1..RV_OPEN_MANY_MAX), so that opening many costs one message each
+ * way. OPEN_OK's seq is then their count and its body an
+ * rv_wire_opened for each, in order, followed by the sentence that says
+ * why the first that failed did; RV_T_ERROR when none was opened. */
+enum { RV_OPEN_KEEPS_STATE = 1u, RV_OPEN_SHARED = 2u, RV_OPEN_NEW_CHANNEL = 4u, RV_OPEN_MANY = 8u };
+#define RV_OPEN_MANY_MAX 1000
+
+/* One session of an RV_OPEN_MANY: its id, or (status < 0) why it failed. */
+struct rv_wire_opened {
+    uint64_t id;
+    int32_t status;
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct rv_wire_opened) == 16, "wire opened has no padding");
+_Static_assert(RV_OPEN_MANY_MAX * sizeof(struct rv_wire_opened) + 384 <= RV_WIRE_MAX_BODY,
+               "an OPEN_OK of RV_OPEN_MANY_MAX sessions fits, with its sentence");
 
 /* A session's tag on a shared channel: its slab record, from its id. */
 static inline int32_t rv__wire_tag(uint64_t id)
@@ -143,6 +162,11 @@ struct rv_wire_session {
     uint32_t channel;       /* with RV_SESS_SHARED: revived's number for its channel */
 };
 _Static_assert(sizeof(struct rv_wire_session) == 40, "wire session has no padding");
+
+/* Sessions per BIND: sessions opened together (RV_OPEN_MANY) bind together. */
+#define RV_BIND_MAX 256
+_Static_assert(RV_BIND_MAX * sizeof(struct rv_wire_session) + RV_ARGS_MAX <= RV_WIRE_MAX_BODY,
+               "a BIND of RV_BIND_MAX sessions fits, with the longest arguments");
 
 struct rv_wire_svc_status {
     char name[RV_NAME_MAX];
