@@ -135,9 +135,6 @@ void session_post(const struct held_session *s, uint8_t type, int32_t status, co
     rv__wire_send(s->chan ? s->chan->server_fd : s->server_fd, &h, text, NULL, 0, MSG_DONTWAIT);
 }
 
-/* A socket of its own is shut too, so every later call fails at once; a
- * shared channel carries other sessions on, and the notice alone ends
- * this one in its client. */
 void session_abandon(struct held_session *s, const char *why)
 {
     if (s->opening)
@@ -147,6 +144,9 @@ void session_abandon(struct held_session *s, const char *why)
     s->abandoned = true;
 }
 
+/* A socket of its own is shut too, so every later call fails at once; a
+ * shared channel carries other sessions on, and the notice alone ends
+ * this one in its client. */
 void session_fail(struct held_session *s, int status, const char *why)
 {
     if (s->state == SESS_BOUND) {

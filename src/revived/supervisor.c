@@ -594,6 +594,7 @@ static void on_session_hangup(struct held_session *s)
     service_unlink(s);
     session_destroy(s);
 }
+
 /* The channel c shares with the service, made with its first session. */
 static struct held_channel *shared_channel(struct service *svc, struct conn *c, char *why, size_t whylen)
 {

@@ -147,6 +147,7 @@ void recovery_end(struct recovery_run *run);
 /* One run's costs, per session. */
 struct scale_run {
     double opens_per_s, opens_per_s_many;   /* one connection; SCALE_OPENERS at once */
+    double opens_per_s_batched;             /* shared: one connection, rv_open_shared_many */
     double revived_fds, instance_fds, instance_maps, standby_fds;
     double server_bytes, client_bytes;
 };
