@@ -91,6 +91,18 @@ static size_t dataspace_request(struct rng *r, uint8_t *buf, size_t *nfds)
     return message(buf, RV_T_DS_PROVIDE, notifiers, name, (size_t)n + 1, "", 0);
 }
 
+/* Shared sessions: one, or up to 40 at once (RV_OPEN_MANY, the count in
+ * seq); a connection that closes while they bind leaves them abandoned. */
+static size_t shared_open(struct rng *r, uint8_t *buf)
+{
+    size_t len = message(buf, RV_T_OPEN, RV_OPEN_SHARED, "random", 7, "", 0);
+    if (rng_below(r, 2)) {
+        struct rv_hdr h = rv__hdr_make(RV_T_OPEN, 1 + rng_below(r, 40), RV_OPEN_SHARED | RV_OPEN_MANY, 0, 7);
+        memcpy(buf, &h, sizeof h);
+    }
+    return len;
+}
+
 /* One of the requests a real client, task or revivectl sends; *nfds says
  * how many of the provide's descriptors go with it. */
 static size_t valid_request(struct rng *r, uint8_t *buf, size_t *nfds)
@@ -98,7 +110,7 @@ static size_t valid_request(struct rng *r, uint8_t *buf, size_t *nfds)
     char seed[32];
     int n = snprintf(seed, sizeof seed, "seed=%" PRIu64, rng_next(r) % 1000);
     *nfds = 0;
-    switch (rng_below(r, 9)) {
+    switch (rng_below(r, 10)) {
     case 0: return message(buf, RV_T_OPEN, 0, "random", 7, seed, (size_t)n + 1);
     case 1: return message(buf, RV_T_OPEN, 0, "timer", 6, "", 1);
     case 2: return message(buf, RV_T_OPEN, 0, "random", 7, "", 0);
@@ -106,6 +118,7 @@ static size_t valid_request(struct rng *r, uint8_t *buf, size_t *nfds)
     case 4: return message(buf, RV_T_STATUS, 0, "", 0, "", 0);
     case 5: return message(buf, RV_T_KILL, 9, "random", 7, "", 0);
     case 6: return message(buf, RV_T_RESTART, 0, "timer", 6, "", 0);
+    case 7: return shared_open(r, buf);
     default: return dataspace_request(r, buf, nfds);
     }
 }

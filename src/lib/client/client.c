@@ -347,6 +347,8 @@ static int take_many(rv_conn *c, struct rv_msg *m, size_t k, rv_session **s)
         s[i]->conn = rv__conn_get(c);
         s[joined++] = s[i];
     }
+    if (o.fd >= 0)
+        close(o.fd);   /* a new channel, yet no session on it: revived's mistake */
     return rc ? undo_opens(c, rc, s, joined) : 0;
 }
 
