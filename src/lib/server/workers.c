@@ -35,8 +35,6 @@
 #include "channel.h"
 #include "serve.h"
 
-
-/* The session an event names, now this worker's; NULL if it is gone. */
 /* Under the lock: s (found, or NULL) is this worker's now. */
 static rv_svc_session *hold(rv_svc_session *s)
 {
@@ -45,6 +43,7 @@ static rv_svc_session *hold(rv_svc_session *s)
     return s;
 }
 
+/* The session an event names, now this worker's; NULL if it is gone. */
 static rv_svc_session *claim(uint64_t id)
 {
     rv__rt_lock();
