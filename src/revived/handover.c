@@ -229,36 +229,67 @@ static struct bind_batch {
     const char *args;
 } batch;
 
-static void bind_flush(struct instance *in)
+/* BINDs out to one instance at most. Each is answered by one BIND_DONE,
+ * so the instance never has more than this many answers to write back,
+ * and revived's end never holds more than this many BINDs (a full one is
+ * about 10 KiB, the socket's buffer 208 KiB). Unbounded, a flood of
+ * openers filled the control socket both ways: the instance blocked on
+ * answers revived was not reading, revived's own write timed out, and it
+ * killed a healthy instance. Sessions past the window wait in the
+ * service's queue and go out as answers come back, many to a BIND. */
+#define BIND_WINDOW 8
+
+/* false: the instance cannot be sent it (dying, or being killed); the
+ * sessions in the batch go to its successor at READY. */
+static bool bind_flush(struct instance *in)
 {
     static uint8_t body[RV_WIRE_MAX_BODY];
     if (!batch.n)
-        return;
+        return true;
     size_t wl = batch.n * sizeof batch.w[0], al = strlen(batch.args);
     memcpy(body, batch.w, wl);
     memcpy(body + wl, batch.args, al);
     struct rv_hdr h = rv__hdr_make(RV_T_BIND, 0, (uint32_t)batch.n, 0, wl + al);
-    ctl_send_hdr(in, &h, body, batch.fds, batch.nfds);
+    bool sent = ctl_send_hdr(in, &h, body, batch.fds, batch.nfds) == 0;
+    in->binds_out += sent;
     batch.n = batch.nfds = 0;
+    return sent;
 }
 
-static void bind_add(struct instance *in, struct held_session *s)
+static bool batch_takes(const struct held_session *s)
 {
-    if (in->killed_by_us)
-        return;   /* its successor binds s once READY */
-    if (batch.n && (batch.n == RV_BIND_MAX || strcmp(batch.args, s->args) != 0 ||
-                    batch.nfds + 1 + RV_MAX_STORED_FDS > RV_WIRE_MAX_FDS))
-        bind_flush(in);
-    batch.nfds += session_wire(s, &batch.w[batch.n++], batch.fds + batch.nfds, in->serial);
-    batch.args = s->args;
-    s->bind_sent_to = in->serial;
+    return !batch.n || (batch.n < RV_BIND_MAX && strcmp(batch.args, s->args) == 0 &&
+                        batch.nfds + 1 + RV_MAX_STORED_FDS <= RV_WIRE_MAX_FDS);
+}
+
+/* Sends the queued sessions, oldest first, while the active instance has
+ * room for another BIND. One revived is killing waits: its successor's
+ * READY sends them. */
+static void bind_queued(struct service *svc)
+{
+    struct instance *in = svc->active;
+    if (!in || in->killed_by_us)
+        return;
+    while (svc->unsent && (batch.n || in->binds_out < BIND_WINDOW)) {
+        struct held_session *s = svc->unsent;
+        if (!batch_takes(s)) {
+            if (!bind_flush(in))
+                return;
+            continue;
+        }
+        service_dequeue_bind(s);
+        batch.nfds += session_wire(s, &batch.w[batch.n++], batch.fds + batch.nfds, in->serial);
+        batch.args = s->args;
+        s->bind_sent_to = in->serial;
+    }
+    bind_flush(in);
 }
 
 void handover_bind(struct service *svc, struct held_session **s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        bind_add(svc->active, s[i]);
-    bind_flush(svc->active);
+        service_queue_bind(s[i]);
+    bind_queued(svc);
 }
 
 /* Tells the client of a recovered service to re-send the call it is
@@ -288,9 +319,9 @@ static void rebind(struct service *svc)
             service_unlink(s);
             session_destroy(s);
         } else if (s->state == SESS_BINDING)
-            bind_add(svc->active, s);
+            service_queue_bind(s);
     }
-    bind_flush(svc->active);
+    bind_queued(svc);
 }
 
 static void on_ready(struct service *svc)
@@ -346,11 +377,16 @@ static void on_bind_done(struct service *svc, const struct rv_msg *m)
         service_abort(svc->active, "sent a malformed BIND_DONE");
         return;
     }
+    struct instance *in = svc->active;
     bool truthful = true;
     for (size_t at = 0; at < m->hdr.len && truthful; at += sizeof e) {
         memcpy(&e, m->body + at, sizeof e);
         truthful = bind_done(svc, e.id, e.status);
     }
+    if (truthful && in->binds_out)
+        in->binds_out--;
+    if (truthful)
+        bind_queued(svc);
 }
 
 static void on_store_fd(struct service *svc, struct rv_msg *m)

@@ -35,6 +35,7 @@ struct instance {
     uint64_t ctl_sent;                 /* control messages sent to it (its status page says how
                                           many it has handled) */
     uint64_t last_ping_ns;
+    unsigned binds_out;                /* BINDs sent it whose BIND_DONE is not read yet (handover.c) */
     bool killed_by_us;                 /* the service's last_exit already says why */
     int signalled;                     /* the last signal revivectl asked for; 0: none */
     bool waiting;                      /* said HELLO, waits for its sessions */

@@ -145,10 +145,43 @@ void service_link(struct service *svc, struct held_session *s)
 void service_unlink(struct held_session *s)
 {
     struct service *svc = s->svc;
+    service_dequeue_bind(s);
     svc->by_record[s->record] = NULL;
     RV_LIST_UNLINK(svc->sessions, s);
     svc->nsessions--;
     svc->ssr_bytes -= s->charged;
+}
+
+void service_queue_bind(struct held_session *s)
+{
+    struct service *svc = s->svc;
+    if (s->unsent)
+        return;
+    s->unsent = true;
+    s->unsent_next = NULL;
+    s->unsent_prev = svc->unsent_tail;
+    if (svc->unsent_tail)
+        svc->unsent_tail->unsent_next = s;
+    else
+        svc->unsent = s;
+    svc->unsent_tail = s;
+}
+
+void service_dequeue_bind(struct held_session *s)
+{
+    struct service *svc = s->svc;
+    if (!s->unsent)
+        return;
+    if (s->unsent_prev)
+        s->unsent_prev->unsent_next = s->unsent_next;
+    else
+        svc->unsent = s->unsent_next;
+    if (s->unsent_next)
+        s->unsent_next->unsent_prev = s->unsent_prev;
+    else
+        svc->unsent_tail = s->unsent_prev;
+    s->unsent = false;
+    s->unsent_next = s->unsent_prev = NULL;
 }
 
 /* ---- instances ---- */

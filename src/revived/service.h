@@ -34,6 +34,8 @@ struct service {
     struct rv_handler watchdog_h, backoff_h;
     int watchdog_tfd, backoff_tfd;
     struct held_session *sessions;     /* bound and binding */
+    struct held_session *unsent;       /* binding, waiting for their BIND, oldest first ... */
+    struct held_session *unsent_tail;  /* ... to here (service_queue_bind) */
     struct held_session **by_record;   /* the session in each slab record (service_session) */
     struct held_channel *channels;     /* the shared channels its sessions use (channel.h) */
     unsigned nsessions;
@@ -73,7 +75,13 @@ size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg,
 /* The sessions revived holds for the service. */
 struct held_session *service_session(struct service *svc, uint64_t id);
 void service_link(struct service *svc, struct held_session *s);
+/* Also takes s off the queue of sessions waiting for their BIND. */
 void service_unlink(struct held_session *s);
+/* Queues a binding session for its BIND (at the tail; once only) and
+ * takes it off again: handover.c sends from the head as the active
+ * instance has room. */
+void service_queue_bind(struct held_session *s);
+void service_dequeue_bind(struct held_session *s);
 
 /* Kills an instance for a reason revived found (a hang, a lie); for the
  * active one, `why` becomes the last exit and no session is its culprit

@@ -44,6 +44,8 @@ struct held_session {
     uint32_t opening_slot;      /* its place in that OPEN's answer */
     uint64_t bind_sent_to;      /* the serial of the instance last sent its BIND */
     bool abandoned;             /* its client went while its BIND was out: unbound once confirmed */
+    bool unsent;                /* binding, queued until the active instance has room (handover.c) */
+    struct held_session *unsent_next, *unsent_prev;
     enum session_state state;
     int server_fd, client_fd;   /* client_fd only until handed to the opener; both -1 on a shared channel */
     struct held_channel *chan;  /* its shared channel (channel.h); NULL: the socket pair is its own */

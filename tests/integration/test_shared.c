@@ -20,7 +20,7 @@
 #define POLICY "max_restarts = 100 in 10s\nrequest_timeout = 20s\nheartbeat = 10s\n"
 #define MANY 600
 /* Room for the thousands of sessions the tests of RV_OPEN_MANY hold. */
-#define USER_ROOM "[revived]\nmax_sessions_per_user = 20000\nmax_ssr_bytes = 1G\n"
+#define USER_ROOM "[revived]\nmax_sessions_per_user = 20000\nmax_connections_per_user = 4000\nmax_ssr_bytes = 1G\n"
 
 static rv_session *open_shared(rv_conn *c, const char *args)
 {
@@ -282,6 +282,74 @@ static void test_shared_tag_of_another_client(void **state)
     rvd_stop(&d);
 }
 
+/* A flood of openers: OPENERS connections each ask for a session before
+ * any answer is read, so revived has an OPEN from every one of them to
+ * bind at once. Every opener gets its session and each session serves.
+ * revived keeps its binds to the instance within what the control socket
+ * holds; unbounded, it filled the socket both ways, timed out on its own
+ * write and killed a healthy instance. With a kill (kill_sig) sent while
+ * the binds are out and queued, the next instance binds the rest. Returns
+ * how often the service restarted meanwhile. */
+#define OPENERS 3000
+static unsigned flood_of_openers(const struct rvd *d, const char *kill_sig)
+{
+    struct svc_status before, after;
+    wait_status(d, "test", status_ready, NULL, &before);
+    int *conn = malloc(OPENERS * sizeof *conn), *sess = malloc(OPENERS * sizeof *sess);
+    struct rv_msg *msg = malloc(sizeof *msg);
+    assert_non_null(conn);
+    assert_non_null(sess);
+    assert_non_null(msg);
+    static const char name[] = "test";
+    struct rv_hdr open = rv__hdr_make(RV_T_OPEN, 0, 0, 0, sizeof name);
+    for (size_t i = 0; i < OPENERS; i++) {
+        conn[i] = rv__wire_dial(d->sock);
+        assert_true(conn[i] >= 0);
+        assert_int_equal(rv__wire_send(conn[i], &open, name, NULL, 0, 0), 0);
+    }
+    if (kill_sig)
+        ctl(d, "kill", "test", kill_sig);
+    for (size_t i = 0; i < OPENERS; i++) {
+        assert_int_equal(rv__wire_recv(conn[i], msg, RV_WIRE_MAX_BODY, 0), 1);
+        if (msg->hdr.type != RV_T_OPEN_OK || msg->nfds != 1)
+            fail_msg("opener %zu: answer type %u with %zu descriptors: %.*s", i, msg->hdr.type, msg->nfds,
+                     (int)msg->hdr.len, (const char *)msg->body);
+        sess[i] = msg->fds[0];
+    }
+    for (size_t i = 0; i < OPENERS; i++)
+        assert_int_equal(raw_call(sess[i], 1, TEST_INCR, 0, NULL, 0), 0);
+    svc_status(d, "test", &after);
+    for (size_t i = 0; i < OPENERS; i++) {
+        close(sess[i]);
+        close(conn[i]);
+    }
+    free(conn);
+    free(sess);
+    free(msg);
+    wait_sessions(d, 0);
+    return (unsigned)(after.restarts - before.restarts);
+}
+
+static void test_flood_of_openers(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, POLICY "max_sessions = 4096\n" USER_ROOM));
+    assert_int_equal(flood_of_openers(&d, NULL), 0);   /* nothing took the instance for hung */
+    rvd_stop(&d);
+}
+
+static void test_flood_of_openers_across_a_kill(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, POLICY "max_sessions = 4096\n" USER_ROOM));
+    assert_int_equal(flood_of_openers(&d, "KILL"), 1);
+    rvd_stop(&d);
+}
+
 static void open_many(rv_conn *c, const char *name, size_t n, rv_session **s)
 {
     int rc = rv_open_shared_many(c, name, NULL, n, s);
@@ -487,6 +555,8 @@ int main(void)
         cmocka_unit_test_teardown(test_shared_churn_with_workers, it_teardown),
         cmocka_unit_test_teardown(test_shared_client_dies, it_teardown),
         cmocka_unit_test_teardown(test_shared_tag_of_another_client, it_teardown),
+        cmocka_unit_test_teardown(test_flood_of_openers, it_teardown),
+        cmocka_unit_test_teardown(test_flood_of_openers_across_a_kill, it_teardown),
         cmocka_unit_test_teardown(test_open_many, it_teardown),
         cmocka_unit_test_teardown(test_open_many_is_all_or_nothing, it_teardown),
         cmocka_unit_test_teardown(test_two_services_on_one_connection, it_teardown),
