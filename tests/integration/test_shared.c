@@ -340,6 +340,22 @@ static void test_flood_of_openers(void **state)
     rvd_stop(&d);
 }
 
+/* A standby adopts each session as it binds: the flood reaches it too,
+ * and it is neither taken for hung nor replaced. */
+static void test_flood_of_openers_with_standby(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, POLICY "max_sessions = 4096\nstandby = yes\n" USER_ROOM));
+    struct svc_status before, after;
+    wait_status(&d, "test", status_standby_ready, NULL, &before);
+    assert_int_equal(flood_of_openers(&d, NULL), 0);
+    svc_status(&d, "test", &after);
+    assert_int_equal(after.standby_pid, before.standby_pid);
+    rvd_stop(&d);
+}
+
 static void test_flood_of_openers_across_a_kill(void **state)
 {
     (void)state;
@@ -556,6 +572,7 @@ int main(void)
         cmocka_unit_test_teardown(test_shared_client_dies, it_teardown),
         cmocka_unit_test_teardown(test_shared_tag_of_another_client, it_teardown),
         cmocka_unit_test_teardown(test_flood_of_openers, it_teardown),
+        cmocka_unit_test_teardown(test_flood_of_openers_with_standby, it_teardown),
         cmocka_unit_test_teardown(test_flood_of_openers_across_a_kill, it_teardown),
         cmocka_unit_test_teardown(test_open_many, it_teardown),
         cmocka_unit_test_teardown(test_open_many_is_all_or_nothing, it_teardown),
