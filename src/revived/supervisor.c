@@ -67,10 +67,11 @@ static void promote_standby(struct service *svc)
         handover_begin(svc->active);
 }
 
-/* A standby that can take over: started, and not being retired. */
+/* A standby that can take over: started, and neither being retired nor
+ * killed for what it did (service_abort). */
 static bool has_standby(const struct service *svc)
 {
-    return svc->standby && !svc->standby->retiring;
+    return svc->standby && !svc->standby->retiring && !svc->standby->killed_by_us;
 }
 
 /* Freed when its exit is seen; never promoted meanwhile. */
@@ -410,6 +411,18 @@ static void active_hung_up(struct service *svc, struct instance *in)
     }
 }
 
+/* A standby whose channel hung up while it runs can no longer be handed a
+ * session or promoted: it is killed, as a dead one would be only noted
+ * (the next restart starts another). Left alone, it would look ready to
+ * take over, and a crash of the active instance would wait on it for a
+ * heartbeat. */
+static void standby_hung_up(struct instance *in)
+{
+    siginfo_t si;
+    if (instance_exit_state(in, &si) == CHILD_RUNNING)
+        service_abort(in, "closed its control channel to revived");
+}
+
 static void dying_reaped(struct service *svc, struct instance *in)
 {
     struct instance **p = &svc->dying;
@@ -451,6 +464,8 @@ static void on_instance_ctl(struct rv_handler *h, uint32_t events)
         timer_arm(svc->backoff_tfd, STANDBY_DELAY_MS, 0);
     else if (ev == HANDOVER_HANGUP && in == svc->active)
         active_hung_up(svc, in);
+    else if (ev == HANDOVER_HANGUP && in == svc->standby)
+        standby_hung_up(in);
 }
 
 /* ---- set-up and tear-down ---- */

@@ -13,8 +13,14 @@
  *                             own: a session bound in a slab record another
  *                             live session has makes it exit 5 (revived
  *                             then counts a restart)
+ *     rv-it-liar standby-hangs-up FIFO  serves as the active instance
+ *                             as ctl-done does (claiming nothing); as a
+ *                             standby (a PING before it is promoted) it
+ *                             writes its pid (a pid_t) to FIFO, closes
+ *                             its control channel and lives on
  *
- * Either way it exits when revived closes its channel. */
+ * Each exits when revived closes its channel, or when killed. */
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,7 @@
 
 static struct rv_msg msg;
 static int ctl;
+static const char *hang_up_fifo;   /* standby-hangs-up: where it says it did */
 
 static void say(uint8_t type, uint64_t seq, const void *body, size_t len)
 {
@@ -74,7 +81,7 @@ static void claim_everything_handled(void)
 
 /* A BIND into a record a bound session still has: revived believed the
  * lie beyond the liar's own retired records. */
-static void bind(bool *live)
+static void bind_sessions(bool *live)
 {
     struct rv_wire_session w;
     struct rv_wire_opened done[RV_BIND_MAX];
@@ -91,19 +98,42 @@ static void bind(bool *live)
     say(RV_T_BIND_DONE, 0, done, k * sizeof done[0]);
 }
 
-static void lie_in_status(void)
+/* Cut off from revived, alive. It says so first: revived may kill it the
+ * moment the channel closes. */
+static void hang_up(void)
+{
+    pid_t me = getpid();
+    int fd = open(hang_up_fifo, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, &me, sizeof me) != sizeof me)
+        exit(6);
+    close(fd);
+    close(ctl);
+    for (;;)
+        pause();
+}
+
+/* Binds and answers as a runtime would; claim: lie in the status page;
+ * a standby hangs up if hang_up_fifo is set. */
+static void serve(bool claim)
 {
     static bool live[LIAR_RECORDS];
+    bool promoted = false;
     hello("\n", 1);
     hear();
     if (msg.hdr.type != RV_T_SVC_CONFIG)
         exit(4);
-    claim_everything_handled();
+    if (claim)
+        claim_everything_handled();
     for (;;) {
         hear();
+        if (msg.hdr.type == RV_T_PING && !promoted && hang_up_fifo)
+            hang_up();
         switch (msg.hdr.type) {
-        case RV_T_HANDOVER_END: say(RV_T_SVC_READY, 0, NULL, 0); break;
-        case RV_T_BIND: bind(live); break;
+        case RV_T_HANDOVER_END:
+            promoted = true;
+            say(RV_T_SVC_READY, 0, NULL, 0);
+            break;
+        case RV_T_BIND: bind_sessions(live); break;
         case RV_T_UNBIND: live[msg.hdr.seq & (RV_SLAB_MAX_RECORDS - 1) & (LIAR_RECORDS - 1)] = false; break;
         case RV_T_PING: say(RV_T_PONG, msg.hdr.seq, NULL, 0); break;
         default: break;   /* sessions handed over: none, it never restarts */
@@ -114,12 +144,16 @@ static void lie_in_status(void)
 int main(int argc, char **argv)
 {
     const char *fd = getenv("REVIVE_CTL_FD");
-    if (argc != 2 || !fd)
+    if (argc < 2 || !fd)
         return 2;
     ctl = atoi(fd);
-    if (strcmp(argv[1], "hello-list") == 0)
+    if (argc == 2 && strcmp(argv[1], "hello-list") == 0)
         lie_in_hello();
-    else if (strcmp(argv[1], "ctl-done") == 0)
-        lie_in_status();
+    else if (argc == 2 && strcmp(argv[1], "ctl-done") == 0)
+        serve(true);
+    else if (argc == 3 && strcmp(argv[1], "standby-hangs-up") == 0) {
+        hang_up_fifo = argv[2];
+        serve(false);
+    }
     return 2;
 }

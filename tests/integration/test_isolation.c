@@ -4,6 +4,7 @@
  * public socket or a session socket get RV_EPROTO while everything keeps
  * working. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -349,6 +350,47 @@ static void test_lying_instances(void **state)
     rvd_stop(&d);
 }
 
+static bool standby_gone(const struct svc_status *st, const void *arg)
+{
+    (void)arg;
+    return st->standby_pid == 0 && strcmp(st->state, "ready") == 0;
+}
+
+/* A standby that closes its control channel and lives on can no longer be
+ * handed a session or promoted: revived kills it, rather than keep a
+ * standby that looks ready and would hold up the next recovery. The active
+ * instance and the service beside it serve on. */
+static void test_standby_closing_its_channel(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char dir[64], fifo[96], liar[384], m[1024];
+    tempdir_make(dir, sizeof dir);
+    snprintf(fifo, sizeof fifo, "%s/hung-up", dir);
+    it_mkfifo(fifo);
+    int said = open(fifo, O_RDWR | O_CLOEXEC);
+    assert_true(said >= 0);
+    int n = snprintf(liar, sizeof liar,
+                     "[service liar-standby]\nexec = %s\nargs = standby-hangs-up %s\nsandbox = no\nstandby = yes\n",
+                     RV_IT_LIAR, fifo);
+    assert_true(n > 0 && (size_t)n < sizeof liar);
+    rvd_start(&d, manifest_test(m, sizeof m, liar));
+    pid_t standby;
+    assert_int_equal(read(said, &standby, sizeof standby), sizeof standby);   /* it hung up, alive */
+    struct svc_status st;
+    wait_status(&d, "liar-standby", standby_gone, NULL, &st);
+    assert_int_equal(kill(standby, 0), -1);
+    assert_int_equal(errno, ESRCH);
+    assert_int_equal(st.restarts, 0);
+    assert_true(st.pid > 0 && st.pid != standby);
+    rv_session *s = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    rv_close(s);
+    rvd_stop(&d);
+    close(said);
+    tempdir_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +401,7 @@ int main(void)
         cmocka_unit_test_teardown(test_public_malformed, it_teardown),
         cmocka_unit_test_teardown(test_session_malformed, it_teardown),
         cmocka_unit_test_teardown(test_lying_instances, it_teardown),
+        cmocka_unit_test_teardown(test_standby_closing_its_channel, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
