@@ -96,9 +96,21 @@ static void signal_and_block(const char *fifo)
         ;
 }
 
+/* True the first time, across instances: it creates the file at path. A
+ * request's re-run after the crash finds the file, and serves. */
+static bool first_time(const char *path)
+{
+    int fd = *path ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
 /* "fifo=PATH": SLOW_INCR blocks on it. "bindfifo=PATH": the bind itself
  * signals and blocks while PATH exists, so a test can kill the service
- * while revived holds an open (or a re-open) pending. */
+ * while revived holds an open (or a re-open) pending. "refuseonce=PATH":
+ * one session of several opened together is refused, the others not. */
 static int test_bind(rv_svc_session *s, void *ssr, const char *args)
 {
     struct test_ssr *t = ssr;
@@ -109,7 +121,10 @@ static int test_bind(rv_svc_session *s, void *ssr, const char *args)
         strcpy(t->fifo, args + 5);
     } else if (strncmp(args, "bindfifo=", 9) == 0)
         signal_and_block(args + 9);
-    else if (*args)
+    else if (strncmp(args, "refuseonce=", 11) == 0) {
+        if (first_time(args + 11))
+            return RV_EAPP;
+    } else if (*args)
         return RV_EAPP;
     remember(s);
     return 0;
@@ -244,18 +259,6 @@ static void forbidden_call(void)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd >= 0)
         close(fd);
-}
-
-/* The file the session's path names is created by the first run alone:
- * the re-run after the crash finds it and serves. */
-/* True the first time, across instances: it creates the file at path. */
-static bool first_time(const char *path)
-{
-    int fd = *path ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
-    if (fd < 0)
-        return false;
-    close(fd);
-    return true;
 }
 
 /* An eventfd whose count is the counter, kept by revived for the session:

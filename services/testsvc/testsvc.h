@@ -4,9 +4,10 @@
  * request ran exactly once (no gap, no repeat) however often the service
  * died under it.
  *
- * Open arguments: "", "fifo=PATH" or "bindfifo=PATH". With bindfifo the
- * bind itself writes a byte to PATH, if it exists, and blocks (a test kills
- * the service while an open is pending). The manifest's `args = --init-fifo
+ * Open arguments: "", "fifo=PATH", "bindfifo=PATH" or "refuseonce=PATH".
+ * With bindfifo the bind itself writes a byte to PATH, if it exists, and
+ * blocks (a test kills the service while an open is pending); refuseonce
+ * refuses the bind that creates PATH, and binds every later one. The manifest's `args = --init-fifo
  * PATH` does the same before each instance registers; `--layout-file
  * PATH` makes each instance read its SSR layout (1 or 2, and "migrate" if
  * it converts layout 1) from PATH at its start, as a rebuilt program would

@@ -102,20 +102,47 @@ void channel_leave(struct held_session *s)
     channel_close_if_empty(ch);
 }
 
-bool channel_given(const struct held_channel *ch, uint64_t serial)
+static struct channel_copy *copy_of(struct held_channel *ch, uint64_t serial)
 {
-    return ch->given[0] == serial || ch->given[1] == serial;
+    for (int i = 0; i < 2; i++)
+        if (serial && ch->copies[i].serial == serial)
+            return &ch->copies[i];
+    return NULL;
+}
+
+bool channel_held(const struct held_channel *ch, uint64_t serial, uint64_t msg)
+{
+    const struct channel_copy *c = copy_of((struct held_channel *)ch, serial);
+    return c && (c->kept || c->msg == msg);
 }
 
 /* The older of the two forgotten: at most an active instance and its
  * standby take sessions at a time, and a wrong guess costs one more copy
  * of the socket (an instance that has it keeps the one it has). */
-void channel_give(struct held_channel *ch, uint64_t serial)
+void channel_give(struct held_channel *ch, uint64_t serial, uint64_t msg, bool kept)
 {
-    if (channel_given(ch, serial))
-        return;
-    ch->given[0] = ch->given[1];
-    ch->given[1] = serial;
+    struct channel_copy *c = copy_of(ch, serial);
+    if (!c) {
+        ch->copies[0] = ch->copies[1];
+        c = &ch->copies[1];
+        *c = (struct channel_copy){ .serial = serial };
+    }
+    c->msg = msg;
+    c->kept |= kept;
+}
+
+void channel_kept(struct held_channel *ch, uint64_t serial)
+{
+    struct channel_copy *c = copy_of(ch, serial);
+    if (c)
+        c->kept = true;
+}
+
+void channel_dropped(struct held_channel *ch, uint64_t serial)
+{
+    struct channel_copy *c = copy_of(ch, serial);
+    if (c)
+        c->kept = false;
 }
 
 int channel_take_client_end(struct held_channel *ch)

@@ -6,10 +6,14 @@
  * A channel lives while it carries a session: it is made with the first
  * and closed with the last, or when its client closes its end (which ends
  * every session on it, as a closed socket of its own ends a session).
- * Each instance of the service gets its socket once, with the first of its
- * sessions it is sent; `given` remembers which instances have it (an
- * instance closes its copy only with its last session of the channel,
- * which revived's last one going also ends here). */
+ * An instance gets its socket with the first of its sessions it is sent,
+ * and keeps its copy while it holds a session of the channel. revived
+ * sends the socket again (the instance keeps the copy it has, if any)
+ * unless that copy is sure to be open when the message is read: sent in
+ * the same message, or kept open by a session the instance is sure to
+ * hold (one it confirmed bound, or was handed over). A bind the instance
+ * may refuse keeps nothing for later messages, and an UNBIND may close
+ * the copy: either way the next message brings the socket again. */
 #ifndef RVD_CHANNEL_H
 #define RVD_CHANNEL_H
 
@@ -29,7 +33,11 @@ struct held_channel {
     struct conn *opener;            /* whose sessions it carries (a reference) */
     struct account *account;        /* charged its descriptor */
     struct held_session *sessions;  /* linked by chan_next/chan_prev */
-    uint64_t given[2];              /* serials of the last two instances sent its socket */
+    struct channel_copy {           /* the last two instances sent its socket */
+        uint64_t serial;            /* 0: none */
+        uint64_t msg;               /* the number of the control message that last carried it */
+        bool kept;                  /* a session the instance surely holds keeps it open there */
+    } copies[2];
     struct held_channel **list;     /* the owner's list it is in */
     struct held_channel *next, *prev;
 };
@@ -44,10 +52,16 @@ void channel_join(struct held_channel *ch, struct held_session *s);
 void channel_leave(struct held_session *s);
 /* Closes a channel no session joined (its first open failed). */
 void channel_close_if_empty(struct held_channel *ch);
-/* Whether the instance with this serial was sent the channel's socket;
- * channel_give records that it is being sent. */
-bool channel_given(const struct held_channel *ch, uint64_t serial);
-void channel_give(struct held_channel *ch, uint64_t serial);
+/* Whether the instance with this serial will have the channel's socket
+ * open when it reads its control message number msg. */
+bool channel_held(const struct held_channel *ch, uint64_t serial, uint64_t msg);
+/* The socket goes to the instance in message msg; kept: with a session
+ * nothing will refuse (a hand-over). */
+void channel_give(struct held_channel *ch, uint64_t serial, uint64_t msg, bool kept);
+/* The instance confirmed a session of the channel bound: its copy is kept. */
+void channel_kept(struct held_channel *ch, uint64_t serial);
+/* It is sent an UNBIND of a session of the channel: its copy may close. */
+void channel_dropped(struct held_channel *ch, uint64_t serial);
 /* The client end, taken by the OPEN_OK that hands it over; -1 once taken. */
 int channel_take_client_end(struct held_channel *ch);
 

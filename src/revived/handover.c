@@ -53,6 +53,13 @@ static int ctl_send(struct instance *in, uint8_t type, uint64_t seq, const void 
     return ctl_send_hdr(in, &h, body, fds, nfds);
 }
 
+/* Sessions going to in in its next control message; sure: handed over,
+ * not bound (nothing refuses them). */
+static struct session_dest next_message(const struct instance *in, bool sure)
+{
+    return (struct session_dest){ .serial = in->serial, .msg = in->ctl_sent + 1, .sure = sure };
+}
+
 static int send_batch(struct instance *in, uint8_t type, struct rv_wire_session *w, size_t n, int *fds, size_t nfds)
 {
     return n ? ctl_send(in, type, 0, w, n * sizeof *w, fds, nfds) : 0;
@@ -75,7 +82,8 @@ static int hand_over_sessions(struct instance *in, bool adopt)
                 return -1;
             n = nfds = 0;
         }
-        nfds += session_wire(s, &w[n], fds + nfds, in->serial);
+        struct session_dest to = next_message(in, true);
+        nfds += session_wire(s, &w[n], fds + nfds, &to);
         if (adopt)
             w[n].flags &= ~(uint32_t)RV_SESS_CRASH_FLAGS, w[n].poison_seq = 0;
         n++;
@@ -92,7 +100,7 @@ static int send_flags(struct instance *in)
     for (struct held_session *s = in->svc->sessions; s; s = s->next) {
         int fds[1 + RV_MAX_STORED_FDS];
         struct rv_wire_session one;
-        session_wire(s, &one, fds, 0);
+        session_wire(s, &one, fds, NULL);
         if (s->state != SESS_BOUND || !(one.flags & RV_SESS_CRASH_FLAGS))
             continue;
         one.flags &= RV_SESS_CRASH_FLAGS;
@@ -130,7 +138,8 @@ static void adopt(struct service *svc, const struct held_session *s)
         return;
     struct rv_wire_session w;
     int fds[1 + RV_MAX_STORED_FDS];
-    size_t nfds = session_wire(s, &w, fds, sb->serial);
+    struct session_dest to = next_message(sb, true);
+    size_t nfds = session_wire(s, &w, fds, &to);
     w.flags &= ~(uint32_t)RV_SESS_CRASH_FLAGS;
     w.poison_seq = 0;
     ctl_send(sb, RV_T_SESSIONS, 0, &w, sizeof w, fds, nfds);
@@ -139,8 +148,8 @@ static void adopt(struct service *svc, const struct held_session *s)
 void handover_forget(struct held_session *s)
 {
     struct instance *sb = adopter(s->svc);
-    if (sb && s->state == SESS_BOUND)
-        ctl_send(sb, RV_T_UNBIND, s->id, NULL, 0, NULL, 0);
+    if (sb && s->state == SESS_BOUND && ctl_send(sb, RV_T_UNBIND, s->id, NULL, 0, NULL, 0) == 0 && s->chan)
+        channel_dropped(s->chan, sb->serial);
 }
 
 /* Whether the state the instance's code keeps per session fits the SSRs
@@ -278,7 +287,8 @@ static void bind_queued(struct service *svc)
             continue;
         }
         service_dequeue_bind(s);
-        batch.nfds += session_wire(s, &batch.w[batch.n++], batch.fds + batch.nfds, in->serial);
+        struct session_dest to = next_message(in, false);
+        batch.nfds += session_wire(s, &batch.w[batch.n++], batch.fds + batch.nfds, &to);
         batch.args = s->args;
         s->bind_sent_to = in->serial;
     }
@@ -359,6 +369,8 @@ static bool bind_done(struct service *svc, uint64_t id, int32_t status)
         return true;
     }
     s->state = SESS_BOUND;
+    if (s->chan)
+        channel_kept(s->chan, svc->active->serial);
     if (s->abandoned) {
         handover_unbind(s);
         service_unlink(s);
@@ -507,7 +519,10 @@ void handover_unbind(struct held_session *s)
 {
     struct instance *active = s->svc->active;
     if (s->state == SESS_BOUND && active && active->handed_over &&
-        ctl_send(active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0) == 0)
+        ctl_send(active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0) == 0) {
         s->unbind_upto = active->ctl_sent;
+        if (s->chan)
+            channel_dropped(s->chan, active->serial);
+    }
     handover_forget(s);
 }

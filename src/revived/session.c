@@ -158,7 +158,7 @@ void session_fail(struct held_session *s, int status, const char *why)
     session_destroy(s);
 }
 
-size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int *fds, uint64_t to)
+size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int *fds, const struct session_dest *to)
 {
     *w = (struct rv_wire_session){ .id = s->id, .uid = s->uid, .gid = s->gid };
     if (s->culprit)
@@ -174,10 +174,10 @@ size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int
     else {
         w->flags |= RV_SESS_SHARED;
         w->channel = s->chan->id;
-        if (to && !channel_given(s->chan, to)) {
+        if (to && !channel_held(s->chan, to->serial, to->msg)) {
             w->flags |= RV_SESS_CHANNEL_FD;
             fds[n++] = s->chan->server_fd;
-            channel_give(s->chan, to);
+            channel_give(s->chan, to->serial, to->msg, to->sure);
         }
     }
     for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)

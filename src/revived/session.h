@@ -78,9 +78,16 @@ void session_destroy(struct held_session *s);
 /* Posts a notice to the client (or answers for it to its opener), shuts the socket
  * so every later call fails too, and destroys the session. */
 void session_fail(struct held_session *s, int status, const char *why);
-/* Fills the hand-over record and its descriptors for the instance with
- * this serial (0: a record without descriptors); returns how many. */
-size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int *fds, uint64_t to);
+/* Where a session's record goes: the instance's serial, the number its
+ * control message will have there, and whether the instance surely holds
+ * the session once it reads it (a hand-over) or only if it binds it. */
+struct session_dest {
+    uint64_t serial, msg;
+    bool sure;
+};
+/* Fills the hand-over record and its descriptors for the instance to
+ * (NULL: a record without descriptors); returns how many. */
+size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int *fds, const struct session_dest *to);
 /* Posts a message of revived's (NOTICE, RESTARTED) to the session's
  * client: seq names the session on a shared channel. */
 void session_post(const struct held_session *s, uint8_t type, int32_t status, const char *text);

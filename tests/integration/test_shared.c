@@ -366,6 +366,184 @@ static void test_flood_of_openers_across_a_kill(void **state)
     rvd_stop(&d);
 }
 
+/* Sends a shared OPEN of service "test" with args on the raw connection
+ * fd, its answer left unread. */
+static void send_shared_open(int fd, const char *args)
+{
+    char body[64];
+    int n = snprintf(body, sizeof body, "test%c%s", '\0', args);
+    assert_true(n > 0 && (size_t)n < sizeof body);
+    struct rv_hdr h = rv__hdr_make(RV_T_OPEN, 0, RV_OPEN_SHARED, 0, (size_t)n + 1);
+    assert_int_equal(rv__wire_send(fd, &h, body, NULL, 0, 0), 0);
+}
+
+/* Holds the service's one thread in a request for TEST_SLOW_BLOCK_S, so
+ * that control messages pile up unread behind it; *held is the session
+ * whose reply ends the hold (hold_end). */
+static void hold_service(struct rvd *d, rv_session **held, struct fifo *f)
+{
+    char args[192];
+    fifo_make(d, "hold", f);
+    snprintf(args, sizeof args, "fifo=%s", f->path);
+    *held = open_session(d, "test", args);
+    struct rv_hdr h = rv__hdr_make(RV_T_CALL, 1, TEST_SLOW_INCR, 0, 0);
+    assert_int_equal(rv__wire_send(rv_session_fd(*held), &h, NULL, NULL, 0, 0), 0);
+    fifo_wait(f);
+}
+
+static void hold_end(rv_session *held, struct fifo *f, struct rv_msg *msg)
+{
+    assert_int_equal(rv__wire_recv(rv_session_fd(held), msg, RV_WIRE_MAX_BODY, 0), 1);
+    assert_int_equal(msg->hdr.type, RV_T_REPLY);
+    rv_close(held);
+    fifo_close(f);
+}
+
+/* The next answer on the raw connection c: an OPEN_OK of a new channel,
+ * whose session then counts one call; the session's id in *id. */
+static int recv_opened_channel(int c, struct rv_msg *msg, uint64_t *id)
+{
+    assert_int_equal(rv__wire_recv(c, msg, RV_WIRE_MAX_BODY, 0), 1);
+    if (msg->hdr.type != RV_T_OPEN_OK)
+        fail_msg("the sound open was answered with type %u, status %d: %.*s", msg->hdr.type, msg->hdr.status,
+                 (int)msg->hdr.len, (const char *)msg->body);
+    assert_int_equal(msg->nfds, 1);   /* the channel's client end */
+    *id = msg->hdr.seq;
+    return msg->fds[0];
+}
+
+/* Two shared opens sent together on one connection while the service is
+ * busy, so that both BINDs wait for it: the first is refused by the
+ * service's bind (bad arguments), the second is sound. The refusal is the
+ * first session's alone: the second, which counted on the channel's
+ * socket the first brought the instance, opens and serves. */
+static void test_refused_open_beside_a_sound_one(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, POLICY));
+    rv_session *held;
+    struct fifo f;
+    hold_service(&d, &held, &f);
+    int c = rv__wire_dial(d.sock);
+    assert_true(c >= 0);
+    send_shared_open(c, "bad");
+    send_shared_open(c, "");
+    struct rv_msg *msg = malloc(sizeof *msg);
+    assert_non_null(msg);
+    assert_int_equal(rv__wire_recv(c, msg, RV_WIRE_MAX_BODY, 0), 1);
+    assert_int_equal(msg->hdr.type, RV_T_ERROR);
+    assert_int_equal(msg->hdr.status, RV_EAPP);
+    uint64_t id;
+    int ch = recv_opened_channel(c, msg, &id);
+    assert_int_equal(raw_call(ch, 1, TEST_INCR, rv__wire_tag(id), NULL, 0), 0);
+    hold_end(held, &f, msg);
+    free(msg);
+    close(ch);
+    close(c);
+    wait_sessions(&d, 0);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, 0);
+    rvd_stop(&d);
+}
+
+/* Three sessions opened together, of which the service refuses the first
+ * (refuseonce): the one that brings the new channel's socket to the
+ * instance. The refusal is that session's alone: the other two, in the
+ * same BIND, open on the channel and serve. Sent raw, for librevive's
+ * rv_open_shared_many is all or nothing and would close them again. */
+static void test_refused_first_of_a_batch(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512], marker[160], body[256];
+    rvd_start(&d, manifest_test(m, sizeof m, POLICY));
+    struct svc_status st;
+    wait_status(&d, "test", status_ready, NULL, &st);   /* bound in the order opened: the first brings the socket */
+    int n = snprintf(body, sizeof body, "test%crefuseonce=%s", '\0', rvd_marker(&d, marker, sizeof marker));
+    assert_true(n > 0 && (size_t)n < sizeof body);
+    int c = rv__wire_dial(d.sock);
+    assert_true(c >= 0);
+    struct rv_hdr h = rv__hdr_make(RV_T_OPEN, 3, RV_OPEN_SHARED | RV_OPEN_MANY, 0, (size_t)n + 1);
+    assert_int_equal(rv__wire_send(c, &h, body, NULL, 0, 0), 0);
+    struct rv_msg *msg = malloc(sizeof *msg);
+    assert_non_null(msg);
+    assert_int_equal(rv__wire_recv(c, msg, RV_WIRE_MAX_BODY, 0), 1);
+    assert_int_equal(msg->hdr.type, RV_T_OPEN_OK);
+    assert_int_equal(msg->nfds, 1);
+    assert_true(msg->hdr.len >= 3 * sizeof(struct rv_wire_opened));
+    struct rv_wire_opened e[3];
+    memcpy(e, msg->body, sizeof e);
+    assert_int_equal(e[0].status, RV_EAPP);
+    for (int i = 1; i < 3; i++) {
+        if (e[i].status != 0)
+            fail_msg("session %d of the batch failed with %d beside the refused one", i, e[i].status);
+        assert_int_equal(raw_call(msg->fds[0], 1, TEST_INCR, rv__wire_tag(e[i].id), NULL, 0), 0);
+    }
+    close(msg->fds[0]);
+    free(msg);
+    close(c);
+    wait_sessions(&d, 0);
+    rvd_stop(&d);
+}
+
+/* A shared open that waits for room among the BINDs out (the service is
+ * busy, and other clients' opens fill the window) while its client closes
+ * the one other session of its channel, whose UNBIND goes out at once:
+ * the instance drops the channel's socket with that session, before the
+ * waiting BIND reaches it. The BIND brings the socket again, and the
+ * session opens and serves. */
+#define FILLERS 12
+static void test_open_queued_behind_its_channel_closing(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, POLICY));
+    int c = rv__wire_dial(d.sock);
+    assert_true(c >= 0);
+    struct rv_msg *msg = malloc(sizeof *msg);
+    assert_non_null(msg);
+    send_shared_open(c, "");
+    uint64_t first;
+    int ch = recv_opened_channel(c, msg, &first);
+    rv_session *held;
+    struct fifo f;
+    hold_service(&d, &held, &f);
+    int fillers[FILLERS];
+    static const char name[] = "test";
+    struct rv_hdr open = rv__hdr_make(RV_T_OPEN, 0, 0, 0, sizeof name);
+    for (int i = 0; i < FILLERS; i++) {
+        fillers[i] = rv__wire_dial(d.sock);
+        assert_true(fillers[i] >= 0);
+        assert_int_equal(rv__wire_send(fillers[i], &open, name, NULL, 0, 0), 0);
+    }
+    wait_sessions(&d, 2 + FILLERS);   /* revived has them all: the window is full */
+    send_shared_open(c, "");
+    struct rv_hdr close_first = rv__hdr_make(RV_T_CLOSE, first, 0, 0, 0);
+    assert_int_equal(rv__wire_send(c, &close_first, NULL, NULL, 0, 0), 0);
+    assert_int_equal(rv__wire_recv(c, msg, RV_WIRE_MAX_BODY, 0), 1);
+    assert_int_equal(msg->hdr.type, RV_T_OK);   /* the CLOSE: answered at once */
+    hold_end(held, &f, msg);
+    assert_int_equal(rv__wire_recv(c, msg, RV_WIRE_MAX_BODY, 0), 1);
+    if (msg->hdr.type != RV_T_OPEN_OK)
+        fail_msg("the waiting open was answered with type %u, status %d: %.*s", msg->hdr.type, msg->hdr.status,
+                 (int)msg->hdr.len, (const char *)msg->body);
+    assert_int_equal(raw_call(ch, 1, TEST_INCR, rv__wire_tag(msg->hdr.seq), NULL, 0), 0);
+    for (int i = 0; i < FILLERS; i++)
+        close(fillers[i]);
+    free(msg);
+    close(ch);
+    close(c);
+    wait_sessions(&d, 0);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, 0);
+    rvd_stop(&d);
+}
+
 static void open_many(rv_conn *c, const char *name, size_t n, rv_session **s)
 {
     int rc = rv_open_shared_many(c, name, NULL, n, s);
@@ -574,6 +752,9 @@ int main(void)
         cmocka_unit_test_teardown(test_flood_of_openers, it_teardown),
         cmocka_unit_test_teardown(test_flood_of_openers_with_standby, it_teardown),
         cmocka_unit_test_teardown(test_flood_of_openers_across_a_kill, it_teardown),
+        cmocka_unit_test_teardown(test_refused_open_beside_a_sound_one, it_teardown),
+        cmocka_unit_test_teardown(test_open_queued_behind_its_channel_closing, it_teardown),
+        cmocka_unit_test_teardown(test_refused_first_of_a_batch, it_teardown),
         cmocka_unit_test_teardown(test_open_many, it_teardown),
         cmocka_unit_test_teardown(test_open_many_is_all_or_nothing, it_teardown),
         cmocka_unit_test_teardown(test_two_services_on_one_connection, it_teardown),

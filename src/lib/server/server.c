@@ -386,8 +386,9 @@ static void rerun_in_flight(void)
 
 /* ---- steady state ---- */
 
-/* One session of a BIND: 0, or why it could not be bound. */
-static int bind_one(const struct rv_wire_session *w, const int *fds, const char *args)
+/* One session of a BIND: 0, or why it could not be bound. A session
+ * refused after it was attached goes to *refused, still attached. */
+static int bind_one(const struct rv_wire_session *w, const int *fds, const char *args, rv_svc_session **refused)
 {
     char why[128];
     rv_svc_session *s = rv__sess_attach(w, fds, why, sizeof why);
@@ -396,14 +397,17 @@ static int bind_one(const struct rv_wire_session *w, const int *fds, const char 
     if (rc == 0 && sess_add(s) == 0)
         rv__rt_poll_session(s);
     else if (s) {
-        rv__sess_detach(s);
+        *refused = s;
         rc = rc ? rc : RV_ENOMEM;
     }
     return rc;
 }
 
 /* Sessions opened together are bound together, and confirmed in one
- * message. */
+ * message. The refused are detached only once every session of the BIND
+ * is bound: a shared channel's socket comes with the first of its sessions
+ * in a message, and detaching that one, refused, must not close the
+ * channel under the others. */
 static void on_bind(struct rv_msg *m)
 {
     char args[RV_ARGS_MAX + 1];
@@ -411,14 +415,20 @@ static void on_bind(struct rv_msg *m)
     if (k < 0)
         rv__fail_stop("malformed BIND from revived");
     struct rv_wire_opened done[RV_BIND_MAX];
+    rv_svc_session *refused[RV_BIND_MAX];
+    size_t nrefused = 0;
     const int *fd = m->fds;
     for (long i = 0; i < k; i++) {
         struct rv_wire_session w;
         memcpy(&w, m->body + (size_t)i * sizeof w, sizeof w);
-        done[i] = (struct rv_wire_opened){ .id = w.id, .status = bind_one(&w, fd, args) };
+        refused[nrefused] = NULL;
+        done[i] = (struct rv_wire_opened){ .id = w.id, .status = bind_one(&w, fd, args, &refused[nrefused]) };
+        nrefused += refused[nrefused] != NULL;
         fd += rv__wire_fds_of(&w);
     }
     m->nfds = 0;   /* the sessions' now, or closed */
+    for (size_t i = 0; i < nrefused; i++)
+        rv__sess_detach(refused[i]);
     ctl_send_body(RV_T_BIND_DONE, 0, 0, 0, done, (size_t)k * sizeof done[0]);
 }
 
