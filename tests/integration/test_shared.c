@@ -42,6 +42,16 @@ static void wait_sessions(const struct rvd *d, long long n)
     wait_status(d, "test", sessions_are, &n, &st);
 }
 
+/* Every session gone, the service never restarted: then revived stops. */
+static void end_without_restarts(struct rvd *d)
+{
+    wait_sessions(d, 0);
+    struct svc_status st;
+    svc_status(d, "test", &st);
+    assert_int_equal(st.restarts, 0);
+    rvd_stop(d);
+}
+
 /* Session i is called i % 7 + 1 times: a session answering with another's
  * count shows state that leaked between them. */
 static void incr_each(rv_session **s, size_t n)
@@ -186,11 +196,7 @@ static void test_shared_churn_with_workers(void **state)
         assert_int_equal(pthread_create(&th[i], NULL, churn_main, &d), 0);
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
-    wait_sessions(&d, 0);
-    struct svc_status st;
-    svc_status(&d, "test", &st);
-    assert_int_equal(st.restarts, 0);
-    rvd_stop(&d);
+    end_without_restarts(&d);
 }
 
 /* A process that dies holding shared sessions leaves none behind. */
@@ -442,11 +448,7 @@ static void test_refused_open_beside_a_sound_one(void **state)
     free(msg);
     close(ch);
     close(c);
-    wait_sessions(&d, 0);
-    struct svc_status st;
-    svc_status(&d, "test", &st);
-    assert_int_equal(st.restarts, 0);
-    rvd_stop(&d);
+    end_without_restarts(&d);
 }
 
 /* Three sessions opened together, of which the service refuses the first
@@ -537,11 +539,7 @@ static void test_open_queued_behind_its_channel_closing(void **state)
     free(msg);
     close(ch);
     close(c);
-    wait_sessions(&d, 0);
-    struct svc_status st;
-    svc_status(&d, "test", &st);
-    assert_int_equal(st.restarts, 0);
-    rvd_stop(&d);
+    end_without_restarts(&d);
 }
 
 static void open_many(rv_conn *c, const char *name, size_t n, rv_session **s)
