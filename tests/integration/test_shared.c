@@ -107,9 +107,18 @@ static void test_shared_sessions_cost_no_descriptors(void **state)
 /* rv-svc-test with 4 worker threads (and tier 1's recovery domains). */
 #define WORKERS_MANIFEST "[service test]\nexec = rv-svc-test-rd\nssr_size = 256\n" POLICY IT_TEST_PATHS
 
+/* Ready, served by another process than *arg: the last kill took. */
+static bool ready_after(const struct svc_status *st, const void *arg)
+{
+    return status_ready(st, NULL) && st->pid != *(const long long *)arg;
+}
+
 /* Calls in flight on shared sessions while the service is killed, with a
  * new process each time, with a standby, and with workers: every count
- * comes back exactly once. */
+ * comes back exactly once. Each round waits for the last round's kill to
+ * have taken: the calls may all be answered before it lands (a fault
+ * signal takes the recovery domains' handler a while), and a kill sent
+ * then would find the service recovering. */
 static void kill_rounds(const char *manifest)
 {
     struct rvd d;
@@ -121,9 +130,11 @@ static void kill_rounds(const char *manifest)
     for (size_t i = 0; i < N; i++)
         s[i] = open_shared(c, NULL);
     static const char *const sigs[] = { "KILL", "SEGV", "ABRT" };
+    long long killed = 0;
     for (uint64_t r = 0; r < ROUNDS; r++) {
         struct svc_status st;
-        wait_status(&d, "test", status_ready, NULL, &st);   /* an instance to kill, not a backoff */
+        wait_status(&d, "test", ready_after, &killed, &st);   /* an instance to kill, not a backoff */
+        killed = st.pid;
         pid_t child = it_fork();
         if (child == 0) {   /* the kill lands while the parent calls */
             char *argv[] = { RV_IT_REVIVECTL, "--socket", d.sock, "kill", "test", "--signal", (char *)sigs[r % 3], NULL };
