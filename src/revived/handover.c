@@ -318,13 +318,17 @@ static void announce_restart(struct service *svc)
     }
 }
 
-/* Sessions still waiting for their bind go to the instance now ready; one
- * abandoned while a dead instance bound it is only freed. */
+/* Sessions still waiting for their bind go to the instance now ready,
+ * oldest first (the list has the newest at its head): the opener that
+ * has waited longest is answered first. One abandoned while a dead
+ * instance bound it is only freed. */
 static void rebind(struct service *svc)
 {
-    struct held_session *next;
-    for (struct held_session *s = svc->sessions; s; s = next) {
-        next = s->next;
+    struct held_session *s = svc->sessions, *newer;
+    while (s && s->next)
+        s = s->next;
+    for (; s; s = newer) {
+        newer = s->prev;
         if (s->state == SESS_BINDING && s->abandoned) {
             service_unlink(s);
             session_destroy(s);

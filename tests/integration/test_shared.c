@@ -502,6 +502,48 @@ static void test_refused_first_of_a_batch(void **state)
     rvd_stop(&d);
 }
 
+static bool recovering(const struct svc_status *st, const void *arg)
+{
+    (void)arg;
+    return strcmp(st->state, "recovering") == 0;
+}
+
+/* Opens that arrive while the service waits out a backoff are bound once
+ * it is ready, in the order they came: the opener that waited longest is
+ * answered first (the answers on one connection come in bind order). */
+static void test_waiting_opens_bound_in_order(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, POLICY "backoff = 1s..1min\n"));
+    struct svc_status st;
+    wait_status(&d, "test", status_ready, NULL, &st);
+    ctl(&d, "kill", "test", "KILL");   /* a crash soon after the start: 1 s of backoff */
+    wait_status(&d, "test", recovering, NULL, &st);
+    int c = rv__wire_dial(d.sock);
+    assert_true(c >= 0);
+    enum { WAITING = 3 };
+    for (int i = 0; i < WAITING; i++)
+        send_shared_open(c, "");
+    struct rv_msg *msg = malloc(sizeof *msg);
+    assert_non_null(msg);
+    uint64_t last = 0;
+    for (int i = 0; i < WAITING; i++) {
+        assert_int_equal(rv__wire_recv(c, msg, RV_WIRE_MAX_BODY, 0), 1);
+        assert_int_equal(msg->hdr.type, RV_T_OPEN_OK);
+        if (msg->hdr.seq <= last)
+            fail_msg("open %d was answered with session %llu after session %llu", i,
+                     (unsigned long long)msg->hdr.seq, (unsigned long long)last);
+        last = msg->hdr.seq;
+        rv__msg_close_fds(msg);
+    }
+    free(msg);
+    close(c);
+    wait_sessions(&d, 0);
+    rvd_stop(&d);
+}
+
 /* A shared open that waits for room among the BINDs out (the service is
  * busy, and other clients' opens fill the window) while its client closes
  * the one other session of its channel, whose UNBIND goes out at once:
@@ -764,6 +806,7 @@ int main(void)
         cmocka_unit_test_teardown(test_refused_open_beside_a_sound_one, it_teardown),
         cmocka_unit_test_teardown(test_open_queued_behind_its_channel_closing, it_teardown),
         cmocka_unit_test_teardown(test_refused_first_of_a_batch, it_teardown),
+        cmocka_unit_test_teardown(test_waiting_opens_bound_in_order, it_teardown),
         cmocka_unit_test_teardown(test_open_many, it_teardown),
         cmocka_unit_test_teardown(test_open_many_is_all_or_nothing, it_teardown),
         cmocka_unit_test_teardown(test_two_services_on_one_connection, it_teardown),
