@@ -65,30 +65,44 @@ static int send_batch(struct instance *in, uint8_t type, struct rv_wire_session 
     return n ? ctl_send(in, type, 0, w, n * sizeof *w, fds, nfds) : 0;
 }
 
-/* Every bound session, in batches that respect SCM_MAX_FD. A standby
+/* SESSIONS to one instance, in batches that respect SCM_MAX_FD. A standby
  * adopts them without their crash flags: those are the state of the crash
  * it will take over from, and it learns them when promoted. */
-static int hand_over_sessions(struct instance *in, bool adopt)
-{
-    struct service *svc = in->svc;
+struct sessions_msg {
+    struct instance *to;
+    bool adopt;
     struct rv_wire_session w[BATCH_MAX];
     int fds[RV_WIRE_MAX_FDS];
-    size_t n = 0, nfds = 0;
-    for (struct held_session *s = svc->sessions; s; s = s->next) {
-        if (s->state != SESS_BOUND)
-            continue;
-        if (n == BATCH_MAX || nfds + 1 + RV_MAX_STORED_FDS > RV_WIRE_MAX_FDS) {
-            if (send_batch(in, RV_T_SESSIONS, w, n, fds, nfds) < 0)
-                return -1;
-            n = nfds = 0;
-        }
-        struct session_dest to = next_message(in, true);
-        nfds += session_wire(s, &w[n], fds + nfds, &to);
-        if (adopt)
-            w[n].flags &= ~(uint32_t)RV_SESS_CRASH_FLAGS, w[n].poison_seq = 0;
-        n++;
-    }
-    return send_batch(in, RV_T_SESSIONS, w, n, fds, nfds);
+    size_t n, nfds;
+};
+
+static int sessions_flush(struct sessions_msg *b)
+{
+    int rc = send_batch(b->to, RV_T_SESSIONS, b->w, b->n, b->fds, b->nfds);
+    b->n = b->nfds = 0;
+    return rc;
+}
+
+static int sessions_add(struct sessions_msg *b, const struct held_session *s)
+{
+    if ((b->n == BATCH_MAX || b->nfds + 1 + RV_MAX_STORED_FDS > RV_WIRE_MAX_FDS) && sessions_flush(b) < 0)
+        return -1;
+    struct session_dest to = next_message(b->to, true);
+    b->nfds += session_wire(s, &b->w[b->n], b->fds + b->nfds, &to);
+    if (b->adopt)
+        b->w[b->n].flags &= ~(uint32_t)RV_SESS_CRASH_FLAGS, b->w[b->n].poison_seq = 0;
+    b->n++;
+    return 0;
+}
+
+/* Every bound session. */
+static int hand_over_sessions(struct instance *in, bool adopt)
+{
+    struct sessions_msg b = { .to = in, .adopt = adopt };
+    for (struct held_session *s = in->svc->sessions; s; s = s->next)
+        if (s->state == SESS_BOUND && sessions_add(&b, s) < 0)
+            return -1;
+    return sessions_flush(&b);
 }
 
 /* A promoted standby's sessions that carry crash flags (the culprit of
@@ -129,20 +143,18 @@ static struct instance *adopter(const struct service *svc)
     return sb && sb->adopted && !sb->retiring && !sb->killed_by_us ? sb : NULL;
 }
 
-/* A session that has just bound goes to the standby too, so a crash finds
- * it there already. */
-static void adopt(struct service *svc, const struct held_session *s)
+/* Sessions that have just bound go to the standby too, so a crash finds
+ * them there already: a BIND_DONE's worth in as few messages as fit. */
+static void adopt(struct service *svc, struct held_session *const *s, size_t n)
 {
     struct instance *sb = adopter(svc);
-    if (!sb)
+    if (!sb || !n)
         return;
-    struct rv_wire_session w;
-    int fds[1 + RV_MAX_STORED_FDS];
-    struct session_dest to = next_message(sb, true);
-    size_t nfds = session_wire(s, &w, fds, &to);
-    w.flags &= ~(uint32_t)RV_SESS_CRASH_FLAGS;
-    w.poison_seq = 0;
-    ctl_send(sb, RV_T_SESSIONS, 0, &w, sizeof w, fds, nfds);
+    struct sessions_msg b = { .to = sb, .adopt = true };
+    for (size_t i = 0; i < n; i++)
+        if (sessions_add(&b, s[i]) < 0)
+            return;
+    sessions_flush(&b);
 }
 
 void handover_forget(struct held_session *s)
@@ -356,9 +368,10 @@ static void on_ready(struct service *svc)
     rebind(svc);
 }
 
-/* An abandoned session (session.h) is unbound as soon as it is bound.
- * false: the instance lied, and is being replaced. */
-static bool bind_done(struct service *svc, uint64_t id, int32_t status)
+/* An abandoned session (session.h) is unbound as soon as it is bound;
+ * one that stays bound goes to *adoptee, for the standby. false: the
+ * instance lied, and is being replaced. */
+static bool bind_done(struct service *svc, uint64_t id, int32_t status, struct held_session **adoptee)
 {
     struct held_session *s = service_session(svc, id);
     if (!s || s->state != SESS_BINDING || s->bind_sent_to != svc->active->serial) {
@@ -382,7 +395,7 @@ static bool bind_done(struct service *svc, uint64_t id, int32_t status)
         return true;
     }
     opening_bound(s, svc->conf->state == RV_STATE_STATELESS ? 0 : RV_OPEN_KEEPS_STATE);
-    adopt(svc, s);   /* after a lone session's answer: its opener need not wait for the standby */
+    *adoptee = s;   /* adopted after the answer: its opener need not wait for the standby */
     return true;
 }
 
@@ -393,12 +406,17 @@ static void on_bind_done(struct service *svc, const struct rv_msg *m)
         service_abort(svc->active, "sent a malformed BIND_DONE");
         return;
     }
+    static struct held_session *bound[RV_WIRE_MAX_BODY / sizeof e];
     struct instance *in = svc->active;
     bool truthful = true;
+    size_t n = 0;
     for (size_t at = 0; at < m->hdr.len && truthful; at += sizeof e) {
         memcpy(&e, m->body + at, sizeof e);
-        truthful = bind_done(svc, e.id, e.status);
+        bound[n] = NULL;
+        truthful = bind_done(svc, e.id, e.status, &bound[n]);
+        n += bound[n] != NULL;
     }
+    adopt(svc, bound, n);
     if (truthful && in->binds_out)
         in->binds_out--;
     if (truthful)
