@@ -41,7 +41,7 @@ struct instance {
     bool waiting;                      /* said HELLO, waits for its sessions */
     bool handed_over;                  /* has been sent the sessions */
     bool adopted;                      /* a standby that holds every bound session already: sent
-                                          at its HELLO, then each one as it binds (handover.c) */
+                                          at its HELLO, then those each BIND_DONE binds (handover.c) */
     bool settled;                      /* ... and has said so (its PONG to the PING behind them),
                                           its sandbox found in force then */
     bool retiring;                     /* a standby killed on purpose: never to be promoted */
