@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -310,6 +311,11 @@ static void test_shared_tag_of_another_client(void **state)
 #define OPENERS 3000
 static unsigned flood_of_openers(const struct rvd *d, const char *kill_sig)
 {
+    struct rlimit rl;   /* the test holds two descriptors per opener: up to the hard limit */
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    rl.rlim_cur = rl.rlim_max;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    assert_true(rl.rlim_cur >= 2 * OPENERS + 100);
     struct svc_status before, after;
     wait_status(d, "test", status_ready, NULL, &before);
     int *conn = malloc(OPENERS * sizeof *conn), *sess = malloc(OPENERS * sizeof *sess);
