@@ -363,8 +363,9 @@ static void test_flood_of_openers(void **state)
     rvd_stop(&d);
 }
 
-/* A standby adopts each session as it binds: the flood reaches it too,
- * and it is neither taken for hung nor replaced. */
+/* A standby adopts the sessions as they bind, so the flood reaches it
+ * too: it is neither taken for hung nor replaced. (That it holds them is
+ * test_kill_while_opening_many_with_standby's to show.) */
 static void test_flood_of_openers_with_standby(void **state)
 {
     (void)state;
