@@ -85,7 +85,7 @@ static int sessions_flush(struct sessions_msg *b)
 
 static int sessions_add(struct sessions_msg *b, const struct held_session *s)
 {
-    if ((b->n == BATCH_MAX || b->nfds + 1 + RV_MAX_STORED_FDS > RV_WIRE_MAX_FDS) && sessions_flush(b) < 0)
+    if ((b->n == BATCH_MAX || b->nfds + SESSION_MAX_FDS > RV_WIRE_MAX_FDS) && sessions_flush(b) < 0)
         return -1;
     struct session_dest to = next_message(b->to, true);
     b->nfds += session_wire(s, &b->w[b->n], b->fds + b->nfds, &to);
@@ -112,7 +112,7 @@ static int send_flags(struct instance *in)
     struct rv_wire_session w[BATCH_MAX];
     size_t n = 0;
     for (struct held_session *s = in->svc->sessions; s; s = s->next) {
-        int fds[1 + RV_MAX_STORED_FDS];
+        int fds[SESSION_MAX_FDS];
         struct rv_wire_session one;
         session_wire(s, &one, fds, NULL);
         if (s->state != SESS_BOUND || !(one.flags & RV_SESS_CRASH_FLAGS))
@@ -217,7 +217,7 @@ static void on_hello(struct instance *in, const struct rv_msg *m)
     if (!state_fits(in, m))
         return;
     struct rv_wire_svc_config cfg;
-    int fds[7];
+    int fds[SERVICE_CONFIG_FDS];
     size_t nfds = service_config(in->svc, &cfg, fds);
     fds[0] = in->status_fd;
     reserve_release();   /* revived may be out of descriptors: the filter needs two */
@@ -280,7 +280,7 @@ static bool bind_flush(struct instance *in)
 static bool batch_takes(const struct held_session *s)
 {
     return !batch.n || (batch.n < RV_BIND_MAX && strcmp(batch.args, s->args) == 0 &&
-                        batch.nfds + 1 + RV_MAX_STORED_FDS <= RV_WIRE_MAX_FDS);
+                        batch.nfds + SESSION_MAX_FDS <= RV_WIRE_MAX_FDS);
 }
 
 /* Sends the queued sessions, oldest first, while the active instance has

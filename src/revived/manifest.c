@@ -603,6 +603,11 @@ static int key_standby(struct load *L, const char *v)
     return parse_yes_no(L, v, &cur(L)->standby);
 }
 
+static int key_fast_path(struct load *L, const char *v)
+{
+    return parse_yes_no(L, v, &cur(L)->fast_path);
+}
+
 /* ---------------------------------------------------------- the sandbox */
 
 /* Only root can start a process as someone else: a revived that is not
@@ -892,6 +897,7 @@ static const struct key service_keys[] = {
     {"heartbeat", key_heartbeat},
     {"ssr_protect", key_ssr_protect},
     {"standby", key_standby},
+    {"fast_path", key_fast_path},
     {"max_sessions", key_max_sessions},
     {"max_request", key_max_request},
     {"max_reply", key_max_reply},

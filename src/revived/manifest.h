@@ -57,6 +57,7 @@ struct rv_service_conf {
     uint64_t heartbeat_ms;       /* 0 = no heartbeat */
     enum rv_ssr_protect ssr_protect;
     bool standby;             /* keep a started instance waiting to take over */
+    bool fast_path;           /* sessions of their own get a ring and the doorbell (ring.h) */
     struct rv_users users;
     /* The sandbox (docs/sandbox.md). */
     bool sandbox;             /* no_new_privs, the seccomp filter and Landlock; `sandbox = no` turns them off */

@@ -7,6 +7,7 @@
  * open; a session's failure never undoes another's bind. */
 #include "opening.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ struct opening {
     uint32_t want, added, unsettled, opened;
     uint32_t flags;                 /* RV_OPEN_* of the answer */
     uint32_t channel;               /* the shared channel's number */
-    int client_fd;                  /* the socket, or new channel, the answer hands over */
+    int fds[3];                     /* what the answer hands over: the socket, or new channel; */
+    size_t nfds;                    /* with a fast path (RV_OPEN_RING), copies of the ring and doorbell */
     int32_t first_error;
     char why[256];                  /* of the first failure */
     struct rv_wire_opened entries[];
@@ -36,7 +38,6 @@ struct opening *opening_new(struct conn *opener, uint32_t want, bool many)
     o->opener = conn_get(opener);
     o->many = many;
     o->want = want;
-    o->client_fd = -1;
     return o;
 }
 
@@ -64,12 +65,12 @@ static void answer_many(struct opening *o)
     size_t wl = o->first_error ? strlen(o->why) : 0;
     memcpy(body + len, o->why, wl);
     struct rv_hdr h = rv__hdr_make(RV_T_OPEN_OK, o->want, o->flags | RV_OPEN_MANY, (int32_t)o->channel, len + wl);
-    conn_reply(o->opener, &h, body, &o->client_fd, o->client_fd >= 0);
+    conn_reply(o->opener, &h, body, o->fds, o->nfds);
 }
 
 static void answer(struct opening *o)
 {
-    if (o->client_fd >= 0 && (o->flags & RV_OPEN_SHARED))
+    if (o->nfds && (o->flags & RV_OPEN_SHARED))
         o->flags |= RV_OPEN_NEW_CHANNEL;
     if (!o->opened)
         conn_reply_error(o->opener, o->first_error, o->why);
@@ -77,10 +78,10 @@ static void answer(struct opening *o)
         answer_many(o);
     else {
         struct rv_hdr h = rv__hdr_make(RV_T_OPEN_OK, o->entries[0].id, o->flags, (int32_t)o->channel, 0);
-        conn_reply(o->opener, &h, NULL, &o->client_fd, o->client_fd >= 0);
+        conn_reply(o->opener, &h, NULL, o->fds, o->nfds);
     }
-    if (o->client_fd >= 0)
-        close(o->client_fd);
+    while (o->nfds)
+        close(o->fds[--o->nfds]);
     conn_put(o->opener);
     free(o);
 }
@@ -105,13 +106,33 @@ void opening_seal(struct opening *o, int status, const char *why)
         answer(o);
 }
 
+/* The client's copies of a fast path's ring and doorbell, after its
+ * socket; the session keeps its own. Without them the session has no fast
+ * path, and its calls go on the socket. */
+static void hand_over_ring(struct opening *o, const struct held_session *s)
+{
+    int ring = fcntl(s->ring_fd, F_DUPFD_CLOEXEC, 0);
+    int bell = ring < 0 ? -1 : fcntl(s->doorbell, F_DUPFD_CLOEXEC, 0);
+    if (bell < 0) {
+        if (ring >= 0)
+            close(ring);
+        return;
+    }
+    o->fds[o->nfds++] = ring;
+    o->fds[o->nfds++] = bell;
+    o->flags |= RV_OPEN_RING;
+}
+
 void opening_bound(struct held_session *s, uint32_t flags)
 {
     struct opening *o = s->opening;
     int end = s->chan ? channel_take_client_end(s->chan) : s->client_fd;
     s->client_fd = -1;
-    if (end >= 0)
-        o->client_fd = end;   /* one per opening: its socket, or its shared channel when new */
+    if (end >= 0) {   /* one per opening: its socket, or its shared channel when new */
+        o->fds[o->nfds++] = end;
+        if (s->ring_fd >= 0)
+            hand_over_ring(o, s);
+    }
     o->flags |= flags | (s->chan ? RV_OPEN_SHARED : 0);
     if (s->chan)
         o->channel = s->chan->id;

@@ -28,7 +28,7 @@ int services_create(const struct rv_manifest *m)
     for (size_t i = 0; i < nservices; i++) {
         const struct rv_service_conf *c = &m->services[i];
         services[i] = (struct service){ .conf = c, .state = SVC_STARTING, .watchdog_tfd = -1, .backoff_tfd = -1,
-                                        .arena_fd = -1, .arena_file_fd = -1, .held = HELD_NONE, .slab = { .fd = -1 } };
+                                        .arena_fd = -1, .arena_file_fd = -1, .doorbell = -1, .held = HELD_NONE, .slab = { .fd = -1 } };
         snprintf(services[i].last_exit, sizeof services[i].last_exit, "-");
         services[i].restart_ns = calloc(c->max_restarts ? c->max_restarts : 1, sizeof *services[i].restart_ns);
         /* untouched pages of a large max_sessions cost nothing (calloc maps them zeroed) */
@@ -95,7 +95,7 @@ void service_note_exit(struct service *svc, const char *note)
     snprintf(svc->last_exit + l, sizeof svc->last_exit - l, "%s", note);
 }
 
-size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[7])
+size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[SERVICE_CONFIG_FDS])
 {
     const struct rv_service_conf *c = svc->conf;
     *cfg = (struct rv_wire_svc_config){ .ssr_size = c->ssr_size, .protect = c->ssr_protect, .arena_size = c->arena_size,
@@ -118,6 +118,10 @@ size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg,
         cfg->flags |= RV_CONFIG_FUSE;
         cfg->mount_id = svc->held.mount_id;
         fds[n++] = svc->held.fuse_fd;
+    }
+    if (svc->doorbell >= 0) {
+        cfg->flags |= RV_CONFIG_DOORBELL;
+        fds[n++] = svc->doorbell;
     }
     return n;
 }

@@ -50,6 +50,7 @@ struct service {
     bool refused;                      /* the active instance was refused (service_refuse) */
     int arena_fd;                      /* state = arena: held for revived's whole run; else -1 */
     int arena_file_fd;                 /* arena_file: its durable copy, locked; else -1 */
+    int doorbell;                      /* fast_path: the eventfd its clients ring (ring.h); else -1 */
     struct held held;                  /* its image, its FUSE device and mount */
     struct slab slab;                  /* every session's SSR and journal */
     struct filter_cache filter;        /* its instances' seccomp filter, compiled once */
@@ -69,8 +70,10 @@ const char *service_state_name(enum svc_state state);
 void service_note_exit(struct service *svc, const char *note);
 
 /* What an instance is configured with (SVC_CONFIG) and the descriptors
- * that go with it, fds[0] left for its status page; returns their count. */
-size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[7]);
+ * that go with it, fds[0] left for its status page, room left for the
+ * seccomp filter; returns their count. */
+#define SERVICE_CONFIG_FDS 8
+size_t service_config(const struct service *svc, struct rv_wire_svc_config *cfg, int fds[SERVICE_CONFIG_FDS]);
 
 /* The sessions revived holds for the service. */
 struct held_session *service_session(struct service *svc, uint64_t id);

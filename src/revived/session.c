@@ -9,11 +9,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
 #include "conn.h"
 #include "journal.h"
+#include "ring.h"
 #include "log.h"
 #include "account.h"
 #include "channel.h"
@@ -42,6 +44,26 @@ static int make_endpoints(struct held_session *s)
     return loop_add(s->server_fd, EPOLLRDHUP, &s->hup);
 }
 
+/* The ring (ring.h): sized for the manifest's largest request and reply,
+ * its header said once with pwrite (revived never maps it), and sealed so
+ * that no holder (a client that lies) can shrink it under the instance's
+ * mapping, which would fault the service. */
+static int make_ring(struct held_session *s)
+{
+    uint32_t req = (uint32_t)s->conf->max_request, rep = (uint32_t)s->conf->max_reply;
+    struct rv_ring head = { .magic = RV_RING_MAGIC, .max_request = req, .max_reply = rep };
+    s->ring_fd = memfd_create("revive-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (s->ring_fd < 0 || ftruncate(s->ring_fd, (off_t)rv__ring_bytes(req, rep)) < 0 ||
+        pwrite(s->ring_fd, &head, sizeof head, 0) != (ssize_t)sizeof head ||
+        fcntl(s->ring_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+        return -1;
+    void *view = mmap(NULL, sizeof head, PROT_READ, MAP_SHARED, s->ring_fd, 0);
+    if (view == MAP_FAILED)
+        return -1;
+    s->ring = view;
+    return 0;
+}
+
 static void close_fd(int *fd)
 {
     if (*fd >= 0)
@@ -57,6 +79,9 @@ static void release(struct held_session *s)
         loop_del(s->server_fd);
     close_fd(&s->server_fd);
     close_fd(&s->client_fd);
+    close_fd(&s->ring_fd);
+    if (s->ring)
+        munmap((void *)s->ring, sizeof *s->ring);
     for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
         close_fd(&s->stored[i]);
     if (s->opening)
@@ -65,23 +90,35 @@ static void release(struct held_session *s)
     free(s);
 }
 
-/* The descriptors a session costs revived: its socket, or none on a shared
- * channel (its SSR and journal are a record of the service's slab, which
- * has one descriptor for them all). */
-static unsigned session_fds(const struct held_channel *chan)
+/* The descriptors a session costs revived: its socket and its ring, or
+ * none on a shared channel (its SSR and journal are a record of the
+ * service's slab, which has one descriptor for them all). */
+static unsigned session_fds(const struct held_channel *chan, int doorbell)
 {
-    return chan ? 0 : 1;
+    return chan ? 0 : doorbell >= 0 ? 2 : 1;
+}
+
+/* And the bytes: its slab record, and its ring. */
+static uint64_t session_bytes(const struct rv_service_conf *conf, const struct slab *slab,
+                              const struct held_channel *chan, int doorbell)
+{
+    uint64_t bytes = slab->geom.ssr_stride + slab->geom.journal_stride;
+    if (!chan && doorbell >= 0)
+        bytes += rv__ring_bytes((uint32_t)conf->max_request, (uint32_t)conf->max_reply);
+    return bytes;
 }
 
 struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct slab *slab,
                                     uint64_t ctl_done, struct account *account, struct held_channel *chan,
-                                    const char *args, void (*hangup)(struct held_session *s), int *err,
-                                    char *why, size_t whylen)
+                                    int doorbell, const char *args, void (*hangup)(struct held_session *s),
+                                    int *err, char *why, size_t whylen)
 {
-    uint64_t bytes = slab->geom.ssr_stride + slab->geom.journal_stride;
+    doorbell = chan ? -1 : doorbell;
+    uint64_t bytes = session_bytes(conf, slab, chan, doorbell);
+    unsigned fds = session_fds(chan, doorbell);
     char what[RV_NAME_MAX + 24];
     snprintf(what, sizeof what, "a session with '%s'", conf->name);
-    if (account_charge(account, session_fds(chan), bytes, what, why, whylen) < 0) {
+    if (account_charge(account, fds, bytes, what, why, whylen) < 0) {
         *err = RV_EQUOTA;
         return NULL;
     }
@@ -91,12 +128,12 @@ struct held_session *session_create(const struct rv_service_conf *conf, struct s
         *s = (struct held_session){ .hup = { on_hangup }, .id = next_serial++ << 24 | (uint64_t)record,
                                     .conf = conf, .svc = owner, .slab = slab, .record = (uint32_t)record,
                                     .on_hangup = hangup, .account = account, .server_fd = -1, .client_fd = -1,
-                                    .charged = bytes, .args = strdup(args ? args : ""),
+                                    .ring_fd = -1, .doorbell = doorbell, .charged = bytes, .args = strdup(args ? args : ""),
                                     .journal = slab_journal(slab, (uint32_t)record) };
         for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
             s->stored[i] = -1;
     }
-    if (!s || !s->args || (!chan && make_endpoints(s) < 0)) {
+    if (!s || !s->args || (!chan && make_endpoints(s) < 0) || (doorbell >= 0 && make_ring(s) < 0)) {
         if (record < 0) {
             snprintf(why, whylen, "service '%s' holds its max_sessions (%llu) sessions", conf->name,
                      (unsigned long long)conf->max_sessions);
@@ -108,7 +145,7 @@ struct held_session *session_create(const struct rv_service_conf *conf, struct s
         }
         if (s)
             release(s);
-        account_uncharge(account, session_fds(chan), bytes);
+        account_uncharge(account, fds, bytes);
         return NULL;
     }
     if (chan)
@@ -123,7 +160,7 @@ void session_destroy(struct held_session *s)
         slab_retire(s->slab, s->record, s->unbind_upto);
     else
         slab_give_back(s->slab, s->record);
-    account_uncharge(s->account, session_fds(s->chan), s->charged);
+    account_uncharge(s->account, session_fds(s->chan, s->doorbell), s->charged);
     account_put(s->account);
     release(s);
 }
@@ -169,9 +206,13 @@ size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int
     }
     w->record = s->record;
     size_t n = 0;
-    if (!s->chan)
+    if (!s->chan) {
         fds[n++] = s->server_fd;
-    else {
+        if (s->ring_fd >= 0) {
+            w->flags |= RV_SESS_RING;
+            fds[n++] = s->ring_fd;
+        }
+    } else {
         w->flags |= RV_SESS_SHARED;
         w->channel = s->chan->id;
         if (to && !channel_held(s->chan, to->serial, to->msg)) {
@@ -209,8 +250,23 @@ bool session_request_pending(const struct held_session *s, uint64_t *done)
     const struct rv_hdr *r = &j->req;
     if (r->magic == RV_WIRE_MAGIC && r->type == RV_T_CALL && r->seq > *done)
         return true;
+    uint64_t posted = session_ring_posted(s);
+    if (posted > *done && __atomic_load_n(&s->ring->answered, __ATOMIC_ACQUIRE) != (uint32_t)posted)
+        return true;
     int queued = 0;   /* a shared channel's queue is no one session's */
     return !s->chan && ioctl(s->server_fd, SIOCINQ, &queued) == 0 && queued > 0;
+}
+
+uint64_t session_ring_posted(const struct held_session *s)
+{
+    return s->ring ? __atomic_load_n(&s->ring->posted, __ATOMIC_ACQUIRE) : 0;
+}
+
+void session_ring_doorbell(const struct held_session *s)
+{
+    uint64_t one = 1;
+    if (s->ring && write(s->doorbell, &one, sizeof one) < 0)
+        rv_warn("session %llu: cannot ring its service's doorbell: %s", (unsigned long long)s->id, strerror(errno));
 }
 
 bool session_died_receiving(const struct held_session *s)

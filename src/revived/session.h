@@ -48,6 +48,9 @@ struct held_session {
     struct held_session *unsent_next, *unsent_prev;
     enum session_state state;
     int server_fd, client_fd;   /* client_fd only until handed to the opener; both -1 on a shared channel */
+    int ring_fd;                /* its fast-path ring (ring.h); -1: none */
+    const struct rv_ring *ring; /* read-only view of it, for the stall check; NULL: none */
+    int doorbell;               /* with a ring: the service's doorbell (not its own) */
     struct held_channel *chan;  /* its shared channel (channel.h); NULL: the socket pair is its own */
     struct held_session *chan_next, *chan_prev;
     struct slab *slab;          /* the service's */
@@ -59,6 +62,7 @@ struct held_session {
     const struct rv_journal *journal;  /* read-only view, for the stall check */
     uint64_t stall_since_ns;    /* a request has been pending since, without progress ... */
     uint64_t stall_done;        /* ... past this completed seq */
+    uint64_t stall_posted;      /* ... with this call in its ring */
     uint64_t crash_seq;         /* the request last blamed for a crash ... */
     unsigned crash_count;       /* ... and how often */
     bool culprit;               /* blamed for the latest crash */
@@ -67,13 +71,14 @@ struct held_session {
 };
 
 /* Creates the socketpair (or joins the shared channel chan, if not NULL),
- * takes a record of the slab (ctl_done: see slab_take) and charges the
- * account; on_hangup runs when the socket's other end closes. On failure
- * returns NULL with an RV_E* code in *err and a sentence in why. */
+ * and, for a socket of its own when doorbell >= 0 (the service's fast
+ * path), its ring; takes a record of the slab (ctl_done: see slab_take) and
+ * charges the account; on_hangup runs when the socket's other end closes.
+ * On failure returns NULL with an RV_E* code in *err and a sentence in why. */
 struct held_session *session_create(const struct rv_service_conf *conf, struct service *owner, struct slab *slab,
                                     uint64_t ctl_done, struct account *account, struct held_channel *chan,
-                                    const char *args, void (*on_hangup)(struct held_session *s), int *err,
-                                    char *why, size_t whylen);
+                                    int doorbell, const char *args, void (*on_hangup)(struct held_session *s),
+                                    int *err, char *why, size_t whylen);
 void session_destroy(struct held_session *s);
 /* Posts a notice to the client (or answers for it to its opener), shuts the socket
  * so every later call fails too, and destroys the session. */
@@ -85,6 +90,9 @@ struct session_dest {
     uint64_t serial, msg;
     bool sure;
 };
+/* The most descriptors session_wire gives one session: its socket (or
+ * channel's), its ring, what the service stored. */
+#define SESSION_MAX_FDS (2 + RV_MAX_STORED_FDS)
 /* Fills the hand-over record and its descriptors for the instance to
  * (NULL: a record without descriptors); returns how many. */
 size_t session_wire(const struct held_session *s, struct rv_wire_session *w, int *fds, const struct session_dest *to);
@@ -95,11 +103,18 @@ void session_post(const struct held_session *s, uint8_t type, int32_t status, co
  * it leaves its channel, but s stays until the instance confirms the bind. */
 void session_abandon(struct held_session *s, const char *why);
 void session_blame(struct held_session *s, uint64_t seq);
-/* Whether a request waits for the service (queued on the socket, or taken
- * into the journal and not completed); *done gets the last completed seq.
+/* Whether a request waits for the service (queued on the socket, posted in
+ * its ring and not answered, or taken into the journal and not completed);
+ * *done gets the last completed seq.
  * The journal is the service's to write: read as a claim, bounds from the
  * manifest. */
 bool session_request_pending(const struct held_session *s, uint64_t *done);
+/* The seq of the call the session's ring holds (0: no ring), and a ring
+ * of the doorbell for it: one the client posted and did not ring (it
+ * lies, or died between) is looked at all the same, so it is answered,
+ * not taken for a call unserved. */
+uint64_t session_ring_posted(const struct held_session *s);
+void session_ring_doorbell(const struct held_session *s);
 /* Whether the service instance, now dead, died inside a recv of this
  * session's next request (journal.h: receiving). A claim of the service's:
  * a lie costs its client one re-sent request, answered from the journal. */

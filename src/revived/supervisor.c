@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 #include "arena.h"
 #include "child.h"
@@ -505,12 +506,28 @@ static int make_arena(struct service *svc)
     return 0;
 }
 
+/* One eventfd for all its sessions' calls, blocking: its instances read
+ * it in a thread of their own (the fast path, ring.h). It outlives them,
+ * so a call rung while none runs wakes the next. */
+static int make_doorbell(struct service *svc)
+{
+    if (!svc->conf->fast_path)
+        return 0;
+    svc->doorbell = eventfd(0, EFD_CLOEXEC);
+    if (svc->doorbell < 0) {
+        rv_err("%s: cannot create the fast path's doorbell: %s", svc->conf->name, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int start_service(struct service *svc)
 {
     svc->backoff_h.on_event = on_backoff;
     svc->backoff_tfd = timer_new();
     if (svc->backoff_tfd < 0 || loop_add(svc->backoff_tfd, EPOLLIN, &svc->backoff_h) < 0 ||
-        watchdog_start(svc) < 0 || make_slab(svc) < 0 || make_arena(svc) < 0 || make_held(svc) < 0)
+        watchdog_start(svc) < 0 || make_slab(svc) < 0 || make_arena(svc) < 0 || make_held(svc) < 0 ||
+        make_doorbell(svc) < 0)
         return -1;
     return spawn_active(svc);
 }
@@ -565,6 +582,8 @@ static void stop_service(struct service *svc)
         close(svc->arena_fd);
     if (svc->arena_file_fd >= 0)
         close(svc->arena_file_fd);
+    if (svc->doorbell >= 0)
+        close(svc->doorbell);
 }
 
 /* Last started, first stopped: a service listed after another may be its
@@ -626,7 +645,8 @@ static int open_one(struct service *svc, struct conn *c, const char *args, bool 
     struct held_channel *ch = shared ? shared_channel(svc, c, why, whylen) : NULL;
     uint64_t done = svc->active ? instance_ctl_done(svc->active) : UINT64_MAX;
     struct held_session *s = !shared || ch ? session_create(svc->conf, svc, &svc->slab, done, conn_account(c), ch,
-                                                            args, on_session_hangup, &err, why, whylen)
+                                                            shared ? -1 : svc->doorbell, args, on_session_hangup,
+                                                            &err, why, whylen)
                                            : NULL;
     if (!s) {
         if (ch)

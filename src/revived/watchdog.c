@@ -52,12 +52,15 @@ static void check_request_deadline(struct service *svc, struct instance *in, uin
         session_blame(s, seq);
 }
 
-/* A request nobody serves: queued or journaled, while the instance is idle
- * and the session's completed seq does not move for request_timeout. The
- * instance looks healthy (it answers pings) but has lost the request, which
- * only a bit flip or a bug does: killing it makes the next instance re-run
- * the request from the journal. Scanned every half timeout, not every tick:
- * each session costs an ioctl. */
+/* A request nobody serves: queued, posted in a ring or journaled, while
+ * the instance is idle and the session's completed seq (and the call its
+ * ring holds) does not move for request_timeout. The instance looks healthy
+ * (it answers pings) but has lost the request, which only a bit flip or a
+ * bug does (or a stop from outside, without a heartbeat): killing it makes
+ * the next instance re-run the request from the journal or the ring.
+ * Scanned every half timeout, not every tick: each session costs an ioctl.
+ * A ring's call is rung for at each scan, so that only an instance that
+ * does not look is blamed, never a client that posted without ringing. */
 static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
 {
     uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
@@ -71,9 +74,12 @@ static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
             s->stall_since_ns = 0;
             continue;
         }
-        if (!s->stall_since_ns || s->stall_done != done) {
+        uint64_t posted = session_ring_posted(s);
+        session_ring_doorbell(s);
+        if (!s->stall_since_ns || s->stall_done != done || s->stall_posted != posted) {
             s->stall_since_ns = now;
             s->stall_done = done;
+            s->stall_posted = posted;
         } else if (now - s->stall_since_ns > limit) {
             service_abort(in, "hang: a request waited past request_timeout, unserved");
             return;

@@ -233,7 +233,9 @@ void tempdir_remove(const char *dir)
 
 const char *manifest_test(char *buf, size_t len, const char *extra)
 {
-    snprintf(buf, len, "[service test]\nexec = rv-svc-test\nssr_size = %d\n" IT_TEST_PATHS "%s", TEST_SSR_SIZE, extra);
+    const char *fast = getenv("RV_IT_FAST_PATH");
+    snprintf(buf, len, "[service test]\nexec = rv-svc-test\nssr_size = %d\n" IT_TEST_PATHS "%s%s", TEST_SSR_SIZE,
+             fast && strcmp(fast, "1") == 0 ? "fast_path = yes\n" : "", extra);
     return buf;
 }
 

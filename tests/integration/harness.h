@@ -40,7 +40,8 @@ void it_mkfifo(const char *path);
 void tempdir_remove(const char *dir);
 
 /* A manifest with one service `test` (rv-svc-test, allowed IT_TEST_PATHS)
- * plus the extra lines. */
+ * plus the extra lines; with $RV_IT_FAST_PATH=1, `test` has the fast path
+ * (meson runs the recovery and fault tests both ways). */
 const char *manifest_test(char *buf, size_t len, const char *extra);
 
 struct rvd {

@@ -28,11 +28,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include "cap_internal.h"
 #include "mux_internal.h"
 #include "conn_internal.h"
+#include "ring.h"
 #include "wire.h"
 
 /* A repair that is itself undone before the retried call completes (the
@@ -43,6 +49,10 @@
 
 struct rv_session {
     int fd;             /* its socket, or its shared channel's */
+    struct rv_ring *ring;   /* its fast path (ring.h), mapped; NULL: calls go on the socket */
+    size_t ring_len;
+    uint32_t ring_request, ring_reply;  /* its body sizes, as mapped (the service may rewrite the ring's) */
+    int doorbell;       /* with a ring: the service's doorbell; else -1 */
     struct rv__chan *chan;  /* its shared channel (mux.c); NULL: the socket is its own */
     uint64_t id;        /* revived's number for it: names it on a shared channel */
     rv_conn *conn;      /* where it was opened, and is re-opened */
@@ -122,21 +132,75 @@ const char *rv_strerror(int err)
 }
 
 /* What an OPEN_OK says: the session's socket (or a new shared channel's;
- * -1: none came), its id, its RV_OPEN_* flags and, on a shared channel,
- * the channel's number. */
+ * -1: none came), its ring and the service's doorbell (-1: no fast path),
+ * its id, its RV_OPEN_* flags and, on a shared channel, the channel's
+ * number. */
 struct opened {
-    int fd;
+    int fd, ring, doorbell;
     uint64_t id;
     uint32_t flags;
     uint32_t channel;
 };
 
-/* A shared open gets a socket exactly when its channel is new. */
+/* A shared open gets a socket exactly when its channel is new; a session
+ * of its own gets one, and its ring and doorbell with a fast path. */
 static bool answer_fits(const struct rv_msg *m, bool shared)
 {
     if (m->hdr.type != RV_T_OPEN_OK || !!(m->hdr.op & RV_OPEN_SHARED) != shared)
         return false;
-    return m->nfds == (shared ? !!(m->hdr.op & RV_OPEN_NEW_CHANNEL) : 1u);
+    if (shared)
+        return m->nfds == !!(m->hdr.op & RV_OPEN_NEW_CHANNEL) && !(m->hdr.op & RV_OPEN_RING);
+    return m->nfds == ((m->hdr.op & RV_OPEN_RING) ? 3u : 1u);
+}
+
+static void close_opened(struct opened *o)
+{
+    int *fds[] = { &o->fd, &o->ring, &o->doorbell };
+    for (size_t i = 0; i < 3; i++)
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+    o->fd = o->ring = o->doorbell = -1;
+}
+
+/* ---- the fast path (ring.h) ---- */
+
+static void ring_drop(rv_session *s)
+{
+    if (s->ring)
+        munmap(s->ring, s->ring_len);
+    if (s->doorbell >= 0)
+        close(s->doorbell);
+    s->ring = NULL;
+    s->doorbell = -1;
+}
+
+/* Maps the ring an OPEN_OK brought, which s takes with the doorbell. One
+ * that does not map, or is smaller than its own header says, leaves the
+ * session on its socket, which serves every call as well. */
+static void ring_take(rv_session *s, struct opened *o)
+{
+    ring_drop(s);
+    struct stat st;
+    void *p = MAP_FAILED;
+    if (o->ring >= 0 && fstat(o->ring, &st) == 0 && (size_t)st.st_size >= sizeof(struct rv_ring))
+        p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, o->ring, 0);
+    struct rv_ring *r = p;
+    if (p != MAP_FAILED && (r->magic != RV_RING_MAGIC ||
+                            rv__ring_bytes(r->max_request, r->max_reply) > (size_t)st.st_size)) {
+        munmap(p, (size_t)st.st_size);
+        p = MAP_FAILED;
+    }
+    if (p != MAP_FAILED) {
+        s->ring = p;
+        s->ring_len = (size_t)st.st_size;
+        s->ring_request = r->max_request;
+        s->ring_reply = r->max_reply;
+        s->doorbell = o->doorbell;
+        o->doorbell = -1;
+    }
+    if (o->ring >= 0)
+        close(o->ring);
+    o->ring = -1;
 }
 
 /* Sends an OPEN through c (op: RV_OPEN_*, count with RV_OPEN_MANY) and
@@ -164,7 +228,9 @@ static int open_on(rv_conn *c, const char *name, const char *args, bool shared, 
     if (rc == 0 && !answer_fits(m, shared))
         rc = rv__conn_fail(c, RV_EPROTO, "unexpected answer from revived");
     else if (rc == 0) {
-        *o = (struct opened){ .fd = m->nfds ? m->fds[0] : -1, .id = m->hdr.seq, .flags = m->hdr.op,
+        bool ring = m->nfds == 3;
+        *o = (struct opened){ .fd = m->nfds ? m->fds[0] : -1, .ring = ring ? m->fds[1] : -1,
+                              .doorbell = ring ? m->fds[2] : -1, .id = m->hdr.seq, .flags = m->hdr.op,
                               .channel = (uint32_t)m->hdr.status };
         m->nfds = 0;
     }
@@ -187,7 +253,9 @@ int rv_cap_reopen(int fd, int err)
         return rc;
     }
     rc = dup3(o.fd, fd, O_CLOEXEC) < 0 ? RV_EIO : 0;
-    close(o.fd);
+    if (rc == 0)
+        ring_take(s, &o);
+    close_opened(&o);
     if (rc == 0) {
         s->dead = 0;
         s->seq = 0;
@@ -210,16 +278,17 @@ int rv_open(rv_conn *c, const char *name, const char *args, rv_session **out)
     rv_session *s = calloc(1, sizeof *s);
     if (!s)
         return RV_ENOMEM;
-    struct opened o = { .fd = -1 };
+    s->doorbell = -1;
+    struct opened o = { .fd = -1, .ring = -1, .doorbell = -1 };
     int rc = open_on(c, name, args, false, &o);
     if (rc == 0)
         rc = rv__cap_add(o.fd, RV_CAP_SESSION, name, args, -1, generic_reopen, s);
     if (rc) {
-        if (o.fd >= 0)
-            close(o.fd);
+        close_opened(&o);
         free(s);
         return rc;
     }
+    ring_take(s, &o);
     s->fd = o.fd;
     s->id = o.id;
     s->conn = rv__conn_get(c);
@@ -256,6 +325,7 @@ static rv_session *shared_session(const char *name, const char *args)
     memcpy(saved, name, nl + 1);
     memcpy(saved + nl + 1, args, al + 1);
     s->reopen_with = saved;
+    s->doorbell = -1;
     return s;
 }
 
@@ -479,11 +549,88 @@ static int await_reply(rv_session *s, struct rv_msg *m, const struct rv_hdr *cal
     }
 }
 
+/* While a call waits on its ring, what revived posts on the socket: a
+ * NOTICE ends the session, RESTARTED asks for nothing (the ring kept the
+ * call, and the next instance finds it there), an old REPLY is a
+ * duplicate. RV_OK when nothing ended the session. */
+static int ring_check_socket(rv_session *s, struct rv_msg *m)
+{
+    for (;;) {
+        int r = rv__wire_recv(s->fd, m, RV_MAX_PAYLOAD, MSG_DONTWAIT);
+        if (r == -EAGAIN || r == -ECONNRESET)
+            return RV_OK;   /* reset: revived closed the session; its notice, if any, comes next time */
+        if (r == 0)
+            return session_end(s, RV_ECLOSED, CLOSED_TEXT, strlen(CLOSED_TEXT));
+        if (r < 0)
+            return r == -EPROTO ? RV_EPROTO : RV_EIO;
+        rv__msg_close_fds(m);
+        if (m->hdr.type == RV_T_NOTICE)
+            return session_end(s, m->hdr.status < 0 ? m->hdr.status : RV_ECLOSED, (const char *)m->body, m->hdr.len);
+    }
+}
+
+/* How long a call sleeps on its ring before it looks at the socket: only a
+ * session that ends (its service failed, revived went away) waits this
+ * long to hear so; a reply wakes it at once. */
+#define RING_LOOK_NS 20000000L
+
+/* The reply to seq, once the ring has it: RV_OK, or the call's end. */
+static int ring_wait(rv_session *s, struct rv_msg *m, uint64_t seq)
+{
+    struct rv_ring *r = s->ring;
+    for (;;) {
+        uint32_t seen = __atomic_load_n(&r->answered, __ATOMIC_ACQUIRE);
+        if (seen == (uint32_t)seq && r->reply.seq == seq)
+            return RV_OK;
+        struct timespec look = { 0, RING_LOOK_NS };
+        if (syscall(SYS_futex, &r->answered, FUTEX_WAIT, seen, &look, NULL, 0) < 0 && errno == ETIMEDOUT) {
+            int rc = ring_check_socket(s, m);
+            if (rc)
+                return rc;
+        }
+    }
+}
+
+/* One call through the ring (ring.h): the body, the header, then `posted`,
+ * and the doorbell. A reply that carries a descriptor comes on the socket,
+ * as every reply of the socket path does. */
+static int ring_exchange(rv_session *s, struct rv_msg *m, uint32_t op, const void *req, size_t req_len,
+                         void *reply, size_t reply_cap, size_t *reply_len, int *fd)
+{
+    struct rv_ring *r = s->ring;
+    struct rv_hdr call = rv__hdr_make(RV_T_CALL, ++s->seq, op, 0, req_len);
+    if (req_len)
+        memcpy(r->body, req, req_len);
+    r->req = call;
+    __atomic_store_n(&r->posted, call.seq, __ATOMIC_RELEASE);
+    uint64_t one = 1;
+    if (write(s->doorbell, &one, sizeof one) != sizeof one)
+        return RV_EIO;
+    int rc = ring_wait(s, m, call.seq);
+    if (rc)
+        return rc;
+    struct rv_hdr h = r->reply;
+    if (h.op & RV_RING_ON_SOCKET)
+        return await_reply(s, m, &call, req, reply, reply_cap, reply_len, fd);
+    if (h.len > reply_cap || h.len > s->ring_reply)
+        return RV_ETOOBIG;
+    if (h.len)
+        memcpy(reply, rv__ring_reply_body(r, s->ring_request), h.len);
+    if (reply_len)
+        *reply_len = h.len;
+    s->err[0] = '\0';
+    s->last_status = h.status;
+    return h.status;
+}
+
 /* One call and its reply. Seqs on a shared channel are the channel's, and
- * the CALL carries the session's tag (wire.h). */
+ * the CALL carries the session's tag (wire.h). A session with a ring uses
+ * it for every request it holds. */
 static int exchange(rv_session *s, struct rv_msg *m, uint32_t op, const void *req, size_t req_len,
                     void *reply, size_t reply_cap, size_t *reply_len, int *fd)
 {
+    if (s->ring && req_len <= s->ring_request)
+        return ring_exchange(s, m, op, req, req_len, reply, reply_cap, reply_len, fd);
     uint64_t seq = s->chan ? rv__chan_next_seq(s->chan) : ++s->seq;
     struct rv_hdr call = rv__hdr_make(RV_T_CALL, seq, op, s->chan ? rv__wire_tag(s->id) : 0, req_len);
     if (send_call(s, &call, req) < 0)
@@ -621,6 +768,7 @@ void rv_close(rv_session *s)
     else {
         rv_cap_unregister(s->fd);
         close(s->fd);
+        ring_drop(s);
     }
     rv__conn_put(s->conn);
     free(s);

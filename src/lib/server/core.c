@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-struct rv_runtime rv__rt = { .ctl = -1, .ep = -1, .sess_ep = -1, .image_fd = -1, .fuse_fd = -1 };
+struct rv_runtime rv__rt = { .ctl = -1, .ep = -1, .sess_ep = -1, .image_fd = -1, .fuse_fd = -1, .doorbell = -1 };
 __thread rv_request *rv__rt_serving;
 __thread unsigned rv__rt_slot;
 

@@ -53,6 +53,7 @@ struct rv_svc_session {
     bool in_worker;             /* served by a worker (workers.c) */
     bool unchecked;             /* quiescent at the restart: recovered when next used */
     bool lost;                  /* its state was found lost: revived unbinds it */
+    struct rv_ring *ring;       /* its fast path (ring.h), mapped; NULL: none */
     void *data;
 };
 
@@ -74,6 +75,7 @@ struct rv_runtime {
     size_t nsess, capsess;
     rv_svc_session **by_record; /* the session in each slab record, or NULL */
     uint64_t ctl_done;          /* control messages handled in full (status.h) */
+    int doorbell;               /* the fast path's (ring.h), served by its thread (fastpath.c); -1: none */
 };
 
 extern struct rv_runtime rv__rt;
@@ -109,6 +111,15 @@ void rv__rt_unlock(void);
 void rv__rt_let_go(void);
 /* Returns once *in_worker is false (read under the lock). */
 void rv__rt_await(const bool *in_worker);
+
+/* ---- the turn (fastpath.c) ----
+ * With a fast path, two threads serve: the event loop and the one the
+ * doorbell wakes. Each holds the turn while it does anything at all with
+ * sessions, so that the service's code, and the runtime's, still run one
+ * at a time, as they were written to. Without a fast path these do
+ * nothing. */
+void rv__rt_turn_take(void);
+void rv__rt_turn_give(void);
 
 /* ---- the epoll sets ---- */
 

@@ -5,8 +5,8 @@
 #include <string.h>
 
 /* The descriptors follow the status page and the slab in this order: the
- * arena's memfd, its file, the image, the FUSE device, the seccomp filter
- * (wire.h); each present or not. */
+ * arena's memfd, its file, the image, the FUSE device, the doorbell, the
+ * seccomp filter (wire.h); each present or not. */
 int rv__ctl_config(const struct rv_msg *m, struct rv__config *out)
 {
     struct rv_wire_svc_config *c = &out->cfg;
@@ -15,13 +15,14 @@ int rv__ctl_config(const struct rv_msg *m, struct rv__config *out)
     memcpy(c, m->body, sizeof *c);
     bool arena = c->arena_size != 0, file = c->flags & RV_CONFIG_ARENA_FILE;
     bool image = c->flags & RV_CONFIG_IMAGE, fuse = c->flags & RV_CONFIG_FUSE, filter = c->flags & RV_CONFIG_FILTER;
+    bool doorbell = c->flags & RV_CONFIG_DOORBELL;
     /* A file without an arena would be a descriptor nobody asked for, and
      * a mount of id 0 would pass for an old one (rv_fuse_is_new_mount). */
     if ((file && !arena) || (fuse && c->mount_id == 0) || c->protect > RV_PROTECT_MPROTECT ||
         c->slab_records == 0 || c->slab_records > RV_SLAB_MAX_RECORDS || c->max_request > RV_MAX_PAYLOAD ||
         c->max_reply > RV_MAX_PAYLOAD)
         return -1;
-    if (m->nfds != 2u + arena + file + image + fuse + filter || c->flags >> 4)
+    if (m->nfds != 2u + arena + file + image + fuse + doorbell + filter || c->flags >> 5)
         return -1;
     size_t n = 0;
     out->status_fd = m->fds[n++];
@@ -30,6 +31,7 @@ int rv__ctl_config(const struct rv_msg *m, struct rv__config *out)
     out->arena_file_fd = file ? m->fds[n++] : -1;
     out->image_fd = image ? m->fds[n++] : -1;
     out->fuse_fd = fuse ? m->fds[n++] : -1;
+    out->doorbell_fd = doorbell ? m->fds[n++] : -1;
     out->filter_fd = filter ? m->fds[n++] : -1;
     return 0;
 }
@@ -42,9 +44,10 @@ long rv__ctl_batch(const struct rv_msg *m, size_t extra)
     for (size_t i = 0; i < k; i++) {
         struct rv_wire_session w;
         memcpy(&w, m->body + i * sizeof w, sizeof w);
-        uint32_t known = RV_SESS_CRASH_FLAGS | RV_SESS_SHARED | RV_SESS_CHANNEL_FD;
+        uint32_t known = RV_SESS_CRASH_FLAGS | RV_SESS_SHARED | RV_SESS_CHANNEL_FD | RV_SESS_RING;
         bool fd_alone = (w.flags & RV_SESS_CHANNEL_FD) && !(w.flags & RV_SESS_SHARED);
-        if (w.stored_mask >> RV_MAX_STORED_FDS || (w.flags & ~known) || fd_alone)
+        bool shared_ring = (w.flags & RV_SESS_RING) && (w.flags & RV_SESS_SHARED);
+        if (w.stored_mask >> RV_MAX_STORED_FDS || (w.flags & ~known) || fd_alone || shared_ring)
             return -1;
         want += rv__wire_fds_of(&w);
     }

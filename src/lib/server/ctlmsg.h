@@ -25,6 +25,7 @@ struct rv__config {
     int arena_file_fd;          /* RV_CONFIG_ARENA_FILE, only with an arena */
     int image_fd;               /* RV_CONFIG_IMAGE */
     int fuse_fd;                /* RV_CONFIG_FUSE, with a mount_id */
+    int doorbell_fd;            /* RV_CONFIG_DOORBELL */
     int filter_fd;              /* RV_CONFIG_FILTER */
 };
 

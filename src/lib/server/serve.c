@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "arena_internal.h"
 #include "channel.h"
+#include "fastpath.h"
 #include "revive/arena.h"
 
 /* Under the mprotect policy at most one SSR is writable: the one whose
@@ -68,14 +69,21 @@ static void close_all(const struct rv_wire_session *w, const int *fds)
         close(fds[i]);
 }
 
-/* The session's endpoint: a socket of its own, or its shared channel's
- * (fds[0] only when the channel's socket came along). 0, or -1 with why. */
+/* The session's endpoint: a socket of its own (and its ring, if it has a
+ * fast path), or its shared channel's (fds[0] only when the channel's
+ * socket came along). How many of fds it took, or -1 with why, those
+ * closed. */
 static int take_endpoint(rv_svc_session *s, const struct rv_wire_session *w, const int *fds, char *why,
                          size_t whylen)
 {
     if (!(w->flags & RV_SESS_SHARED)) {
         s->fd = fds[0];
-        return 0;
+        if (!(w->flags & RV_SESS_RING))
+            return 1;
+        if (rv__ring_attach(s, fds[1], why, whylen) == 0)
+            return 2;
+        close(fds[0]);
+        return -1;
     }
     s->chan = rv__chan_attach(w->channel, (w->flags & RV_SESS_CHANNEL_FD) ? fds[0] : -1);
     if (!s->chan) {
@@ -83,7 +91,7 @@ static int take_endpoint(rv_svc_session *s, const struct rv_wire_session *w, con
         return -1;
     }
     s->fd = s->chan->fd;
-    return 0;
+    return (w->flags & RV_SESS_CHANNEL_FD) ? 1 : 0;
 }
 
 rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds, char *why, size_t whylen)
@@ -99,9 +107,10 @@ rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds,
         close_all(w, fds);
         return NULL;
     }
-    size_t endpoint = rv__wire_fds_of(w) - (size_t)__builtin_popcount(w->stored_mask);
-    if (take_endpoint(s, w, fds, why, whylen) < 0) {
-        for (size_t i = endpoint; i < rv__wire_fds_of(w); i++)
+    int taken = take_endpoint(s, w, fds, why, whylen);
+    if (taken < 0) {
+        size_t stored = rv__wire_fds_of(w) - (size_t)__builtin_popcount(w->stored_mask);
+        for (size_t i = stored; i < rv__wire_fds_of(w); i++)
             close(fds[i]);
         free(s);
         return NULL;
@@ -115,7 +124,7 @@ rv_svc_session *rv__sess_attach(const struct rv_wire_session *w, const int *fds,
     s->record = w->record;
     s->ssr = (struct rv_ssr_hdr *)(rv__rt.slab_ssrs + (size_t)w->record * g->ssr_stride);
     s->j = (struct rv_journal *)(rv__rt.slab_journals + (size_t)w->record * g->journal_stride);
-    for (size_t i = 0, k = endpoint; i < RV_MAX_STORED_FDS; i++)
+    for (size_t i = 0, k = (size_t)taken; i < RV_MAX_STORED_FDS; i++)
         s->stored[i] = (w->stored_mask & (1u << i)) ? fds[k++] : -1;
     populate(s->j, g->journal_stride);
     if (rv__rt.protect != RV_PROTECT_MPROTECT)
@@ -135,6 +144,7 @@ void rv__sess_detach(rv_svc_session *s)
         rv__chan_put(s->chan);
     else
         close(s->fd);
+    rv__ring_detach(s);
     free(s);
 }
 
@@ -352,16 +362,22 @@ bool rv__sess_check(rv_svc_session *s)
     return false;
 }
 
+/* A call that came through the ring is answered there, and on the socket
+ * too when the reply carries a descriptor (a ring cannot); any other on
+ * the socket. */
 static void send_committed_reply(rv_svc_session *s)
 {
     struct rv_slot *c = rv__journal_committed(s->j);
     struct rv_hdr h = rv__hdr_make(RV_T_REPLY, c->done_seq, 0, c->reply_status, c->reply_len);
     int fd = c->reply_attach >= 0 && c->reply_attach < RV_MAX_STORED_FDS ? s->stored[c->reply_attach] : -1;
+    bool ring = rv__ring_carries(s, c->done_seq);
     /* MSG_DONTWAIT: a client that stops reading must not stall the service;
      * it has one call outstanding, so a full buffer means it broke protocol.
      * A client gone is revived's to notice. Any other failure means our own
      * state is wrong (a committed reply that cannot be sent): fail stop. */
-    int rc = rv__wire_send(s->fd, &h, c->reply, fd >= 0 ? &fd : NULL, fd >= 0, MSG_DONTWAIT);
+    int rc = ring && fd < 0 ? 0 : rv__wire_send(s->fd, &h, c->reply, fd >= 0 ? &fd : NULL, fd >= 0, MSG_DONTWAIT);
+    if (ring)
+        rv__ring_publish(s, c->done_seq, c->reply_status, c->reply, c->reply_len, fd >= 0);
     if (rc == 0)
         s->j->sent_seq = c->done_seq;
     else if (rc != -EAGAIN && rc != -EPIPE && rc != -ECONNRESET)

@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include "arena_internal.h"
 #include "demux.h"
+#include "fastpath.h"
 #include "ctlmsg.h"
 #include "revive/version.h"
 #include "sandbox.h"
@@ -231,6 +232,7 @@ static void handshake(void)
     const struct rv_wire_svc_config *cfg = &c.cfg;
     rv__rt.image_fd = c.image_fd;
     rv__rt.fuse_fd = c.fuse_fd;
+    rv__rt.doorbell = c.doorbell_fd;
     filter_fd = c.filter_fd;
     rv__rt.mount_id = cfg->mount_id;
     if (cfg->ssr_size < rv__rt.ops->ssr_size) {   /* revived refuses this; never hand out a smaller SSR */
@@ -476,6 +478,7 @@ static void event_loop(struct rv_msg *m)
 {
     for (;;) {
         rv__rt_batch_len = epoll_wait(rv__rt.ep, rv__rt_batch, 64, -1);
+        rv__rt_turn_take();
         for (rv__rt_batch_next = 0; rv__rt_batch_next < rv__rt_batch_len;) {
             struct rv_source *src = rv__rt_batch[rv__rt_batch_next++].data.ptr;
             if (!src)
@@ -495,6 +498,7 @@ static void event_loop(struct rv_msg *m)
             }
             }
         }
+        rv__rt_turn_give();
     }
 }
 
@@ -625,10 +629,19 @@ static int start_instance(const struct rv_service_ops *ops, char *argv0)
     return 0;
 }
 
-/* After recovery, which runs on this thread alone. */
+/* After recovery, which runs on this thread alone: the workers, or the
+ * fast path's thread. Not both: the fast path serves one request at a
+ * time, in turn with the event loop (fastpath.c). */
 static void start_workers(void)
 {
     unsigned n = rv__rt.ops->workers;
+    if (n > 1 && rv__rt.doorbell >= 0) {
+        rv__log(RV_LOG_ERR, "fast_path = yes is for services without workers, and this one has %u "
+                            "(rv_service_ops.workers): take it out of the manifest", n);
+        exit(1);
+    }
+    if (rv__fastpath_start() < 0)
+        rv__fail_stop("cannot start the fast path's thread");
     if (n <= 1)
         return;
     if (n >= RV_STATUS_SLOTS || rv__rt.protect == RV_PROTECT_MPROTECT) {

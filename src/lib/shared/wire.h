@@ -87,9 +87,11 @@ _Static_assert(sizeof(struct rv_wire_svc_hello) == 16, "svc_hello has no padding
 
 /* rv_wire_svc_config's flags: which descriptors follow the status page and
  * the slab, in this order: the arena's memfd (arena_size != 0) and its
- * file, the image, the FUSE device, the seccomp filter (a sealed memfd of
- * struct sock_filter, to install once init has run). */
-enum { RV_CONFIG_ARENA_FILE = 1u, RV_CONFIG_IMAGE = 2u, RV_CONFIG_FUSE = 4u, RV_CONFIG_FILTER = 8u };
+ * file, the image, the FUSE device, the fast path's doorbell (an eventfd,
+ * ring.h), the seccomp filter (a sealed memfd of struct sock_filter, to
+ * install once init has run). */
+enum { RV_CONFIG_ARENA_FILE = 1u, RV_CONFIG_IMAGE = 2u, RV_CONFIG_FUSE = 4u, RV_CONFIG_FILTER = 8u,
+       RV_CONFIG_DOORBELL = 16u };
 
 struct rv_wire_svc_config {
     uint64_t ssr_size;
@@ -107,7 +109,8 @@ _Static_assert(sizeof(struct rv_wire_svc_config) == 48, "svc_config has no paddi
  * names it), and its endpoint descriptor is that channel's: sent with the
  * first session of the channel an instance is given (RV_SESS_CHANNEL_FD),
  * never again while the instance holds a session of it. */
-enum { RV_SESS_CULPRIT = 1u, RV_SESS_POISONED = 2u, RV_SESS_SHARED = 4u, RV_SESS_CHANNEL_FD = 8u };
+enum { RV_SESS_CULPRIT = 1u, RV_SESS_POISONED = 2u, RV_SESS_SHARED = 4u, RV_SESS_CHANNEL_FD = 8u,
+       RV_SESS_RING = 16u /* its fast-path ring (ring.h) follows its socket */ };
 enum { RV_SESS_CRASH_FLAGS = RV_SESS_CULPRIT | RV_SESS_POISONED };
 
 /* OPEN_OK's op: the service keeps state for the session (state = ssr or
@@ -124,12 +127,17 @@ enum { RV_SESS_CRASH_FLAGS = RV_SESS_CULPRIT | RV_SESS_POISONED };
  * client closes one with a CLOSE to revived (a channel cannot close).
  * OPEN_OK's status is the channel's number.
  *
+ * RV_OPEN_RING, in OPEN_OK's op: the session (one with a socket of its
+ * own) has a fast path, and its ring and the service's doorbell follow
+ * the socket (ring.h).
+ *
  * RV_OPEN_MANY, with RV_OPEN_SHARED in OPEN's op: seq shared sessions at
  * once (1..RV_OPEN_MANY_MAX), so that opening many costs one message each
  * way. OPEN_OK's seq is then their count and its body an
  * rv_wire_opened for each, in order, followed by the sentence that says
  * why the first that failed did; RV_T_ERROR when none was opened. */
-enum { RV_OPEN_KEEPS_STATE = 1u, RV_OPEN_SHARED = 2u, RV_OPEN_NEW_CHANNEL = 4u, RV_OPEN_MANY = 8u };
+enum { RV_OPEN_KEEPS_STATE = 1u, RV_OPEN_SHARED = 2u, RV_OPEN_NEW_CHANNEL = 4u, RV_OPEN_MANY = 8u,
+       RV_OPEN_RING = 16u };
 #define RV_OPEN_MANY_MAX 1000
 
 /* One session of an RV_OPEN_MANY: its id, or (status < 0) why it failed. */
@@ -149,8 +157,8 @@ static inline int32_t rv__wire_tag(uint64_t id)
 }
 
 /* One session in a hand-over or bind. Its descriptors follow in this order:
- * endpoint (not for a shared session whose channel's was sent before), then
- * one per set bit of stored_mask. Its SSR and journal are record `record`
+ * endpoint (not for a shared session whose channel's was sent before), its
+ * ring (RV_SESS_RING), then one per set bit of stored_mask. Its SSR and journal are record `record`
  * of the service's slab. */
 struct rv_wire_session {
     uint64_t id;
@@ -194,7 +202,7 @@ struct rv_msg {
 static inline size_t rv__wire_fds_of(const struct rv_wire_session *w)
 {
     bool endpoint = !(w->flags & RV_SESS_SHARED) || (w->flags & RV_SESS_CHANNEL_FD);
-    return endpoint + (size_t)__builtin_popcount(w->stored_mask);
+    return endpoint + !!(w->flags & RV_SESS_RING) + (size_t)__builtin_popcount(w->stored_mask);
 }
 
 /* The signals `revivectl kill` may ask revived to send, in the order it

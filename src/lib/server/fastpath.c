@@ -1,0 +1,175 @@
+/* fastpath.c — the fast path of a service instance: calls that come
+ * through a session's ring (ring.h) instead of its socket.
+ *
+ * A socket call costs the service an epoll_wait, a recvmsg and a sendmsg,
+ * and the client a sendmsg and a recvmsg; the ring costs a read of the
+ * doorbell and a futex wake here, an eventfd write and a futex wait in the
+ * client: the floor two processes can hand a message to each other at.
+ *
+ * The doorbell is one eventfd per service, so the thread that reads it
+ * does not know whose call woke it: it looks at every session with a ring
+ * (one load each) and serves those whose `posted` is past their journal's
+ * last completed seq. Being a counter, the doorbell loses no ring: a call
+ * posted while the thread looks at other sessions leaves the count
+ * non-zero, and the next read returns at once.
+ *
+ * Serving a ring's call is the socket path with a different first step:
+ * the header is copied once out of memory the client may still be writing
+ * and checked there, the body is copied into the journal, and the seq is
+ * stored last, which makes the request journaled. From there rv__sess_rerun
+ * runs it, commits, and sends the committed reply, which serve.c routes
+ * back to the ring because the ring still says it posted that seq.
+ *
+ * The thread runs the service's code, so it takes the turn (core.h) with
+ * the event loop: one of them at a time. A service with workers has no
+ * fast path (server.c refuses the combination at start). */
+#include "fastpath.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "ring.h"
+#include "serve.h"
+
+static pthread_mutex_t turn = PTHREAD_MUTEX_INITIALIZER;
+static bool taking_turns;   /* set once, before the fast thread starts */
+
+void rv__rt_turn_take(void)
+{
+    if (taking_turns)
+        pthread_mutex_lock(&turn);
+}
+
+void rv__rt_turn_give(void)
+{
+    if (taking_turns)
+        pthread_mutex_unlock(&turn);
+}
+
+static size_t ring_bytes(void)
+{
+    return rv__ring_bytes(rv__rt.shape.max_request, rv__rt.shape.max_reply);
+}
+
+int rv__ring_attach(rv_svc_session *s, int fd, char *why, size_t whylen)
+{
+    struct stat st;
+    size_t len = ring_bytes();
+    void *p = fstat(fd, &st) == 0 && (uint64_t)st.st_size >= len
+                  ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+    close(fd);
+    if (p == MAP_FAILED) {
+        snprintf(why, whylen, "cannot map its ring of %zu bytes: %s", len, strerror(errno));
+        return -1;
+    }
+    s->ring = p;
+    return 0;
+}
+
+void rv__ring_detach(rv_svc_session *s)
+{
+    if (s->ring)
+        munmap(s->ring, ring_bytes());
+    s->ring = NULL;
+}
+
+bool rv__ring_carries(const rv_svc_session *s, uint64_t seq)
+{
+    return s->ring && __atomic_load_n(&s->ring->posted, __ATOMIC_ACQUIRE) == seq;
+}
+
+void rv__ring_publish(rv_svc_session *s, uint64_t seq, int32_t status, const void *body, uint32_t len,
+                      bool on_socket)
+{
+    struct rv_ring *r = s->ring;
+    r->reply = rv__hdr_make(RV_T_REPLY, seq, on_socket ? RV_RING_ON_SOCKET : 0, status, on_socket ? 0 : len);
+    if (!on_socket && len)
+        memcpy(rv__ring_reply_body(r, rv__rt.shape.max_request), body, len);
+    __atomic_store_n(&r->answered, (uint32_t)seq, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &r->answered, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* A call that cannot even be read (a header the client garbled, a body
+ * larger than the manifest's max_request) is answered with an error and
+ * never run. Its answer in the ring is what keeps the next wake-up from
+ * answering it again (and revived from taking it for a call unserved). */
+static void refuse(rv_svc_session *s, uint64_t seq, int status)
+{
+    rv__ring_publish(s, seq, status, NULL, 0, false);
+}
+
+/* A call the ring holds that is neither completed nor answered: new. */
+static bool posted_new(rv_svc_session *s, uint64_t seq)
+{
+    return seq > rv__journal_committed(s->j)->done_seq &&
+           __atomic_load_n(&s->ring->answered, __ATOMIC_ACQUIRE) != (uint32_t)seq;
+}
+
+/* The body first, then the header with seq 0, then the seq alone: a kill
+ * part-way leaves a journal whose request is not in flight (its seq is not
+ * past the last completed), and the ring still holds the call for the
+ * next instance. */
+static void journal_call(rv_svc_session *s, const struct rv_hdr *h)
+{
+    struct rv_journal *j = s->j;
+    struct rv_hdr head = *h;
+    memcpy(j->req_body, s->ring->body, h->len);
+    head.seq = 0;
+    memcpy(&j->req, &head, sizeof head);
+    __atomic_store_n(&j->req.seq, h->seq, __ATOMIC_RELEASE);
+}
+
+static void serve_ring(rv_svc_session *s)
+{
+    struct rv_ring *r = s->ring;
+    uint64_t seq = __atomic_load_n(&r->posted, __ATOMIC_ACQUIRE);
+    if (!rv__sess_check(s) || !posted_new(s, seq))
+        return;
+    struct rv_hdr h;
+    memcpy(&h, &r->req, sizeof h);   /* once: the client may be writing it still */
+    if (h.magic != RV_WIRE_MAGIC || h.version != RV_WIRE_VERSION || h.type != RV_T_CALL || h.seq != seq)
+        refuse(s, seq, RV_EPROTO);
+    else if (h.len > rv__rt.shape.max_request)
+        refuse(s, seq, RV_ETOOBIG);
+    else {
+        journal_call(s, &h);
+        rv__sess_rerun(s);
+    }
+}
+
+/* Looks at every ring, then sleeps on the doorbell: the first look also
+ * serves calls posted while no instance ran. */
+static void *fast_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        rv__rt_turn_take();
+        for (size_t i = 0; i < rv__rt.nsess; i++)
+            if (rv__rt.sess[i]->ring)
+                serve_ring(rv__rt.sess[i]);
+        rv__rt_turn_give();
+        uint64_t rung;
+        if (read(rv__rt.doorbell, &rung, sizeof rung) < 0 && errno != EINTR)
+            rv__fail_stop("cannot read the fast path's doorbell");
+    }
+    return NULL;
+}
+
+int rv__fastpath_start(void)
+{
+    if (rv__rt.doorbell < 0)
+        return 0;
+    taking_turns = true;
+    pthread_t th;
+    if (pthread_create(&th, NULL, fast_main, NULL) != 0)
+        return -1;
+    pthread_detach(th);
+    return 0;
+}

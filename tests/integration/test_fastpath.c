@@ -1,0 +1,264 @@
+/* test_fastpath.c — the fast path (ring.h, `fast_path = yes`): calls go
+ * through the session's ring, not its socket; a reply that carries a
+ * descriptor comes on the socket; a client that lies through its ring (a
+ * garbled call, a huge one, a flood of doorbell rings, an attempt to shrink
+ * the ring under the service) costs itself alone; and a call that waits on
+ * its ring hears when its session ends. Recovery across kills on the fast
+ * path is the whole recovery and fault suites run again with it on
+ * (meson.build: recovery-fast, faults-fast). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "harness.h"
+#include "ring.h"
+#include "testsvc.h"
+
+#define POLICY "fast_path = yes\nmax_restarts = 100 in 10s\nrequest_timeout = 20s\nheartbeat = 10s\n"
+#define MAX_RINGS 8
+
+struct ring_map {
+    struct rv_ring *r;
+    char range[64];   /* its /proc/self/map_files name */
+};
+
+/* The rings mapped in this process. */
+static size_t mapped_rings(struct ring_map *out)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    assert_non_null(f);
+    char line[512];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (!strstr(line, "memfd:revive-ring") || sscanf(line, "%lx-%lx", &lo, &hi) != 2 || n == MAX_RINGS)
+            continue;
+        out[n].r = (struct rv_ring *)lo;
+        snprintf(out[n].range, sizeof out[n].range, "%lx-%lx", lo, hi);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+/* Opens a session of `test` and finds the ring that came with it: the one
+ * mapped now that was not before. */
+static rv_session *open_with_ring(const struct rvd *d, const char *args, struct ring_map *ring)
+{
+    struct ring_map before[MAX_RINGS], after[MAX_RINGS];
+    size_t nb = mapped_rings(before);
+    rv_session *s = open_session(d, "test", args);
+    size_t na = mapped_rings(after);
+    assert_int_equal(na, nb + 1);
+    for (size_t i = 0; i < na; i++) {
+        bool old = false;
+        for (size_t k = 0; k < nb; k++)
+            old |= before[k].r == after[i].r;
+        if (!old)
+            *ring = after[i];
+    }
+    return s;
+}
+
+/* Waits until the service answers seq in the ring; false after IT_WAIT_MS. */
+static bool ring_answered(struct rv_ring *r, uint64_t seq)
+{
+    struct timespec look = { 0, 100000000L };
+    for (int waited = 0; waited < IT_WAIT_MS / 100; waited++) {
+        uint32_t seen = __atomic_load_n(&r->answered, __ATOMIC_ACQUIRE);
+        if (seen == (uint32_t)seq && r->reply.seq == seq)
+            return true;
+        syscall(SYS_futex, &r->answered, FUTEX_WAIT, seen, &look, NULL, 0);
+    }
+    return false;
+}
+
+static void start(struct rvd *d, const char *extra)
+{
+    char m[512], policy[256];
+    snprintf(policy, sizeof policy, POLICY "%s", extra);
+    rvd_start(d, manifest_test(m, sizeof m, policy));
+}
+
+static void test_calls_go_through_the_ring(void **state)
+{
+    (void)state;
+    struct rvd d;
+    start(&d, "");
+    struct ring_map ring;
+    rv_session *s = open_with_ring(&d, NULL, &ring);
+    for (uint64_t i = 1; i <= 5; i++)
+        assert_int_equal(call_ok(s, TEST_INCR), i);
+    assert_int_equal(ring.r->posted, 5);
+    assert_int_equal(ring.r->answered, 5);
+    assert_int_equal(ring.r->reply.status, 0);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
+static void test_reply_with_descriptor_on_socket(void **state)
+{
+    (void)state;
+    struct rvd d;
+    start(&d, "");
+    struct ring_map ring;
+    rv_session *s = open_with_ring(&d, NULL, &ring);
+    assert_int_equal(call_ok(s, TEST_INCR), 1);
+    assert_int_equal(call_ok(s, TEST_STORE), 1);
+    uint64_t counter = 0, stored = 0;
+    size_t len;
+    int fd;
+    if (rv_call_fd(s, TEST_FETCH, NULL, 0, &counter, sizeof counter, &len, &fd) != 0)
+        fail_msg("TEST_FETCH: %s", rv_session_error(s));
+    assert_int_equal(counter, 1);
+    assert_true(fd >= 0);
+    assert_int_equal(read(fd, &stored, sizeof stored), sizeof stored);
+    assert_int_equal(stored, 1);
+    close(fd);
+    assert_int_equal(ring.r->posted, 3);   /* the call went into the ring, its reply said "on the socket" */
+    assert_true(ring.r->reply.op & RV_RING_ON_SOCKET);
+    assert_int_equal(call_ok(s, TEST_GET), 1);
+    rv_close(s);
+    rvd_stop(&d);
+}
+
+/* Posts a call into the ring by hand, as a lying client may, and rings. */
+static void post(struct rv_ring *r, int doorbell, struct rv_hdr h, uint64_t posted)
+{
+    r->req = h;
+    __atomic_store_n(&r->posted, posted, __ATOMIC_RELEASE);
+    uint64_t one = 1;
+    assert_int_equal(write(doorbell, &one, sizeof one), sizeof one);
+}
+
+/* The descriptors this process holds that are eventfds, beyond those in
+ * `before` (a bitmap of descriptor numbers). */
+static int new_eventfd(const unsigned char *before)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    assert_non_null(dir);
+    int found = -1;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        char path[300], link[64];
+        int fd = atoi(e->d_name);
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n > 0 && fd < 4096 && !(before[fd / 8] & (1u << fd % 8))) {
+            link[n] = '\0';
+            if (strcmp(link, "anon_inode:[eventfd]") == 0)
+                found = fd;
+        }
+    }
+    closedir(dir);
+    return found;
+}
+
+static void note_fds(unsigned char *bitmap)
+{
+    memset(bitmap, 0, 512);
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            bitmap[fd / 8] |= (unsigned char)(1u << fd % 8);
+}
+
+static void test_lying_client_costs_itself(void **state)
+{
+    (void)state;
+    struct rvd d;
+    start(&d, "");
+    rv_session *honest = open_session(&d, "test", NULL);
+    assert_int_equal(call_ok(honest, TEST_INCR), 1);
+    unsigned char fds[512];
+    note_fds(fds);
+    struct ring_map ring;
+    rv_session *liar = open_with_ring(&d, NULL, &ring);
+    int doorbell = new_eventfd(fds);
+    assert_true(doorbell >= 0);
+    struct rv_ring *r = ring.r;
+
+    post(r, doorbell, (struct rv_hdr){ .magic = 0xdead, .seq = 999 }, 1000);   /* garbled */
+    assert_true(ring_answered(r, 1000));
+    assert_int_equal(r->reply.status, RV_EPROTO);
+    post(r, doorbell, rv__hdr_make(RV_T_CALL, 1001, TEST_INCR, 0, 1u << 30), 1001);   /* larger than it can be */
+    assert_true(ring_answered(r, 1001));
+    assert_int_equal(r->reply.status, RV_ETOOBIG);
+    uint64_t one = 1;
+    for (int i = 0; i < 10000; i++)   /* rings for nothing */
+        assert_int_equal(write(doorbell, &one, sizeof one), sizeof one);
+    char path[128];
+    snprintf(path, sizeof path, "/proc/self/map_files/%s", ring.range);
+    int ring_fd = open(path, O_RDWR);
+    assert_true(ring_fd >= 0);
+    assert_int_equal(ftruncate(ring_fd, 0), -1);   /* sealed: the service's mapping cannot be cut */
+    assert_int_equal(errno, EPERM);
+    close(ring_fd);
+
+    assert_int_equal(call_ok(honest, TEST_INCR), 2);
+    assert_int_equal(call_ok(liar, TEST_INCR), 1);   /* no refused call ran */
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, 0);
+    rv_close(liar);
+    rv_close(honest);
+    rvd_stop(&d);
+}
+
+struct slow_call {
+    pthread_t th;
+    rv_session *s;
+    int rc;
+    uint64_t v;
+};
+
+static void *slow_main(void *arg)
+{
+    struct slow_call *c = arg;
+    c->rc = call_u64(c->s, TEST_SLOW_INCR, &c->v);
+    return NULL;
+}
+
+/* Nothing wakes the ring when the service fails for good: the call looks
+ * at its socket, hears revived's notice and ends. */
+static void test_ended_session_ends_the_ring_call(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512], args[160], path[128];
+    rvd_start(&d, manifest_test(m, sizeof m, "fast_path = yes\nmax_restarts = 0 in 10s\nrequest_timeout = 20s\n"
+                                             "heartbeat = 10s\n"));
+    struct fifo f;
+    fifo_make(&d, "sync.fifo", &f);
+    snprintf(args, sizeof args, "fifo=%s", rvd_file(&d, "sync.fifo", path, sizeof path));
+    struct ring_map ring;
+    struct slow_call c = { .s = open_with_ring(&d, args, &ring) };
+    assert_int_equal(pthread_create(&c.th, NULL, slow_main, &c), 0);
+    fifo_wait(&f);
+    assert_int_equal(ring.r->posted, 1);   /* the call waits on the ring */
+    ctl(&d, "kill", "test", "KILL");
+    pthread_join(c.th, NULL);
+    fifo_close(&f);
+    assert_int_equal(c.rc, RV_ELOST);
+    if (!strstr(rv_session_error(c.s), "failed"))
+        fail_msg("the ended call says '%s', not that the service failed", rv_session_error(c.s));
+    rv_close(c.s);
+    rvd_stop(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_calls_go_through_the_ring, it_teardown),
+        cmocka_unit_test_teardown(test_reply_with_descriptor_on_socket, it_teardown),
+        cmocka_unit_test_teardown(test_lying_client_costs_itself, it_teardown),
+        cmocka_unit_test_teardown(test_ended_session_ends_the_ring_call, it_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
