@@ -57,8 +57,8 @@ static void write_manifest(const char *path, const char *dir, const char *build_
                    "max_request = 64\nmax_reply = 64\nrequest_timeout = 0\nheartbeat = 0\n", scales[i], svc_exec,
                 2 * (i ? SCALE_SHARED_SESSIONS : SCALE_SESSIONS));
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "\n[service %s]\nexec = %s\nssr_size = %u\nssr_protect = %s\n", svcs[i].name, svc_exec,
-                svcs[i].ssr_size, svcs[i].protect);
+        fprintf(f, "\n[service %s]\nexec = %s\nssr_size = %u\nssr_protect = %s\nfast_path = %s\n", svcs[i].name,
+                svc_exec, svcs[i].ssr_size, svcs[i].protect, svcs[i].fast ? "yes" : "no");
     const char *holds[] = { HOLD_SVC, HOLD_STANDBY_SVC, HOLD_BARE_SVC, HOLD_STANDBY_BARE_SVC };
     for (int i = 0; i < 4; i++)
         fprintf(f, "\n[service %s]\nexec = %s\nargs = --notify %s\nssr_size = %d\nssr_protect = checksum\n"

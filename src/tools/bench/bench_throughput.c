@@ -12,7 +12,8 @@
  *          over the same transport does;
  *   null   rv-svc-bench's null operation through revive (one thread);
  *   kv     rv-svc-kv's GET of a key the client put first: a service with a
- *          worker pool (4 threads), so its figure is the worker hand-off's.
+ *          worker pool (4 threads), so its figure is the worker hand-off's;
+ *   fast   the null operation again, its sessions on the fast path (ring.h).
  *
  * The server side (the raw server, revived and its services) is pinned to
  * SERVER_CPU; the clients to the same CPU, then to the other one. Each
@@ -76,7 +77,7 @@ static void raw_serve(void *arg)
 
 /* ---- clients ---- */
 
-enum server { SRV_RAW, SRV_NULL, SRV_KV };
+enum server { SRV_RAW, SRV_NULL, SRV_KV, SRV_FAST };
 
 struct client {
     enum server srv;
@@ -96,6 +97,7 @@ static int one_call(struct client *c)
             return -1;
         return recv(c->fd, rep, sizeof rep, 0) == MSG_BYTES ? 0 : -1;
     case SRV_NULL:
+    case SRV_FAST:
         return rv_call(c->s, BENCH_NULL, req, MSG_BYTES, rep, sizeof rep, &len) == 0 && len == MSG_BYTES ? 0 : -1;
     case SRV_KV:
         return rv_call(c->s, KV_GET_OP, c->key, c->klen, rep, sizeof rep, &len) == 0 && len == MSG_BYTES ? 0 : -1;
@@ -146,7 +148,7 @@ struct window {
 
 static const char *svc_of(enum server srv)
 {
-    return srv == SRV_KV ? THR_KV_SVC : THR_NULL_SVC;
+    return srv == SRV_KV ? THR_KV_SVC : srv == SRV_FAST ? THR_FAST_SVC : THR_NULL_SVC;
 }
 
 /* The client's end, made in the parent before the fork, so every session is
@@ -265,7 +267,8 @@ void throughput_measure(struct thr_results *res, struct revived *r, int quick)
     munmap(b, sizeof *b);
 }
 
-static const char *const server_name[THR_NSERVERS] = { "raw SEQPACKET echo", "revive null call", "kv GET (4 workers)" };
+static const char *const server_name[THR_NSERVERS] = { "raw SEQPACKET echo", "revive null call", "kv GET (4 workers)",
+                                                        "revive null call, fast path" };
 
 void throughput_report(FILE *f, const struct thr_results *res)
 {
@@ -273,19 +276,23 @@ void throughput_report(FILE *f, const struct thr_results *res)
                "Client processes calling in a closed loop, 64 bytes each way, for %d ms per window; "
                "calls completed per second by all of them. `raw` is one thread echoing over one "
                "SEQPACKET socketpair per client (epoll); `null` is rv-svc-bench's null operation; `kv` "
-               "is rv-svc-kv's GET (4 worker threads). The server side is on CPU %d. %d windows per "
+               "is rv-svc-kv's GET (4 worker threads); `fast` is the null operation with `fast_path = yes` "
+               "(each call through its session's ring). The server side is on CPU %d. %d windows per "
                "cell, the servers interleaved; the median (and the minimum). Ratio: the median calls/s "
                "over raw's (target: null >= 1.0x raw; kv's cost per request <= 1.5x raw's, i.e. its "
                "rate >= 0.67x).\n\n"
-               "| clients | placement | raw calls/s | null calls/s | null / raw | kv calls/s | kv / raw |\n"
-               "|---:|---|---:|---:|---:|---:|---:|\n",
+               "| clients | placement | raw calls/s | null calls/s | null / raw | fast calls/s | fast / raw "
+               "| kv calls/s | kv / raw |\n"
+               "|---:|---|---:|---:|---:|---:|---:|---:|---:|\n",
             THR_WINDOW_MS, SERVER_CPU, res->runs);
     for (int place = 0; place < res->nplace; place++)
         for (int k = 0; k < THR_NCLIENTS; k++) {
             const struct thr_cell *c = res->cell[place][k];
-            fprintf(f, "| %u | %s | %.0f (%.0f) | %.0f (%.0f) | **%.2fx** | %.0f (%.0f) | **%.2fx** |\n",
+            fprintf(f, "| %u | %s | %.0f (%.0f) | %.0f (%.0f) | **%.2fx** | %.0f (%.0f) | **%.2fx** | %.0f (%.0f) "
+                       "| **%.2fx** |\n",
                     thr_clients[k], place ? "clients on CPU 1" : "same core", c[SRV_RAW].median, c[SRV_RAW].min,
                     c[SRV_NULL].median, c[SRV_NULL].min, c[SRV_NULL].median / c[SRV_RAW].median,
+                    c[SRV_FAST].median, c[SRV_FAST].min, c[SRV_FAST].median / c[SRV_RAW].median,
                     c[SRV_KV].median, c[SRV_KV].min, c[SRV_KV].median / c[SRV_RAW].median);
         }
     fprintf(f, "\n");

@@ -54,15 +54,18 @@ struct call_case {
 };
 
 static const struct call_case cases[] = {
-    { "revive null call (no SSR)", { "null", 0, "none" }, BENCH_NULL, 1.3, 1 },
-    { "SSR call, 64 B, none", { "ssr64-none", 64, "none" }, BENCH_TOUCH, 2.0, 1 },
-    { "SSR call, 64 B, checksum", { "ssr64-checksum", 64, "checksum" }, BENCH_TOUCH, 2.0, 1 },
-    { "SSR call, 64 B, mprotect", { "ssr64-mprotect", 64, "mprotect" }, BENCH_TOUCH, 2.0, 1 },
-    { "SSR call, 64 B, checksum, 2 sess. alt.", { "ssr64-checksum-alt", 64, "checksum" }, BENCH_TOUCH, 2.0, 2 },
-    { "SSR call, 64 B, mprotect, 2 sess. alt.", { "ssr64-mprotect-alt", 64, "mprotect" }, BENCH_TOUCH, 2.0, 2 },
-    { "SSR call, 4 KiB, none", { "ssr4k-none", 4096, "none" }, BENCH_TOUCH, 2.0, 1 },
-    { "SSR call, 4 KiB, checksum", { "ssr4k-checksum", 4096, "checksum" }, BENCH_TOUCH, 2.0, 1 },
-    { "SSR call, 4 KiB, mprotect", { "ssr4k-mprotect", 4096, "mprotect" }, BENCH_TOUCH, 2.0, 1 },
+    { "revive null call (no SSR)", { "null", 0, "none", false }, BENCH_NULL, 1.3, 1 },
+    { "revive null call, fast path", { "null-fast", 0, "none", true }, BENCH_NULL, 1.0, 1 },
+    { "SSR call, 64 B, none, fast path", { "ssr64-none-fast", 64, "none", true }, BENCH_TOUCH, 1.1, 1 },
+    { "SSR call, 64 B, checksum, fast path", { "ssr64-checksum-fast", 64, "checksum", true }, BENCH_TOUCH, 1.1, 1 },
+    { "SSR call, 64 B, none", { "ssr64-none", 64, "none", false }, BENCH_TOUCH, 2.0, 1 },
+    { "SSR call, 64 B, checksum", { "ssr64-checksum", 64, "checksum", false }, BENCH_TOUCH, 2.0, 1 },
+    { "SSR call, 64 B, mprotect", { "ssr64-mprotect", 64, "mprotect", false }, BENCH_TOUCH, 2.0, 1 },
+    { "SSR call, 64 B, checksum, 2 sess. alt.", { "ssr64-checksum-alt", 64, "checksum", false }, BENCH_TOUCH, 2.0, 2 },
+    { "SSR call, 64 B, mprotect, 2 sess. alt.", { "ssr64-mprotect-alt", 64, "mprotect", false }, BENCH_TOUCH, 2.0, 2 },
+    { "SSR call, 4 KiB, none", { "ssr4k-none", 4096, "none", false }, BENCH_TOUCH, 2.0, 1 },
+    { "SSR call, 4 KiB, checksum", { "ssr4k-checksum", 4096, "checksum", false }, BENCH_TOUCH, 2.0, 1 },
+    { "SSR call, 4 KiB, mprotect", { "ssr4k-mprotect", 4096, "mprotect", false }, BENCH_TOUCH, 2.0, 1 },
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
