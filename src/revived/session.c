@@ -240,7 +240,7 @@ void session_blame(struct held_session *s, uint64_t seq)
     s->culprit = true;
 }
 
-bool session_request_pending(const struct held_session *s, uint64_t *done)
+enum session_wait session_waiting(const struct held_session *s, uint64_t *done)
 {
     const struct rv_journal *j = s->journal;
     unsigned cur = __atomic_load_n(&j->cur, __ATOMIC_ACQUIRE) & 1;
@@ -249,24 +249,19 @@ bool session_request_pending(const struct held_session *s, uint64_t *done)
     *done = c->done_seq;
     const struct rv_hdr *r = &j->req;
     if (r->magic == RV_WIRE_MAGIC && r->type == RV_T_CALL && r->seq > *done)
-        return true;
+        return WAITS_QUEUED;
+    int queued = 0;   /* a shared channel's queue is no one session's */
+    if (!s->chan && ioctl(s->server_fd, SIOCINQ, &queued) == 0 && queued > 0)
+        return WAITS_QUEUED;
     uint64_t posted = session_ring_posted(s);
     if (posted > *done && __atomic_load_n(&s->ring->answered, __ATOMIC_ACQUIRE) != (uint32_t)posted)
-        return true;
-    int queued = 0;   /* a shared channel's queue is no one session's */
-    return !s->chan && ioctl(s->server_fd, SIOCINQ, &queued) == 0 && queued > 0;
+        return WAITS_IN_RING;
+    return WAITS_NOTHING;
 }
 
 uint64_t session_ring_posted(const struct held_session *s)
 {
     return s->ring ? __atomic_load_n(&s->ring->posted, __ATOMIC_ACQUIRE) : 0;
-}
-
-void session_ring_doorbell(const struct held_session *s)
-{
-    uint64_t one = 1;
-    if (s->ring && write(s->doorbell, &one, sizeof one) < 0)
-        rv_warn("session %llu: cannot ring its service's doorbell: %s", (unsigned long long)s->id, strerror(errno));
 }
 
 bool session_died_receiving(const struct held_session *s)

@@ -62,7 +62,8 @@ struct held_session {
     const struct rv_journal *journal;  /* read-only view, for the stall check */
     uint64_t stall_since_ns;    /* a request has been pending since, without progress ... */
     uint64_t stall_done;        /* ... past this completed seq */
-    uint64_t stall_posted;      /* ... with this call in its ring */
+    uint64_t stall_posted;      /* ... with this call in its ring ... */
+    uint64_t stall_scans;       /* ... and its instance's looks at the rings at this count */
     uint64_t crash_seq;         /* the request last blamed for a crash ... */
     unsigned crash_count;       /* ... and how often */
     bool culprit;               /* blamed for the latest crash */
@@ -103,18 +104,15 @@ void session_post(const struct held_session *s, uint8_t type, int32_t status, co
  * it leaves its channel, but s stays until the instance confirms the bind. */
 void session_abandon(struct held_session *s, const char *why);
 void session_blame(struct held_session *s, uint64_t seq);
-/* Whether a request waits for the service (queued on the socket, posted in
- * its ring and not answered, or taken into the journal and not completed);
- * *done gets the last completed seq.
- * The journal is the service's to write: read as a claim, bounds from the
- * manifest. */
-bool session_request_pending(const struct held_session *s, uint64_t *done);
-/* The seq of the call the session's ring holds (0: no ring), and a ring
- * of the doorbell for it: one the client posted and did not ring (it
- * lies, or died between) is looked at all the same, so it is answered,
- * not taken for a call unserved. */
+/* What of the session waits for the service: nothing; a call posted in
+ * its ring and not answered; or a request queued on its socket, or taken
+ * into the journal and not completed. *done gets the last completed seq.
+ * The journal and the ring are the service's and the client's to write:
+ * read as claims, bounds from the manifest. */
+enum session_wait { WAITS_NOTHING, WAITS_IN_RING, WAITS_QUEUED };
+enum session_wait session_waiting(const struct held_session *s, uint64_t *done);
+/* The seq of the call the session's ring holds; 0: it has no ring. */
 uint64_t session_ring_posted(const struct held_session *s);
-void session_ring_doorbell(const struct held_session *s);
 /* Whether the service instance, now dead, died inside a recv of this
  * session's next request (journal.h: receiving). A claim of the service's:
  * a lie costs its client one re-sent request, answered from the journal. */

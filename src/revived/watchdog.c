@@ -25,7 +25,7 @@ static bool waits_on_another(const struct service *svc, pid_t pid)
         const struct service *other = service_at(i);
         for (struct held_session *s = other == svc ? NULL : other->sessions; s; s = s->next) {
             uint64_t done;
-            if (s->client_pid == pid && s->state == SESS_BOUND && session_request_pending(s, &done))
+            if (s->client_pid == pid && s->state == SESS_BOUND && session_waiting(s, &done) != WAITS_NOTHING)
                 return true;
         }
     }
@@ -52,15 +52,43 @@ static void check_request_deadline(struct service *svc, struct instance *in, uin
         session_blame(s, seq);
 }
 
-/* A request nobody serves: queued, posted in a ring or journaled, while
- * the instance is idle and the session's completed seq (and the call its
- * ring holds) does not move for request_timeout. The instance looks healthy
- * (it answers pings) but has lost the request, which only a bit flip or a
- * bug does (or a stop from outside, without a heartbeat): killing it makes
- * the next instance re-run the request from the journal or the ring.
- * Scanned every half timeout, not every tick: each session costs an ioctl.
- * A ring's call is rung for at each scan, so that only an instance that
- * does not look is blamed, never a client that posted without ringing. */
+/* Whether the service's doorbell was rung and its instance has not read it
+ * yet: its count, which the kernel shows in fdinfo (reading the eventfd
+ * would take the ring away from the instance). */
+static bool doorbell_unread(const struct service *svc)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", svc->doorbell);
+    FILE *f = fopen(path, "re");
+    unsigned long long count = 0;
+    while (f && fgets(line, sizeof line, f) && sscanf(line, "eventfd-count: %llx", &count) != 1)
+        ;
+    if (f)
+        fclose(f);
+    return count != 0;
+}
+
+/* What of s waits, and for the stall check: a call its ring holds counts
+ * only once its client rang for it (one posted without a ring is the
+ * client's own silence, never the instance's fault). */
+static enum session_wait stalled_wait(const struct service *svc, const struct held_session *s, uint64_t *done,
+                                      int *rung)
+{
+    enum session_wait w = s->state == SESS_BOUND ? session_waiting(s, done) : WAITS_NOTHING;
+    if (w == WAITS_IN_RING && *rung < 0)
+        *rung = doorbell_unread(svc);
+    return w == WAITS_IN_RING && !*rung ? WAITS_NOTHING : w;
+}
+
+/* A request nobody serves: queued or journaled, while the instance is idle
+ * and the session's completed seq does not move for request_timeout. The
+ * instance looks healthy (it answers pings) but has lost the request, which
+ * only a bit flip or a bug does: killing it makes the next instance re-run
+ * the request from the journal. Or a call in a ring, rung for, that the
+ * instance does not look at (its fast path's thread is stopped or lost) for
+ * request_timeout: a look that answers nothing (a client that lies) is
+ * progress. Scanned every half timeout, not every tick: each session costs
+ * an ioctl. */
 static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
 {
     uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
@@ -68,18 +96,21 @@ static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
     if (!limit || rv__status_oldest(in->status, &oldest) || now - svc->stall_scan_ns < limit / 2)
         return;
     svc->stall_scan_ns = now;
+    uint64_t scans = __atomic_load_n(&in->status->ring_scans, __ATOMIC_ACQUIRE);
+    int rung = -1;   /* not read yet */
     for (struct held_session *s = svc->sessions; s; s = s->next) {
         uint64_t done;
-        if (s->state != SESS_BOUND || !session_request_pending(s, &done)) {
+        enum session_wait w = stalled_wait(svc, s, &done, &rung);
+        if (w == WAITS_NOTHING) {
             s->stall_since_ns = 0;
             continue;
         }
-        uint64_t posted = session_ring_posted(s);
-        session_ring_doorbell(s);
-        if (!s->stall_since_ns || s->stall_done != done || s->stall_posted != posted) {
+        uint64_t posted = session_ring_posted(s), looks = w == WAITS_IN_RING ? scans : 0;
+        if (!s->stall_since_ns || s->stall_done != done || s->stall_posted != posted || s->stall_scans != looks) {
             s->stall_since_ns = now;
             s->stall_done = done;
             s->stall_posted = posted;
+            s->stall_scans = looks;
         } else if (now - s->stall_since_ns > limit) {
             service_abort(in, "hang: a request waited past request_timeout, unserved");
             return;

@@ -154,6 +154,7 @@ static void *fast_main(void *arg)
         for (size_t i = 0; i < rv__rt.nsess; i++)
             if (rv__rt.sess[i]->ring)
                 serve_ring(rv__rt.sess[i]);
+        __atomic_add_fetch(&rv__rt.status->ring_scans, 1, __ATOMIC_RELEASE);   /* revived's stall check */
         rv__rt_turn_give();
         uint64_t rung;
         if (read(rv__rt.doorbell, &rung, sizeof rung) < 0 && errno != EINTR)

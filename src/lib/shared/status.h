@@ -35,6 +35,7 @@ struct rv_status_page {
     char last_words[96];      /* rv_svc_fatal's sentence: why it exited, if it said */
     uint64_t ctl_done;        /* control messages from revived it has handled in full: a
                                  session's slab record is reused once its UNBIND is (slab.h) */
+    uint64_t ring_scans;      /* looks the fast path's thread took at every ring (fastpath.c) */
 };
 
 /* The longest-running request of any thread: its start (0: all idle), and
