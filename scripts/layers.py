@@ -38,10 +38,10 @@ LAYERS = {
     ],
     'librevive': [
         ['client', 'dataspace', 'watcher', 'server'],
-        ['mux', 'workers'],
+        ['mux', 'workers', 'fastpath'],
         ['conn', 'demux', 'sandbox'],
         ['cap', 'serve'],
-        ['channel'],
+        ['channel', 'rings'],
         ['core', 'arena', 'ctlmsg'],
         ['arena_file'],
         ['fail'],

@@ -506,14 +506,16 @@ static int make_arena(struct service *svc)
     return 0;
 }
 
-/* One eventfd for all its sessions' calls, blocking: its instances read
- * it in a thread of their own (the fast path, ring.h). It outlives them,
- * so a call rung while none runs wakes the next. */
+/* One eventfd for all its sessions' calls (the fast path, ring.h). It
+ * outlives the instances, so a call rung while none runs wakes the next.
+ * Non-blocking for every holder (the flag is the open file's, which all
+ * share): a client that fills its count up to the maximum must not make
+ * another's ring block, and a full count is rung all the same. */
 static int make_doorbell(struct service *svc)
 {
     if (!svc->conf->fast_path)
         return 0;
-    svc->doorbell = eventfd(0, EFD_CLOEXEC);
+    svc->doorbell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (svc->doorbell < 0) {
         rv_err("%s: cannot create the fast path's doorbell: %s", svc->conf->name, strerror(errno));
         return -1;

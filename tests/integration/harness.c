@@ -231,6 +231,18 @@ void tempdir_remove(const char *dir)
     nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+static void *slow_main(void *arg)
+{
+    struct slow_call *c = arg;
+    c->rc = call_u64(c->s, TEST_SLOW_INCR, &c->v);
+    return NULL;
+}
+
+void slow_call_start(struct slow_call *c)
+{
+    assert_int_equal(pthread_create(&c->th, NULL, slow_main, c), 0);
+}
+
 const char *manifest_test(char *buf, size_t len, const char *extra)
 {
     const char *fast = getenv("RV_IT_FAST_PATH");

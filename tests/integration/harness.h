@@ -115,6 +115,16 @@ int call_u64(rv_session *s, uint32_t op, uint64_t *v);
 /* call_u64 that must succeed. */
 uint64_t call_ok(rv_session *s, uint32_t op);
 
+/* SLOW_INCR on c->s, on a thread of its own (testsvc.h): the test joins
+ * c->th, then reads the call's status and counter. */
+struct slow_call {
+    pthread_t th;
+    rv_session *s;
+    int rc;
+    uint64_t v;
+};
+void slow_call_start(struct slow_call *c);
+
 /* A FIFO in the temp dir, opened read-write so it never reports hang-up. */
 struct fifo {
     char path[128];

@@ -1,8 +1,9 @@
 /* test_fastpath.c — the fast path (ring.h, `fast_path = yes`): calls go
  * through the session's ring, not its socket; a reply that carries a
  * descriptor comes on the socket; a client that lies through its ring (a
- * garbled call, a huge one, a flood of doorbell rings, an attempt to shrink
- * the ring under the service) costs itself alone; and a call that waits on
+ * garbled call, a huge one, a flood of doorbell rings, a doorbell filled to
+ * its maximum, an attempt to shrink the ring under the service) costs
+ * itself alone; and a call that waits on
  * its ring hears when its session ends. Recovery across kills on the fast
  * path is the whole recovery and fault suites run again with it on
  * (meson.build: recovery-fast, faults-fast). */
@@ -190,9 +191,11 @@ static void test_lying_client_costs_itself(void **state)
     post(r, doorbell, rv__hdr_make(RV_T_CALL, 1001, TEST_INCR, 0, 1u << 30), 1001);   /* larger than it can be */
     assert_true(ring_answered(r, 1001));
     assert_int_equal(r->reply.status, RV_ETOOBIG);
-    uint64_t one = 1;
+    uint64_t one = 1, full = UINT64_MAX - 1;
     for (int i = 0; i < 10000; i++)   /* rings for nothing */
         assert_int_equal(write(doorbell, &one, sizeof one), sizeof one);
+    if (write(doorbell, &full, sizeof full) < 0)   /* fills the count, unless it is not empty */
+        assert_int_equal(errno, EAGAIN);
     char path[128];
     snprintf(path, sizeof path, "/proc/self/map_files/%s", ring.range);
     int ring_fd = open(path, O_RDWR);
@@ -211,20 +214,6 @@ static void test_lying_client_costs_itself(void **state)
     rvd_stop(&d);
 }
 
-struct slow_call {
-    pthread_t th;
-    rv_session *s;
-    int rc;
-    uint64_t v;
-};
-
-static void *slow_main(void *arg)
-{
-    struct slow_call *c = arg;
-    c->rc = call_u64(c->s, TEST_SLOW_INCR, &c->v);
-    return NULL;
-}
-
 /* Nothing wakes the ring when the service fails for good: the call looks
  * at its socket, hears revived's notice and ends. */
 static void test_ended_session_ends_the_ring_call(void **state)
@@ -239,7 +228,7 @@ static void test_ended_session_ends_the_ring_call(void **state)
     snprintf(args, sizeof args, "fifo=%s", rvd_file(&d, "sync.fifo", path, sizeof path));
     struct ring_map ring;
     struct slow_call c = { .s = open_with_ring(&d, args, &ring) };
-    assert_int_equal(pthread_create(&c.th, NULL, slow_main, &c), 0);
+    slow_call_start(&c);
     fifo_wait(&f);
     assert_int_equal(ring.r->posted, 1);   /* the call waits on the ring */
     ctl(&d, "kill", "test", "KILL");

@@ -321,20 +321,6 @@ static void test_request_and_reply_limits(void **state)
 
 /* ---- restart intensity ---- */
 
-struct slow_call {
-    pthread_t th;
-    rv_session *s;
-    int rc;
-};
-
-static void *slow_main(void *arg)
-{
-    struct slow_call *c = arg;
-    uint64_t v;
-    c->rc = call_u64(c->s, TEST_SLOW_INCR, &v);
-    return NULL;
-}
-
 /* A request whose instance is stopped from outside (SIGSTOP) past
  * request_timeout: the instance is killed as hung, but a stopped process
  * runs nothing of the request, so the request is no culprit. Its re-run
@@ -351,7 +337,7 @@ static void test_stopped_request_is_no_culprit(void **state)
     fifo_make(&d, "slow.fifo", &f);
     snprintf(args, sizeof args, "fifo=%s", f.path);
     struct slow_call c = { .s = open_session(&d, "test", args) };
-    assert_int_equal(pthread_create(&c.th, NULL, slow_main, &c), 0);
+    slow_call_start(&c);
     fifo_wait(&f);   /* the request is in its handler: stopped well within 1 s */
     ctl(&d, "kill", "test", "STOP");
     fifo_wait(&f);   /* its re-run blocks in the handler past 1 s: a hang of its own */
@@ -411,7 +397,7 @@ static void test_sigkill_is_a_crash(void **state)
     struct slow_call c = { .s = open_session(&d, "test", args) };
     for (long long i = 1; i <= 50; i++) {
         fifo_make(&d, "slow.fifo", &f);
-        assert_int_equal(pthread_create(&c.th, NULL, slow_main, &c), 0);
+        slow_call_start(&c);
         fifo_wait(&f);
         struct open_call o = { .d = &d };
         assert_int_equal(pthread_create(&o.th, NULL, open_main, &o), 0);
@@ -451,7 +437,7 @@ static void test_intensity(void **state)
     snprintf(args, sizeof args, "fifo=%s", f.path);
     rv_session *idle = open_session(&d, "test", NULL);
     struct slow_call c = { .s = open_session(&d, "test", args) };
-    assert_int_equal(pthread_create(&c.th, NULL, slow_main, &c), 0);
+    slow_call_start(&c);
     for (int i = 0; i < 3; i++) {
         fifo_wait(&f);
         ctl(&d, "kill", "test", "KILL");

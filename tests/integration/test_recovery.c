@@ -24,20 +24,6 @@ static const char *const signals[] = { "SEGV", "KILL", "ABRT" };
 
 /* ---- test: the counters of concurrent clients across kills ---- */
 
-struct slow_call {
-    pthread_t th;
-    rv_session *s;
-    int rc;
-    uint64_t v;
-};
-
-static void *slow_main(void *arg)
-{
-    struct slow_call *c = arg;
-    c->rc = call_u64(c->s, TEST_SLOW_INCR, &c->v);
-    return NULL;
-}
-
 /* Kills the service while SLOW_INCR is certainly in flight: its byte came
  * through the FIFO, and only then is the FIFO removed (so the re-run does
  * not block) and the signal sent. */
@@ -46,7 +32,7 @@ static void kill_in_flight(const struct rvd *d, rv_session *sync, uint64_t expec
     struct fifo f;
     fifo_make(d, "sync.fifo", &f);
     struct slow_call c = { .s = sync };
-    assert_int_equal(pthread_create(&c.th, NULL, slow_main, &c), 0);
+    slow_call_start(&c);
     fifo_wait(&f);
     fifo_close(&f);
     ctl(d, "kill", "test", sig);

@@ -112,7 +112,7 @@ static void test_unsafe_fault_escalates(void **state)
 
 /* ---- the worker pool ---- */
 
-struct slow_call {
+struct watched_call {
     rv_session *s;
     int rc;
     uint64_t v;
@@ -121,7 +121,7 @@ struct slow_call {
 
 static void *slow_main(void *arg)
 {
-    struct slow_call *c = arg;
+    struct watched_call *c = arg;
     c->rc = call_u64(c->s, TEST_SLOW_INCR, &c->v);
     c->done = 1;
     return NULL;
@@ -141,7 +141,7 @@ static void test_workers_serve_in_parallel(void **state)
     rv_session *blocked = open_session(&d, "test", args), *other = open_session(&d, "test", NULL);
     struct fifo f;
     fifo_make(&d, "sync.fifo", &f);
-    struct slow_call c = { .s = blocked };
+    struct watched_call c = { .s = blocked };
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, slow_main, &c), 0);
     fifo_wait(&f);                                   /* SLOW_INCR is inside its handler */

@@ -112,15 +112,6 @@ void rv__rt_let_go(void);
 /* Returns once *in_worker is false (read under the lock). */
 void rv__rt_await(const bool *in_worker);
 
-/* ---- the turn (fastpath.c) ----
- * With a fast path, two threads serve: the event loop and the one the
- * doorbell wakes. Each holds the turn while it does anything at all with
- * sessions, so that the service's code, and the runtime's, still run one
- * at a time, as they were written to. Without a fast path these do
- * nothing. */
-void rv__rt_turn_take(void);
-void rv__rt_turn_give(void);
-
 /* ---- the epoll sets ---- */
 
 int rv__rt_poll_add(int fd, struct rv_source *src);

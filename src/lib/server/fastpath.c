@@ -2,9 +2,10 @@
  * through a session's ring (ring.h) instead of its socket.
  *
  * A socket call costs the service an epoll_wait, a recvmsg and a sendmsg,
- * and the client a sendmsg and a recvmsg; the ring costs a read of the
- * doorbell and a futex wake here, an eventfd write and a futex wait in the
- * client: the floor two processes can hand a message to each other at.
+ * and the client a sendmsg and a recvmsg; the ring costs a poll and a read
+ * of the doorbell and a futex wake here, an eventfd write and a futex wait
+ * in the client: near the floor two processes can hand a message to each
+ * other at, and no copy through the kernel.
  *
  * The doorbell is one eventfd per service, so the thread that reads it
  * does not know whose call woke it: it looks at every session with a ring
@@ -20,22 +21,18 @@
  * runs it, commits, and sends the committed reply, which serve.c routes
  * back to the ring because the ring still says it posted that seq.
  *
- * The thread runs the service's code, so it takes the turn (core.h) with
+ * The thread runs the service's code, so it takes the turn (fastpath.h) with
  * the event loop: one of them at a time. A service with workers has no
  * fast path (server.c refuses the combination at start). */
 #include "fastpath.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <linux/futex.h>
+#include <poll.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include "ring.h"
+#include "rings.h"
 #include "serve.h"
 
 static pthread_mutex_t turn = PTHREAD_MUTEX_INITIALIZER;
@@ -51,49 +48,6 @@ void rv__rt_turn_give(void)
 {
     if (taking_turns)
         pthread_mutex_unlock(&turn);
-}
-
-static size_t ring_bytes(void)
-{
-    return rv__ring_bytes(rv__rt.shape.max_request, rv__rt.shape.max_reply);
-}
-
-int rv__ring_attach(rv_svc_session *s, int fd, char *why, size_t whylen)
-{
-    struct stat st;
-    size_t len = ring_bytes();
-    void *p = fstat(fd, &st) == 0 && (uint64_t)st.st_size >= len
-                  ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
-    close(fd);
-    if (p == MAP_FAILED) {
-        snprintf(why, whylen, "cannot map its ring of %zu bytes: %s", len, strerror(errno));
-        return -1;
-    }
-    s->ring = p;
-    return 0;
-}
-
-void rv__ring_detach(rv_svc_session *s)
-{
-    if (s->ring)
-        munmap(s->ring, ring_bytes());
-    s->ring = NULL;
-}
-
-bool rv__ring_carries(const rv_svc_session *s, uint64_t seq)
-{
-    return s->ring && __atomic_load_n(&s->ring->posted, __ATOMIC_ACQUIRE) == seq;
-}
-
-void rv__ring_publish(rv_svc_session *s, uint64_t seq, int32_t status, const void *body, uint32_t len,
-                      bool on_socket)
-{
-    struct rv_ring *r = s->ring;
-    r->reply = rv__hdr_make(RV_T_REPLY, seq, on_socket ? RV_RING_ON_SOCKET : 0, status, on_socket ? 0 : len);
-    if (!on_socket && len)
-        memcpy(rv__ring_reply_body(r, rv__rt.shape.max_request), body, len);
-    __atomic_store_n(&r->answered, (uint32_t)seq, __ATOMIC_RELEASE);
-    syscall(SYS_futex, &r->answered, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
 /* A call that cannot even be read (a header the client garbled, a body
@@ -144,8 +98,9 @@ static void serve_ring(rv_svc_session *s)
     }
 }
 
-/* Looks at every ring, then sleeps on the doorbell: the first look also
- * serves calls posted while no instance ran. */
+/* Looks at every ring, then sleeps on the doorbell (non-blocking for every
+ * holder: revived's supervisor.c says why), and empties it: the first look
+ * also serves calls posted while no instance ran. */
 static void *fast_main(void *arg)
 {
     (void)arg;
@@ -156,8 +111,11 @@ static void *fast_main(void *arg)
                 serve_ring(rv__rt.sess[i]);
         __atomic_add_fetch(&rv__rt.status->ring_scans, 1, __ATOMIC_RELEASE);   /* revived's stall check */
         rv__rt_turn_give();
+        struct pollfd bell = { .fd = rv__rt.doorbell, .events = POLLIN };
+        if (poll(&bell, 1, -1) < 0 && errno != EINTR)
+            rv__fail_stop("cannot wait on the fast path's doorbell");
         uint64_t rung;
-        if (read(rv__rt.doorbell, &rung, sizeof rung) < 0 && errno != EINTR)
+        if (read(rv__rt.doorbell, &rung, sizeof rung) < 0 && errno != EAGAIN && errno != EINTR)
             rv__fail_stop("cannot read the fast path's doorbell");
     }
     return NULL;

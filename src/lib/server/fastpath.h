@@ -1,24 +1,18 @@
-/* fastpath.h — a session's calls through its ring (ring.h) rather than its
- * socket: mapping the ring, publishing replies into it, and the thread the
- * service's doorbell wakes (fastpath.c). Not a public header. */
+/* fastpath.h — the thread of a service instance that takes calls out of
+ * its sessions' rings (ring.h) and serves them, in turn with the event
+ * loop (fastpath.c). Not a public header. */
 #ifndef RV_FASTPATH_H
 #define RV_FASTPATH_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include "core.h"
+/* The turn. With a fast path, two threads serve: the event loop and this
+ * one. Each holds the turn while it does anything at all with sessions,
+ * so that the service's code, and the runtime's, still run one at a time,
+ * as they were written to. Without a fast path these do nothing. */
+void rv__rt_turn_take(void);
+void rv__rt_turn_give(void);
 
-/* Maps the ring revived sent with s (fd is closed): 0, or -1 with why. */
-int rv__ring_attach(rv_svc_session *s, int fd, char *why, size_t whylen);
-void rv__ring_detach(rv_svc_session *s);
-/* Whether the call seq of s came through its ring: its reply goes there. */
-bool rv__ring_carries(const rv_svc_session *s, uint64_t seq);
-/* Puts the reply (seq, status, body) into s's ring and wakes its caller;
- * on_socket: the reply itself went on the socket (it carries a descriptor). */
-void rv__ring_publish(rv_svc_session *s, uint64_t seq, int32_t status, const void *body, uint32_t len,
-                      bool on_socket);
-/* Starts the thread that serves the rings, once the instance has
- * recovered: 0, or -1. */
+/* Starts it, once the instance has recovered, if revived sent a doorbell:
+ * 0, or -1. */
 int rv__fastpath_start(void);
 
 #endif

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include "arena_internal.h"
 #include "channel.h"
-#include "fastpath.h"
+#include "rings.h"
 #include "revive/arena.h"
 
 /* Under the mprotect policy at most one SSR is writable: the one whose

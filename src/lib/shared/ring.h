@@ -6,7 +6,8 @@
  * max_request and max_reply, seals against resizing (a client that shrank
  * it would fault the service on its next access) and keeps, so that it
  * outlives every instance, as the slab does. The doorbell is an eventfd
- * revived keeps per service; the client and every instance hold copies.
+ * revived keeps per service (non-blocking); the client and every instance
+ * hold copies.
  *
  * A call (the client):  write req and its body, store `posted` = seq
  *                       (release), add 1 to the doorbell, futex-wait on
