@@ -4,7 +4,8 @@
  *     valgrind_revived VALGRIND REVIVED
  *
  * Runs revived (only revived: services and tasks run natively; kv makes
- * revived create and hand over an arena too) under
+ * revived create and hand over an arena too, random's fast path a ring per
+ * session and a doorbell) under
  * memcheck, then opens sessions, calls them, kills the random service with
  * SIGKILL through the control protocol, checks that the session carries on
  * exactly where it was once the service is back, and closes the sessions.
@@ -62,7 +63,7 @@ static void make_task(struct task_files *t)
         chmod(t->script, 0700) < 0)
         live_die("cannot make the task's files in %s: %s", t->dir, strerror(errno));
     snprintf(t->manifest, sizeof t->manifest,
-             "[service random]\nexec = rv-svc-random\nssr_size = 64\n"
+             "[service random]\nexec = rv-svc-random\nssr_size = 64\nfast_path = yes\n"
              "[service timer]\nexec = rv-svc-timer\nssr_size = 64\n"
              "[service kv]\nexec = rv-svc-kv\nstate = arena\narena_size = 1M\nssr_size = 0\n"
              "[task failing]\nexec = %s\nrestart = on-failure\n", t->script);
