@@ -28,7 +28,8 @@ int services_create(const struct rv_manifest *m)
     for (size_t i = 0; i < nservices; i++) {
         const struct rv_service_conf *c = &m->services[i];
         services[i] = (struct service){ .conf = c, .state = SVC_STARTING, .watchdog_tfd = -1, .backoff_tfd = -1,
-                                        .arena_fd = -1, .arena_file_fd = -1, .doorbell = -1, .held = HELD_NONE, .slab = { .fd = -1 } };
+                                        .arena_fd = -1, .arena_file_fd = -1, .doorbell = -1, .held = HELD_NONE,
+                                        .slab = { .fd = -1 } };
         snprintf(services[i].last_exit, sizeof services[i].last_exit, "-");
         services[i].restart_ns = calloc(c->max_restarts ? c->max_restarts : 1, sizeof *services[i].restart_ns);
         /* untouched pages of a large max_sessions cost nothing (calloc maps them zeroed) */

@@ -45,9 +45,10 @@ static int make_endpoints(struct held_session *s)
 }
 
 /* The ring (ring.h): sized for the manifest's largest request and reply,
- * its header said once with pwrite (revived never maps it), and sealed so
- * that no holder (a client that lies) can shrink it under the instance's
- * mapping, which would fault the service. */
+ * its header said once with pwrite, and sealed so that no holder (a client
+ * that lies) can shrink it under the instance's mapping, which would fault
+ * the service. revived maps its header alone, read-only, to see the call
+ * it holds (session_waiting). */
 static int make_ring(struct held_session *s)
 {
     uint32_t req = (uint32_t)s->conf->max_request, rep = (uint32_t)s->conf->max_reply;
@@ -128,8 +129,8 @@ struct held_session *session_create(const struct rv_service_conf *conf, struct s
         *s = (struct held_session){ .hup = { on_hangup }, .id = next_serial++ << 24 | (uint64_t)record,
                                     .conf = conf, .svc = owner, .slab = slab, .record = (uint32_t)record,
                                     .on_hangup = hangup, .account = account, .server_fd = -1, .client_fd = -1,
-                                    .ring_fd = -1, .doorbell = doorbell, .charged = bytes, .args = strdup(args ? args : ""),
-                                    .journal = slab_journal(slab, (uint32_t)record) };
+                                    .ring_fd = -1, .doorbell = doorbell, .charged = bytes,
+                                    .args = strdup(args ? args : ""), .journal = slab_journal(slab, (uint32_t)record) };
         for (unsigned i = 0; i < RV_MAX_STORED_FDS; i++)
             s->stored[i] = -1;
     }

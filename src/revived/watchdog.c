@@ -12,6 +12,7 @@
 #include "loop.h"
 #include "procstat.h"
 #include "service.h"
+#include "ring.h"
 #include "session.h"
 #include "util.h"
 
@@ -52,43 +53,26 @@ static void check_request_deadline(struct service *svc, struct instance *in, uin
         session_blame(s, seq);
 }
 
-/* Whether the service's doorbell was rung and its instance has not read it
- * yet: its count, which the kernel shows in fdinfo (reading the eventfd
- * would take the ring away from the instance). */
-static bool doorbell_unread(const struct service *svc)
+/* How long a session may wait without progress before its instance is
+ * blamed: request_timeout; for a call in its ring at least a few of the
+ * instance's periodic looks (ring.h), which also answer a call its client
+ * posted without ringing, so that such a call is never taken for a lost
+ * one. */
+static uint64_t stall_limit(const struct service *svc, enum session_wait w)
 {
-    char path[64], line[128];
-    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", svc->doorbell);
-    FILE *f = fopen(path, "re");
-    unsigned long long count = 0;
-    while (f && fgets(line, sizeof line, f) && sscanf(line, "eventfd-count: %llx", &count) != 1)
-        ;
-    if (f)
-        fclose(f);
-    return count != 0;
-}
-
-/* What of s waits, and for the stall check: a call its ring holds counts
- * only once its client rang for it (one posted without a ring is the
- * client's own silence, never the instance's fault). */
-static enum session_wait stalled_wait(const struct service *svc, const struct held_session *s, uint64_t *done,
-                                      int *rung)
-{
-    enum session_wait w = s->state == SESS_BOUND ? session_waiting(s, done) : WAITS_NOTHING;
-    if (w == WAITS_IN_RING && *rung < 0)
-        *rung = doorbell_unread(svc);
-    return w == WAITS_IN_RING && !*rung ? WAITS_NOTHING : w;
+    uint64_t limit = svc->conf->request_timeout_ms * 1000000ull, looks = 4ull * RV_RING_LOOK_MS * 1000000ull;
+    return w == WAITS_IN_RING && limit < looks ? looks : limit;
 }
 
 /* A request nobody serves: queued or journaled, while the instance is idle
  * and the session's completed seq does not move for request_timeout. The
  * instance looks healthy (it answers pings) but has lost the request, which
  * only a bit flip or a bug does: killing it makes the next instance re-run
- * the request from the journal. Or a call in a ring, rung for, that the
- * instance does not look at (its fast path's thread is stopped or lost) for
- * request_timeout: a look that answers nothing (a client that lies) is
- * progress. Scanned every half timeout, not every tick: each session costs
- * an ioctl. */
+ * the request from the journal. Or a call in a ring that the instance
+ * does not look at (its fast path's thread is stopped or lost): each look
+ * is progress, even one that answers nothing (a client that lies keeps its
+ * own call unanswered). Scanned every half timeout, not every tick: each
+ * session costs an ioctl. */
 static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
 {
     uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
@@ -97,10 +81,9 @@ static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
         return;
     svc->stall_scan_ns = now;
     uint64_t scans = __atomic_load_n(&in->status->ring_scans, __ATOMIC_ACQUIRE);
-    int rung = -1;   /* not read yet */
     for (struct held_session *s = svc->sessions; s; s = s->next) {
         uint64_t done;
-        enum session_wait w = stalled_wait(svc, s, &done, &rung);
+        enum session_wait w = s->state == SESS_BOUND ? session_waiting(s, &done) : WAITS_NOTHING;
         if (w == WAITS_NOTHING) {
             s->stall_since_ns = 0;
             continue;
@@ -111,7 +94,7 @@ static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
             s->stall_done = done;
             s->stall_posted = posted;
             s->stall_scans = looks;
-        } else if (now - s->stall_since_ns > limit) {
+        } else if (now - s->stall_since_ns > stall_limit(svc, w)) {
             service_abort(in, "hang: a request waited past request_timeout, unserved");
             return;
         }

@@ -635,11 +635,8 @@ static int start_instance(const struct rv_service_ops *ops, char *argv0)
 static void start_workers(void)
 {
     unsigned n = rv__rt.ops->workers;
-    if (n > 1 && rv__rt.doorbell >= 0) {
-        rv__log(RV_LOG_ERR, "fast_path = yes is for services without workers, and this one has %u "
-                            "(rv_service_ops.workers): take it out of the manifest", n);
-        exit(1);
-    }
+    if (n > 1 && rv__rt.doorbell >= 0)   /* said in its last words: revived's status shows them */
+        rv_svc_fatal("fast_path = yes needs a service without workers (this one has %u): take it out", n);
     if (rv__fastpath_start() < 0)
         rv__fail_stop("cannot start the fast path's thread");
     if (n <= 1)

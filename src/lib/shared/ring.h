@@ -10,7 +10,8 @@
  * hold copies.
  *
  * A call (the client):  write req and its body, store `posted` = seq
- *                       (release), add 1 to the doorbell, futex-wait on
+ *                       (release), add 1 to the doorbell (if it is full,
+ *                       send the call on the socket too), futex-wait on
  *                       `answered` until it reads seq's low 32 bits.
  * A reply (the instance's fast thread, woken by the doorbell): copy req
  *                       into the journal (from then on it is journaled, as
@@ -36,6 +37,11 @@
 
 /* reply.op: the reply came on the session socket (it carries a descriptor). */
 #define RV_RING_ON_SOCKET 1u
+/* An instance looks at every ring at least this often, rung or not: a
+ * call posted without a ring of the doorbell (or while a client that lies
+ * keeps the doorbell full) waits no longer, and revived's stall check
+ * takes a ring unlooked-at for longer than this as the instance's fault. */
+#define RV_RING_LOOK_MS 100
 
 struct rv_ring {
     uint32_t magic;
