@@ -50,7 +50,8 @@ struct service {
     bool refused;                      /* the active instance was refused (service_refuse) */
     int arena_fd;                      /* state = arena: held for revived's whole run; else -1 */
     int arena_file_fd;                 /* arena_file: its durable copy, locked; else -1 */
-    int doorbell;                      /* fast_path: the eventfd its clients ring (ring.h); else -1 */
+    int doorbell;                      /* fast_path: the page its clients ring (ring.h); else -1 */
+    struct rv_doorbell *bell;          /* and mapped, for the stall check to ring too */
     struct held held;                  /* its image, its FUSE device and mount */
     struct slab slab;                  /* every session's SSR and journal */
     struct filter_cache filter;        /* its instances' seccomp filter, compiled once */

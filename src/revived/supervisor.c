@@ -13,12 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "arena.h"
 #include "child.h"
 #include "channel.h"
 #include "opening.h"
+#include "ring.h"
 #include "conn.h"
 #include "handover.h"
 #include "list.h"
@@ -506,17 +508,23 @@ static int make_arena(struct service *svc)
     return 0;
 }
 
-/* One eventfd for all its sessions' calls (the fast path, ring.h). It
- * outlives the instances, so a call rung while none runs wakes the next.
- * Non-blocking for every holder (the flag is the open file's, which all
- * share): a client that fills its count up to the maximum must not make
- * another's ring block, and a full count is rung all the same. */
+/* One page for all its sessions' calls (the fast path, ring.h), whose
+ * futex the instances sleep on and the clients ring (and revived, for a
+ * call that waits: watchdog.c). It outlives the instances, so a call rung
+ * while none runs is found by the next; sealed, so that no holder can
+ * shrink it under another's mapping. */
 static int make_doorbell(struct service *svc)
 {
     if (!svc->conf->fast_path)
         return 0;
-    svc->doorbell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (svc->doorbell < 0) {
+    struct rv_doorbell bell = { .magic = RV_DOORBELL_MAGIC };
+    svc->doorbell = memfd_create("revive-doorbell", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (svc->doorbell < 0 || ftruncate(svc->doorbell, RV_DOORBELL_BYTES) < 0 ||
+        pwrite(svc->doorbell, &bell, sizeof bell, 0) != (ssize_t)sizeof bell ||
+        fcntl(svc->doorbell, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0 ||
+        (svc->bell = mmap(NULL, RV_DOORBELL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, svc->doorbell, 0)) ==
+            MAP_FAILED) {
+        svc->bell = NULL;
         rv_err("%s: cannot create the fast path's doorbell: %s", svc->conf->name, strerror(errno));
         return -1;
     }
@@ -586,6 +594,8 @@ static void stop_service(struct service *svc)
         close(svc->arena_file_fd);
     if (svc->doorbell >= 0)
         close(svc->doorbell);
+    if (svc->bell)
+        munmap(svc->bell, RV_DOORBELL_BYTES);
 }
 
 /* Last started, first stopped: a service listed after another may be its

@@ -3,9 +3,11 @@
  * (the manifest's timeouts, its own clock). */
 #include "watchdog.h"
 
+#include <linux/futex.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "child.h"
 #include "list.h"
@@ -53,26 +55,25 @@ static void check_request_deadline(struct service *svc, struct instance *in, uin
         session_blame(s, seq);
 }
 
-/* How long a session may wait without progress before its instance is
- * blamed: request_timeout; for a call in its ring at least a few of the
- * instance's periodic looks (ring.h), which also answer a call its client
- * posted without ringing, so that such a call is never taken for a lost
- * one. */
-static uint64_t stall_limit(const struct service *svc, enum session_wait w)
+/* Rings the service's doorbell for a call that waits in a ring: its
+ * client may have posted it without a ring, or a client that lies may have
+ * undone the ring (ring.h). Never blocks: a futex. */
+static void ring_doorbell(const struct service *svc)
 {
-    uint64_t limit = svc->conf->request_timeout_ms * 1000000ull, looks = 4ull * RV_RING_LOOK_MS * 1000000ull;
-    return w == WAITS_IN_RING && limit < looks ? looks : limit;
+    __atomic_add_fetch(&svc->bell->rung, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &svc->bell->rung, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
 /* A request nobody serves: queued or journaled, while the instance is idle
  * and the session's completed seq does not move for request_timeout. The
  * instance looks healthy (it answers pings) but has lost the request, which
  * only a bit flip or a bug does: killing it makes the next instance re-run
- * the request from the journal. Or a call in a ring that the instance
- * does not look at (its fast path's thread is stopped or lost): each look
- * is progress, even one that answers nothing (a client that lies keeps its
- * own call unanswered). Scanned every half timeout, not every tick: each
- * session costs an ioctl. */
+ * the request from the journal. Or a call in a ring, which revived rings
+ * for at each scan, that the instance does not look at (its fast path's
+ * thread is stopped or lost): each look at the rings is progress, even one
+ * that answers nothing (a client that lies keeps its own call unanswered).
+ * Scanned every half timeout, not every tick: each session costs an
+ * ioctl. */
 static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
 {
     uint64_t limit = svc->conf->request_timeout_ms * 1000000ull;
@@ -81,6 +82,7 @@ static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
         return;
     svc->stall_scan_ns = now;
     uint64_t scans = __atomic_load_n(&in->status->ring_scans, __ATOMIC_ACQUIRE);
+    bool rung = false;
     for (struct held_session *s = svc->sessions; s; s = s->next) {
         uint64_t done;
         enum session_wait w = s->state == SESS_BOUND ? session_waiting(s, &done) : WAITS_NOTHING;
@@ -88,13 +90,17 @@ static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
             s->stall_since_ns = 0;
             continue;
         }
+        if (w == WAITS_IN_RING && !rung) {
+            ring_doorbell(svc);
+            rung = true;
+        }
         uint64_t posted = session_ring_posted(s), looks = w == WAITS_IN_RING ? scans : 0;
         if (!s->stall_since_ns || s->stall_done != done || s->stall_posted != posted || s->stall_scans != looks) {
             s->stall_since_ns = now;
             s->stall_done = done;
             s->stall_posted = posted;
             s->stall_scans = looks;
-        } else if (now - s->stall_since_ns > stall_limit(svc, w)) {
+        } else if (now - s->stall_since_ns > limit) {
             service_abort(in, "hang: a request waited past request_timeout, unserved");
             return;
         }

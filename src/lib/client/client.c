@@ -52,7 +52,7 @@ struct rv_session {
     struct rv_ring *ring;   /* its fast path (ring.h), mapped; NULL: calls go on the socket */
     size_t ring_len;
     uint32_t ring_request, ring_reply;  /* its body sizes, as mapped (the service may rewrite the ring's) */
-    int doorbell;       /* with a ring: the service's doorbell; else -1 */
+    struct rv_doorbell *bell;   /* with a ring: the service's doorbell, mapped */
     struct rv__chan *chan;  /* its shared channel (mux.c); NULL: the socket is its own */
     uint64_t id;        /* revived's number for it: names it on a shared channel */
     rv_conn *conn;      /* where it was opened, and is re-opened */
@@ -168,39 +168,55 @@ static void ring_drop(rv_session *s)
 {
     if (s->ring)
         munmap(s->ring, s->ring_len);
-    if (s->doorbell >= 0)
-        close(s->doorbell);
+    if (s->bell)
+        munmap(s->bell, RV_DOORBELL_BYTES);
     s->ring = NULL;
-    s->doorbell = -1;
+    s->bell = NULL;
 }
 
-/* Maps the ring an OPEN_OK brought, which s takes with the doorbell. One
- * that does not map, or is smaller than its own header says, leaves the
- * session on its socket, which serves every call as well. */
+/* A mapping of all of fd, at least `least` bytes, that starts with magic
+ * (0: any); NULL if it is not one. */
+static void *map_checked(int fd, size_t least, uint32_t magic, size_t *len)
+{
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || (size_t)st.st_size < least)
+        return NULL;
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (magic && *(const uint32_t *)p != magic) {
+        munmap(p, (size_t)st.st_size);
+        return NULL;
+    }
+    *len = (size_t)st.st_size;
+    return p;
+}
+
+/* Maps the ring and the doorbell an OPEN_OK brought (and closes them).
+ * One that does not map, or is smaller than its own header says, leaves
+ * the session on its socket, which serves every call as well. */
 static void ring_take(rv_session *s, struct opened *o)
 {
     ring_drop(s);
-    struct stat st;
-    void *p = MAP_FAILED;
-    if (o->ring >= 0 && fstat(o->ring, &st) == 0 && (size_t)st.st_size >= sizeof(struct rv_ring))
-        p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, o->ring, 0);
-    struct rv_ring *r = p;
-    if (p != MAP_FAILED && (r->magic != RV_RING_MAGIC ||
-                            rv__ring_bytes(r->max_request, r->max_reply) > (size_t)st.st_size)) {
-        munmap(p, (size_t)st.st_size);
-        p = MAP_FAILED;
+    size_t len = 0, bell_len = 0;
+    struct rv_ring *r = map_checked(o->ring, sizeof *r, RV_RING_MAGIC, &len);
+    /* the doorbell's magic is not checked: any client of the service may
+     * have overwritten it, and it came from revived all the same */
+    struct rv_doorbell *b = r ? map_checked(o->doorbell, RV_DOORBELL_BYTES, 0, &bell_len) : NULL;
+    if (r && (!b || rv__ring_bytes(r->max_request, r->max_reply) > len)) {
+        munmap(r, len);
+        r = NULL;
     }
-    if (p != MAP_FAILED) {
-        s->ring = p;
-        s->ring_len = (size_t)st.st_size;
+    if (b && !r)
+        munmap(b, bell_len);
+    if (r) {
+        s->ring = r;
+        s->ring_len = len;
         s->ring_request = r->max_request;
         s->ring_reply = r->max_reply;
-        s->doorbell = o->doorbell;
-        o->doorbell = -1;
+        s->bell = b;
     }
-    if (o->ring >= 0)
-        close(o->ring);
-    o->ring = -1;
+    close_opened(o);
 }
 
 /* Sends an OPEN through c (op: RV_OPEN_*, count with RV_OPEN_MANY) and
@@ -254,7 +270,7 @@ int rv_cap_reopen(int fd, int err)
     }
     rc = dup3(o.fd, fd, O_CLOEXEC) < 0 ? RV_EIO : 0;
     if (rc == 0)
-        ring_take(s, &o);
+        ring_take(s, &o);   /* closes o's descriptors, o.fd a copy now */
     close_opened(&o);
     if (rc == 0) {
         s->dead = 0;
@@ -278,7 +294,6 @@ int rv_open(rv_conn *c, const char *name, const char *args, rv_session **out)
     rv_session *s = calloc(1, sizeof *s);
     if (!s)
         return RV_ENOMEM;
-    s->doorbell = -1;
     struct opened o = { .fd = -1, .ring = -1, .doorbell = -1 };
     int rc = open_on(c, name, args, false, &o);
     if (rc == 0)
@@ -288,8 +303,9 @@ int rv_open(rv_conn *c, const char *name, const char *args, rv_session **out)
         free(s);
         return rc;
     }
-    ring_take(s, &o);
     s->fd = o.fd;
+    o.fd = -1;   /* the session's */
+    ring_take(s, &o);
     s->id = o.id;
     s->conn = rv__conn_get(c);
     s->keeps_state = o.flags & RV_OPEN_KEEPS_STATE;
@@ -325,7 +341,6 @@ static rv_session *shared_session(const char *name, const char *args)
     memcpy(saved, name, nl + 1);
     memcpy(saved + nl + 1, args, al + 1);
     s->reopen_with = saved;
-    s->doorbell = -1;
     return s;
 }
 
@@ -592,8 +607,8 @@ static int ring_wait(rv_session *s, struct rv_msg *m, uint64_t seq)
 }
 
 /* One call through the ring (ring.h): the body, the header, then `posted`,
- * and the doorbell. A reply that carries a descriptor comes on the socket,
- * as every reply of the socket path does. */
+ * then the doorbell's ring. A reply that carries a descriptor comes on the
+ * socket, as every reply of the socket path does. */
 static int ring_exchange(rv_session *s, struct rv_msg *m, uint32_t op, const void *req, size_t req_len,
                          void *reply, size_t reply_cap, size_t *reply_len, int *fd)
 {
@@ -603,13 +618,8 @@ static int ring_exchange(rv_session *s, struct rv_msg *m, uint32_t op, const voi
         memcpy(r->body, req, req_len);
     r->req = call;
     __atomic_store_n(&r->posted, call.seq, __ATOMIC_RELEASE);
-    /* A full doorbell (a client that lies fills it) wakes nobody: the call
-     * goes on the socket as well, where the event loop serves it (once:
-     * the journal knows its seq) and answers it into the ring. */
-    uint64_t one = 1;
-    if (write(s->doorbell, &one, sizeof one) != sizeof one &&
-        (errno != EAGAIN || send_call(s, &call, req) < 0))
-        return RV_EIO;
+    __atomic_add_fetch(&s->bell->rung, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &s->bell->rung, FUTEX_WAKE, 1, NULL, NULL, 0);
     int rc = ring_wait(s, m, call.seq);
     if (rc)
         return rc;

@@ -5,15 +5,15 @@
  * its socket, a ring: a memfd revived creates, sizes for the service's
  * max_request and max_reply, seals against resizing (a client that shrank
  * it would fault the service on its next access) and keeps, so that it
- * outlives every instance, as the slab does. The doorbell is an eventfd
- * revived keeps per service (non-blocking); the client and every instance
- * hold copies.
+ * outlives every instance, as the slab does. The doorbell is one more such
+ * page per service, whose word `rung` is a futex: every client of the
+ * service and every instance map it.
  *
  * A call (the client):  write req and its body, store `posted` = seq
- *                       (release), add 1 to the doorbell (if it is full,
- *                       send the call on the socket too), futex-wait on
- *                       `answered` until it reads seq's low 32 bits.
- * A reply (the instance's fast thread, woken by the doorbell): copy req
+ *                       (release), add 1 to `rung` and futex-wake it,
+ *                       futex-wait on `answered` until it reads seq's
+ *                       low 32 bits.
+ * A reply (the instance's fast thread, woken by `rung`): copy req
  *                       into the journal (from then on it is journaled, as
  *                       a received datagram is), serve it exactly as a
  *                       socket request, write reply and its body, store
@@ -37,11 +37,18 @@
 
 /* reply.op: the reply came on the session socket (it carries a descriptor). */
 #define RV_RING_ON_SOCKET 1u
-/* An instance looks at every ring at least this often, rung or not: a
- * call posted without a ring of the doorbell (or while a client that lies
- * keeps the doorbell full) waits no longer, and revived's stall check
- * takes a ring unlooked-at for longer than this as the instance's fault. */
-#define RV_RING_LOOK_MS 100
+#define RV_DOORBELL_MAGIC 0x4c4c4542u /* "BELL" */
+#define RV_DOORBELL_BYTES 4096
+
+/* Any client of the service may write it: a hint, never trusted. A ring
+ * a client that lies undoes (rewriting `rung` under the instance) or never
+ * rings (a call posted without one) is rung by revived at its next stall
+ * check, so such a call waits, and the instance is blamed, no longer than
+ * request_timeout (docs/manifest.md). */
+struct rv_doorbell {
+    uint32_t magic;
+    uint32_t rung;          /* clients and revived add 1 and futex-wake; the instance futex-waits */
+};
 
 struct rv_ring {
     uint32_t magic;
