@@ -61,11 +61,14 @@ static void refuse(rv_svc_session *s, uint64_t seq, int status)
     rv__ring_publish(s, seq, status, NULL, 0, false);
 }
 
-/* A call the ring holds that is neither completed nor answered: new. */
+/* Whether the ring holds a call neither answered nor completed. The ring
+ * is looked at first: a session nothing was posted to since its last
+ * answer costs one load, and one left unchecked at the restart (its
+ * journal not yet trusted, serve.c) stays so until a call comes. */
 static bool posted_new(rv_svc_session *s, uint64_t seq)
 {
-    return seq > rv__journal_committed(s->j)->done_seq &&
-           __atomic_load_n(&s->ring->answered, __ATOMIC_ACQUIRE) != (uint32_t)seq;
+    return __atomic_load_n(&s->ring->answered, __ATOMIC_ACQUIRE) != (uint32_t)seq && rv__sess_check(s) &&
+           seq > rv__journal_committed(s->j)->done_seq;
 }
 
 /* The body first, then the header with seq 0, then the seq alone: a kill
@@ -86,7 +89,7 @@ static void serve_ring(rv_svc_session *s)
 {
     struct rv_ring *r = s->ring;
     uint64_t seq = __atomic_load_n(&r->posted, __ATOMIC_ACQUIRE);
-    if (!rv__sess_check(s) || !posted_new(s, seq))
+    if (!posted_new(s, seq))
         return;
     struct rv_hdr h;
     memcpy(&h, &r->req, sizeof h);   /* once: the client may be writing it still */
