@@ -34,11 +34,19 @@
 
 static char fifo_path[64];    /* KV_PUT_SLOW's FIFO: named in the manifest, before revived's dir exists */
 
+/* "fast_path = yes" when meson runs this file again for the fast path
+ * (kv-fast), as harness.c's manifest_test does for `test`. */
+static const char *fast_line(void)
+{
+    const char *fast = getenv("RV_IT_FAST_PATH");
+    return fast && strcmp(fast, "1") == 0 ? "fast_path = yes\n" : "";
+}
+
 static const char *kv_manifest(char *buf, size_t len, const char *policy)
 {
     snprintf(fifo_path, sizeof fifo_path, "/tmp/rv-kv-it-%d.fifo", (int)getpid());
     snprintf(buf, len, "[service kv]\nexec = rv-svc-kv-test\nargs = --test-fifo %s\nstate = arena\n"
-                       "arena_size = 4M\nssr_size = 0\n" IT_TEST_PATHS "%s", fifo_path, policy);
+                       "arena_size = 4M\nssr_size = 0\n" IT_TEST_PATHS "%s%s", fifo_path, fast_line(), policy);
     return buf;
 }
 
@@ -315,7 +323,7 @@ static const char *kv_durable_manifest(char *buf, size_t len)
 {
     snprintf(arena_path, sizeof arena_path, "/tmp/rv-kv-it-%d.arena", (int)getpid());
     snprintf(buf, len, "[service kv]\nexec = rv-svc-kv\nstate = arena\narena_size = 4M\nssr_size = 0\n"
-                       "arena_file = %s\n" KILL_POLICY, arena_path);
+                       "arena_file = %s\n%s" KILL_POLICY, arena_path, fast_line());
     return buf;
 }
 

@@ -73,6 +73,7 @@ static pthread_cond_t rt_done = PTHREAD_COND_INITIALIZER;
 void rv__rt_lock(void) { pthread_mutex_lock(&rt_lock); }
 void rv__rt_unlock(void) { pthread_mutex_unlock(&rt_lock); }
 void rv__rt_let_go(void) { pthread_cond_broadcast(&rt_done); }
+void rv__rt_wait_let_go(void) { pthread_cond_wait(&rt_done, &rt_lock); }
 
 void rv__rt_await(const bool *in_worker)
 {

@@ -109,6 +109,8 @@ void rv__rt_lock(void);
 void rv__rt_unlock(void);
 /* Under the lock: a worker let go of something. */
 void rv__rt_let_go(void);
+/* Under the lock: sleeps until one does (the lock released meanwhile). */
+void rv__rt_wait_let_go(void);
 /* Returns once *in_worker is false (read under the lock). */
 void rv__rt_await(const bool *in_worker);
 

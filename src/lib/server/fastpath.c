@@ -22,9 +22,11 @@
  * runs it, commits, and sends the committed reply, which serve.c routes
  * back to the ring because the ring still says it posted that seq.
  *
- * The thread runs the service's code, so it takes the turn (fastpath.h) with
- * the event loop: one of them at a time. A service with workers has no
- * fast path (server.c refuses the combination at start). */
+ * The thread runs the service's code. Without workers it takes the turn
+ * (fastpath.h) with the event loop: one of them at a time, as the service
+ * was written for. With workers (whose service serves requests in
+ * parallel) it is one more worker, claiming each session it serves as
+ * they do. */
 #include "fastpath.h"
 
 #include <linux/futex.h>
@@ -105,6 +107,56 @@ static void serve_ring(rv_svc_session *s)
 
 static struct rv_doorbell *bell;
 
+/* Single-threaded, a look takes the turn and serves every ring. */
+static void look_in_turn(void)
+{
+    rv__rt_turn_take();
+    for (size_t i = 0; i < rv__rt.nsess; i++)
+        if (rv__rt.sess[i]->ring)
+            serve_ring(rv__rt.sess[i]);
+    rv__rt_turn_give();
+}
+
+#define CLAIM_MAX 64
+
+/* Beside workers, the thread is one more: it claims the sessions whose
+ * rings hold a new call as a worker claims a session (workers.c: under
+ * the lock, in_worker), serves them, and lets them go. One a worker holds
+ * is left to it: only a client that also calls on its socket meanwhile
+ * is late (until revived's stall check rings again, ring.h). */
+static size_t claim_posted(rv_svc_session **mine)
+{
+    size_t n = 0;
+    rv__rt_lock();
+    for (size_t i = 0; i < rv__rt.nsess && n < CLAIM_MAX; i++) {
+        rv_svc_session *s = rv__rt.sess[i];
+        if (s->ring && !s->in_worker &&
+            __atomic_load_n(&s->ring->answered, __ATOMIC_ACQUIRE) !=
+                (uint32_t)__atomic_load_n(&s->ring->posted, __ATOMIC_ACQUIRE)) {
+            s->in_worker = true;
+            mine[n++] = s;
+        }
+    }
+    rv__rt_unlock();
+    return n;
+}
+
+static void look_beside_workers(void)
+{
+    rv_svc_session *mine[CLAIM_MAX];
+    size_t n;
+    do {
+        n = claim_posted(mine);
+        for (size_t i = 0; i < n; i++)
+            serve_ring(mine[i]);
+        rv__rt_lock();
+        for (size_t i = 0; i < n; i++)
+            mine[i]->in_worker = false;
+        rv__rt_let_go();
+        rv__rt_unlock();
+    } while (n == CLAIM_MAX);
+}
+
 /* Looks at every ring, then sleeps on the doorbell's futex until a client
  * (or revived) rings it. `rung` is read before the look: a ring during the
  * look changes it, and the wait returns at once. The first look also
@@ -112,30 +164,29 @@ static struct rv_doorbell *bell;
  * wait would cost every call a fifth of a microsecond. */
 static void *fast_main(void *arg)
 {
-    (void)arg;
+    rv__rt_slot = (unsigned)(uintptr_t)arg;
     for (;;) {
         uint32_t seen = __atomic_load_n(&bell->rung, __ATOMIC_ACQUIRE);
-        rv__rt_turn_take();
-        for (size_t i = 0; i < rv__rt.nsess; i++)
-            if (rv__rt.sess[i]->ring)
-                serve_ring(rv__rt.sess[i]);
+        if (rv__rt.workers)
+            look_beside_workers();
+        else
+            look_in_turn();
         __atomic_add_fetch(&rv__rt.status->ring_scans, 1, __ATOMIC_RELEASE);   /* revived's stall check */
-        rv__rt_turn_give();
         syscall(SYS_futex, &bell->rung, FUTEX_WAIT, seen, NULL, NULL, 0);   /* woken, or rung meanwhile */
     }
     return NULL;
 }
 
-int rv__fastpath_start(void)
+int rv__fastpath_start(unsigned slot)
 {
     if (rv__rt.doorbell < 0)
         return 0;
     bell = mmap(NULL, RV_DOORBELL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, rv__rt.doorbell, 0);
     if (bell == MAP_FAILED)
         return -1;
-    taking_turns = true;
+    taking_turns = !rv__rt.workers;
     pthread_t th;
-    if (pthread_create(&th, NULL, fast_main, NULL) != 0)
+    if (pthread_create(&th, NULL, fast_main, (void *)(uintptr_t)slot) != 0)
         return -1;
     pthread_detach(th);
     return 0;

@@ -1,6 +1,6 @@
 /* fastpath.h — the thread of a service instance that takes calls out of
  * its sessions' rings (ring.h) and serves them, in turn with the event
- * loop (fastpath.c). Not a public header. */
+ * loop or beside the workers (fastpath.c). Not a public header. */
 #ifndef RV_FASTPATH_H
 #define RV_FASTPATH_H
 
@@ -11,8 +11,9 @@
 void rv__rt_turn_take(void);
 void rv__rt_turn_give(void);
 
-/* Starts it, once the instance has recovered, if revived sent a doorbell:
- * 0, or -1. */
-int rv__fastpath_start(void);
+/* Starts it, once the instance has recovered (and its workers have
+ * started), if revived sent a doorbell, with its busy slot in the status
+ * page: 0, or -1. */
+int rv__fastpath_start(unsigned slot);
 
 #endif

@@ -84,36 +84,44 @@ static int setup_signals(void)
 
 /* ---- the session table ----
  *
- * Only this thread changes it. Workers look sessions up by id in
- * by_record (workers.c), so its entries change under their lock. */
+ * Only this thread changes it, under the runtime's lock: workers look
+ * sessions up by id in by_record (workers.c), and the fast path's thread
+ * walks the table (fastpath.c). */
 
 /* -1 when the table cannot grow, or the record is another session's. */
+static int sess_grow(void)
+{
+    if (rv__rt.nsess < rv__rt.capsess)
+        return 0;
+    size_t cap = rv__rt.capsess ? rv__rt.capsess * 2 : 64;
+    rv_svc_session **n = realloc(rv__rt.sess, cap * sizeof *n);
+    if (!n)
+        return -1;
+    rv__rt.sess = n;
+    rv__rt.capsess = cap;
+    return 0;
+}
+
+/* Under the lock: the fast path's thread walks the table too (fastpath.c). */
 static int sess_add(rv_svc_session *s)
 {
-    if (rv__rt.by_record[s->record])
-        return -1;
-    if (rv__rt.nsess == rv__rt.capsess) {
-        size_t cap = rv__rt.capsess ? rv__rt.capsess * 2 : 64;
-        rv_svc_session **n = realloc(rv__rt.sess, cap * sizeof *n);
-        if (!n)
-            return -1;
-        rv__rt.sess = n;
-        rv__rt.capsess = cap;
-    }
-    s->pos = rv__rt.nsess;
-    rv__rt.sess[rv__rt.nsess++] = s;
     rv__rt_lock();
-    rv__rt.by_record[s->record] = s;
+    int rc = rv__rt.by_record[s->record] ? -1 : sess_grow();
+    if (rc == 0) {
+        s->pos = rv__rt.nsess;
+        rv__rt.sess[rv__rt.nsess++] = s;
+        rv__rt.by_record[s->record] = s;
+    }
     rv__rt_unlock();
-    return 0;
+    return rc;
 }
 
 static void sess_remove(rv_svc_session *s)
 {
+    rv__rt_lock();
     rv_svc_session *last = rv__rt.sess[--rv__rt.nsess];
     rv__rt.sess[s->pos] = last;
     last->pos = s->pos;
-    rv__rt_lock();
     rv__rt.by_record[s->record] = NULL;
     rv__rt_unlock();
 }
@@ -629,25 +637,19 @@ static int start_instance(const struct rv_service_ops *ops, char *argv0)
     return 0;
 }
 
-/* After recovery, which runs on this thread alone: the workers, or the
- * fast path's thread. Not both: the fast path serves one request at a
- * time, in turn with the event loop (fastpath.c). */
+/* After recovery, which runs on this thread alone: the workers, then the
+ * fast path's thread, which serves beside them as one more (its busy slot
+ * after theirs), or in turn with this thread when there are none. */
 static void start_workers(void)
 {
-    unsigned n = rv__rt.ops->workers;
-    if (n > 1 && rv__rt.doorbell >= 0)   /* said in its last words: revived's status shows them */
-        rv_svc_fatal("fast_path = yes needs a service without workers (this one has %u): take it out", n);
-    if (rv__fastpath_start() < 0)
-        rv__fail_stop("cannot start the fast path's thread");
-    if (n <= 1)
-        return;
-    if (n >= RV_STATUS_SLOTS || rv__rt.protect == RV_PROTECT_MPROTECT) {
-        rv__log(RV_LOG_ERR, "%u workers: at most %d, and not with ssr_protect = mprotect (one writable SSR per process)",
-                  n, RV_STATUS_SLOTS - 1);
-        exit(1);
-    }
-    if (rv__workers_start(n) < 0)
+    unsigned n = rv__rt.ops->workers, fast = rv__rt.doorbell >= 0;
+    if (n > 1 && (n + fast >= RV_STATUS_SLOTS || rv__rt.protect == RV_PROTECT_MPROTECT))
+        rv_svc_fatal("%u workers: at most %d (%d with fast_path), and not with ssr_protect = mprotect", n,
+                     RV_STATUS_SLOTS - 1, RV_STATUS_SLOTS - 2);
+    if (n > 1 && rv__workers_start(n) < 0)
         rv__fail_stop("cannot start the worker threads");
+    if (rv__fastpath_start(n > 1 ? n + 1 : 0) < 0)
+        rv__fail_stop("cannot start the fast path's thread");
 }
 
 int rv_service_main(const struct rv_service_ops *ops, int argc, char **argv)

@@ -43,11 +43,16 @@ static rv_svc_session *hold(rv_svc_session *s)
     return s;
 }
 
-/* The session an event names, now this worker's; NULL if it is gone. */
+/* The session an event names, now this worker's; NULL if it is gone.
+ * The fast path's thread may hold it (a call in its ring, fastpath.c):
+ * then this waits, and looks the session up again, for it may be gone. */
 static rv_svc_session *claim(uint64_t id)
 {
     rv__rt_lock();
-    rv_svc_session *s = hold(rv__rt_sess_find(id));
+    rv_svc_session *s;
+    while ((s = rv__rt_sess_find(id)) && s->in_worker)
+        rv__rt_wait_let_go();
+    hold(s);
     rv__rt_unlock();
     return s;
 }

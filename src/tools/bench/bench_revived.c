@@ -28,8 +28,9 @@ static void stop_on_exit(void)
         kill(live_revived, SIGTERM);
 }
 
-/* kv and kv-rd (bench_rd.c), each with its own arena, and kv-file
- * (bench_arena.c), whose arena is kept durable in the temp dir. */
+/* kv and kv-rd (bench_rd.c), each with its own arena, kv-file
+ * (bench_arena.c), whose arena is kept durable in the temp dir, and
+ * kv-fast (bench_throughput.c), kv on the fast path. */
 static void write_kv_services(FILE *f, const char *build_dir, const char *dir)
 {
     const char *execs[] = { "rv-svc-kv", "rv-svc-kv-rd" }, *names[] = { RD_KV_SVC, RD_KV_RD_SVC };
@@ -38,6 +39,8 @@ static void write_kv_services(FILE *f, const char *build_dir, const char *dir)
                 build_dir, execs[i]);
     fprintf(f, "\n[service %s]\nexec = %s/services/rv-svc-kv\nstate = arena\narena_size = 64M\n"
                "arena_file = %s/kv.arena\n", ARENA_FILE_SVC, build_dir, dir);
+    fprintf(f, "\n[service %s]\nexec = %s/services/rv-svc-kv\nstate = arena\narena_size = 64M\nfast_path = yes\n",
+            THR_KV_FAST_SVC, build_dir);
 }
 
 static void write_manifest(const char *path, const char *dir, const char *build_dir, const char *svc_exec,

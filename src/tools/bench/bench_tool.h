@@ -355,13 +355,14 @@ void peer_csv(FILE *f, const struct peer_results *res);
 
 #define THR_NCLIENTS 3              /* 1, 8 and 64 client processes */
 #define THR_MAX_CLIENTS 64
-#define THR_NSERVERS 4              /* raw echo, revive's null call, kv's GET, the null call's fast path */
+#define THR_NSERVERS 5              /* raw echo, revive's null call, kv's GET, then both on the fast path */
 #define THR_NPLACE 2                /* clients on SERVER_CPU; on the other CPU */
 #define THR_RUNS 3
 #define THR_WINDOW_MS 500
 #define THR_NULL_SVC "null"         /* rv-bench's null-call service (rv-bench.c's first case) */
 #define THR_FAST_SVC "null-fast"    /* the same with fast_path = yes (rv-bench.c's second case) */
 #define THR_KV_SVC RD_KV_SVC        /* rv-svc-kv, 4 workers */
+#define THR_KV_FAST_SVC "kv-fast"   /* the same with fast_path = yes */
 
 extern const unsigned thr_clients[THR_NCLIENTS];
 
