@@ -88,7 +88,6 @@ static int setup_signals(void)
  * sessions up by id in by_record (workers.c), and the fast path's thread
  * walks the table (fastpath.c). */
 
-/* -1 when the table cannot grow, or the record is another session's. */
 static int sess_grow(void)
 {
     if (rv__rt.nsess < rv__rt.capsess)
@@ -102,7 +101,7 @@ static int sess_grow(void)
     return 0;
 }
 
-/* Under the lock: the fast path's thread walks the table too (fastpath.c). */
+/* -1 when the table cannot grow, or the record is another session's. */
 static int sess_add(rv_svc_session *s)
 {
     rv__rt_lock();
