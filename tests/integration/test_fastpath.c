@@ -9,7 +9,6 @@
  * suites run again with it on (meson.build: recovery-fast, faults-fast). */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,18 +99,17 @@ static bool ring_answered(struct rv_ring *r, uint64_t seq)
     return false;
 }
 
-static void start(struct rvd *d, const char *extra)
+static void start(struct rvd *d)
 {
-    char m[512], policy[256];
-    snprintf(policy, sizeof policy, POLICY "%s", extra);
-    rvd_start(d, manifest_test(m, sizeof m, policy));
+    char m[512];
+    rvd_start(d, manifest_test(m, sizeof m, POLICY));
 }
 
 static void test_calls_go_through_the_ring(void **state)
 {
     (void)state;
     struct rvd d;
-    start(&d, "");
+    start(&d);
     struct ring_map ring;
     rv_session *s = open_with_ring(&d, NULL, &ring);
     for (uint64_t i = 1; i <= 5; i++)
@@ -127,7 +125,7 @@ static void test_reply_with_descriptor_on_socket(void **state)
 {
     (void)state;
     struct rvd d;
-    start(&d, "");
+    start(&d);
     struct ring_map ring;
     rv_session *s = open_with_ring(&d, NULL, &ring);
     assert_int_equal(call_ok(s, TEST_INCR), 1);
@@ -167,7 +165,7 @@ static void test_lying_client_costs_itself(void **state)
 {
     (void)state;
     struct rvd d;
-    start(&d, "");
+    start(&d);
     rv_session *honest = open_session(&d, "test", NULL);
     assert_int_equal(call_ok(honest, TEST_INCR), 1);
     struct ring_map ring;
