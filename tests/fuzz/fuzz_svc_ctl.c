@@ -32,7 +32,7 @@
 static void check_config(const struct rv_msg *m, const struct rv__config *c)
 {
     const int placed[] = { c->status_fd, c->slab_fd, c->arena_fd, c->arena_file_fd, c->image_fd, c->fuse_fd,
-                           c->filter_fd };
+                           c->doorbell_fd, c->filter_fd };
     bool seen[RV_WIRE_MAX_FDS] = { false };
     size_t n = 0;
     for (size_t i = 0; i < sizeof placed / sizeof placed[0]; i++) {
