@@ -3,11 +3,9 @@
  * (the manifest's timeouts, its own clock). */
 #include "watchdog.h"
 
-#include <linux/futex.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include "child.h"
 #include "list.h"
@@ -55,15 +53,6 @@ static void check_request_deadline(struct service *svc, struct instance *in, uin
         session_blame(s, seq);
 }
 
-/* Rings the service's doorbell for a call that waits in a ring: its
- * client may have posted it without a ring, or a client that lies may have
- * undone the ring (ring.h). Never blocks: a futex. */
-static void ring_doorbell(const struct service *svc)
-{
-    __atomic_add_fetch(&svc->bell->rung, 1, __ATOMIC_RELEASE);
-    syscall(SYS_futex, &svc->bell->rung, FUTEX_WAKE, 1, NULL, NULL, 0);
-}
-
 /* A request nobody serves: queued or journaled, while the instance is idle
  * and the session's completed seq does not move for request_timeout. The
  * instance looks healthy (it answers pings) but has lost the request, which
@@ -90,8 +79,8 @@ static void check_stalls(struct service *svc, struct instance *in, uint64_t now)
             s->stall_since_ns = 0;
             continue;
         }
-        if (w == WAITS_IN_RING && !rung) {
-            ring_doorbell(svc);
+        if (w == WAITS_IN_RING && !rung) {   /* posted without a ring, or one undone (ring.h) */
+            rv__doorbell_ring(svc->bell);
             rung = true;
         }
         uint64_t posted = session_ring_posted(s), looks = w == WAITS_IN_RING ? scans : 0;

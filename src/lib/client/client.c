@@ -618,8 +618,7 @@ static int ring_exchange(rv_session *s, struct rv_msg *m, uint32_t op, const voi
         memcpy(r->body, req, req_len);
     r->req = call;
     __atomic_store_n(&r->posted, call.seq, __ATOMIC_RELEASE);
-    __atomic_add_fetch(&s->bell->rung, 1, __ATOMIC_RELEASE);
-    syscall(SYS_futex, &s->bell->rung, FUTEX_WAKE, 1, NULL, NULL, 0);
+    rv__doorbell_ring(s->bell);
     int rc = ring_wait(s, m, call.seq);
     if (rc)
         return rc;

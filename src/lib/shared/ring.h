@@ -29,8 +29,11 @@
 #ifndef RV_RING_H
 #define RV_RING_H
 
+#include <linux/futex.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "wire.h"
 
 #define RV_RING_MAGIC 0x474e4952u /* "RING" */
@@ -62,6 +65,14 @@ struct rv_ring {
     uint8_t body[];         /* max_request bytes of request, then max_reply of reply */
 };
 _Static_assert(sizeof(struct rv_ring) == 112, "ring header has no padding");
+
+/* One ring of the doorbell: `rung` moves (so a wait about to begin
+ * returns at once) and its sleeper wakes. Never blocks. */
+static inline void rv__doorbell_ring(struct rv_doorbell *bell)
+{
+    __atomic_add_fetch(&bell->rung, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &bell->rung, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
 
 static inline size_t rv__ring_bytes(uint32_t max_request, uint32_t max_reply)
 {
