@@ -231,6 +231,20 @@ void tempdir_remove(const char *dir)
     nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+void expect_fetch(rv_session *s, uint64_t want)
+{
+    uint64_t counter = 0, stored = 0;
+    size_t len;
+    int fd;
+    if (rv_call_fd(s, TEST_FETCH, NULL, 0, &counter, sizeof counter, &len, &fd) != 0)
+        fail_msg("TEST_FETCH: %s", rv_session_error(s));
+    assert_int_equal(counter, want);
+    assert_true(fd >= 0);
+    assert_int_equal(read(fd, &stored, sizeof stored), sizeof stored);
+    assert_int_equal(stored, want);
+    close(fd);
+}
+
 static void *slow_main(void *arg)
 {
     struct slow_call *c = arg;

@@ -115,6 +115,10 @@ int call_u64(rv_session *s, uint32_t op, uint64_t *v);
 /* call_u64 that must succeed. */
 uint64_t call_ok(rv_session *s, uint32_t op);
 
+/* TEST_FETCH on s (testsvc.h): asserts the reply is `want` and carries
+ * the stored eventfd, which holds `want` too. */
+void expect_fetch(rv_session *s, uint64_t want);
+
 /* SLOW_INCR on c->s, on a thread of its own (testsvc.h): the test joins
  * c->th, then reads the call's status and counter. */
 struct slow_call {

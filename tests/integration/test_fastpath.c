@@ -130,16 +130,7 @@ static void test_reply_with_descriptor_on_socket(void **state)
     rv_session *s = open_with_ring(&d, NULL, &ring);
     assert_int_equal(call_ok(s, TEST_INCR), 1);
     assert_int_equal(call_ok(s, TEST_STORE), 1);
-    uint64_t counter = 0, stored = 0;
-    size_t len;
-    int fd;
-    if (rv_call_fd(s, TEST_FETCH, NULL, 0, &counter, sizeof counter, &len, &fd) != 0)
-        fail_msg("TEST_FETCH: %s", rv_session_error(s));
-    assert_int_equal(counter, 1);
-    assert_true(fd >= 0);
-    assert_int_equal(read(fd, &stored, sizeof stored), sizeof stored);
-    assert_int_equal(stored, 1);
-    close(fd);
+    expect_fetch(s, 1);
     assert_int_equal(ring.r->posted, 3);   /* the call went into the ring, its reply said "on the socket" */
     assert_true(ring.r->reply.op & RV_RING_ON_SOCKET);
     assert_int_equal(call_ok(s, TEST_GET), 1);
