@@ -131,18 +131,11 @@ void channel_give(struct held_channel *ch, uint64_t serial, uint64_t msg, bool k
     c->kept |= kept;
 }
 
-void channel_kept(struct held_channel *ch, uint64_t serial)
+void channel_keep(struct held_channel *ch, uint64_t serial, bool kept)
 {
     struct channel_copy *c = copy_of(ch, serial);
     if (c)
-        c->kept = true;
-}
-
-void channel_dropped(struct held_channel *ch, uint64_t serial)
-{
-    struct channel_copy *c = copy_of(ch, serial);
-    if (c)
-        c->kept = false;
+        c->kept = kept;
 }
 
 int channel_take_client_end(struct held_channel *ch)

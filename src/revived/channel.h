@@ -58,10 +58,9 @@ bool channel_held(const struct held_channel *ch, uint64_t serial, uint64_t msg);
 /* The socket goes to the instance in message msg; kept: with a session
  * nothing will refuse (a hand-over). */
 void channel_give(struct held_channel *ch, uint64_t serial, uint64_t msg, bool kept);
-/* The instance confirmed a session of the channel bound: its copy is kept. */
-void channel_kept(struct held_channel *ch, uint64_t serial);
-/* It is sent an UNBIND of a session of the channel: its copy may close. */
-void channel_dropped(struct held_channel *ch, uint64_t serial);
+/* kept: the instance confirmed a session of the channel bound, so its copy
+ * stays open; not: it is sent an UNBIND of one, and its copy may close. */
+void channel_keep(struct held_channel *ch, uint64_t serial, bool kept);
 /* The client end, taken by the OPEN_OK that hands it over; -1 once taken. */
 int channel_take_client_end(struct held_channel *ch);
 

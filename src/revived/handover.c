@@ -161,7 +161,7 @@ void handover_forget(struct held_session *s)
 {
     struct instance *sb = adopter(s->svc);
     if (sb && s->state == SESS_BOUND && ctl_send(sb, RV_T_UNBIND, s->id, NULL, 0, NULL, 0) == 0 && s->chan)
-        channel_dropped(s->chan, sb->serial);
+        channel_keep(s->chan, sb->serial, false);
 }
 
 /* Whether the state the instance's code keeps per session fits the SSRs
@@ -291,8 +291,8 @@ static void bind_queued(struct service *svc)
     struct instance *in = svc->active;
     if (!in || in->killed_by_us)
         return;
-    while (svc->unsent && (batch.n || in->binds_out < BIND_WINDOW)) {
-        struct held_session *s = svc->unsent;
+    struct held_session *s;
+    while ((s = TAILQ_FIRST(&svc->unsent)) && (batch.n || in->binds_out < BIND_WINDOW)) {
         if (!batch_takes(s)) {
             if (!bind_flush(in))
                 return;
@@ -387,7 +387,7 @@ static bool bind_done(struct service *svc, uint64_t id, int32_t status, struct h
     }
     s->state = SESS_BOUND;
     if (s->chan)
-        channel_kept(s->chan, svc->active->serial);
+        channel_keep(s->chan, svc->active->serial, true);
     if (s->abandoned) {
         handover_unbind(s);
         service_unlink(s);
@@ -544,7 +544,7 @@ void handover_unbind(struct held_session *s)
         ctl_send(active, RV_T_UNBIND, s->id, NULL, 0, NULL, 0) == 0) {
         s->unbind_upto = active->ctl_sent;
         if (s->chan)
-            channel_dropped(s->chan, active->serial);
+            channel_keep(s->chan, active->serial, false);
     }
     handover_forget(s);
 }

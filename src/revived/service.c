@@ -30,6 +30,7 @@ int services_create(const struct rv_manifest *m)
         services[i] = (struct service){ .conf = c, .state = SVC_STARTING, .watchdog_tfd = -1, .backoff_tfd = -1,
                                         .arena_fd = -1, .arena_file_fd = -1, .doorbell = -1, .held = HELD_NONE,
                                         .slab = { .fd = -1 } };
+        TAILQ_INIT(&services[i].unsent);
         snprintf(services[i].last_exit, sizeof services[i].last_exit, "-");
         services[i].restart_ns = calloc(c->max_restarts ? c->max_restarts : 1, sizeof *services[i].restart_ns);
         /* untouched pages of a large max_sessions cost nothing (calloc maps them zeroed) */
@@ -159,34 +160,16 @@ void service_unlink(struct held_session *s)
 
 void service_queue_bind(struct held_session *s)
 {
-    struct service *svc = s->svc;
-    if (s->unsent)
-        return;
+    if (!s->unsent)
+        TAILQ_INSERT_TAIL(&s->svc->unsent, s, unsent_link);
     s->unsent = true;
-    s->unsent_next = NULL;
-    s->unsent_prev = svc->unsent_tail;
-    if (svc->unsent_tail)
-        svc->unsent_tail->unsent_next = s;
-    else
-        svc->unsent = s;
-    svc->unsent_tail = s;
 }
 
 void service_dequeue_bind(struct held_session *s)
 {
-    struct service *svc = s->svc;
-    if (!s->unsent)
-        return;
-    if (s->unsent_prev)
-        s->unsent_prev->unsent_next = s->unsent_next;
-    else
-        svc->unsent = s->unsent_next;
-    if (s->unsent_next)
-        s->unsent_next->unsent_prev = s->unsent_prev;
-    else
-        svc->unsent_tail = s->unsent_prev;
+    if (s->unsent)
+        TAILQ_REMOVE(&s->svc->unsent, s, unsent_link);
     s->unsent = false;
-    s->unsent_next = s->unsent_prev = NULL;
 }
 
 /* ---- instances ---- */

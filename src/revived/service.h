@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include "filter.h"
 #include "held.h"
 #include "instance.h"
@@ -34,8 +35,7 @@ struct service {
     struct rv_handler watchdog_h, backoff_h;
     int watchdog_tfd, backoff_tfd;
     struct held_session *sessions;     /* bound and binding */
-    struct held_session *unsent;       /* binding, waiting for their BIND, oldest first ... */
-    struct held_session *unsent_tail;  /* ... to here (service_queue_bind) */
+    TAILQ_HEAD(, held_session) unsent; /* binding, waiting for their BIND, oldest first (service_queue_bind) */
     struct held_session **by_record;   /* the session in each slab record (service_session) */
     struct held_channel *channels;     /* the shared channels its sessions use (channel.h) */
     unsigned nsessions;

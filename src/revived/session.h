@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/types.h>
 #include "loop.h"
 #include "manifest.h"
@@ -45,7 +46,7 @@ struct held_session {
     uint64_t bind_sent_to;      /* the serial of the instance last sent its BIND */
     bool abandoned;             /* its client went while its BIND was out: unbound once confirmed */
     bool unsent;                /* binding, queued until the active instance has room (handover.c) */
-    struct held_session *unsent_next, *unsent_prev;
+    TAILQ_ENTRY(held_session) unsent_link;
     enum session_state state;
     int server_fd, client_fd;   /* client_fd only until handed to the opener; both -1 on a shared channel */
     int ring_fd;                /* its fast-path ring (ring.h); -1: none */
