@@ -4,7 +4,8 @@
  * the doorbell (a garbled call, a huge one, a flood of rings, a doorbell
  * rewritten, an attempt to shrink the ring under the service) costs
  * itself alone; a call that waits on its ring hears when its session
- * ends; and a service with workers serves its rings beside them.
+ * ends; a call posted without a ring is answered all the same (revived
+ * rings for it); and a service with workers serves its rings beside them.
  * Recovery across kills on the fast path is the whole recovery and fault
  * suites run again with it on (meson.build: recovery-fast, faults-fast). */
 #include <errno.h>
@@ -243,6 +244,32 @@ static void test_workers_serve_the_fast_path(void **state)
     rvd_stop(&d);
 }
 
+/* A call posted without a ring of the doorbell (its client died between,
+ * or lies) is rung for by revived's stall check, within half a
+ * request_timeout: it is answered, and the instance is not blamed. */
+static void test_unrung_call_is_answered(void **state)
+{
+    (void)state;
+    struct rvd d;
+    char m[512];
+    rvd_start(&d, manifest_test(m, sizeof m, "fast_path = yes\nrequest_timeout = 300ms\nheartbeat = 10s\n"));
+    struct ring_map ring;
+    rv_session *s = open_with_ring(&d, NULL, &ring);
+    struct rv_ring *r = ring.r;
+    r->req = rv__hdr_make(RV_T_CALL, 1, TEST_INCR, 0, 0);
+    __atomic_store_n(&r->posted, 1, __ATOMIC_RELEASE);   /* and no ring */
+    assert_true(ring_answered(r, 1));
+    assert_int_equal(r->reply.status, 0);
+    uint64_t counter;
+    memcpy(&counter, rv__ring_reply_body(r, r->max_request), sizeof counter);
+    assert_int_equal(counter, 1);
+    struct svc_status st;
+    svc_status(&d, "test", &st);
+    assert_int_equal(st.restarts, 0);
+    rv_close(s);   /* its library seq is behind the hand-posted call: not called again */
+    rvd_stop(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +278,7 @@ int main(void)
         cmocka_unit_test_teardown(test_lying_client_costs_itself, it_teardown),
         cmocka_unit_test_teardown(test_ended_session_ends_the_ring_call, it_teardown),
         cmocka_unit_test_teardown(test_workers_serve_the_fast_path, it_teardown),
+        cmocka_unit_test_teardown(test_unrung_call_is_answered, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
